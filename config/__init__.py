@@ -1,0 +1,73 @@
+"""Typed settings read from ZHUNRU_* environment variables; imports nothing of the project."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service may be configured with. Passed in explicitly, never global."""
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'zhunru.db'}"
+    # Signs bearer tokens. No default: a deployment that forgets it must fail loudly.
+    secret_key: str = ""
+    token_ttl_seconds: int = 8 * 3600
+    max_body_bytes: int = 1024 * 1024
+    bpmn_dir: Path = PROJECT_ROOT / "bpmn"
+    demo_password: str = ""
+    sql_echo: bool = False
+    # Timezone in which due dates are shown and working days are counted.
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+        return cls(
+            database_url=env.get("ZHUNRU_DATABASE_URL") or defaults.database_url,
+            secret_key=env.get("ZHUNRU_SECRET_KEY", ""),
+            token_ttl_seconds=_int(env, "ZHUNRU_TOKEN_TTL_SECONDS", defaults.token_ttl_seconds),
+            max_body_bytes=_int(env, "ZHUNRU_MAX_BODY_BYTES", defaults.max_body_bytes),
+            bpmn_dir=Path(env.get("ZHUNRU_BPMN_DIR") or defaults.bpmn_dir),
+            demo_password=env.get("ZHUNRU_DEMO_PASSWORD", ""),
+            sql_echo=_bool(env, "ZHUNRU_SQL_ECHO", False),
+            timezone=env.get("ZHUNRU_TIMEZONE") or defaults.timezone,
+        )
+
+    def require_secret(self) -> str:
+        if len(self.secret_key) < 32:
+            raise SettingsError(
+                "ZHUNRU_SECRET_KEY must be set to at least 32 characters "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return self.secret_key
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]

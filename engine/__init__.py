@@ -1,0 +1,1 @@
+"""Zhunru's framework-free core: diagrams, workflow runtime, persistence, rules and use cases."""

@@ -1,0 +1,161 @@
+"""Wraps SpiffWorkflow's BpmnWorkflow: start, ready user tasks, complete, messages, state I/O.
+
+State is serialized **without** the embedded spec: the diagram lives once in its deployment and
+is re-attached from the parsed-spec registry on load. No database here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import Conflict
+from engine.expressions import script_engine
+from engine.specs import Diagram
+
+SERIALIZER_VERSION = VERSION
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Leaves `spec`/`subprocess_specs` out of the state and takes them back in on restore."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(  # type: ignore[override]
+        self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None
+    ) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    """What the service layer needs to know of a ready user task."""
+
+    spiff_task_id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    data: dict[str, Any]
+
+
+class Runtime:
+    """Stateless helper around the engine; one per process, safe to share between threads."""
+
+    def __init__(self) -> None:
+        config = dict(DEFAULT_CONFIG)
+        config[BpmnWorkflow] = SpeclessWorkflowConverter
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+        self.script_engine = script_engine()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, diagram: Diagram, data: dict[str, Any]) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(
+            diagram.spec, diagram.subprocess_specs, script_engine=self.script_engine
+        )
+        # Data on workflow.data is not inherited by tasks: seed the READY start task.
+        start = workflow.get_next_task(state=TaskState.READY)
+        if start is None:
+            raise WorkflowException("流程没有可启动的开始事件")
+        start.set_data(**data)
+        workflow.do_engine_steps()
+        return workflow
+
+    def complete(self, workflow: BpmnWorkflow, task: SpiffTask, data: dict[str, Any]) -> None:
+        task.set_data(**data)
+        task.run()
+        workflow.do_engine_steps()
+
+    def send_message(self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
+        try:
+            workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+        except WorkflowException as exc:
+            raise Conflict("事项当前阶段不能办理此操作") from exc
+        workflow.do_engine_steps()
+
+    # -- inspection --------------------------------------------------------------------------
+    def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[UserTaskView]:
+        return [
+            UserTaskView(
+                spiff_task_id=str(task.id),
+                bpmn_id=task.task_spec.bpmn_id,
+                name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                lane=task.task_spec.lane,
+                data=task.data,
+            )
+            for task in workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
+
+    def get_task(self, workflow: BpmnWorkflow, spiff_task_id: str) -> SpiffTask | None:
+        return workflow.get_task_from_id(UUID(spiff_task_id))
+
+    def waiting_messages(self, workflow: BpmnWorkflow) -> set[str]:
+        """Names of the messages the workflow can catch now (event-based gateways included)."""
+        names: set[str] = set()
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            names.update(_message_names(getattr(task.task_spec, "event_definition", None)))
+        return names
+
+    def reached_end(self, workflow: BpmnWorkflow) -> str | None:
+        """The bpmn id of the end event a completed workflow stopped at, else None."""
+        if not workflow.completed:
+            return None
+        ends = [
+            task
+            for task in workflow.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(task.task_spec, EndEvent) and task.workflow is workflow
+        ]
+        if not ends:
+            return None
+        return max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_id
+
+    def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The data of the most recently changed task: the instance's data so far."""
+        return workflow.last_task.data if workflow.last_task is not None else {}
+
+    # -- state -------------------------------------------------------------------------------
+    def dumps(self, workflow: BpmnWorkflow) -> str:
+        return self.serializer.serialize_json(workflow)
+
+    def loads(self, diagram: Diagram, state_json: str) -> BpmnWorkflow:
+        dct = json.loads(state_json)
+        self.serializer.migrate(dct)
+        workflow = self.serializer.from_dict(
+            dct, spec=diagram.spec, subprocess_specs=diagram.subprocess_specs
+        )
+        workflow.script_engine = self.script_engine
+        return workflow
+
+
+def _message_names(definition: Any) -> set[str]:
+    if isinstance(definition, MessageEventDefinition):
+        return {definition.name}
+    names: set[str] = set()
+    for child in getattr(definition, "event_definitions", None) or []:
+        names.update(_message_names(child))
+    return names

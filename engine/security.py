@@ -1,0 +1,47 @@
+"""Password hashing (argon2) and bearer tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from engine.errors import Unauthenticated
+
+_hasher = PasswordHasher()
+_ALGORITHM = "HS256"
+_ISSUER = "zhunru"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(user_id: int, secret: str, ttl_seconds: int, now: datetime) -> str:
+    claims = {
+        "sub": str(user_id),
+        "iss": _ISSUER,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def read_token(token: str, secret: str) -> int:
+    """Return the user id in a valid token; raise Unauthenticated otherwise."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[_ALGORITHM], issuer=_ISSUER, options={"require": ["exp"]}
+        )
+        return int(claims["sub"])
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise Unauthenticated("登录凭证无效或已过期，请重新登录") from exc

@@ -1,0 +1,266 @@
+"""Use cases on instances: apply (start), read, list, trail, withdraw, object."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from engine.authz import Actor, instance_scope, require_role
+from engine.errors import Forbidden, InvalidInput
+from engine.forms import REASON_FORM, start_form
+from engine.models import AuditEvent, Instance, InstanceTownship, Organization, Task
+from engine.runtime import SERIALIZER_VERSION
+from engine.services import commands
+from engine.services.context import Context
+from engine.services.deployments import diagram_of, latest_deployment
+from engine.services.inbox import Change
+from engine.services.views import (
+    InstanceDetail,
+    InstanceSummary,
+    OrgRef,
+    Page,
+    orgs_by_id,
+    summaries,
+    task_infos,
+    usernames_by_id,
+)
+
+STATUSES = ("pending", "in_force", "exited", "rejected", "withdrawn")
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    seq: int
+    at: datetime
+    actor: str | None
+    organization: OrgRef | None
+    role: str | None
+    action: str
+    task: str | None
+    payload: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    process_id: str | None = None
+    status: str | None = None
+    township: str | None = None
+    applicant: str | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+def start(ctx: Context, process_id: str, form: Any, actor: Actor) -> InstanceDetail:
+    """申请: a department files an application, which starts the process."""
+    require_role(actor, "applicant", "提交申请")
+    form_spec = start_form(process_id)
+    values = form_spec.validate(form)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        deployment = latest_deployment(session, process_id)
+        townships = commands.resolve_townships(session, values["townships"])
+        diagram = diagram_of(session, ctx, deployment.id)
+        workflow = ctx.runtime.start(diagram, form_spec.data_for("application", values))
+        instance = Instance(
+            deployment_id=deployment.id,
+            process_id=process_id,
+            title=values["name"],
+            status="",
+            state_json="{}",
+            serializer_version=SERIALIZER_VERSION,
+            created_by=actor.user_id,
+            applicant_org_id=actor.org_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(instance)
+        session.flush()
+        commands.set_townships(session, instance, townships)
+        loaded = commands.Loaded(instance, diagram, workflow)
+        started = Change("instance_started", "start_apply", {"application": values})
+        commands.save(session, ctx, loaded, actor, "applicant", [started], now)
+        return detail_of(session, ctx, instance, actor)
+
+
+def get(ctx: Context, instance_id: int, actor: Actor) -> InstanceDetail:
+    with ctx.db.read() as session:
+        instance = commands.visible_instance(session, instance_id, actor, lock=False)
+        return detail_of(session, ctx, instance, actor)
+
+
+def detail_of(session: Session, ctx: Context, instance: Instance, actor: Actor) -> InstanceDetail:
+    summary = summaries(session, [instance])[0]
+    open_rows = session.scalars(
+        select(Task).where(Task.instance_id == instance.id, Task.state == "open").order_by(Task.id)
+    ).all()
+    diagram = diagram_of(session, ctx, instance.deployment_id)
+    workflow = ctx.runtime.loads(diagram, instance.state_json)
+    return InstanceDetail(
+        **summary.__dict__,
+        data=ctx.runtime.data(workflow),
+        open_tasks=task_infos(session, list(open_rows)),
+        actions=_actions(instance, summary, ctx.runtime.waiting_messages(workflow), actor),
+        ended_at=instance.ended_at,
+    )
+
+
+def _actions(
+    instance: Instance, summary: InstanceSummary, waiting: set[str], actor: Actor
+) -> list[str]:
+    """The instance-level actions this caller may take now (beyond their tasks)."""
+    actions = []
+    if "matter_withdrawal" in waiting and actor.has("applicant"):
+        if instance.applicant_org_id == actor.org_id:
+            actions.append("withdraw")
+    if "matter_objection" in waiting and actor.has("township"):
+        if actor.org_code in {t.code for t in summary.townships}:
+            actions.append("object")
+    return actions
+
+
+def search(ctx: Context, actor: Actor, flt: InstanceFilter) -> Page:
+    """Instances the caller may see, newest first, filtered and paginated."""
+    if flt.status is not None and flt.status not in STATUSES:
+        raise InvalidInput("筛选条件有误", {"status": [f"应为 {', '.join(STATUSES)} 之一"]})
+    scope = instance_scope(actor)
+    per_page = max(1, min(flt.per_page, MAX_PER_PAGE))
+    page = max(1, flt.page)
+    query = select(Instance)
+    if not scope.everything:
+        visible = []
+        if scope.applicant_org_id is not None:
+            visible.append(Instance.applicant_org_id == scope.applicant_org_id)
+        if scope.township_org_id is not None:
+            visible.append(_addressed_to(scope.township_org_id))
+        if not visible:
+            return Page([], 0, page, per_page)
+        query = query.where(visible[0] if len(visible) == 1 else visible[0] | visible[1])
+    with ctx.db.read() as session:
+        query = _filtered(session, query, flt)
+        if query is None:
+            return Page([], 0, page, per_page)
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(
+            query.order_by(Instance.created_at.desc(), Instance.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        return Page(summaries(session, list(rows)), total, page, per_page)
+
+
+def _addressed_to(org_id: int) -> Any:
+    return exists().where(
+        InstanceTownship.instance_id == Instance.id, InstanceTownship.org_id == org_id
+    )
+
+
+def _filtered(session: Session, query: Any, flt: InstanceFilter) -> Any:
+    """Apply filters; None when a filter names an organisation that does not exist."""
+    if flt.process_id:
+        query = query.where(Instance.process_id == flt.process_id)
+    if flt.status:
+        query = query.where(Instance.status == flt.status)
+    for code, column in ((flt.township, "township"), (flt.applicant, "applicant")):
+        if not code:
+            continue
+        org_id = session.scalar(select(Organization.id).where(Organization.code == code))
+        if org_id is None:
+            return None
+        if column == "township":
+            query = query.where(_addressed_to(org_id))
+        else:
+            query = query.where(Instance.applicant_org_id == org_id)
+    return query
+
+
+def trail(ctx: Context, instance_id: int, actor: Actor) -> list[TrailEntry]:
+    """Every recorded step of one instance: who, which organisation, role, when, what."""
+    with ctx.db.read() as session:
+        commands.visible_instance(session, instance_id, actor, lock=False)
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
+        ).all()
+        orgs = orgs_by_id(session, [e.actor_org_id for e in events])
+        users = usernames_by_id(session, [e.actor_id for e in events])
+        return [
+            TrailEntry(
+                seq=e.seq,
+                at=e.at,
+                actor=users.get(e.actor_id) if e.actor_id else None,
+                organization=orgs.get(e.actor_org_id) if e.actor_org_id else None,
+                role=e.role,
+                action=e.action,
+                task=e.task,
+                payload=json.loads(e.payload_json),
+                hash=e.hash,
+            )
+            for e in events
+        ]
+
+
+def withdraw(ctx: Context, instance_id: int, body: Any, actor: Actor) -> InstanceDetail:
+    """退出 by withdrawal: the applicant department withdraws a matter in force."""
+    values = REASON_FORM.validate(body)
+    return _message(
+        ctx,
+        instance_id,
+        actor,
+        "applicant",
+        "matter_withdrawal",
+        {"withdrawal": values},
+        Change("withdrawal_requested", "catch_withdrawal", values),
+        _own_applicant,
+    )
+
+
+def object_to(ctx: Context, instance_id: int, body: Any, actor: Actor) -> InstanceDetail:
+    """A township objects to a matter in force; the gatekeeper then decides on exit."""
+    values = REASON_FORM.validate(body)
+    payload = {"objection": {**values, "township": actor.org_code}}
+    return _message(
+        ctx,
+        instance_id,
+        actor,
+        "township",
+        "matter_objection",
+        payload,
+        Change("objection_raised", "catch_objection", payload["objection"]),
+        _addressed_township,
+    )
+
+
+def _own_applicant(session: Session, instance: Instance, actor: Actor) -> None:
+    if instance.applicant_org_id != actor.org_id:
+        raise Forbidden("只有申请单位可以撤回本单位的事项")
+
+
+def _addressed_township(session: Session, instance: Instance, actor: Actor) -> None:
+    if actor.org_id not in commands.township_ids(session, instance.id):
+        raise Forbidden("只有事项所涉乡镇可以提出异议")
+
+
+def _message(
+    ctx: Context,
+    instance_id: int,
+    actor: Actor,
+    role: str,
+    message: str,
+    payload: dict[str, Any],
+    change: Change,
+    may: Any,
+) -> InstanceDetail:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        loaded = commands.load(session, ctx, instance_id, actor)
+        require_role(actor, role, "该操作")
+        may(session, loaded.instance, actor)
+        ctx.runtime.send_message(loaded.workflow, message, payload)
+        commands.save(session, ctx, loaded, actor, role, [change], now)
+        return detail_of(session, ctx, loaded.instance, actor)

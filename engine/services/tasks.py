@@ -1,0 +1,111 @@
+"""Use cases on tasks: my inbox, claim, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine.authz import JUDGING_ROLES, Actor, check_take_task
+from engine.errors import Conflict, NotFound
+from engine.forms import task_form
+from engine.models import Instance, Task
+from engine.services import commands, register
+from engine.services.context import Context
+from engine.services.inbox import Change
+from engine.services.instances import detail_of
+from engine.services.views import InstanceDetail, TaskInfo, task_infos
+
+INBOX_LIMIT = 200
+
+
+def inbox(ctx: Context, actor: Actor) -> list[TaskInfo]:
+    """我的待办: open tasks the caller may take, oldest first."""
+    if not actor.roles:
+        return []
+    query = (
+        select(Task)
+        .join(Instance, Instance.id == Task.instance_id)
+        .where(
+            Task.state == "open",
+            Task.role.in_(actor.roles),
+            or_(Task.org_id.is_(None), Task.org_id == actor.org_id),
+            or_(Task.assignee_id.is_(None), Task.assignee_id == actor.user_id),
+            # Separation of duties: judging roles never see their own organisation's filings.
+            or_(Task.role.not_in(JUDGING_ROLES), Instance.applicant_org_id != actor.org_id),
+        )
+        .order_by(Task.created_at, Task.id)
+        .limit(INBOX_LIMIT)
+    )
+    with ctx.db.read() as session:
+        return task_infos(session, list(session.scalars(query)))
+
+
+def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Instance]:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound("任务不存在")
+    # Not visible → 404 (we do not confirm it exists); visible but not takeable → 403.
+    instance = commands.visible_instance(session, task.instance_id, actor, lock=True)
+    if task.state != "open":
+        raise Conflict("该任务已办结，不能再办理")
+    check_take_task(
+        actor,
+        role=task.role,
+        org_id=task.org_id,
+        assignee_id=task.assignee_id,
+        applicant_org_id=instance.applicant_org_id,
+    )
+    return task, instance
+
+
+def claim(ctx: Context, task_id: int, actor: Actor) -> TaskInfo:
+    """认领: the caller takes the task so colleagues do not work on it at the same time."""
+    with ctx.db.write() as session:
+        task, instance = _open_task(session, task_id, actor)
+        if task.assignee_id != actor.user_id:
+            task.assignee_id = actor.user_id
+            commands.audit_change(
+                session,
+                instance,
+                actor,
+                task.role,
+                Change("task_claimed", task.bpmn_id, {"name": task.name}),
+                ctx.clock.now(),
+            )
+        session.flush()
+        return task_infos(session, [task])[0]
+
+
+def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDetail:
+    """办理: submit the task's form; the process moves on in the same transaction."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        task, instance = _open_task(session, task_id, actor)
+        spec = task_form(task.bpmn_id)
+        values = spec.validate(form)
+        if task.bpmn_id == "revise" and values.get("application"):
+            townships = commands.resolve_townships(session, values["application"]["townships"])
+        else:
+            townships = None
+        loaded = commands.restore(session, ctx, instance)
+        spiff_task = ctx.runtime.get_task(loaded.workflow, task.spiff_task_id)
+        if spiff_task is None or not spiff_task.has_state(TaskState.READY):
+            raise Conflict("任务状态已变化，请刷新后重试")
+        task_data = dict(spiff_task.data)
+        ctx.runtime.complete(loaded.workflow, spiff_task, spec.data_for(task.bpmn_id, values))
+        task.state = "completed"
+        task.completed_at = now
+        task.completed_by = actor.user_id
+        task.assignee_id = actor.user_id
+        task.form_data = values
+        changes = [Change("task_completed", task.bpmn_id, {"name": task.name, "form": values})]
+        if townships is not None:
+            commands.set_townships(session, loaded.instance, townships)
+            loaded.instance.title = values["application"]["name"]
+        if task.bpmn_id == "confirm_entry":
+            changes.append(register.record_entry(session, loaded.instance, task_data, values, now))
+        commands.save(session, ctx, loaded, actor, task.role, changes, now)
+        return detail_of(session, ctx, loaded.instance, actor)

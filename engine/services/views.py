@@ -1,0 +1,147 @@
+"""Small read-only dataclasses the use cases return, and the queries that fill them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import Instance, InstanceTownship, Organization, Task, User
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: int
+    instance_id: int
+    instance_title: str
+    bpmn_id: str
+    name: str
+    role: str
+    organization: OrgRef | None
+    assignee: str | None
+    state: str
+    created_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+    township: str | None = None
+
+
+@dataclass(frozen=True)
+class InstanceSummary:
+    id: int
+    process_id: str
+    title: str
+    status: str
+    applicant: OrgRef
+    townships: list[OrgRef]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+@dataclass(frozen=True)
+class InstanceDetail(InstanceSummary):
+    data: dict[str, Any] = field(default_factory=dict)
+    open_tasks: list[TaskInfo] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+
+def orgs_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, OrgRef]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Organization.id, Organization.code, Organization.name).where(
+            Organization.id.in_(wanted)
+        )
+    )
+    return {org_id: OrgRef(code, name) for org_id, code, name in rows}
+
+
+def usernames_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
+    return dict(rows.tuples().all())
+
+
+def summaries(session: Session, instances: list[Instance]) -> list[InstanceSummary]:
+    """Summaries for a page of instances, in three queries whatever the page size."""
+    ids = [i.id for i in instances]
+    links = session.execute(
+        select(InstanceTownship.instance_id, InstanceTownship.org_id).where(
+            InstanceTownship.instance_id.in_(ids)
+        )
+    ).all()
+    orgs = orgs_by_id(session, [i.applicant_org_id for i in instances] + [o for _, o in links])
+    by_instance: dict[int, list[OrgRef]] = {}
+    for instance_id, org_id in links:
+        by_instance.setdefault(instance_id, []).append(orgs[org_id])
+    return [
+        InstanceSummary(
+            id=i.id,
+            process_id=i.process_id,
+            title=i.title,
+            status=i.status,
+            applicant=orgs[i.applicant_org_id],
+            townships=sorted(by_instance.get(i.id, []), key=lambda o: o.code),
+            created_at=i.created_at,
+            updated_at=i.updated_at,
+            version=i.version,
+        )
+        for i in instances
+    ]
+
+
+def task_infos(session: Session, rows: list[Task]) -> list[TaskInfo]:
+    instance_titles = dict(
+        session.execute(
+            select(Instance.id, Instance.title).where(
+                Instance.id.in_({r.instance_id for r in rows})
+            )
+        )
+        .tuples()
+        .all()
+    )
+    orgs = orgs_by_id(session, [r.org_id for r in rows])
+    users = usernames_by_id(session, [r.assignee_id for r in rows] + [r.completed_by for r in rows])
+    return [
+        TaskInfo(
+            id=r.id,
+            instance_id=r.instance_id,
+            instance_title=instance_titles.get(r.instance_id, ""),
+            bpmn_id=r.bpmn_id,
+            name=r.name,
+            role=r.role,
+            organization=orgs.get(r.org_id) if r.org_id else None,
+            assignee=users.get(r.assignee_id) if r.assignee_id else None,
+            state=r.state,
+            created_at=r.created_at,
+            due_at=r.due_at,
+            completed_at=r.completed_at,
+            completed_by=users.get(r.completed_by) if r.completed_by else None,
+            township=orgs[r.org_id].code if r.role == "township" and r.org_id else None,
+        )
+        for r in rows
+    ]

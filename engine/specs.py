@@ -1,0 +1,152 @@
+"""Parse and validate BPMN diagrams once; a registry of parsed specs keyed by the XML's sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+
+from engine.authz import ROLES
+from engine.errors import InvalidDiagram
+from engine.expressions import UnsafeExpression, check_expression, check_script
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
+LANE_PREFIX = "lane_"
+
+# Every place in BPMN that holds an expression the engine will evaluate.
+_EXPRESSION_XPATHS = (
+    ".//bpmn:conditionExpression",
+    ".//bpmn:timeDuration",
+    ".//bpmn:timeDate",
+    ".//bpmn:timeCycle",
+    ".//bpmn:loopCardinality",
+    ".//bpmn:completionCondition",
+)
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A parsed, validated diagram, shared read-only by every instance of its deployment."""
+
+    process_id: str
+    name: str
+    sha256: str
+    xml: bytes
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, Any]
+    # lane name (as SpiffWorkflow reports it on a task) -> role code
+    lane_roles: dict[str, str]
+
+
+def sha256_of(xml: bytes) -> str:
+    return hashlib.sha256(xml).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _validator() -> BpmnValidator:
+    return BpmnValidator()
+
+
+def _secure_parse(xml: bytes) -> etree._Element:
+    if len(xml) > MAX_DIAGRAM_BYTES:
+        raise InvalidDiagram("流程图文件过大", {"xml": [f"不能超过 {MAX_DIAGRAM_BYTES} 字节"]})
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
+    )
+    try:
+        root = etree.fromstring(xml, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise InvalidDiagram("流程图不是合法的 XML", {"xml": [str(exc)]}) from exc
+    if root.getroottree().docinfo.doctype:
+        raise InvalidDiagram("流程图不得包含 DOCTYPE 声明", {"xml": ["不允许 DOCTYPE"]})
+    return root
+
+
+def _check_code(root: etree._Element) -> None:
+    problems: list[str] = []
+    for xpath in _EXPRESSION_XPATHS:
+        for node in root.xpath(xpath, namespaces=NS):
+            try:
+                check_expression(node.text or "")
+            except UnsafeExpression as exc:
+                problems.append(str(exc))
+    for node in root.xpath(".//bpmn:script", namespaces=NS):
+        try:
+            check_script(node.text or "")
+        except UnsafeExpression as exc:
+            problems.append(str(exc))
+    if problems:
+        raise InvalidDiagram("流程图包含不允许的表达式或脚本", {"xml": problems})
+
+
+def _lane_roles(root: etree._Element) -> dict[str, str]:
+    roles: dict[str, str] = {}
+    for lane in root.xpath(".//bpmn:lane", namespaces=NS):
+        lane_id = lane.get("id", "")
+        role = lane_id.removeprefix(LANE_PREFIX)
+        if not lane_id.startswith(LANE_PREFIX) or role not in ROLES:
+            raise InvalidDiagram(
+                "泳道编号须为 lane_<角色>",
+                {"xml": [f"泳道 {lane_id!r} 不对应已知角色（{', '.join(sorted(ROLES))}）"]},
+            )
+        roles[lane.get("name") or lane_id] = role
+    return roles
+
+
+def parse_diagram(xml: bytes) -> Diagram:
+    """Parse, validate and vet one diagram with exactly one executable process."""
+    root = _secure_parse(xml)
+    _check_code(root)
+    lane_roles = _lane_roles(root)
+    parser = BpmnParser(validator=_validator())
+    try:
+        parser.add_bpmn_xml(root)
+        process_ids = parser.get_process_ids()
+        if len(process_ids) != 1:
+            raise InvalidDiagram(
+                "流程图须恰好包含一个可执行流程", {"xml": [f"找到 {len(process_ids)} 个"]}
+            )
+        process_id = process_ids[0]
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except InvalidDiagram:
+        raise
+    except Exception as exc:  # SpiffWorkflow raises plain exceptions on malformed diagrams
+        raise InvalidDiagram("流程图无法解析", {"xml": [f"{type(exc).__name__}: {exc}"]}) from exc
+    return Diagram(
+        process_id=process_id,
+        name=spec.description or process_id,
+        sha256=sha256_of(xml),
+        xml=xml,
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        lane_roles=lane_roles,
+    )
+
+
+class DiagramRegistry:
+    """Parsed diagrams by sha256: each XML is parsed once per process, however many instances."""
+
+    def __init__(self) -> None:
+        self._by_sha: dict[str, Diagram] = {}
+        self._lock = threading.Lock()
+
+    def get(self, sha256: str, load_xml: Any) -> Diagram:
+        """Return the parsed diagram for `sha256`, calling `load_xml()` only on a miss."""
+        diagram = self._by_sha.get(sha256)
+        if diagram is None:
+            parsed = parse_diagram(load_xml())
+            with self._lock:
+                diagram = self._by_sha.setdefault(sha256, parsed)
+        return diagram
+
+    def add(self, diagram: Diagram) -> Diagram:
+        with self._lock:
+            return self._by_sha.setdefault(diagram.sha256, diagram)
