@@ -52,7 +52,10 @@ def authenticate(ctx: Context, username: str, password: str) -> IssuedToken:
             raise Unauthenticated("用户名或密码错误")
         actor = _actor(session, user)
     token = issue_token(
-        actor.user_id, ctx.settings.require_secret(), ctx.settings.token_ttl_seconds, ctx.clock.now()
+        actor.user_id,
+        ctx.settings.require_secret(),
+        ctx.settings.token_ttl_seconds,
+        ctx.clock.now(),
     )
     return IssuedToken(
         access_token=token,

@@ -1,10 +1,9 @@
-"""The shape every state-changing command shares: load and lock, authorize, run, save, project, audit."""
+"""What every state-changing command shares: load and lock, run, save, project, audit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select

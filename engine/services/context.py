@@ -1,4 +1,4 @@
-"""What every use case is handed: the database, parsed diagrams, the runtime, the clock, settings."""
+"""What every use case is handed: database, parsed diagrams, runtime, clock, settings."""
 
 from __future__ import annotations
 

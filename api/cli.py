@@ -1,0 +1,96 @@
+"""The `zhunru` command line: init-db, deploy, load-demo, serve."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from config import Settings, SettingsError
+from engine.demo import load_demo
+from engine.errors import DomainError
+from engine.services.context import Context, build_context, create_schema
+from engine.services.deployments import deploy_directory
+
+
+def _context() -> Context:
+    return build_context(Settings.from_env())
+
+
+def _fail(message: str) -> None:
+    click.echo(f"错误：{message}", err=True)
+    sys.exit(2)
+
+
+@click.group(help="准入 Zhunru：事项准入、容错纠错与澄清正名的流程服务。")
+def main() -> None:
+    pass
+
+
+@main.command("init-db", help="Create the database schema (idempotent).")
+def init_db() -> None:
+    ctx = _context()
+    create_schema(ctx)
+    click.echo(f"数据库已就绪：{ctx.db.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command("deploy", help="Deploy every *.bpmn in a directory (default: the bpmn/ folder).")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def deploy(directory: str | None) -> None:
+    ctx = _context()
+    create_schema(ctx)
+    try:
+        infos = deploy_directory(ctx, Path(directory) if directory else ctx.settings.bpmn_dir)
+    except DomainError as exc:
+        _fail(f"{exc.message} {exc.errors}")
+    for info in infos:
+        click.echo(f"{info.process_id} v{info.version} {info.sha256[:12]}")
+
+
+@main.command("load-demo", help="Create the demo county (password from ZHUNRU_DEMO_PASSWORD).")
+def load_demo_command() -> None:
+    ctx = _context()
+    create_schema(ctx)
+    password = ctx.settings.demo_password
+    try:
+        result = load_demo(ctx, password)
+    except DomainError as exc:
+        _fail(exc.message)
+    verb = "已创建" if result.created else "已存在，未改动"
+    click.echo(f"演示县{verb}。用户名：{', '.join(result.usernames)}")
+    click.echo(f"演示密码（所有用户相同，来自 ZHUNRU_DEMO_PASSWORD）：{password}")
+
+
+@main.command("serve", help="Serve the API with gunicorn.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from api import create_app
+
+    settings = Settings.from_env()
+    try:
+        settings.require_secret()
+    except SettingsError as exc:
+        _fail(str(exc))
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return create_app(settings)
+
+    click.echo(f"准入服务：http://{host}:{port}/api/v1/docs")
+    _Server().run()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

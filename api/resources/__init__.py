@@ -1,0 +1,48 @@
+"""REST resources under /api/v1; each module is one blueprint, routes only translate HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_smorest import Api
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from engine.forms import START_FORMS, TASK_FORMS, ReasonSchema
+
+
+def json_body() -> Any:
+    """The request's JSON body; malformed or non-JSON bodies are a clear 400/415."""
+    if not request.is_json:
+        raise UnsupportedMediaType("请求体须为 JSON（Content-Type: application/json）")
+    try:
+        return request.get_json()
+    except BadRequest as exc:
+        raise BadRequest("请求体不是合法的 JSON") from exc
+
+
+def schema_name(schema: type) -> str:
+    return schema.__name__.removesuffix("Schema")
+
+
+def form_ref(schema: type) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{schema_name(schema)}"}
+
+
+def task_form_refs() -> list[dict[str, str]]:
+    unique = {form.schema: None for form in TASK_FORMS.values()}
+    return [form_ref(schema) for schema in unique]
+
+
+def _register_form_schemas(api: Api) -> None:
+    forms = [form.schema for form in [*START_FORMS.values(), *TASK_FORMS.values()]]
+    for schema in dict.fromkeys([*forms, ReasonSchema]):
+        api.spec.components.schema(schema_name(schema), schema=schema)
+
+
+def register_blueprints(api: Api) -> None:
+    from api.resources import auth, instances, processes, tasks, townships
+
+    _register_form_schemas(api)
+    for module in (auth, processes, instances, tasks, townships):
+        api.register_blueprint(module.blp)

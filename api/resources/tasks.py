@@ -1,0 +1,50 @@
+"""GET /tasks (my inbox), POST /tasks/{id}/claim, POST /tasks/{id}/complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import context, current_actor
+from api.resources import json_body, task_form_refs
+from api.schemas import InstanceDetailSchema, TaskSchema
+from engine.services import tasks
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="待办任务")
+
+
+@blp.route("/tasks")
+class Inbox(MethodView):
+    @blp.response(200, TaskSchema(many=True))
+    def get(self) -> Any:
+        """My inbox: open tasks I may take."""
+        return tasks.inbox(context(), current_actor())
+
+
+@blp.route("/tasks/<int:task_id>/claim")
+class Claim(MethodView):
+    @blp.response(200, TaskSchema)
+    def post(self, task_id: int) -> Any:
+        """Claim a task so colleagues do not work on it at the same time."""
+        return tasks.claim(context(), task_id, current_actor())
+
+
+@blp.route("/tasks/<int:task_id>/complete")
+class Complete(MethodView):
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "description": "the form of the task's step (bpmn_id)",
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": task_form_refs()}
+                }
+            },
+        }
+    )
+    @blp.response(200, InstanceDetailSchema)
+    def post(self, task_id: int) -> Any:
+        """Complete a task with its form; the process moves on."""
+        return tasks.complete(context(), task_id, json_body(), current_actor())

@@ -1,0 +1,142 @@
+"""Request and response schemas of the REST API (they also make the OpenAPI document)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+from engine import fields as f
+from engine.services.instances import STATUSES
+
+
+class TokenRequestSchema(f.Schema):
+    username = f.text(64, required=True)
+    password = f.String(required=True, validate=f.length(256, 1))
+
+
+class TokenSchema(ma.Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+    username = fields.String()
+    organization = fields.String()
+    roles = fields.List(fields.String())
+
+
+class MeSchema(ma.Schema):
+    user_id = fields.Integer()
+    username = fields.String()
+    org_code = fields.String()
+    org_name = fields.String()
+    roles = fields.Method("_roles")
+
+    def _roles(self, actor: object) -> list[str]:
+        return sorted(getattr(actor, "roles", []))
+
+
+class ProcessSchema(ma.Schema):
+    process_id = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    sha256 = fields.String()
+    deployed_at = fields.DateTime()
+
+
+class OrgRefSchema(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+
+
+class TaskSchema(ma.Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    instance_title = fields.String()
+    bpmn_id = fields.String(metadata={"description": "diagram element id, e.g. review"})
+    name = fields.String()
+    role = fields.String()
+    organization = fields.Nested(OrgRefSchema, allow_none=True)
+    township = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    state = fields.String()
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+
+
+class InstanceSummarySchema(ma.Schema):
+    id = fields.Integer()
+    process_id = fields.String()
+    title = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    applicant = fields.Nested(OrgRefSchema)
+    townships = fields.List(fields.Nested(OrgRefSchema))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class InstanceDetailSchema(InstanceSummarySchema):
+    data = fields.Dict(metadata={"description": "form data so far (application, decisions)"})
+    open_tasks = fields.List(fields.Nested(TaskSchema))
+    actions = fields.List(
+        fields.String(), metadata={"description": "instance actions open to the caller now"}
+    )
+    ended_at = fields.DateTime(allow_none=True)
+
+
+class InstancePageSchema(ma.Schema):
+    items = fields.List(fields.Nested(InstanceSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class InstanceQuerySchema(f.Schema):
+    process_id = f.String(validate=f.length(100))
+    status = f.String(validate=f.one_of(list(STATUSES)))
+    township = f.String(validate=f.length(64))
+    applicant = f.String(validate=f.length(64))
+    page = f.Integer(load_default=1, validate=f.at_least(1))
+    per_page = f.Integer(load_default=20, validate=[f.at_least(1), ma.validate.Range(max=100)])
+
+
+class TrailEntrySchema(ma.Schema):
+    seq = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String(allow_none=True)
+    organization = fields.Nested(OrgRefSchema, allow_none=True)
+    role = fields.String(allow_none=True)
+    action = fields.String()
+    task = fields.String(allow_none=True)
+    payload = fields.Dict()
+    hash = fields.String()
+
+
+class RegisterEntrySchema(ma.Schema):
+    instance_id = fields.Integer()
+    township = fields.Nested(OrgRefSchema)
+    name = fields.String()
+    term_type = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date(allow_none=True)
+    funding_yuan = fields.Integer()
+    staff = fields.Integer()
+    resources_received = fields.Boolean()
+    status = fields.String()
+    entered_at = fields.DateTime()
+    exited_at = fields.DateTime(allow_none=True)
+    exit_reason = fields.String(allow_none=True)
+
+
+class NotificationSchema(ma.Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    message = fields.String()
+    created_at = fields.DateTime()
+
+
+class RegisterQuerySchema(f.Schema):
+    township = f.String(validate=f.length(64))
+    status = f.String(validate=f.one_of(["in_force", "exited"]))
