@@ -36,7 +36,12 @@ class Integer(fields.Integer):
 
 
 class Boolean(fields.Boolean):
+    """Only JSON true/false: "yes" or 1 is a mistake worth reporting, not a guess."""
+
     default_error_messages = {**_COMMON, "invalid": "应为 true 或 false"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(truthy={True}, falsy={False}, **kwargs)
 
 
 class Date(fields.Date):

@@ -1,0 +1,137 @@
+"""Fixtures: a demo county on real SQLite and real PostgreSQL, a context, a live HTTP server."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from api import create_app
+from config import Settings
+from engine.clock import ManualClock
+from engine.demo import load_demo
+from engine.services.context import Context, build_context, create_schema
+from tests import pgserver
+
+DEMO_PASSWORD = "demo-pass-for-tests"
+SECRET = "test-secret-" + "x" * 40
+BACKENDS = [b for b in os.environ.get("ZHUNRU_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+_counter = itertools.count()
+
+
+def make_settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key=SECRET, demo_password=DEMO_PASSWORD)
+
+
+def _build_demo(url: str) -> None:
+    ctx = build_context(make_settings(url))
+    create_schema(ctx)
+    load_demo(ctx, DEMO_PASSWORD)
+    ctx.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pgserver.PostgresServer]:
+    server = pgserver.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    _build_demo(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: pgserver.PostgresServer) -> str:
+    admin = create_engine(postgres.admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE zhunru_template"))
+    admin.dispose()
+    _build_demo(postgres.url("zhunru_template"))
+    return "zhunru_template"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database holding the demo county, on each backend in turn."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "zhunru.db"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    server = request.getfixturevalue("postgres")
+    template = request.getfixturevalue("postgres_template")
+    name = f"zhunru_test_{os.getpid()}_{next(_counter)}"
+    admin = create_engine(server.admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    admin.dispose()
+    return server.url(name)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def ctx(database_url: str, clock: ManualClock) -> Iterator[Context]:
+    context = build_context(make_settings(database_url), clock=clock)
+    yield context
+    context.db.dispose()
+
+
+class ApiClient:
+    """A real HTTP client signed in as one demo user."""
+
+    def __init__(self, base_url: str, username: str | None = None) -> None:
+        self.base_url = base_url
+        self.http = requests.Session()
+        self.username = username
+        if username:
+            response = self.http.post(
+                f"{base_url}/api/v1/auth/token",
+                json={"username": username, "password": DEMO_PASSWORD},
+                timeout=10,
+            )
+            assert response.status_code == 200, response.text
+            self.http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.get(self.base_url + path, timeout=30, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.post(self.base_url + path, timeout=30, **kwargs)
+
+
+@pytest.fixture
+def server(ctx: Context) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1, threaded like production."""
+    app = create_app(context=ctx)
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def login(server: str):
+    def _login(username: str | None = None) -> ApiClient:
+        return ApiClient(server, username)
+
+    return _login

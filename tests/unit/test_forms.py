@@ -1,0 +1,85 @@
+"""Task forms validate on the server with zh-CN messages per field."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import InvalidInput
+from engine.forms import START_FORMS, TASK_FORMS
+from tests.factories import application
+
+APPLY = START_FORMS["matter_admission"]
+
+
+def errors_of(form, payload) -> dict:
+    with pytest.raises(InvalidInput) as caught:
+        form.validate(payload)
+    return caught.value.errors
+
+
+def test_valid_application_is_normalised_to_json_values() -> None:
+    values = APPLY.validate(application(resources={"funding_yuan": 1}))
+    assert values["start_date"] == "2026-12-01"
+    assert values["resources"] == {"funding_yuan": 1, "staff": 0, "powers": ""}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"basis": ""}, "basis", "不能只填空白"),
+        ({"basis": None}, "basis", "此项不能为空"),
+        ({"term_type": "forever"}, "term_type", "应为以下之一"),
+        ({"end_date": None}, "end_date", "短期事项须填写结束日期"),
+        ({"end_date": "2026-11-01"}, "end_date", "结束日期须晚于开始日期"),
+        ({"start_date": "12/01/2026"}, "start_date", "YYYY-MM-DD"),
+        ({"townships": []}, "townships", "长度"),
+        ({"townships": ["donghe", "donghe"]}, "townships", "乡镇不能重复"),
+        ({"townships": "donghe"}, "townships", "应为列表"),
+        ({"resources": {"funding_yuan": "很多"}}, "resources", "应为整数"),
+        ({"resources": {"funding_yuan": -5}}, "resources", "不能小于 0"),
+        ({"surprise": 1}, "surprise", "不允许的字段"),
+    ],
+)
+def test_bad_application_names_the_field(change: dict, field: str, message: str) -> None:
+    errors = errors_of(APPLY, application(**change))
+    assert field in errors
+    assert message in str(errors[field])
+
+
+def test_missing_basis_is_required() -> None:
+    payload = application()
+    del payload["basis"]
+    assert errors_of(APPLY, payload) == {"basis": ["此项为必填项"]}
+
+
+def test_long_term_matter_needs_no_end_date() -> None:
+    assert APPLY.validate(application(term_type="long", end_date=None))["end_date"] is None
+
+
+def test_non_object_body_is_refused() -> None:
+    assert "_schema" in errors_of(APPLY, ["not", "an", "object"])
+
+
+@pytest.mark.parametrize("step", ["review", "approve"])
+def test_return_and_reject_need_grounds(step: str) -> None:
+    form = TASK_FORMS[step]
+    assert "comment" in errors_of(form, {"decision": "return"})
+    assert "reasons" in errors_of(form, {"decision": "reject", "comment": "无依据"})
+    assert "reasons" in errors_of(form, {"decision": "reject", "reasons": ["x"], "comment": "c"})
+    assert form.validate({"decision": "pass"}) == {"decision": "pass", "reasons": [], "comment": ""}
+
+
+def test_resubmission_carries_a_complete_application() -> None:
+    form = TASK_FORMS["revise"]
+    assert "application" in errors_of(form, {"action": "resubmit"})
+    assert "application" in errors_of(form, {"action": "resubmit", "application": {"name": "x"}})
+    data = form.data_for("revise", form.validate({"action": "resubmit", "application": application()}))
+    assert data["townships"] == ["chengguan", "donghe"]
+    assert data["revise"] == {"action": "resubmit", "comment": ""}
+
+
+def test_township_must_confirm_and_explain_missing_resources() -> None:
+    form = TASK_FORMS["confirm_entry"]
+    assert "confirmed" in errors_of(form, {"confirmed": False, "resources_received": True})
+    assert "comment" in errors_of(form, {"confirmed": True, "resources_received": False})
+    assert "confirmed" in errors_of(form, {"confirmed": "yes", "resources_received": True})

@@ -1,0 +1,179 @@
+"""Every path of matter_admission at engine level, each also with a state round trip per step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.errors import Conflict
+from engine.forms import START_FORMS, TASK_FORMS
+from engine.runtime import Runtime
+from engine.specs import parse_diagram
+from tests.factories import CONFIRM, LAWFUL, PASS, application, rejected, returned
+
+DIAGRAM = parse_diagram((Path(__file__).parents[2] / "bpmn" / "matter_admission.bpmn").read_bytes())
+
+
+class Walk:
+    """Drives one workflow; with `roundtrip`, state is serialized and restored after every step."""
+
+    def __init__(self, roundtrip: bool, townships: list[str] | None = None) -> None:
+        self.runtime = Runtime()
+        self.roundtrip = roundtrip
+        form = START_FORMS["matter_admission"]
+        values = form.validate(application(townships=townships or ["chengguan", "donghe"]))
+        self.workflow = self.runtime.start(DIAGRAM, form.data_for("application", values))
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        if self.roundtrip:
+            self.workflow = self.runtime.loads(DIAGRAM, self.runtime.dumps(self.workflow))
+
+    def ready(self) -> list[str]:
+        return sorted(view.bpmn_id for view in self.runtime.ready_user_tasks(self.workflow))
+
+    def do(self, bpmn_id: str, form: dict[str, Any], township: str | None = None) -> None:
+        views = [v for v in self.runtime.ready_user_tasks(self.workflow) if v.bpmn_id == bpmn_id]
+        if township is not None:
+            views = [v for v in views if v.data["township"] == township]
+        assert views, f"{bpmn_id} is not ready; ready: {self.ready()}"
+        task = self.runtime.get_task(self.workflow, views[0].spiff_task_id)
+        spec = TASK_FORMS[bpmn_id]
+        self.runtime.complete(self.workflow, task, spec.data_for(bpmn_id, spec.validate(form)))
+        self._checkpoint()
+
+    def send(self, message: str, payload: dict[str, Any]) -> None:
+        self.runtime.send_message(self.workflow, message, payload)
+        self._checkpoint()
+
+    def enter(self) -> None:
+        self.do("legal_review", LAWFUL)
+        self.do("review", PASS)
+        self.do("approve", PASS)
+        self.do("confirm_entry", CONFIRM, township="chengguan")
+        self.do("confirm_entry", CONFIRM, township="donghe")
+
+    @property
+    def end(self) -> str | None:
+        return self.runtime.reached_end(self.workflow)
+
+
+roundtrip = pytest.mark.parametrize("roundtrip", [False, True], ids=["live", "roundtrip"])
+
+
+@roundtrip
+def test_admitted_matter_waits_in_force_then_exits_on_withdrawal(roundtrip: bool) -> None:
+    walk = Walk(roundtrip)
+    assert walk.ready() == ["legal_review"]
+    walk.do("legal_review", LAWFUL)
+    walk.do("review", PASS)
+    walk.do("approve", PASS)
+    assert walk.ready() == ["confirm_entry", "confirm_entry"]
+    walk.do("confirm_entry", CONFIRM, township="donghe")
+    assert walk.ready() == ["confirm_entry"]
+    walk.do("confirm_entry", {**CONFIRM, "resources_received": False, "comment": "经费未到"},
+            township="chengguan")
+    assert walk.ready() == []
+    assert walk.runtime.waiting_messages(walk.workflow) == {"matter_withdrawal", "matter_objection"}
+    assert walk.end is None
+    walk.send("matter_withdrawal", {"withdrawal": {"reason": "任务完成"}})
+    assert walk.end == "end_exited"
+    data = walk.runtime.data(walk.workflow)
+    assert data["withdrawal"] == {"reason": "任务完成"}
+    assert len(data["entries"]) == 2
+
+
+@roundtrip
+def test_one_confirmation_task_per_target_township(roundtrip: bool) -> None:
+    walk = Walk(roundtrip, townships=["chengguan", "donghe", "xishan", "nanhu"])
+    walk.do("legal_review", LAWFUL)
+    walk.do("review", PASS)
+    walk.do("approve", PASS)
+    views = walk.runtime.ready_user_tasks(walk.workflow)
+    assert sorted(v.data["township"] for v in views) == ["chengguan", "donghe", "nanhu", "xishan"]
+    assert {DIAGRAM.lane_roles[v.lane] for v in views} == {"township"}
+
+
+@roundtrip
+def test_returned_application_can_be_withdrawn(roundtrip: bool) -> None:
+    walk = Walk(roundtrip)
+    walk.do("legal_review", LAWFUL)
+    walk.do("review", returned())
+    assert walk.ready() == ["revise"]
+    walk.do("revise", {"action": "withdraw", "comment": "不再需要"})
+    assert walk.end == "end_withdrawn"
+
+
+@roundtrip
+def test_returned_application_is_revised_and_reviewed_again(roundtrip: bool) -> None:
+    walk = Walk(roundtrip)
+    walk.do("legal_review", {"opinion": "needs_change", "comment": "依据需写明条款"})
+    walk.do("review", returned())
+    revised = application(basis="《农田建设项目管理办法》第十二条", townships=["xishan"])
+    walk.do("revise", {"action": "resubmit", "application": revised})
+    assert walk.ready() == ["legal_review"]
+    data = walk.runtime.data(walk.workflow)
+    assert data["application"]["basis"].endswith("第十二条")
+    assert data["townships"] == ["xishan"]
+    walk.do("legal_review", LAWFUL)
+    walk.do("review", PASS)
+    walk.do("approve", PASS)
+    assert [v.data["township"] for v in walk.runtime.ready_user_tasks(walk.workflow)] == ["xishan"]
+
+
+@roundtrip
+def test_approver_returns_to_review(roundtrip: bool) -> None:
+    walk = Walk(roundtrip)
+    walk.do("legal_review", LAWFUL)
+    walk.do("review", PASS)
+    walk.do("approve", returned("请编办核实是否与清单重复"))
+    assert walk.ready() == ["review"]
+    walk.do("review", PASS)
+    assert walk.ready() == ["approve"]
+
+
+@roundtrip
+@pytest.mark.parametrize("step", ["review", "approve"])
+def test_rejection_ends_the_application(roundtrip: bool, step: str) -> None:
+    walk = Walk(roundtrip)
+    walk.do("legal_review", LAWFUL)
+    if step == "approve":
+        walk.do("review", PASS)
+    walk.do(step, rejected(["no_resources", "negative_list"]))
+    assert walk.end == f"end_rejected_{step if step == 'review' else 'approval'}"
+    assert walk.ready() == []
+
+
+@roundtrip
+def test_objection_kept_then_objection_leads_to_exit(roundtrip: bool) -> None:
+    walk = Walk(roundtrip)
+    walk.enter()
+    walk.send("matter_objection", {"objection": {"reason": "经费未到位", "township": "donghe"}})
+    assert walk.ready() == ["decide_objection"]
+    assert walk.runtime.waiting_messages(walk.workflow) == set()
+    walk.do("decide_objection", {"decision": "keep", "comment": "经费已拨付，维持"})
+    assert walk.runtime.waiting_messages(walk.workflow) == {"matter_withdrawal", "matter_objection"}
+    walk.send("matter_objection", {"objection": {"reason": "仍未到位", "township": "donghe"}})
+    walk.do("decide_objection", {"decision": "exit", "comment": "资源未随事下放，退出"})
+    assert walk.end == "end_exited"
+
+
+def test_message_nobody_waits_for_is_a_conflict() -> None:
+    walk = Walk(roundtrip=False)
+    with pytest.raises(Conflict):
+        walk.send("matter_withdrawal", {"withdrawal": {"reason": "x"}})
+
+
+def test_stored_state_has_no_embedded_spec_and_round_trips() -> None:
+    walk = Walk(roundtrip=False)
+    walk.enter()
+    state = walk.runtime.dumps(walk.workflow)
+    stored = json.loads(state)
+    assert "spec" not in stored and "subprocess_specs" not in stored
+    assert b"matter_admission" not in state.encode()
+    restored = walk.runtime.loads(DIAGRAM, state)
+    assert json.loads(walk.runtime.dumps(restored)) == stored
+    assert restored.spec is DIAGRAM.spec
