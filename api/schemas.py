@@ -97,8 +97,12 @@ class InstanceQuerySchema(f.Schema):
     status = f.String(validate=f.one_of(list(STATUSES)))
     township = f.String(validate=f.length(64))
     applicant = f.String(validate=f.length(64))
-    page = f.Integer(load_default=1, validate=f.at_least(1))
-    per_page = f.Integer(load_default=20, validate=[f.at_least(1), ma.validate.Range(max=100)])
+    page = f.Integer(strict=False, load_default=1, validate=f.at_least(1))
+    per_page = f.Integer(
+        strict=False,
+        load_default=20,
+        validate=ma.validate.Range(min=1, max=100, error="应在 1 到 100 之间"),
+    )
 
 
 class TrailEntrySchema(ma.Schema):

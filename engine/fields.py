@@ -31,8 +31,9 @@ class String(fields.String):
 class Integer(fields.Integer):
     default_error_messages = {**_COMMON, "invalid": "应为整数", "too_large": "数值过大"}
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(strict=True, **kwargs)
+    def __init__(self, strict: bool = True, **kwargs: Any) -> None:
+        # JSON bodies must carry numbers; query strings can only carry text.
+        super().__init__(strict=strict, **kwargs)
 
 
 class Boolean(fields.Boolean):

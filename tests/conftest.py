@@ -122,7 +122,9 @@ def server(ctx: Context) -> Iterator[str]:
     """The app served over real HTTP on 127.0.0.1, threaded like production."""
     app = create_app(context=ctx)
     http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{http.server_port}"
     http.shutdown()

@@ -68,15 +68,28 @@ def start() -> PostgresServer:
         run_as = ["runuser", "-u", "postgres", "--"]
     server = PostgresServer(root=root, port=_free_port(), bindir=bindir, run_as=run_as)
     server._run(
-        str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres",
-        "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
+        str(bindir / "initdb"),
+        "-D",
+        str(root / "data"),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale=C.UTF-8",
     )
     options = (
         f"-c listen_addresses=127.0.0.1 -c port={server.port} -c unix_socket_directories={root} "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
     server._run(
-        str(bindir / "pg_ctl"), "-D", str(root / "data"), "-o", options,
-        "-l", str(root / "server.log"), "-w", "start",
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(root / "data"),
+        "-o",
+        options,
+        "-l",
+        str(root / "server.log"),
+        "-w",
+        "start",
     )
     return server

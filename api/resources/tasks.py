@@ -37,11 +37,7 @@ class Complete(MethodView):
         requestBody={
             "required": True,
             "description": "the form of the task's step (bpmn_id)",
-            "content": {
-                "application/json": {
-                    "schema": {"oneOf": task_form_refs()}
-                }
-            },
+            "content": {"application/json": {"schema": {"oneOf": task_form_refs()}}},
         }
     )
     @blp.response(200, InstanceDetailSchema)

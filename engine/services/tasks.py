@@ -44,11 +44,14 @@ def inbox(ctx: Context, actor: Actor) -> list[TaskInfo]:
 
 
 def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Instance]:
-    task = session.get(Task, task_id)
-    if task is None:
+    instance_id = session.scalar(select(Task.instance_id).where(Task.id == task_id))
+    if instance_id is None:
         raise NotFound("任务不存在")
     # Not visible → 404 (we do not confirm it exists); visible but not takeable → 403.
-    instance = commands.visible_instance(session, task.instance_id, actor, lock=True)
+    # The instance row is locked first, so the task is read as the lock holder left it.
+    instance = commands.visible_instance(session, instance_id, actor, lock=True)
+    task = session.get(Task, task_id, populate_existing=True)
+    assert task is not None
     if task.state != "open":
         raise Conflict("该任务已办结，不能再办理")
     check_take_task(

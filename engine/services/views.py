@@ -83,7 +83,7 @@ def usernames_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, st
     if not wanted:
         return {}
     rows = session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
-    return dict(rows.tuples().all())
+    return {user_id: username for user_id, username in rows}
 
 
 def summaries(session: Session, instances: list[Instance]) -> list[InstanceSummary]:
@@ -115,15 +115,10 @@ def summaries(session: Session, instances: list[Instance]) -> list[InstanceSumma
 
 
 def task_infos(session: Session, rows: list[Task]) -> list[TaskInfo]:
-    instance_titles = dict(
-        session.execute(
-            select(Instance.id, Instance.title).where(
-                Instance.id.in_({r.instance_id for r in rows})
-            )
-        )
-        .tuples()
-        .all()
+    title_rows = session.execute(
+        select(Instance.id, Instance.title).where(Instance.id.in_({r.instance_id for r in rows}))
     )
+    instance_titles = {instance_id: title for instance_id, title in title_rows}
     orgs = orgs_by_id(session, [r.org_id for r in rows])
     users = usernames_by_id(session, [r.assignee_id for r in rows] + [r.completed_by for r in rows])
     return [

@@ -73,7 +73,8 @@ def test_resubmission_carries_a_complete_application() -> None:
     form = TASK_FORMS["revise"]
     assert "application" in errors_of(form, {"action": "resubmit"})
     assert "application" in errors_of(form, {"action": "resubmit", "application": {"name": "x"}})
-    data = form.data_for("revise", form.validate({"action": "resubmit", "application": application()}))
+    values = form.validate({"action": "resubmit", "application": application()})
+    data = form.data_for("revise", values)
     assert data["townships"] == ["chengguan", "donghe"]
     assert data["revise"] == {"action": "resubmit", "comment": ""}
 

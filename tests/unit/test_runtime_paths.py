@@ -74,8 +74,11 @@ def test_admitted_matter_waits_in_force_then_exits_on_withdrawal(roundtrip: bool
     assert walk.ready() == ["confirm_entry", "confirm_entry"]
     walk.do("confirm_entry", CONFIRM, township="donghe")
     assert walk.ready() == ["confirm_entry"]
-    walk.do("confirm_entry", {**CONFIRM, "resources_received": False, "comment": "经费未到"},
-            township="chengguan")
+    walk.do(
+        "confirm_entry",
+        {**CONFIRM, "resources_received": False, "comment": "经费未到"},
+        township="chengguan",
+    )
     assert walk.ready() == []
     assert walk.runtime.waiting_messages(walk.workflow) == {"matter_withdrawal", "matter_objection"}
     assert walk.end is None

@@ -23,7 +23,11 @@ def test_the_admission_diagram_maps_every_lane_to_a_role() -> None:
     diagram = parse_diagram(XML)
     assert diagram.process_id == "matter_admission"
     assert sorted(diagram.lane_roles.values()) == [
-        "applicant", "approver", "legal_reviewer", "reviewer", "township",
+        "applicant",
+        "approver",
+        "legal_reviewer",
+        "reviewer",
+        "township",
     ]
 
 

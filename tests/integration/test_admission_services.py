@@ -1,0 +1,268 @@
+"""The admission process through the use cases, on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from engine.audit import verify_chain
+from engine.authz import Actor
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from engine.models import AuditEvent, Instance, Organization, User
+from engine.services import accounts, instances, matters, tasks
+from engine.services.context import Context
+from tests.conftest import DEMO_PASSWORD
+from tests.factories import CONFIRM, LAWFUL, PASS, application, returned
+
+
+def actor(ctx: Context, username: str) -> Actor:
+    token = accounts.authenticate(ctx, username, DEMO_PASSWORD)
+    return accounts.actor_for_token(ctx, token.access_token)
+
+
+def take(ctx: Context, username: str, form: dict[str, Any], bpmn_id: str | None = None):
+    who = actor(ctx, username)
+    inbox = [t for t in tasks.inbox(ctx, who) if bpmn_id is None or t.bpmn_id == bpmn_id]
+    assert inbox, f"{username} has nothing to do"
+    return tasks.complete(ctx, inbox[0].id, form, who)
+
+
+def admit(ctx: Context, townships: list[str] | None = None) -> int:
+    detail = instances.start(
+        ctx,
+        "matter_admission",
+        application(townships=townships or ["chengguan", "donghe"]),
+        actor(ctx, "nongye"),
+    )
+    take(ctx, "sifa", LAWFUL)
+    take(ctx, "bianban", PASS)
+    take(ctx, "xianwei", PASS)
+    for township in townships or ["chengguan", "donghe"]:
+        take(ctx, township, CONFIRM)
+    return detail.id
+
+
+def test_matter_enters_each_register_and_leaves_with_townships_told(ctx: Context) -> None:
+    instance_id = admit(ctx)
+    nongye = actor(ctx, "nongye")
+    assert instances.get(ctx, instance_id, nongye).status == "in_force"
+    register = matters.register(ctx, actor(ctx, "donghe"))
+    assert [(r.instance_id, r.township.code, r.status) for r in register] == [
+        (instance_id, "donghe", "in_force")
+    ]
+
+    detail = instances.withdraw(ctx, instance_id, {"reason": "巡查任务已完成"}, nongye)
+
+    assert detail.status == "exited"
+    assert {r.status for r in matters.register(ctx, actor(ctx, "jiwei"))} == {"exited"}
+    for township in ("chengguan", "donghe"):
+        told = matters.notifications(ctx, actor(ctx, township))
+        assert len(told) == 1 and "已退出" in told[0].message
+    assert matters.notifications(ctx, actor(ctx, "xishan")) == []
+
+
+def test_trail_records_every_step_with_actor_and_organisation(ctx: Context) -> None:
+    instance_id = admit(ctx, ["xishan"])
+    entries = instances.trail(ctx, instance_id, actor(ctx, "jiwei"))
+    completed = [
+        (e.task, e.actor, e.organization.code) for e in entries if e.action == "task_completed"
+    ]
+    assert completed == [
+        ("legal_review", "sifa", "sifa"),
+        ("review", "bianban", "bianban"),
+        ("approve", "xianwei", "xianwei"),
+        ("confirm_entry", "xishan", "xishan"),
+    ]
+    assert entries[0].action == "instance_started" and entries[0].actor == "nongye"
+    with ctx.db.read() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
+        ).all()
+        assert verify_chain(list(events)) == []
+
+
+def test_edited_trail_event_breaks_the_chain(ctx: Context) -> None:
+    instance_id = admit(ctx, ["xishan"])
+    with ctx.db.write() as session:
+        session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.instance_id == instance_id, AuditEvent.seq == 4)
+            .values(payload_json='{"name":"合法性审查","form":{"opinion":"unlawful"}}')
+        )
+    with ctx.db.read() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
+        ).all()
+        assert [p.seq for p in verify_chain(list(events))] == [4]
+
+
+def test_reads_are_scoped_to_organisation_and_role(ctx: Context) -> None:
+    instance_id = admit(ctx, ["chengguan"])
+    for username in ("nongye", "chengguan", "bianban", "sifa", "xianwei", "jiwei"):
+        assert instances.get(ctx, instance_id, actor(ctx, username)).id == instance_id
+    for username in ("jiaoyu", "donghe", "admin"):
+        with pytest.raises(NotFound):
+            instances.get(ctx, instance_id, actor(ctx, username))
+        with pytest.raises(NotFound):
+            instances.trail(ctx, instance_id, actor(ctx, username))
+        assert instances.search(ctx, actor(ctx, username), instances.InstanceFilter()).total == 0
+
+
+def test_auditor_reads_everything_but_changes_nothing(ctx: Context) -> None:
+    instance_id = admit(ctx, ["chengguan"])
+    jiwei = actor(ctx, "jiwei")
+    assert instances.search(ctx, jiwei, instances.InstanceFilter()).total == 1
+    with pytest.raises(Forbidden):
+        instances.withdraw(ctx, instance_id, {"reason": "x"}, jiwei)
+    with pytest.raises(Forbidden):
+        instances.start(ctx, "matter_admission", application(), jiwei)
+
+
+def _second_user(ctx: Context, org_code: str, username: str, roles: list[str]) -> Actor:
+    with ctx.db.write() as session:
+        org = session.scalar(select(Organization).where(Organization.code == org_code))
+        accounts.add_user(
+            session,
+            username=username,
+            display_name=username,
+            password=DEMO_PASSWORD,
+            org=org,
+            roles=roles,
+            by=None,
+            at=ctx.clock.now(),
+        )
+    return actor(ctx, username)
+
+
+def test_nobody_reviews_what_their_own_organisation_filed(ctx: Context) -> None:
+    # The justice bureau files a matter of its own; its legal reviewer may not judge it.
+    filer = _second_user(ctx, "sifa", "sifa_filer", ["applicant"])
+    detail = instances.start(ctx, "matter_admission", application(), filer)
+    sifa = actor(ctx, "sifa")
+    assert [t for t in tasks.inbox(ctx, sifa) if t.instance_id == detail.id] == []
+    with pytest.raises(Forbidden, match="职责分离"):
+        tasks.complete(ctx, detail.open_tasks[0].id, LAWFUL, sifa)
+
+
+def test_claimed_task_belongs_to_its_claimant(ctx: Context) -> None:
+    instances.start(ctx, "matter_admission", application(), actor(ctx, "nongye"))
+    colleague = _second_user(ctx, "sifa", "sifa2", ["legal_reviewer"])
+    sifa = actor(ctx, "sifa")
+    task = tasks.inbox(ctx, sifa)[0]
+    assert tasks.claim(ctx, task.id, sifa).assignee == "sifa"
+    assert tasks.inbox(ctx, colleague) == []
+    with pytest.raises(Forbidden):
+        tasks.complete(ctx, task.id, LAWFUL, colleague)
+    tasks.complete(ctx, task.id, LAWFUL, sifa)
+
+
+def test_completed_task_cannot_be_completed_again(ctx: Context) -> None:
+    detail = instances.start(ctx, "matter_admission", application(), actor(ctx, "nongye"))
+    sifa = actor(ctx, "sifa")
+    tasks.complete(ctx, detail.open_tasks[0].id, LAWFUL, sifa)
+    with pytest.raises(Conflict):
+        tasks.complete(ctx, detail.open_tasks[0].id, LAWFUL, sifa)
+
+
+def test_invalid_form_changes_nothing(ctx: Context) -> None:
+    detail = instances.start(ctx, "matter_admission", application(), actor(ctx, "nongye"))
+    with ctx.db.read() as session:
+        before = session.get(Instance, detail.id).state_json
+        events = session.query(AuditEvent).count()
+    with pytest.raises(InvalidInput):
+        tasks.complete(ctx, detail.open_tasks[0].id, {"opinion": "maybe"}, actor(ctx, "sifa"))
+    with ctx.db.read() as session:
+        assert session.get(Instance, detail.id).state_json == before
+        assert session.query(AuditEvent).count() == events
+
+
+def test_resubmission_can_change_the_target_townships(ctx: Context) -> None:
+    nongye = actor(ctx, "nongye")
+    detail = instances.start(ctx, "matter_admission", application(), nongye)
+    take(ctx, "sifa", LAWFUL)
+    take(ctx, "bianban", returned("请只在试点乡镇开展"))
+    revised = application(name="高标准农田巡查（试点）", townships=["beiling"])
+    take(ctx, "nongye", {"action": "resubmit", "application": revised})
+    after = instances.get(ctx, detail.id, nongye)
+    assert after.title == "高标准农田巡查（试点）"
+    assert [t.code for t in after.townships] == ["beiling"]
+    with pytest.raises(NotFound):
+        instances.get(ctx, detail.id, actor(ctx, "chengguan"))
+
+
+def test_objection_upheld_takes_the_matter_out(ctx: Context) -> None:
+    instance_id = admit(ctx, ["donghe"])
+    donghe = actor(ctx, "donghe")
+    assert instances.get(ctx, instance_id, donghe).actions == ["object"]
+    instances.object_to(ctx, instance_id, {"reason": "经费未到位"}, donghe)
+    with pytest.raises(Conflict):
+        instances.object_to(ctx, instance_id, {"reason": "再次异议"}, donghe)
+    detail = take(ctx, "bianban", {"decision": "exit", "comment": "经核实资源未下放"})
+    assert detail.status == "exited"
+    assert matters.register(ctx, donghe)[0].exit_reason == "objection"
+
+
+def test_township_not_addressed_cannot_object(ctx: Context) -> None:
+    instance_id = admit(ctx, ["donghe"])
+    with pytest.raises(NotFound):
+        instances.object_to(ctx, instance_id, {"reason": "x"}, actor(ctx, "xishan"))
+
+
+def test_two_simultaneous_completions_one_wins_one_conflicts(ctx: Context) -> None:
+    detail = instances.start(ctx, "matter_admission", application(), actor(ctx, "nongye"))
+    colleague = _second_user(ctx, "sifa", "sifa2", ["legal_reviewer"])
+    sifa = actor(ctx, "sifa")
+    task_id = detail.open_tasks[0].id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def complete(who: Actor, opinion: str) -> None:
+        barrier.wait()
+        try:
+            tasks.complete(ctx, task_id, {"opinion": opinion, "comment": "意见"}, who)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [
+        threading.Thread(target=complete, args=(sifa, "lawful")),
+        threading.Thread(target=complete, args=(colleague, "needs_change")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    with ctx.db.read() as session:
+        completed = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.instance_id == detail.id, AuditEvent.action == "task_completed"
+            )
+        ).all()
+        assert len(completed) == 1
+
+
+def test_stale_instance_version_is_refused(ctx: Context) -> None:
+    detail = instances.start(ctx, "matter_admission", application(), actor(ctx, "nongye"))
+    with pytest.raises(Conflict):
+        with ctx.db.write() as session:
+            instance = session.get(Instance, detail.id)
+            # Someone else committed in between: simulate by bumping the version underneath.
+            session.execute(
+                update(Instance.__table__)
+                .where(Instance.__table__.c.id == detail.id)
+                .values(version=Instance.__table__.c.version + 1)
+            )
+            instance.title = "改名"
+    with ctx.db.read() as session:
+        assert session.get(Instance, detail.id).title == application()["name"]
+
+
+def test_inactive_user_cannot_sign_in(ctx: Context) -> None:
+    with ctx.db.write() as session:
+        session.execute(update(User).where(User.username == "jiaoyu").values(active=False))
+    with pytest.raises(Unauthenticated, match="用户名或密码错误"):
+        accounts.authenticate(ctx, "jiaoyu", DEMO_PASSWORD)

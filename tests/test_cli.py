@@ -1,0 +1,50 @@
+"""The zhunru command line on a real SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "ZHUNRU_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "ZHUNRU_SECRET_KEY": "s" * 64,
+        "ZHUNRU_DEMO_PASSWORD": "cli-demo-password",
+    }
+
+
+def test_load_demo_creates_the_county_once_and_prints_the_password(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["init-db"], env=env).exit_code == 0
+    first = runner.invoke(main, ["load-demo"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "cli-demo-password" in first.output and "xianwei" in first.output
+    again = runner.invoke(main, ["load-demo"], env=env)
+    assert again.exit_code == 0 and "未改动" in again.output
+
+
+def test_load_demo_without_a_password_fails_clearly(env: dict[str, str]) -> None:
+    env["ZHUNRU_DEMO_PASSWORD"] = ""
+    result = CliRunner().invoke(main, ["load-demo"], env=env)
+    assert result.exit_code == 2
+    assert "ZHUNRU_DEMO_PASSWORD" in result.output or "演示密码" in result.output
+
+
+def test_deploy_reports_each_process(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["deploy"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("matter_admission v1 ")
+
+
+def test_app_factory_refuses_to_start_without_a_secret(env: dict[str, str]) -> None:
+    from api import create_app
+    from config import Settings, SettingsError
+
+    with pytest.raises(SettingsError, match="ZHUNRU_SECRET_KEY"):
+        create_app(Settings.from_env({**env, "ZHUNRU_SECRET_KEY": ""}))
