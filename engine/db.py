@@ -54,7 +54,8 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # No autoflush: commands flush once, when they have built everything.
+        self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
     @contextmanager
     def write(self) -> Iterator[Session]:

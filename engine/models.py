@@ -83,7 +83,7 @@ class Deployment(Base):
 
 
 class Instance(Base):
-    """One running or finished process. `state_json` holds workflow state without its spec."""
+    """One running or finished process. `state` is workflow state without its spec, compressed."""
 
     __tablename__ = "instance"
     __table_args__ = (
@@ -97,7 +97,7 @@ class Instance(Base):
     title: Mapped[str] = mapped_column(String(200))
     # pending | in_force | exited | rejected | withdrawn
     status: Mapped[str] = mapped_column(String(20))
-    state_json: Mapped[str] = mapped_column(Text)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
     serializer_version: Mapped[str] = mapped_column(String(10))
     version: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -106,6 +106,10 @@ class Instance(Base):
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Head of this instance's trail chain, kept here so appending needs no extra read; the
+    # events themselves stay the evidence (verification never trusts these two columns).
+    trail_seq: Mapped[int] = mapped_column(Integer, default=0)
+    trail_head: Mapped[str] = mapped_column(String(64), default="0" * 64)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -144,7 +148,6 @@ class Task(Base):
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    form_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AuditEvent(Base):

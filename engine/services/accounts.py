@@ -116,10 +116,15 @@ def add_user(
         session,
         instance_id=None,
         actor=by,
-        action="user_created",
-        at=at,
         role="admin" if by else None,
-        payload={"username": username, "org": org.code, "roles": sorted(roles)},
+        entries=[
+            audit.Entry(
+                "user_created",
+                None,
+                {"username": username, "org": org.code, "roles": sorted(roles)},
+            )
+        ],
+        at=at,
     )
     return user
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -10,21 +10,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.audit import Entry
 from engine.authz import Actor, can_see_instance
 from engine.errors import InvalidInput, NotFound
-from engine.models import Instance, InstanceTownship, Organization
+from engine.models import Instance, InstanceTownship, Organization, Task
 from engine.services import inbox, register
 from engine.services.context import Context
 from engine.services.deployments import diagram_of
-from engine.services.inbox import Change
 from engine.specs import Diagram
 
 
 @dataclass
 class Loaded:
+    """An instance as a command holds it: locked row, diagram, live workflow, its townships."""
+
     instance: Instance
     diagram: Diagram
     workflow: BpmnWorkflow
+    township_ids: list[int]
+    open_tasks: list[Task] = field(default_factory=list)
 
 
 def township_ids(session: Session, instance_id: int) -> list[int]:
@@ -35,28 +39,32 @@ def township_ids(session: Session, instance_id: int) -> list[int]:
     )
 
 
-def visible_instance(session: Session, instance_id: int, actor: Actor, lock: bool) -> Instance:
-    """The instance if the caller may see it; otherwise NotFound, as if it did not exist."""
+def visible_instance(
+    session: Session, instance_id: int, actor: Actor, lock: bool
+) -> tuple[Instance, list[int]]:
+    """The instance and its townships if the caller may see it; else NotFound, as if absent."""
     query = select(Instance).where(Instance.id == instance_id)
     if lock:
         query = query.with_for_update()
     instance = session.scalar(query)
-    if instance is None or not can_see_instance(
-        actor, instance.applicant_org_id, township_ids(session, instance_id)
-    ):
+    if instance is None:
         raise NotFound("事项不存在")
-    return instance
+    townships = township_ids(session, instance_id)
+    if not can_see_instance(actor, instance.applicant_org_id, townships):
+        raise NotFound("事项不存在")
+    return instance, townships
 
 
 def load(session: Session, ctx: Context, instance_id: int, actor: Actor) -> Loaded:
     """Lock the instance row (PostgreSQL) and restore its workflow."""
-    return restore(session, ctx, visible_instance(session, instance_id, actor, lock=True))
+    instance, townships = visible_instance(session, instance_id, actor, lock=True)
+    return restore(session, ctx, instance, townships)
 
 
-def restore(session: Session, ctx: Context, instance: Instance) -> Loaded:
+def restore(session: Session, ctx: Context, instance: Instance, townships: list[int]) -> Loaded:
     diagram = diagram_of(session, ctx, instance.deployment_id)
-    workflow = ctx.runtime.loads(diagram, instance.state_json)
-    return Loaded(instance, diagram, workflow)
+    workflow = ctx.runtime.restore(diagram, instance.state)
+    return Loaded(instance, diagram, workflow, townships)
 
 
 def resolve_townships(session: Session, codes: list[str]) -> list[Organization]:
@@ -71,15 +79,17 @@ def resolve_townships(session: Session, codes: list[str]) -> list[Organization]:
     return [found[code] for code in codes]
 
 
-def set_townships(session: Session, instance: Instance, townships: list[Organization]) -> None:
+def set_townships(session: Session, loaded: Loaded, townships: list[Organization]) -> None:
+    instance = loaded.instance
     wanted = {org.id for org in townships}
-    current = set(township_ids(session, instance.id))
+    current = set(loaded.township_ids)
     for org_id in wanted - current:
         session.add(InstanceTownship(instance_id=instance.id, org_id=org_id))
     for org_id in current - wanted:
         row = session.get(InstanceTownship, (instance.id, org_id))
         if row is not None:
             session.delete(row)
+    loaded.township_ids = [org.id for org in townships]
 
 
 def save(
@@ -88,14 +98,18 @@ def save(
     loaded: Loaded,
     actor: Actor,
     role: str,
-    changes: list[Change],
+    changes: list[Entry],
     now: datetime,
 ) -> None:
     """Store state, rewrite the inbox, derive status, and append every change to the trail."""
     instance, workflow = loaded.instance, loaded.workflow
     runtime = ctx.runtime
     ready = runtime.ready_user_tasks(workflow)
-    changes = changes + inbox.rewrite(session, instance, loaded.diagram, ready, now)
+    codes = {
+        ref.code: org_id for org_id, ref in ctx.names.orgs(session, loaded.township_ids).items()
+    }
+    opened, loaded.open_tasks = inbox.rewrite(session, instance, loaded.diagram, ready, codes, now)
+    changes = changes + opened
     end = runtime.reached_end(workflow)
     status = register.status_for(
         end, runtime.waiting_messages(workflow), {view.bpmn_id for view in ready}
@@ -103,27 +117,32 @@ def save(
     if status == "exited" and instance.status != "exited":
         changes.append(register.record_exit(session, instance, runtime.data(workflow), now))
     if status != instance.status:
-        changes.append(Change("status_changed", "", {"from": instance.status, "to": status}))
+        changes.append(Entry("status_changed", None, {"from": instance.status, "to": status}))
         instance.status = status
     if end is not None and instance.ended_at is None:
         instance.ended_at = now
-    instance.state_json = runtime.dumps(workflow)
+    instance.state = runtime.save(workflow)
     instance.updated_at = now
+    record(session, instance, actor, role, changes, now)
+    # One flush for the instance, its tasks and register rows; new task rows get their ids.
     session.flush()
-    for change in changes:
-        audit_change(session, instance, actor, role, change, now)
 
 
-def audit_change(
-    session: Session, instance: Instance, actor: Actor, role: str, change: Change, now: datetime
+def record(
+    session: Session,
+    instance: Instance,
+    actor: Actor,
+    role: str,
+    entries: list[Entry],
+    now: datetime,
 ) -> None:
-    audit.append(
+    """Append to the instance's trail and move the head kept on its (locked) row."""
+    instance.trail_seq, instance.trail_head = audit.append(
         session,
         instance_id=instance.id,
         actor=actor,
         role=role,
-        action=change.action,
-        task=change.task or None,
-        payload=change.payload,
+        entries=entries,
         at=now,
+        head=(instance.trail_seq, instance.trail_head),
     )

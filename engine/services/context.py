@@ -9,6 +9,7 @@ from engine.clock import Clock, SystemClock
 from engine.db import Database, make_engine
 from engine.models import Base
 from engine.runtime import Runtime
+from engine.services.directory import Directory
 from engine.specs import DiagramRegistry
 
 
@@ -19,6 +20,8 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
     diagrams: DiagramRegistry = field(default_factory=DiagramRegistry)
     runtime: Runtime = field(default_factory=Runtime)
+    deployment_shas: dict[int, str] = field(default_factory=dict)
+    names: Directory = field(default_factory=Directory)
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:

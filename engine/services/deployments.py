@@ -55,10 +55,15 @@ def deploy(session: Session, ctx: Context, xml: bytes, actor: Actor | None) -> P
         session,
         instance_id=None,
         actor=actor,
-        action="diagram_deployed",
-        at=now,
         role="admin" if actor else None,
-        payload={"process_id": row.process_id, "version": row.version, "sha256": row.sha256},
+        entries=[
+            audit.Entry(
+                "diagram_deployed",
+                None,
+                {"process_id": row.process_id, "version": row.version, "sha256": row.sha256},
+            )
+        ],
+        at=now,
     )
     return _info(row)
 
@@ -114,9 +119,13 @@ def latest_deployment(session: Session, process_id: str) -> Deployment:
 
 def diagram_of(session: Session, ctx: Context, deployment_id: int) -> Diagram:
     """The parsed diagram of a deployment, parsed at most once per process."""
-    sha = session.scalar(select(Deployment.sha256).where(Deployment.id == deployment_id))
+    sha = ctx.deployment_shas.get(deployment_id)
     if sha is None:
-        raise NotFound("流程部署不存在")
+        # A deployment never changes once stored, so its id → sha256 mapping can be cached.
+        sha = session.scalar(select(Deployment.sha256).where(Deployment.id == deployment_id))
+        if sha is None:
+            raise NotFound("流程部署不存在")
+        ctx.deployment_shas[deployment_id] = sha
 
     def load_xml() -> bytes:
         xml = session.scalar(select(Deployment.xml).where(Deployment.id == deployment_id))

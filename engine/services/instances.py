@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from engine import audit
+from engine.audit import Entry
 from engine.authz import Actor, instance_scope, require_role
 from engine.errors import Forbidden, InvalidInput
 from engine.forms import REASON_FORM, start_form
@@ -18,16 +20,13 @@ from engine.runtime import SERIALIZER_VERSION
 from engine.services import commands
 from engine.services.context import Context
 from engine.services.deployments import diagram_of, latest_deployment
-from engine.services.inbox import Change
+from engine.services.directory import OrgRef
 from engine.services.views import (
     InstanceDetail,
     InstanceSummary,
-    OrgRef,
     Page,
-    orgs_by_id,
     summaries,
     task_infos,
-    usernames_by_id,
 )
 
 STATUSES = ("pending", "in_force", "exited", "rejected", "withdrawn")
@@ -73,7 +72,9 @@ def start(ctx: Context, process_id: str, form: Any, actor: Actor) -> InstanceDet
             process_id=process_id,
             title=values["name"],
             status="",
-            state_json="{}",
+            state=b"",
+            trail_seq=0,
+            trail_head=audit.GENESIS,
             serializer_version=SERIALIZER_VERSION,
             created_by=actor.user_id,
             applicant_org_id=actor.org_id,
@@ -82,30 +83,43 @@ def start(ctx: Context, process_id: str, form: Any, actor: Actor) -> InstanceDet
         )
         session.add(instance)
         session.flush()
-        commands.set_townships(session, instance, townships)
-        loaded = commands.Loaded(instance, diagram, workflow)
-        started = Change("instance_started", "start_apply", {"application": values})
+        loaded = commands.Loaded(instance, diagram, workflow, [])
+        commands.set_townships(session, loaded, townships)
+        started = Entry("instance_started", "start_apply", {"application": values})
         commands.save(session, ctx, loaded, actor, "applicant", [started], now)
-        return detail_of(session, ctx, instance, actor)
+        return detail_of(session, ctx, instance, actor, loaded)
 
 
 def get(ctx: Context, instance_id: int, actor: Actor) -> InstanceDetail:
     with ctx.db.read() as session:
-        instance = commands.visible_instance(session, instance_id, actor, lock=False)
+        instance, _ = commands.visible_instance(session, instance_id, actor, lock=False)
         return detail_of(session, ctx, instance, actor)
 
 
-def detail_of(session: Session, ctx: Context, instance: Instance, actor: Actor) -> InstanceDetail:
-    summary = summaries(session, [instance])[0]
-    open_rows = session.scalars(
-        select(Task).where(Task.instance_id == instance.id, Task.state == "open").order_by(Task.id)
-    ).all()
-    diagram = diagram_of(session, ctx, instance.deployment_id)
-    workflow = ctx.runtime.loads(diagram, instance.state_json)
+def detail_of(
+    session: Session,
+    ctx: Context,
+    instance: Instance,
+    actor: Actor,
+    loaded: commands.Loaded | None = None,
+) -> InstanceDetail:
+    """The instance as the caller sees it; a command passes what it already holds."""
+    if loaded is None:
+        _, township_ids = commands.visible_instance(session, instance.id, actor, lock=False)
+        loaded = commands.restore(session, ctx, instance, township_ids)
+        loaded.open_tasks = list(
+            session.scalars(
+                select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+            )
+        )
+    links = [(instance.id, org_id) for org_id in loaded.township_ids]
+    summary = summaries(session, ctx.names, [instance], links)[0]
+    workflow = loaded.workflow
+    open_rows = sorted(loaded.open_tasks, key=lambda row: row.id)
     return InstanceDetail(
         **summary.__dict__,
         data=ctx.runtime.data(workflow),
-        open_tasks=task_infos(session, list(open_rows)),
+        open_tasks=task_infos(session, ctx.names, open_rows, {instance.id: instance.title}),
         actions=_actions(instance, summary, ctx.runtime.waiting_messages(workflow), actor),
         ended_at=instance.ended_at,
     )
@@ -152,7 +166,7 @@ def search(ctx: Context, actor: Actor, flt: InstanceFilter) -> Page:
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
-        return Page(summaries(session, list(rows)), total, page, per_page)
+        return Page(summaries(session, ctx.names, list(rows)), total, page, per_page)
 
 
 def _addressed_to(org_id: int) -> Any:
@@ -187,8 +201,8 @@ def trail(ctx: Context, instance_id: int, actor: Actor) -> list[TrailEntry]:
         events = session.scalars(
             select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
         ).all()
-        orgs = orgs_by_id(session, [e.actor_org_id for e in events])
-        users = usernames_by_id(session, [e.actor_id for e in events])
+        orgs = ctx.names.orgs(session, [e.actor_org_id for e in events])
+        users = ctx.names.usernames(session, [e.actor_id for e in events])
         return [
             TrailEntry(
                 seq=e.seq,
@@ -215,7 +229,7 @@ def withdraw(ctx: Context, instance_id: int, body: Any, actor: Actor) -> Instanc
         "applicant",
         "matter_withdrawal",
         {"withdrawal": values},
-        Change("withdrawal_requested", "catch_withdrawal", values),
+        Entry("withdrawal_requested", "catch_withdrawal", values),
         _own_applicant,
     )
 
@@ -231,7 +245,7 @@ def object_to(ctx: Context, instance_id: int, body: Any, actor: Actor) -> Instan
         "township",
         "matter_objection",
         payload,
-        Change("objection_raised", "catch_objection", payload["objection"]),
+        Entry("objection_raised", "catch_objection", payload["objection"]),
         _addressed_township,
     )
 
@@ -253,7 +267,7 @@ def _message(
     role: str,
     message: str,
     payload: dict[str, Any],
-    change: Change,
+    change: Entry,
     may: Any,
 ) -> InstanceDetail:
     now = ctx.clock.now()
@@ -263,4 +277,4 @@ def _message(
         may(session, loaded.instance, actor)
         ctx.runtime.send_message(loaded.workflow, message, payload)
         commands.save(session, ctx, loaded, actor, role, [change], now)
-        return detail_of(session, ctx, loaded.instance, actor)
+        return detail_of(session, ctx, loaded.instance, actor, loaded)

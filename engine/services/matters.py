@@ -11,7 +11,7 @@ from engine.authz import Actor, instance_scope
 from engine.errors import InvalidInput
 from engine.models import Instance, Matter, Notification, Organization
 from engine.services.context import Context
-from engine.services.views import OrgRef, orgs_by_id
+from engine.services.directory import OrgRef
 
 REGISTER_STATUSES = ("in_force", "exited")
 
@@ -68,7 +68,7 @@ def register(
                 return []
             query = query.where(Matter.township_org_id == org_id)
         rows = session.scalars(query.order_by(Matter.entered_at.desc(), Matter.id.desc())).all()
-        orgs = orgs_by_id(session, [r.township_org_id for r in rows])
+        orgs = ctx.names.orgs(session, [r.township_org_id for r in rows])
         return [
             RegisterEntry(
                 instance_id=r.instance_id,

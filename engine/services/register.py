@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.audit import Entry
 from engine.models import Instance, Matter, Notification, Organization
-from engine.services.inbox import Change
 
 # End events are named end_<status>[_detail] in every diagram.
 END_STATUSES = {"exited", "rejected", "withdrawn"}
@@ -39,7 +39,7 @@ def record_entry(
     data: dict[str, Any],
     confirmation: dict[str, Any],
     now: datetime,
-) -> Change:
+) -> Entry:
     """A township confirmed: the matter goes onto its register with the resources received."""
     application = data["application"]
     township = session.scalar(select(Organization).where(Organization.code == data["township"]))
@@ -60,7 +60,7 @@ def record_entry(
             entered_at=now,
         )
     )
-    return Change(
+    return Entry(
         "matter_entered",
         "confirm_entry",
         {"township": township.code, "resources_received": confirmation["resources_received"]},
@@ -72,9 +72,7 @@ def exit_reason(data: dict[str, Any]) -> str:
     return "objection" if decision == "exit" and "withdrawal" not in data else "withdrawal"
 
 
-def record_exit(
-    session: Session, instance: Instance, data: dict[str, Any], now: datetime
-) -> Change:
+def record_exit(session: Session, instance: Instance, data: dict[str, Any], now: datetime) -> Entry:
     """The matter leaves every township's register, and each township is told."""
     reason = exit_reason(data)
     rows = session.scalars(
@@ -96,6 +94,6 @@ def record_exit(
         )
         told.append(row.township_org_id)
     codes = session.scalars(select(Organization.code).where(Organization.id.in_(told))).all()
-    return Change(
+    return Entry(
         "matter_exited", "notify_exit", {"reason": reason, "townships_told": sorted(codes)}
     )

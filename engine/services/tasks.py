@@ -8,13 +8,13 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from engine.audit import Entry
 from engine.authz import JUDGING_ROLES, Actor, check_take_task
 from engine.errors import Conflict, NotFound
 from engine.forms import task_form
 from engine.models import Instance, Task
 from engine.services import commands, register
 from engine.services.context import Context
-from engine.services.inbox import Change
 from engine.services.instances import detail_of
 from engine.services.views import InstanceDetail, TaskInfo, task_infos
 
@@ -40,16 +40,16 @@ def inbox(ctx: Context, actor: Actor) -> list[TaskInfo]:
         .limit(INBOX_LIMIT)
     )
     with ctx.db.read() as session:
-        return task_infos(session, list(session.scalars(query)))
+        return task_infos(session, ctx.names, list(session.scalars(query)))
 
 
-def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Instance]:
+def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Instance, list[int]]:
     instance_id = session.scalar(select(Task.instance_id).where(Task.id == task_id))
     if instance_id is None:
         raise NotFound("任务不存在")
     # Not visible → 404 (we do not confirm it exists); visible but not takeable → 403.
     # The instance row is locked first, so the task is read as the lock holder left it.
-    instance = commands.visible_instance(session, instance_id, actor, lock=True)
+    instance, townships = commands.visible_instance(session, instance_id, actor, lock=True)
     task = session.get(Task, task_id, populate_existing=True)
     assert task is not None
     if task.state != "open":
@@ -61,39 +61,39 @@ def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Inst
         assignee_id=task.assignee_id,
         applicant_org_id=instance.applicant_org_id,
     )
-    return task, instance
+    return task, instance, townships
 
 
 def claim(ctx: Context, task_id: int, actor: Actor) -> TaskInfo:
     """认领: the caller takes the task so colleagues do not work on it at the same time."""
     with ctx.db.write() as session:
-        task, instance = _open_task(session, task_id, actor)
+        task, instance, _ = _open_task(session, task_id, actor)
         if task.assignee_id != actor.user_id:
             task.assignee_id = actor.user_id
-            commands.audit_change(
+            commands.record(
                 session,
                 instance,
                 actor,
                 task.role,
-                Change("task_claimed", task.bpmn_id, {"name": task.name}),
+                [Entry("task_claimed", task.bpmn_id, {"name": task.name})],
                 ctx.clock.now(),
             )
         session.flush()
-        return task_infos(session, [task])[0]
+        return task_infos(session, ctx.names, [task], {instance.id: instance.title})[0]
 
 
 def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDetail:
     """办理: submit the task's form; the process moves on in the same transaction."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        task, instance = _open_task(session, task_id, actor)
+        task, instance, townships_now = _open_task(session, task_id, actor)
         spec = task_form(task.bpmn_id)
         values = spec.validate(form)
         if task.bpmn_id == "revise" and values.get("application"):
             townships = commands.resolve_townships(session, values["application"]["townships"])
         else:
             townships = None
-        loaded = commands.restore(session, ctx, instance)
+        loaded = commands.restore(session, ctx, instance, townships_now)
         spiff_task = ctx.runtime.get_task(loaded.workflow, task.spiff_task_id)
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict("任务状态已变化，请刷新后重试")
@@ -103,12 +103,11 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
         task.completed_at = now
         task.completed_by = actor.user_id
         task.assignee_id = actor.user_id
-        task.form_data = values
-        changes = [Change("task_completed", task.bpmn_id, {"name": task.name, "form": values})]
+        changes = [Entry("task_completed", task.bpmn_id, {"name": task.name, "form": values})]
         if townships is not None:
-            commands.set_townships(session, loaded.instance, townships)
+            commands.set_townships(session, loaded, townships)
             loaded.instance.title = values["application"]["name"]
         if task.bpmn_id == "confirm_entry":
             changes.append(register.record_entry(session, loaded.instance, task_data, values, now))
         commands.save(session, ctx, loaded, actor, task.role, changes, now)
-        return detail_of(session, ctx, loaded.instance, actor)
+        return detail_of(session, ctx, loaded.instance, actor, loaded)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,13 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Instance, InstanceTownship, Organization, Task, User
-
-
-@dataclass(frozen=True)
-class OrgRef:
-    code: str
-    name: str
+from engine.models import Instance, InstanceTownship, Task
+from engine.services.directory import Directory, OrgRef
 
 
 @dataclass(frozen=True)
@@ -66,35 +60,26 @@ class Page:
     per_page: int
 
 
-def orgs_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, OrgRef]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(Organization.id, Organization.code, Organization.name).where(
-            Organization.id.in_(wanted)
-        )
-    )
-    return {org_id: OrgRef(code, name) for org_id, code, name in rows}
+def summaries(
+    session: Session,
+    names: Directory,
+    instances: list[Instance],
+    links: list[tuple[int, int]] | None = None,
+) -> list[InstanceSummary]:
+    """Summaries for a page of instances, in two queries at most whatever the page size.
 
-
-def usernames_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
-    return {user_id: username for user_id, username in rows}
-
-
-def summaries(session: Session, instances: list[Instance]) -> list[InstanceSummary]:
-    """Summaries for a page of instances, in three queries whatever the page size."""
-    ids = [i.id for i in instances]
-    links = session.execute(
-        select(InstanceTownship.instance_id, InstanceTownship.org_id).where(
-            InstanceTownship.instance_id.in_(ids)
-        )
-    ).all()
-    orgs = orgs_by_id(session, [i.applicant_org_id for i in instances] + [o for _, o in links])
+    `links` (instance id, township org id) saves the first query when the caller has them.
+    """
+    if links is None:
+        links = [
+            (instance_id, org_id)
+            for instance_id, org_id in session.execute(
+                select(InstanceTownship.instance_id, InstanceTownship.org_id).where(
+                    InstanceTownship.instance_id.in_([i.id for i in instances])
+                )
+            )
+        ]
+    orgs = names.orgs(session, [i.applicant_org_id for i in instances] + [o for _, o in links])
     by_instance: dict[int, list[OrgRef]] = {}
     for instance_id, org_id in links:
         by_instance.setdefault(instance_id, []).append(orgs[org_id])
@@ -114,13 +99,23 @@ def summaries(session: Session, instances: list[Instance]) -> list[InstanceSumma
     ]
 
 
-def task_infos(session: Session, rows: list[Task]) -> list[TaskInfo]:
-    title_rows = session.execute(
-        select(Instance.id, Instance.title).where(Instance.id.in_({r.instance_id for r in rows}))
-    )
-    instance_titles = {instance_id: title for instance_id, title in title_rows}
-    orgs = orgs_by_id(session, [r.org_id for r in rows])
-    users = usernames_by_id(session, [r.assignee_id for r in rows] + [r.completed_by for r in rows])
+def task_infos(
+    session: Session,
+    names: Directory,
+    rows: list[Task],
+    titles: dict[int, str] | None = None,
+) -> list[TaskInfo]:
+    """Task views; `titles` (instance id → title) saves a query when the caller knows them."""
+    instance_titles = titles
+    if instance_titles is None:
+        title_rows = session.execute(
+            select(Instance.id, Instance.title).where(
+                Instance.id.in_({r.instance_id for r in rows})
+            )
+        )
+        instance_titles = {instance_id: title for instance_id, title in title_rows}
+    orgs = names.orgs(session, [r.org_id for r in rows])
+    users = names.usernames(session, [r.assignee_id for r in rows] + [r.completed_by for r in rows])
     return [
         TaskInfo(
             id=r.id,

@@ -170,12 +170,12 @@ def test_completed_task_cannot_be_completed_again(ctx: Context) -> None:
 def test_invalid_form_changes_nothing(ctx: Context) -> None:
     detail = instances.start(ctx, "matter_admission", application(), actor(ctx, "nongye"))
     with ctx.db.read() as session:
-        before = session.get(Instance, detail.id).state_json
+        before = session.get(Instance, detail.id).state
         events = session.query(AuditEvent).count()
     with pytest.raises(InvalidInput):
         tasks.complete(ctx, detail.open_tasks[0].id, {"opinion": "maybe"}, actor(ctx, "sifa"))
     with ctx.db.read() as session:
-        assert session.get(Instance, detail.id).state_json == before
+        assert session.get(Instance, detail.id).state == before
         assert session.query(AuditEvent).count() == events
 
 

@@ -1,0 +1,77 @@
+"""Names of organisations and users by id, cached briefly: reference data read on every response.
+
+Organisations and usernames change rarely, and a stale name on a response for a minute is
+harmless; authorization never reads from here (it reads the user's row on every request).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import Organization, User
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    code: str
+    name: str
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Cache(Generic[K, V]):  # noqa: UP046 (Python 3.11 has no PEP 695 syntax)
+    def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: dict[K, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: set[K], load: Callable[[set[K]], dict[K, V]]) -> dict[K, V]:
+        now = self._clock()
+        found: dict[K, V] = {}
+        with self._lock:
+            for key in keys:
+                entry = self._entries.get(key)
+                if entry is not None and now - entry[0] < self._ttl:
+                    found[key] = entry[1]
+        missing = keys - found.keys()
+        if missing:
+            loaded = load(missing)
+            with self._lock:
+                for key, value in loaded.items():
+                    self._entries[key] = (now, value)
+            found.update(loaded)
+        return found
+
+
+class Directory:
+    def __init__(self, ttl_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self._orgs: _Cache[int, OrgRef] = _Cache(ttl_seconds, clock)
+        self._users: _Cache[int, str] = _Cache(ttl_seconds, clock)
+
+    def orgs(self, session: Session, ids: Iterable[int | None]) -> dict[int, OrgRef]:
+        def load(missing: set[int]) -> dict[int, OrgRef]:
+            rows = session.execute(
+                select(Organization.id, Organization.code, Organization.name).where(
+                    Organization.id.in_(missing)
+                )
+            )
+            return {org_id: OrgRef(code, name) for org_id, code, name in rows}
+
+        return self._orgs.get_many({i for i in ids if i is not None}, load)
+
+    def usernames(self, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+        def load(missing: set[int]) -> dict[int, str]:
+            rows = session.execute(select(User.id, User.username).where(User.id.in_(missing)))
+            return {user_id: username for user_id, username in rows}
+
+        return self._users.get_many({i for i in ids if i is not None}, load)
