@@ -10,6 +10,7 @@ export ZHUNRU_DEMO_PASSWORD ?= zhunru-demo
 .PHONY: setup system-deps run test lint clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
+	bash scripts/system-deps.sh python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -18,7 +19,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 setup: $(VENV)/.installed
 
 system-deps:
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh python postgres
 
 var/secret_key:
 	mkdir -p var

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter, Map
 
 from api import errors
+from api.body import read_json_body
 from api.resources import register_blueprints
 from config import Settings
 from engine.services.context import Context, build_context
 
 API_PREFIX = "/api/v1"
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """Row ids: 1 to 2^31 - 1, what every database's integer key holds; others are no route."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def _id_schema(_converter: IdConverter) -> dict[str, object]:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 class ZhunruApi(Api):
@@ -47,7 +61,10 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["zhunru"] = context or build_context(settings)
+    app.url_map.converters["id"] = IdConverter
     api = ZhunruApi(app)
+    api.register_converter(IdConverter, _id_schema)
+    app.before_request(read_json_body)
     errors.register(app)
     register_blueprints(api)
     return app

@@ -48,8 +48,7 @@ def body(status: int, message: str, errors: dict[str, Any] | None = None) -> dic
         "status": _PHRASES.get(status, "Error"),
         "message": message,
     }
-    if errors:
-        payload["errors"] = errors
+    payload["errors"] = errors or {}
     return payload
 
 

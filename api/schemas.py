@@ -97,7 +97,7 @@ class InstanceQuerySchema(f.Schema):
     status = f.String(validate=f.one_of(list(STATUSES)))
     township = f.String(validate=f.length(64))
     applicant = f.String(validate=f.length(64))
-    page = f.Integer(strict=False, load_default=1, validate=f.at_least(1))
+    page = f.Integer(strict=False, load_default=1, validate=f.between(1, 100_000))
     per_page = f.Integer(
         strict=False,
         load_default=20,

@@ -21,11 +21,24 @@ class Schema(_Schema):
 
 
 class String(fields.String):
+    """Text that every database can store: valid UTF-8, no NUL characters."""
+
     default_error_messages = {
         **_COMMON,
         "invalid": "应为文本",
         "invalid_utf8": "不是有效的 UTF-8 文本",
+        "nul": "不能包含空字符（\\u0000）",
     }
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates such as "\ud800"
+            raise self.make_error("invalid_utf8") from exc
+        if "\x00" in text:
+            raise self.make_error("nul")
+        return text
 
 
 class Integer(fields.Integer):
@@ -85,6 +98,10 @@ def one_of(choices: list[str] | tuple[str, ...], labels: dict[str, str] | None =
 
 def at_least(minimum: int) -> validate.Range:
     return validate.Range(min=minimum, error=f"不能小于 {minimum}")
+
+
+def between(minimum: int, maximum: int) -> validate.Range:
+    return validate.Range(min=minimum, max=maximum, error=f"应在 {minimum} 到 {maximum} 之间")
 
 
 def text(maximum: int, required: bool = False, **kwargs: Any) -> String:

@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import ValidationError, validates_schema
 
 from engine import fields as f
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 
 REJECTION_REASONS = {
     "no_basis": "无法律或政策依据",
@@ -30,8 +30,9 @@ OBJECTION_DECISIONS = {"exit": "事项退出", "keep": "维持准入"}
 
 
 class ResourcesSchema(f.Schema):
-    funding_yuan = f.Integer(load_default=0, validate=f.at_least(0))
-    staff = f.Integer(load_default=0, validate=f.at_least(0))
+    # Bounds a county budget line and a county workforce can reach, and every database can store.
+    funding_yuan = f.Integer(load_default=0, validate=f.between(0, 100_000_000_000))
+    staff = f.Integer(load_default=0, validate=f.between(0, 100_000))
     powers = f.text(2000)
 
 
@@ -94,8 +95,13 @@ class DecisionSchema(f.Schema):
     @validates_schema
     def _grounds(self, data: dict[str, Any], **_: Any) -> None:
         _comment_required(data, "decision", {"return", "reject"}, "退回或不予准入")
-        if data.get("decision") == "reject" and not data.get("reasons"):
+        reasons = data.get("reasons") or []
+        if data.get("decision") == "reject" and not reasons:
             raise ValidationError("不予准入时须选择至少一项理由", "reasons")
+        if data.get("decision") == "pass" and reasons:
+            raise ValidationError("通过时不应选择不予准入理由", "reasons")
+        if len(set(reasons)) != len(reasons):
+            raise ValidationError("理由不能重复", "reasons")
 
 
 class ReviseSchema(f.Schema):
@@ -109,6 +115,8 @@ class ReviseSchema(f.Schema):
     def _application(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("action") == "resubmit" and data.get("application") is None:
             raise ValidationError("重新提交时须附修改后的申请", "application")
+        if data.get("action") == "withdraw" and data.get("application") is not None:
+            raise ValidationError("撤回申请时不能再附修改后的申请", "application")
 
 
 class ConfirmEntrySchema(f.Schema):
@@ -201,7 +209,8 @@ REASON_FORM = Form(ReasonSchema)
 def start_form(process_id: str) -> Form:
     form = START_FORMS.get(process_id)
     if form is None:
-        raise InvalidInput("该流程没有申请表单", {"process_id": ["未知流程"]})
+        # Deployment refuses processes without a start form, so this process does not exist.
+        raise NotFound(f"流程 {process_id} 不存在")
     return form
 
 

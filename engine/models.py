@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -186,7 +187,7 @@ class Matter(Base):
     term_type: Mapped[str] = mapped_column(String(10))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
-    funding_yuan: Mapped[int] = mapped_column(Integer, default=0)
+    funding_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
     staff: Mapped[int] = mapped_column(Integer, default=0)
     resources_received: Mapped[bool] = mapped_column(Boolean)
     # in_force | exited

@@ -100,6 +100,27 @@ def _lane_roles(root: etree._Element) -> dict[str, str]:
     return roles
 
 
+def user_task_ids(spec: BpmnProcessSpec) -> set[str]:
+    return {
+        task_spec.bpmn_id
+        for task_spec in spec.task_specs.values()
+        if getattr(task_spec, "manual", False) and task_spec.bpmn_id
+    }
+
+
+def _check_user_task_lanes(spec: BpmnProcessSpec, lane_roles: dict[str, str]) -> None:
+    """Every user task must sit in a lane: the lane says which role may take it."""
+    missing = sorted(
+        task_spec.bpmn_id
+        for task_spec in spec.task_specs.values()
+        if getattr(task_spec, "manual", False)
+        and task_spec.bpmn_id
+        and task_spec.lane not in lane_roles
+    )
+    if missing:
+        raise InvalidDiagram("用户任务须位于某个泳道中", {"xml": [f"不在泳道中的任务：{missing}"]})
+
+
 def parse_diagram(xml: bytes) -> Diagram:
     """Parse, validate and vet one diagram with exactly one executable process."""
     root = _secure_parse(xml)
@@ -116,6 +137,7 @@ def parse_diagram(xml: bytes) -> Diagram:
         process_id = process_ids[0]
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
+        _check_user_task_lanes(spec, lane_roles)
     except InvalidDiagram:
         raise
     except Exception as exc:  # SpiffWorkflow raises plain exceptions on malformed diagrams

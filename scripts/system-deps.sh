@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs the system packages the test suite needs when they are missing:
-# PostgreSQL server binaries (initdb, pg_ctl) — the tests start their own server.
+# Installs the Debian packages a fresh machine lacks, only when they are missing.
+#   python    — venv support for the project's virtual environment (python3-venv)
+#   postgres  — PostgreSQL server binaries (initdb, pg_ctl): the tests start their own server
 set -euo pipefail
 
+have_venv() { python3 -c 'import ensurepip, venv' >/dev/null 2>&1; }
 have_initdb() {
   if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
     return 0
@@ -11,11 +13,15 @@ have_initdb() {
 }
 
 missing=()
-have_initdb || missing+=(postgresql)
+for need in "$@"; do
+  case "$need" in
+    python) have_venv || missing+=(python3-venv) ;;
+    postgres) have_initdb || missing+=(postgresql) ;;
+    *) echo "unknown requirement: $need" >&2; exit 2 ;;
+  esac
+done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
+[ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing system packages: ${missing[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

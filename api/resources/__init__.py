@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import request
 from flask_smorest import Api
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from engine.forms import START_FORMS, TASK_FORMS, ReasonSchema
-
-
-def json_body() -> Any:
-    """The request's JSON body; malformed or non-JSON bodies are a clear 400/415."""
-    if not request.is_json:
-        raise UnsupportedMediaType("请求体须为 JSON（Content-Type: application/json）")
-    try:
-        return request.get_json()
-    except BadRequest as exc:
-        raise BadRequest("请求体不是合法的 JSON") from exc
 
 
 def schema_name(schema: type) -> str:

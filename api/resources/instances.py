@@ -9,7 +9,8 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from api.auth import context, current_actor
-from api.resources import form_ref, json_body
+from api.body import json_body
+from api.resources import form_ref
 from api.schemas import (
     InstanceDetailSchema,
     InstancePageSchema,
@@ -37,7 +38,7 @@ class Instances(MethodView):
         return instances.search(context(), actor, instances.InstanceFilter(**query))
 
 
-@blp.route("/instances/<int:instance_id>")
+@blp.route("/instances/<id:instance_id>")
 class InstanceResource(MethodView):
     @blp.response(200, InstanceDetailSchema)
     def get(self, instance_id: int) -> Any:
@@ -45,7 +46,7 @@ class InstanceResource(MethodView):
         return instances.get(context(), instance_id, current_actor())
 
 
-@blp.route("/instances/<int:instance_id>/trail")
+@blp.route("/instances/<id:instance_id>/trail")
 class Trail(MethodView):
     @blp.response(200, TrailEntrySchema(many=True))
     def get(self, instance_id: int) -> Any:
@@ -53,7 +54,7 @@ class Trail(MethodView):
         return instances.trail(context(), instance_id, current_actor())
 
 
-@blp.route("/instances/<int:instance_id>/withdraw")
+@blp.route("/instances/<id:instance_id>/withdraw")
 class Withdraw(MethodView):
     @blp.doc(requestBody=_REASON_BODY)
     @blp.response(200, InstanceDetailSchema)
@@ -62,7 +63,7 @@ class Withdraw(MethodView):
         return instances.withdraw(context(), instance_id, json_body(), current_actor())
 
 
-@blp.route("/instances/<int:instance_id>/objections")
+@blp.route("/instances/<id:instance_id>/objections")
 class Objections(MethodView):
     @blp.doc(requestBody=_REASON_BODY)
     @blp.response(200, InstanceDetailSchema)

@@ -9,7 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import context, current_actor
-from api.resources import form_ref, json_body
+from api.body import json_body
+from api.resources import form_ref
 from api.schemas import InstanceDetailSchema, ProcessSchema
 from engine.forms import ApplicationSchema
 from engine.services import deployments, instances

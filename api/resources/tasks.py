@@ -8,7 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import context, current_actor
-from api.resources import json_body, task_form_refs
+from api.body import json_body
+from api.resources import task_form_refs
 from api.schemas import InstanceDetailSchema, TaskSchema
 from engine.services import tasks
 
@@ -23,7 +24,7 @@ class Inbox(MethodView):
         return tasks.inbox(context(), current_actor())
 
 
-@blp.route("/tasks/<int:task_id>/claim")
+@blp.route("/tasks/<id:task_id>/claim")
 class Claim(MethodView):
     @blp.response(200, TaskSchema)
     def post(self, task_id: int) -> Any:
@@ -31,7 +32,7 @@ class Claim(MethodView):
         return tasks.claim(context(), task_id, current_actor())
 
 
-@blp.route("/tasks/<int:task_id>/complete")
+@blp.route("/tasks/<id:task_id>/complete")
 class Complete(MethodView):
     @blp.doc(
         requestBody={

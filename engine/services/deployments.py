@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.authz import Actor, require_role
-from engine.errors import NotFound
+from engine.errors import InvalidDiagram, NotFound
+from engine.forms import START_FORMS, TASK_FORMS
 from engine.models import Deployment
 from engine.services.context import Context
-from engine.specs import Diagram, parse_diagram, sha256_of
+from engine.specs import Diagram, parse_diagram, sha256_of, user_task_ids
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,28 @@ def _info(row: Deployment) -> ProcessInfo:
     return ProcessInfo(row.process_id, row.name, row.version, row.sha256, row.deployed_at)
 
 
+def _check_forms(diagram: Diagram) -> None:
+    """The service validates every step's input, so every step needs a form it knows."""
+    problems = []
+    if diagram.process_id not in START_FORMS:
+        problems.append(f"流程 {diagram.process_id} 没有申请表单")
+    problems += [
+        f"任务 {task} 没有表单定义"
+        for task in sorted(user_task_ids(diagram.spec))
+        if task not in TASK_FORMS
+    ]
+    if problems:
+        raise InvalidDiagram("流程图中的步骤没有对应的表单", {"xml": problems})
+
+
 def deploy(session: Session, ctx: Context, xml: bytes, actor: Actor | None) -> ProcessInfo:
     """Store a diagram once; the same XML deployed again returns the existing deployment."""
     existing = session.scalar(select(Deployment).where(Deployment.sha256 == sha256_of(xml)))
     if existing is not None:
         return _info(existing)
-    diagram = ctx.diagrams.add(parse_diagram(xml))
+    diagram = parse_diagram(xml)
+    _check_forms(diagram)
+    ctx.diagrams.add(diagram)
     latest = session.scalar(
         select(func.max(Deployment.version)).where(Deployment.process_id == diagram.process_id)
     )

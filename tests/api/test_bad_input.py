@@ -216,3 +216,102 @@ def test_objection_needs_an_addressed_township_and_a_matter_in_force(login) -> N
     assert_error(nongye.post(url, json={"reason": "申请单位不能提异议"}), 403)
     assert_error(login("nanhu").post(url, json={"reason": "  "}), 422, "reason")
     assert login("nanhu").post(url, json={"reason": "经费未到位"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"resources": {"funding_yuan": 3_000_000_000_000}}, "resources"),
+        ({"name": "\ud800"}, "name"),
+        ({"name": "a\u0000b"}, "name"),
+        ({"townships": ["chengguan\u0000"]}, "townships"),
+    ],
+)
+def test_values_no_database_can_store_are_422(login, filed, change: dict, field: str) -> None:
+    before = filed["snapshot"]()
+    body = application(**change)
+    raw = __import__("json").dumps(body).encode()  # keeps lone surrogates as \ud800 escapes
+    response = login("nongye").post(APPLY, data=raw, headers={"Content-Type": "application/json"})
+    assert_error(response, 422, field)
+    assert filed["snapshot"]() == before
+
+
+def test_deeply_nested_json_is_400(login, filed) -> None:
+    before = filed["snapshot"]()
+    deep = b"[" * 100_000
+    for path in (APPLY, "/api/v1/auth/token", f"/api/v1/tasks/{filed['task']}/complete"):
+        response = login("nongye").post(
+            path, data=deep, headers={"Content-Type": "application/json"}
+        )
+        assert_error(response, 400)
+    assert filed["snapshot"]() == before
+
+
+def test_ids_beyond_any_key_are_404(login, filed) -> None:
+    auditor = login("jiwei")
+    for path in (
+        "/api/v1/instances/100000000000000000000",
+        "/api/v1/instances/2147483648",
+        "/api/v1/instances/0",
+        "/api/v1/instances/2147483648/trail",
+    ):
+        assert_error(auditor.get(path), 404)
+    assert_error(login("sifa").post("/api/v1/tasks/9223372036854775808/claim"), 404)
+    assert_error(auditor.get("/api/v1/instances", params={"page": 2**63 - 1}), 422, "page")
+    assert_error(auditor.get("/api/v1/instances", params={"township": "a\u0000"}), 422, "township")
+
+
+def test_chunked_oversize_body_is_413(login, filed) -> None:
+    before = filed["snapshot"]()
+    chunk = b'{"name": "' + b"x" * 600_000
+
+    def body():
+        yield chunk
+        yield chunk
+        yield b'"}'
+
+    response = login("nongye").post(
+        APPLY, data=body(), headers={"Content-Type": "application/json"}
+    )
+    assert_error(response, 413)
+    assert filed["snapshot"]() == before
+
+
+def test_withdrawing_a_returned_application_cannot_rewrite_it(login, filed) -> None:
+    for username, step, form in (
+        ("sifa", "legal_review", LAWFUL),
+        ("bianban", "review", {"decision": "return", "comment": "补充"}),
+    ):
+        client = login(username)
+        task = next(t for t in client.get("/api/v1/tasks").json() if t["bpmn_id"] == step)
+        assert client.post(f"/api/v1/tasks/{task['id']}/complete", json=form).status_code == 200
+    nongye = login("nongye")
+    task = next(t for t in nongye.get("/api/v1/tasks").json() if t["bpmn_id"] == "revise")
+    before = filed["snapshot"]()
+    sneaky = {"action": "withdraw", "application": application(townships=["xishan"])}
+    assert_error(
+        nongye.post(f"/api/v1/tasks/{task['id']}/complete", json=sneaky), 422, "application"
+    )
+    assert filed["snapshot"]() == before
+    assert_error(login("xishan").get(f"/api/v1/instances/{filed['id']}"), 404)
+
+
+def test_unknown_process_is_404(login) -> None:
+    assert_error(login("nongye").post("/api/v1/processes/nope/instances", json=application()), 404)
+
+
+def test_diagram_whose_steps_have_no_form_is_refused(login) -> None:
+    from pathlib import Path
+
+    xml = (Path(__file__).parents[2] / "bpmn" / "matter_admission.bpmn").read_bytes()
+    renamed = xml.replace(b'"legal_review"', b'"legal_check"').replace(
+        b">legal_review<", b">legal_check<"
+    )
+    body = assert_error(
+        login("admin").post(
+            "/api/v1/processes", data=renamed, headers={"Content-Type": "application/xml"}
+        ),
+        422,
+        "xml",
+    )
+    assert "legal_check" in str(body["errors"]["xml"])

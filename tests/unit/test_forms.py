@@ -36,7 +36,12 @@ def test_valid_application_is_normalised_to_json_values() -> None:
         ({"townships": ["donghe", "donghe"]}, "townships", "乡镇不能重复"),
         ({"townships": "donghe"}, "townships", "应为列表"),
         ({"resources": {"funding_yuan": "很多"}}, "resources", "应为整数"),
-        ({"resources": {"funding_yuan": -5}}, "resources", "不能小于 0"),
+        ({"resources": {"funding_yuan": -5}}, "resources", "应在 0 到"),
+        ({"resources": {"funding_yuan": 3_000_000_000_000}}, "resources", "应在 0 到"),
+        ({"resources": {"staff": 2**63}}, "resources", "应在 0 到"),
+        ({"name": "\ud800"}, "name", "UTF-8"),
+        ({"basis": "依据\x00"}, "basis", "空字符"),
+        ({"townships": ["don\x00ghe"]}, "townships", "空字符"),
         ({"surprise": 1}, "surprise", "不允许的字段"),
     ],
 )
@@ -67,6 +72,18 @@ def test_return_and_reject_need_grounds(step: str) -> None:
     assert "reasons" in errors_of(form, {"decision": "reject", "comment": "无依据"})
     assert "reasons" in errors_of(form, {"decision": "reject", "reasons": ["x"], "comment": "c"})
     assert form.validate({"decision": "pass"}) == {"decision": "pass", "reasons": [], "comment": ""}
+
+
+def test_pass_takes_no_rejection_reasons_and_reasons_are_unique() -> None:
+    form = TASK_FORMS["review"]
+    assert "reasons" in errors_of(form, {"decision": "pass", "reasons": ["no_basis"]})
+    duplicate = {"decision": "reject", "reasons": ["no_basis", "no_basis"], "comment": "无依据"}
+    assert "reasons" in errors_of(form, duplicate)
+
+
+def test_withdrawal_carries_no_application() -> None:
+    form = TASK_FORMS["revise"]
+    assert "application" in errors_of(form, {"action": "withdraw", "application": application()})
 
 
 def test_resubmission_carries_a_complete_application() -> None:

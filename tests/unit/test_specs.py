@@ -117,3 +117,8 @@ def test_registry_parses_each_diagram_once() -> None:
     first = registry.get(sha256_of(XML), load)
     second = registry.get(sha256_of(XML), load)
     assert first is second and loads == [1]
+
+
+def test_user_task_outside_every_lane_is_refused() -> None:
+    xml = XML.replace(b"<bpmn:flowNodeRef>legal_review</bpmn:flowNodeRef>", b"", 1)
+    assert "legal_review" in str(refused(xml).errors["xml"])
