@@ -87,7 +87,8 @@ class InstanceDetailSchema(InstanceSummarySchema):
 
 class InstancePageSchema(ma.Schema):
     items = fields.List(fields.Nested(InstanceSummarySchema))
-    total = fields.Integer()
+    total = fields.Integer(metadata={"description": "matches, counted up to 10000"})
+    total_exact = fields.Boolean(metadata={"description": "false when total stopped at the cap"})
     page = fields.Integer()
     per_page = fields.Integer()
 

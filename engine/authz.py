@@ -22,6 +22,10 @@ ROLES = frozenset(ROLE_LABELS)
 COUNTY_WIDE_READERS = frozenset({"reviewer", "legal_reviewer", "approver", "auditor"})
 # Roles that judge an application: never on one filed by their own organisation.
 JUDGING_ROLES = frozenset({"reviewer", "legal_reviewer", "approver"})
+# Roles whose tasks belong to one organisation (the applicant, the addressed township); the
+# other task roles are county offices, whose tasks any holder of the role may take.
+ORG_SCOPED_ROLES = frozenset({"applicant", "township"})
+TASK_ROLES = JUDGING_ROLES | ORG_SCOPED_ROLES
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -88,8 +89,10 @@ class Instance(Base):
 
     __tablename__ = "instance"
     __table_args__ = (
-        Index("ix_instance_applicant_created", "applicant_org_id", "created_at"),
-        Index("ix_instance_status_created", "status", "created_at"),
+        # Lists are newest first, within a scope (applicant) or a filter (status).
+        Index("ix_instance_created", "created_at", "id"),
+        Index("ix_instance_applicant_created", "applicant_org_id", "created_at", "id"),
+        Index("ix_instance_status_created", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +124,9 @@ class InstanceTownship(Base):
     __tablename__ = "instance_township"
 
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), primary_key=True, index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_instance_township_org", "org_id", "instance_id"),)
 
 
 class Task(Base):
@@ -129,7 +134,24 @@ class Task(Base):
 
     __tablename__ = "task"
     __table_args__ = (
-        Index("ix_task_inbox", "state", "role", "org_id"),
+        # Inboxes read open tasks oldest first, by role (county offices) or by organisation
+        # (townships, applicants); partial indexes keep them small as history piles up.
+        Index(
+            "ix_task_open_role",
+            "role",
+            "created_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        Index(
+            "ix_task_open_org",
+            "org_id",
+            "created_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
         Index("ix_task_instance_state", "instance_id", "state"),
     )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.audit import Entry
-from engine.authz import JUDGING_ROLES, Actor, check_take_task
+from engine.authz import JUDGING_ROLES, ORG_SCOPED_ROLES, TASK_ROLES, Actor, check_take_task
 from engine.errors import Conflict, NotFound
 from engine.forms import task_form
 from engine.models import Instance, Task
@@ -23,24 +23,35 @@ INBOX_LIMIT = 200
 
 def inbox(ctx: Context, actor: Actor) -> list[TaskInfo]:
     """我的待办: open tasks the caller may take, oldest first."""
-    if not actor.roles:
+    per_role = [_inbox_ids(role, actor) for role in sorted(actor.roles & TASK_ROLES)]
+    if not per_role:
         return []
-    query = (
-        select(Task)
-        .join(Instance, Instance.id == Task.instance_id)
-        .where(
-            Task.state == "open",
-            Task.role.in_(actor.roles),
-            or_(Task.org_id.is_(None), Task.org_id == actor.org_id),
-            or_(Task.assignee_id.is_(None), Task.assignee_id == actor.user_id),
-            # Separation of duties: judging roles never see their own organisation's filings.
-            or_(Task.role.not_in(JUDGING_ROLES), Instance.applicant_org_id != actor.org_id),
-        )
-        .order_by(Task.created_at, Task.id)
-        .limit(INBOX_LIMIT)
-    )
+    if len(per_role) > 1:
+        # SQLite allows ORDER BY/LIMIT in a UNION only inside subqueries.
+        per_role = [select(*part.subquery().c) for part in per_role]
+    ids = (per_role[0] if len(per_role) == 1 else union_all(*per_role)).subquery()
+    oldest = select(ids.c.id).order_by(ids.c.created_at, ids.c.id).limit(INBOX_LIMIT)
     with ctx.db.read() as session:
-        return task_infos(session, ctx.names, list(session.scalars(query)))
+        task_ids = list(session.scalars(oldest))
+        rows = session.scalars(
+            select(Task).where(Task.id.in_(task_ids)).order_by(Task.created_at, Task.id)
+        ).all()
+        return task_infos(session, ctx.names, list(rows))
+
+
+def _inbox_ids(role: str, actor: Actor) -> Any:
+    """Open task ids of one role, oldest first, along the matching partial index."""
+    query = select(Task.id, Task.created_at).where(Task.state == "open", Task.role == role)
+    if role in ORG_SCOPED_ROLES:
+        query = query.where(Task.org_id == actor.org_id)
+    query = query.where(or_(Task.assignee_id.is_(None), Task.assignee_id == actor.user_id))
+    if role in JUDGING_ROLES:
+        # Separation of duties: judging roles never see their own organisation's filings.
+        own = select(Instance.id).where(
+            Instance.id == Task.instance_id, Instance.applicant_org_id == actor.org_id
+        )
+        query = query.where(~own.exists())
+    return query.order_by(Task.created_at, Task.id).limit(INBOX_LIMIT)
 
 
 def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Instance, list[int]]:

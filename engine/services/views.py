@@ -58,6 +58,8 @@ class Page:
     total: int
     page: int
     per_page: int
+    # False when `total` is a lower bound: counting stopped at a cap.
+    total_exact: bool = True
 
 
 def summaries(

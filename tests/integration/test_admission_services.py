@@ -266,3 +266,20 @@ def test_inactive_user_cannot_sign_in(ctx: Context) -> None:
         session.execute(update(User).where(User.username == "jiaoyu").values(active=False))
     with pytest.raises(Unauthenticated, match="用户名或密码错误"):
         accounts.authenticate(ctx, "jiaoyu", DEMO_PASSWORD)
+
+
+def test_user_with_two_roles_sees_both_inboxes_oldest_first(ctx: Context, clock) -> None:
+    from datetime import timedelta
+
+    both = _second_user(ctx, "bianban", "bianban_legal", ["reviewer", "legal_reviewer"])
+    nongye = actor(ctx, "nongye")
+    first = instances.start(ctx, "matter_admission", application(name="甲"), nongye)
+    clock.advance(timedelta(minutes=1))
+    take(ctx, "sifa", LAWFUL)  # 甲 moves on to review
+    clock.advance(timedelta(minutes=1))
+    second = instances.start(ctx, "matter_admission", application(name="乙"), nongye)
+    inbox = tasks.inbox(ctx, both)
+    assert [(t.instance_id, t.bpmn_id) for t in inbox] == [
+        (first.id, "review"),
+        (second.id, "legal_review"),
+    ]
