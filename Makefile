@@ -7,7 +7,7 @@ PORT   ?= 8000
 # The demo county's one password (demo only; production users get their own).
 export ZHUNRU_DEMO_PASSWORD ?= zhunru-demo
 
-.PHONY: setup system-deps run test lint clean
+.PHONY: setup system-deps run test lint bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	bash scripts/system-deps.sh python
@@ -39,6 +39,10 @@ lint: setup
 ## Set up (Python packages, PostgreSQL server binaries) and run every check and test.
 test: setup system-deps lint
 	$(BIN)/pytest
+
+## The performance benchmark (several minutes; starts its own PostgreSQL). BENCH_ARGS=--quick
+bench: setup system-deps
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""`make bench`: the service against the bare engine, with growth, size and trail figures."""

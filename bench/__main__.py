@@ -1,0 +1,190 @@
+"""Run every benchmark section in one process and print the figures against their targets.
+
+python -m bench [--quick] [--sizes 10000,100000,1000000] [--out var/bench/report.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import ceiling, growth, http, service, trail
+from bench.common import Target, create_database, demo_context
+from devtools import pgserver
+from engine.services.context import Context
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes and short runs")
+    parser.add_argument("--sizes", help="growth sizes, comma separated")
+    parser.add_argument("--out", default="var/bench/report.json")
+    parser.add_argument("--skip", default="", help="sections to skip: http,growth,trail")
+    return parser.parse_args()
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def _state_blob(ctx: Context) -> bytes:
+    from sqlalchemy import select
+
+    from engine.models import Instance
+
+    with ctx.db.read() as session:
+        return session.scalar(select(Instance.state).order_by(Instance.id.desc()).limit(1)) or b""
+
+
+def main() -> None:  # noqa: C901 (one linear script of sections)
+    args = _args()
+    quick = args.quick
+    sizes = [
+        int(s)
+        for s in (args.sizes or ("10000,100000" if quick else "10000,100000,1000000")).split(",")
+    ]
+    skip = set(filter(None, args.skip.split(",")))
+    report: dict[str, Any] = {"machine": _machine(), "quick": quick}
+
+    print("ceiling …", flush=True)
+    report["ceiling"] = ceiling.run(100 if quick else 400)
+
+    workdir = Path(tempfile.mkdtemp(prefix="zhunru-bench-"))
+    print("service layer on SQLite …", flush=True)
+    sqlite_ctx = demo_context(f"sqlite:///{workdir / 'bench.db'}")
+    report["service_sqlite"] = service.run(sqlite_ctx, 60 if quick else 300)
+    state = _state_blob(sqlite_ctx)
+
+    server = pgserver.start()
+    try:
+        print("service layer on PostgreSQL …", flush=True)
+        pg_ctx = demo_context(create_database(server, "bench_service"))
+        report["service_postgresql"] = service.run(pg_ctx, 60 if quick else 300)
+        if "http" not in skip:
+            print("HTTP on PostgreSQL (gunicorn, 8 clients) …", flush=True)
+            http_url = create_database(server, "bench_http")
+            demo_context(http_url).db.dispose()
+            report["http_postgresql"] = http.run(
+                http_url, clients=8, seconds=8 if quick else 30, workers=4, threads=2
+            )
+        if "growth" not in skip:
+            for name, ctx in (("postgresql", pg_ctx), ("sqlite", sqlite_ctx)):
+                print(f"growth on {name}: {sizes} …", flush=True)
+                report[f"growth_{name}"] = growth.run(ctx, sizes, 50 if quick else 200, state)
+        if "trail" not in skip:
+            events = 100_000 if quick else 1_000_000
+            print(f"trail on PostgreSQL: {events} events …", flush=True)
+            if "growth" in skip:
+                growth.seed(
+                    pg_ctx,
+                    events // trail.EVENTS_PER_CHAIN + 1,
+                    state,
+                    __import__("random").Random(1),
+                )
+            report["trail_postgresql"] = trail.run(pg_ctx, events)
+    finally:
+        server.stop()
+
+    report["targets"] = [t.__dict__ for t in targets(report, sizes)]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    print(table(report))
+    print(f"\nreport: {out}")
+
+
+def targets(report: dict[str, Any], sizes: list[int]) -> list[Target]:
+    found: list[Target] = []
+    ceiling_rate = report["ceiling"]["steps_per_s"]
+    ratio = report["service_sqlite"]["steps_per_s"] / ceiling_rate
+    found.append(Target("service/ceiling ratio on SQLite", round(ratio, 2), "≥ 0.5", ratio >= 0.5))
+    state = report["service_sqlite"]["stored_bytes"]["state"]
+    found.append(Target("state bytes per admitted instance", state, "≤ 4096", state <= 4096))
+    if "http_postgresql" in report:
+        h = report["http_postgresql"]
+        found.append(
+            Target("HTTP steps/s on PostgreSQL", h["steps_per_s"], "≥ 400", h["steps_per_s"] >= 400)
+        )
+        found.append(Target("HTTP p99 ms", h["p99_ms"], "≤ 50", h["p99_ms"] <= 50))
+    for backend in ("postgresql", "sqlite"):
+        curve = report.get(f"growth_{backend}")
+        if not curve:
+            continue
+        small, large = curve[str(sizes[0])], curve[str(sizes[-1])]
+        for case in large:
+            if case == "seed_s":
+                continue
+            p99 = large[case]["p99_ms"]
+            found.append(Target(f"{backend} {case} p99 ms at {sizes[-1]}", p99, "≤ 10", p99 <= 10))
+            growth_factor = p99 / max(small[case]["p99_ms"], 1e-9)
+            found.append(
+                Target(
+                    f"{backend} {case} p99 growth {sizes[0]}→{sizes[-1]}",
+                    round(growth_factor, 2),
+                    "≤ 2×",
+                    growth_factor <= 2,
+                )
+            )
+    if "trail_postgresql" in report:
+        rate = report["trail_postgresql"]["verify"]["events_per_s"]
+        found.append(Target("trail verification events/s", rate, "≥ 200000", rate >= 200_000))
+    return found
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = ["", "figure | value", "--- | ---"]
+    c = report["ceiling"]
+    lines.append(f"ceiling (bare engine) | {c['steps_per_s']} steps/s, {c['ms_per_step']} ms/step")
+    for key in ("service_sqlite", "service_postgresql"):
+        if key in report:
+            s = report[key]
+            lines.append(
+                f"{key.replace('_', ' on ')} | {s['steps_per_s']} steps/s, {s['ms_per_step']} "
+                f"ms/step, ratio {s['steps_per_s'] / c['steps_per_s']:.2f}"
+            )
+    if "http_postgresql" in report:
+        h = report["http_postgresql"]
+        lines.append(
+            f"HTTP on postgresql ({h['clients']} clients, {h['gunicorn']}) | "
+            f"{h['steps_per_s']} steps/s, p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms, "
+            f"errors {h['errors']}"
+        )
+    b = report["service_sqlite"]["stored_bytes"]
+    lines.append(
+        f"stored per admitted instance | state {b['state']} B, inbox {b['inbox']} B, "
+        f"trail {b['trail']} B ({b['events']} events)"
+    )
+    for backend in ("postgresql", "sqlite"):
+        for size, cases in (report.get(f"growth_{backend}") or {}).items():
+            for case, figures in cases.items():
+                if case != "seed_s":
+                    lines.append(
+                        f"{backend} {size}: {case} | p50 {figures['p50_ms']} ms, "
+                        f"p99 {figures['p99_ms']} ms"
+                    )
+    if "trail_postgresql" in report:
+        t = report["trail_postgresql"]
+        lines.append(f"trail append | {t['append']['us_per_event']} µs per event")
+        lines.append(
+            f"trail verify | {t['verify']['events_per_s']} events/s over "
+            f"{t['verify']['events']} events"
+        )
+    lines.append("")
+    lines += [Target(**t).row() for t in report["targets"]]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""HTTP: the same lifecycles through gunicorn workers on PostgreSQL, from concurrent clients."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import APPLICATION, PASSWORD, SECRET, STEPS, USERS, latency_summary
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Client:
+    """One keep-alive connection, JSON in and out."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        payload = None if body is None else json.dumps(body).encode()
+        self.conn.request(method, path, body=payload, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        return response.status, json.loads(data) if data else None
+
+
+def _serve(url: str, port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ZHUNRU_DATABASE_URL": url,
+        "ZHUNRU_SECRET_KEY": SECRET,
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(workers),
+        "-k",
+        "gthread",
+        "--threads",
+        str(threads),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "wsgi:app",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status, _ = Client(port).call("GET", "/api/v1/health")
+            if status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not come up")
+
+
+def _tokens(port: int) -> dict[str, str]:
+    client = Client(port)
+    tokens = {}
+    for username in USERS:
+        status, body = client.call(
+            "POST", "/api/v1/auth/token", {"username": username, "password": PASSWORD}
+        )
+        assert status == 200, body
+        tokens[username] = body["access_token"]
+    return tokens
+
+
+def _worker(port: int, tokens: dict[str, str], stop: float, out: dict[str, list[float]]) -> None:
+    client = Client(port)
+    completes: list[float] = []
+    errors = 0
+    while time.monotonic() < stop:
+        status, detail = client.call(
+            "POST", "/api/v1/processes/matter_admission/instances", APPLICATION, tokens["nongye"]
+        )
+        if status != 201:
+            errors += 1
+            continue
+        for username, bpmn_id, form in STEPS:
+            task = next(
+                t
+                for t in detail["open_tasks"]
+                if t["bpmn_id"] == bpmn_id and t["township"] in (None, username)
+            )
+            began = time.perf_counter()
+            status, detail = client.call(
+                "POST", f"/api/v1/tasks/{task['id']}/complete", form, tokens[username]
+            )
+            completes.append(time.perf_counter() - began)
+            if status != 200:
+                errors += 1
+                break
+    out.setdefault("completes", []).extend(completes)
+    out.setdefault("errors", []).append(errors)
+
+
+def run(url: str, clients: int, seconds: float, workers: int, threads: int) -> dict[str, Any]:
+    port = _free_port()
+    server = _serve(url, port, workers, threads)
+    try:
+        tokens = _tokens(port)
+        # Warm every worker's caches (parsed diagram, names) before measuring.
+        _worker(port, tokens, time.monotonic() + 2, {})
+        out: dict[str, list[float]] = {}
+        stop = time.monotonic() + seconds
+        began = time.perf_counter()
+        pool = [
+            threading.Thread(target=_worker, args=(port, tokens, stop, out)) for _ in range(clients)
+        ]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+        elapsed = time.perf_counter() - began
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    completes = out.get("completes", [])
+    return {
+        "clients": clients,
+        "gunicorn": f"{workers} workers × {threads} threads (gthread)",
+        "seconds": round(elapsed, 1),
+        "steps_per_s": round(len(completes) / elapsed, 1),
+        "errors": sum(out.get("errors", [])),
+        **latency_summary(completes),
+    }

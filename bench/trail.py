@@ -1,0 +1,137 @@
+"""Trail: time each appended event adds, and how fast a million events verify."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bench.common import actors
+from engine import audit
+from engine.audit import GENESIS, VERIFY_COLUMNS, Entry, canonical_json, chain_hash, event_text
+from engine.models import AuditEvent, Instance
+from engine.services.context import Context
+
+EVENTS_PER_CHAIN = 20
+BATCH = 20_000
+
+
+def append_cost(ctx: Context, commands: int) -> dict[str, Any]:
+    """µs per event for a command's typical three events (hashing plus the batched insert)."""
+    who = actors(ctx)["bianban"]
+    with ctx.db.read() as session:
+        instance_id = session.scalar(select(func.min(Instance.id)))
+    entries = [
+        Entry("task_completed", "review", {"name": "审核", "form": {"decision": "pass"}}),
+        Entry("task_opened", "approve", {"name": "审批", "role": "approver"}),
+        Entry("status_changed", None, {"from": "pending", "to": "pending"}),
+    ]
+    spent = 0.0
+    with ctx.db.write() as session:
+        head = audit.chain_head(session, instance_id)
+        for _ in range(commands):
+            began = time.perf_counter()
+            head = audit.append(
+                session,
+                instance_id=instance_id,
+                actor=who,
+                role="reviewer",
+                entries=entries,
+                at=datetime.now(UTC),
+                head=head,
+            )
+            spent += time.perf_counter() - began
+        session.rollback()
+    return {"us_per_event": round(spent / (commands * len(entries)) * 1e6, 1)}
+
+
+def seed(ctx: Context, events: int) -> int:
+    """Write `events` valid events in chains of 20 onto existing instances (bulk, real schema)."""
+    chains = -(-events // EVENTS_PER_CHAIN)
+    with ctx.db.read() as session:
+        # Seeded instances without a trail of their own yet.
+        ids = list(
+            session.scalars(
+                select(Instance.id)
+                .where(Instance.trail_seq == 0)
+                .order_by(Instance.id)
+                .limit(chains)
+            )
+        )
+    if len(ids) < chains:
+        raise RuntimeError(f"need {chains} instances to hang {events} events on")
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    rows: list[dict[str, Any]] = []
+    written = 0
+    for instance_id in ids:
+        prev = GENESIS
+        for seq in range(1, EVENTS_PER_CHAIN + 1):
+            at = base + timedelta(seconds=instance_id * 60 + seq)
+            payload = canonical_json({"name": "审核", "form": {"decision": "pass", "comment": ""}})
+            text = event_text(
+                instance_id, seq, at, 2, 3, "reviewer", "task_completed", "review", payload
+            )
+            digest = chain_hash(prev, text)
+            rows.append(
+                {
+                    "instance_id": instance_id,
+                    "seq": seq,
+                    "at": at,
+                    "actor_id": 2,
+                    "actor_org_id": 3,
+                    "role": "reviewer",
+                    "action": "task_completed",
+                    "task": "review",
+                    "payload_json": payload,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+            written += 1
+        if len(rows) >= BATCH:
+            with ctx.db.write() as session:
+                session.execute(AuditEvent.__table__.insert(), rows)
+            rows = []
+    if rows:
+        with ctx.db.write() as session:
+            session.execute(AuditEvent.__table__.insert(), rows)
+    return written
+
+
+def verify_rate(ctx: Context) -> dict[str, Any]:
+    """Stream every event in chain order through audit.verify; events per second, end to end."""
+    query = select(*VERIFY_COLUMNS).order_by(AuditEvent.instance_id, AuditEvent.seq)
+    began = time.perf_counter()
+    with ctx.db.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=10_000).execute(query)
+        count = 0
+
+        def rows():
+            nonlocal count
+            for row in result:
+                count += 1
+                yield row
+
+        problems = list(audit.verify(rows()))
+    elapsed = time.perf_counter() - began
+    return {
+        "events": count,
+        "problems": len(problems),
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(count / elapsed),
+    }
+
+
+def run(ctx: Context, events: int) -> dict[str, Any]:
+    began = time.perf_counter()
+    seeded = seed(ctx, events)
+    seed_s = time.perf_counter() - began
+    return {
+        "append": append_cost(ctx, 300),
+        "seeded_events": seeded,
+        "seed_s": round(seed_s, 1),
+        "verify": verify_rate(ctx),
+    }
