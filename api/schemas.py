@@ -145,3 +145,8 @@ class NotificationSchema(ma.Schema):
 class RegisterQuerySchema(f.Schema):
     township = f.String(validate=f.length(64))
     status = f.String(validate=f.one_of(["in_force", "exited"]))
+
+
+class InboxQuerySchema(f.Schema):
+    page = f.Integer(strict=False, load_default=1, validate=f.between(1, 100_000))
+    per_page = f.Integer(strict=False, load_default=50, validate=f.between(1, 100))

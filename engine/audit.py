@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +23,20 @@ from engine.authz import Actor
 from engine.models import AuditEvent
 
 GENESIS = "0" * 64
-_dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_quote = encode_basestring  # json's own C string encoder, as json.dumps(ensure_ascii=False) uses
+
+
+def _dump(value: str | int | None) -> str:
+    if value is None:
+        return "null"
+    return _quote(value) if isinstance(value, str) else str(value)
+
+
+def _utc_text(at: datetime) -> str:
+    """ISO 8601 in UTC with offset; a naive value is UTC already (as databases return it)."""
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.isoformat() + "+00:00"
 
 
 def canonical_json(value: Any) -> str:
@@ -44,7 +58,7 @@ def event_text(
     """canonical_json of the event's fields, built from a payload that is canonical already."""
     return (
         f'{{"action":{_dump(action)},"actor_id":{_dump(actor_id)},'
-        f'"actor_org_id":{_dump(actor_org_id)},"at":"{at.astimezone(UTC).isoformat()}",'
+        f'"actor_org_id":{_dump(actor_org_id)},"at":"{_utc_text(at)}",'
         f'"instance_id":{_dump(instance_id)},"payload":{payload_json},'
         f'"role":{_dump(role)},"seq":{seq},"task":{_dump(task)}}}'
     )

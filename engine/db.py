@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import Conflict
 
-_CONFLICT = "该事项刚被其他人更新，请刷新后重试"
+STALE = "该事项刚被其他人更新，请刷新后重试"
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -67,11 +67,11 @@ class Database:
                 session.commit()
             except StaleDataError as exc:
                 session.rollback()
-                raise Conflict(_CONFLICT) from exc
+                raise Conflict(STALE) from exc
             except OperationalError as exc:
                 session.rollback()
                 if "locked" in str(exc.orig) or "could not serialize" in str(exc.orig):
-                    raise Conflict(_CONFLICT) from exc
+                    raise Conflict(STALE) from exc
                 raise
             except BaseException:
                 session.rollback()

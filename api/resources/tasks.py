@@ -6,11 +6,12 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
 from api.resources import task_form_refs
-from api.schemas import InstanceDetailSchema, TaskSchema
+from api.schemas import InboxQuerySchema, InstanceDetailSchema, TaskSchema
 from engine.services import tasks
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="待办任务")
@@ -18,10 +19,11 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="待办任�
 
 @blp.route("/tasks")
 class Inbox(MethodView):
+    @blp.arguments(InboxQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, TaskSchema(many=True))
-    def get(self) -> Any:
-        """My inbox: open tasks I may take."""
-        return tasks.inbox(context(), current_actor())
+    def get(self, query: dict[str, Any]) -> Any:
+        """My inbox: open tasks I may take, oldest first."""
+        return tasks.inbox(context(), current_actor(), **query)
 
 
 @blp.route("/tasks/<id:task_id>/claim")

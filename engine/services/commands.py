@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from engine.models import Instance, InstanceTownship, Organization, Task
 from engine.services import inbox, register
 from engine.services.context import Context
 from engine.services.deployments import diagram_of
+from engine.services.rows import update_instance
 from engine.specs import Diagram
 
 
@@ -49,10 +51,15 @@ def visible_instance(
     instance = session.scalar(query)
     if instance is None:
         raise NotFound("事项不存在")
-    townships = township_ids(session, instance_id)
+    return instance, visible_townships(session, instance, actor)
+
+
+def visible_townships(session: Session, instance: Instance, actor: Actor) -> list[int]:
+    """The instance's township ids, after checking the caller may see it (else NotFound)."""
+    townships = township_ids(session, instance.id)
     if not can_see_instance(actor, instance.applicant_org_id, townships):
         raise NotFound("事项不存在")
-    return instance, townships
+    return townships
 
 
 def load(session: Session, ctx: Context, instance_id: int, actor: Actor) -> Loaded:
@@ -116,16 +123,13 @@ def save(
     )
     if status == "exited" and instance.status != "exited":
         changes.append(register.record_exit(session, instance, runtime.data(workflow), now))
+    values: dict[str, Any] = {"state": runtime.save(workflow), "updated_at": now}
     if status != instance.status:
         changes.append(Entry("status_changed", None, {"from": instance.status, "to": status}))
-        instance.status = status
+        values["status"] = status
     if end is not None and instance.ended_at is None:
-        instance.ended_at = now
-    instance.state = runtime.save(workflow)
-    instance.updated_at = now
-    record(session, instance, actor, role, changes, now)
-    # One flush for the instance, its tasks and register rows; new task rows get their ids.
-    session.flush()
+        values["ended_at"] = now
+    record(session, instance, actor, role, changes, now, values)
 
 
 def record(
@@ -135,9 +139,11 @@ def record(
     role: str,
     entries: list[Entry],
     now: datetime,
+    values: dict[str, Any] | None = None,
 ) -> None:
-    """Append to the instance's trail and move the head kept on its (locked) row."""
-    instance.trail_seq, instance.trail_head = audit.append(
+    """Append to the instance's trail, and store the new chain head (with any other `values`)
+    on its locked row in the same UPDATE."""
+    seq, head = audit.append(
         session,
         instance_id=instance.id,
         actor=actor,
@@ -146,3 +152,4 @@ def record(
         at=now,
         head=(instance.trail_seq, instance.trail_head),
     )
+    update_instance(session, instance, trail_seq=seq, trail_head=head, **(values or {}))

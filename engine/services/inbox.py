@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.audit import Entry
 from engine.models import Instance, Task
 from engine.runtime import UserTaskView
+from engine.services.rows import update_row
 from engine.specs import Diagram
 
 
@@ -48,6 +49,7 @@ def rewrite(
     }
     changes: list[Entry] = []
     now_open: list[Task] = []
+    new_rows: list[dict[str, Any]] = []
     ready_ids = set()
     for view in ready:
         ready_ids.add(view.spiff_task_id)
@@ -55,26 +57,36 @@ def rewrite(
             now_open.append(open_rows[view.spiff_task_id])
             continue
         role = diagram.lane_roles[view.lane or ""]
-        row = Task(
-            instance_id=instance.id,
-            spiff_task_id=view.spiff_task_id,
-            bpmn_id=view.bpmn_id,
-            name=view.name,
-            lane=view.lane,
-            role=role,
-            org_id=_task_org(role, view, instance, townships),
-            state="open",
-            created_at=now,
+        new_rows.append(
+            {
+                "instance_id": instance.id,
+                "spiff_task_id": view.spiff_task_id,
+                "bpmn_id": view.bpmn_id,
+                "name": view.name,
+                "lane": view.lane,
+                "role": role,
+                "org_id": _task_org(role, view, instance, townships),
+                "assignee_id": None,
+                "state": "open",
+                "due_at": None,
+                "created_at": now,
+                "completed_at": None,
+                "completed_by": None,
+            }
         )
-        session.add(row)
-        now_open.append(row)
         payload: dict[str, Any] = {"name": view.name, "role": role}
         if role == "township":
             payload["township"] = view.data["township"]
         changes.append(Entry("task_opened", view.bpmn_id, payload))
     for spiff_id, row in open_rows.items():
         if spiff_id not in ready_ids:
-            row.state = "cancelled"
-            row.completed_at = now
+            update_row(session, row, state="cancelled", completed_at=now)
             changes.append(Entry("task_cancelled", row.bpmn_id, {"name": row.name}))
+    if new_rows:
+        # Plain INSERT … RETURNING: the new rows' ids, without a unit-of-work flush.
+        table = Task.__table__
+        ids = session.scalars(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), new_rows
+        ).all()
+        now_open += [Task(id=task_id, **row) for task_id, row in zip(ids, new_rows, strict=True)]
     return changes, now_open

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.audit import Entry
@@ -45,8 +45,8 @@ def record_entry(
     township = session.scalar(select(Organization).where(Organization.code == data["township"]))
     assert township is not None
     end = application.get("end_date")
-    session.add(
-        Matter(
+    session.execute(
+        insert(Matter.__table__).values(
             instance_id=instance.id,
             township_org_id=township.id,
             name=application["name"],
@@ -58,6 +58,8 @@ def record_entry(
             resources_received=confirmation["resources_received"],
             status="in_force",
             entered_at=now,
+            exited_at=None,
+            exit_reason=None,
         )
     )
     return Entry(

@@ -16,21 +16,29 @@ from engine.models import Instance, Task
 from engine.services import commands, register
 from engine.services.context import Context
 from engine.services.instances import detail_of
+from engine.services.rows import update_row
 from engine.services.views import InstanceDetail, TaskInfo, task_infos
 
-INBOX_LIMIT = 200
+INBOX_MAX_PER_PAGE = 100
 
 
-def inbox(ctx: Context, actor: Actor) -> list[TaskInfo]:
-    """我的待办: open tasks the caller may take, oldest first."""
-    per_role = [_inbox_ids(role, actor) for role in sorted(actor.roles & TASK_ROLES)]
+def inbox(ctx: Context, actor: Actor, page: int = 1, per_page: int = 50) -> list[TaskInfo]:
+    """我的待办: open tasks the caller may take, oldest first, a page at a time."""
+    page, per_page = max(1, page), max(1, min(per_page, INBOX_MAX_PER_PAGE))
+    reach = page * per_page
+    per_role = [_inbox_ids(role, actor, reach) for role in sorted(actor.roles & TASK_ROLES)]
     if not per_role:
         return []
     if len(per_role) > 1:
         # SQLite allows ORDER BY/LIMIT in a UNION only inside subqueries.
         per_role = [select(*part.subquery().c) for part in per_role]
     ids = (per_role[0] if len(per_role) == 1 else union_all(*per_role)).subquery()
-    oldest = select(ids.c.id).order_by(ids.c.created_at, ids.c.id).limit(INBOX_LIMIT)
+    oldest = (
+        select(ids.c.id)
+        .order_by(ids.c.created_at, ids.c.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     with ctx.db.read() as session:
         task_ids = list(session.scalars(oldest))
         rows = session.scalars(
@@ -39,7 +47,7 @@ def inbox(ctx: Context, actor: Actor) -> list[TaskInfo]:
         return task_infos(session, ctx.names, list(rows))
 
 
-def _inbox_ids(role: str, actor: Actor) -> Any:
+def _inbox_ids(role: str, actor: Actor, reach: int) -> Any:
     """Open task ids of one role, oldest first, along the matching partial index."""
     query = select(Task.id, Task.created_at).where(Task.state == "open", Task.role == role)
     if role in ORG_SCOPED_ROLES:
@@ -51,18 +59,24 @@ def _inbox_ids(role: str, actor: Actor) -> Any:
             Instance.id == Task.instance_id, Instance.applicant_org_id == actor.org_id
         )
         query = query.where(~own.exists())
-    return query.order_by(Task.created_at, Task.id).limit(INBOX_LIMIT)
+    return query.order_by(Task.created_at, Task.id).limit(reach)
 
 
 def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Instance, list[int]]:
-    instance_id = session.scalar(select(Task.instance_id).where(Task.id == task_id))
-    if instance_id is None:
+    # Both rows locked in one read (PostgreSQL; SQLite writers are serialized already), so the
+    # task is seen as the previous lock holder left it.
+    found = session.execute(
+        select(Task, Instance)
+        .join(Instance, Instance.id == Task.instance_id)
+        .where(Task.id == task_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None:
         raise NotFound("任务不存在")
+    task, instance = found
     # Not visible → 404 (we do not confirm it exists); visible but not takeable → 403.
-    # The instance row is locked first, so the task is read as the lock holder left it.
-    instance, townships = commands.visible_instance(session, instance_id, actor, lock=True)
-    task = session.get(Task, task_id, populate_existing=True)
-    assert task is not None
+    townships = commands.visible_townships(session, instance, actor)
     if task.state != "open":
         raise Conflict("该任务已办结，不能再办理")
     check_take_task(
@@ -80,7 +94,7 @@ def claim(ctx: Context, task_id: int, actor: Actor) -> TaskInfo:
     with ctx.db.write() as session:
         task, instance, _ = _open_task(session, task_id, actor)
         if task.assignee_id != actor.user_id:
-            task.assignee_id = actor.user_id
+            update_row(session, task, assignee_id=actor.user_id)
             commands.record(
                 session,
                 instance,
@@ -89,7 +103,6 @@ def claim(ctx: Context, task_id: int, actor: Actor) -> TaskInfo:
                 [Entry("task_claimed", task.bpmn_id, {"name": task.name})],
                 ctx.clock.now(),
             )
-        session.flush()
         return task_infos(session, ctx.names, [task], {instance.id: instance.title})[0]
 
 
@@ -110,10 +123,14 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
             raise Conflict("任务状态已变化，请刷新后重试")
         task_data = dict(spiff_task.data)
         ctx.runtime.complete(loaded.workflow, spiff_task, spec.data_for(task.bpmn_id, values))
-        task.state = "completed"
-        task.completed_at = now
-        task.completed_by = actor.user_id
-        task.assignee_id = actor.user_id
+        update_row(
+            session,
+            task,
+            state="completed",
+            completed_at=now,
+            completed_by=actor.user_id,
+            assignee_id=actor.user_id,
+        )
         changes = [Entry("task_completed", task.bpmn_id, {"name": task.name, "form": values})]
         if townships is not None:
             commands.set_townships(session, loaded, townships)
