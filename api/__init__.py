@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from api import errors
 from api.body import read_json_body
+from api.console import register_console
 from api.resources import register_blueprints
 from config import Settings
 from engine.services.context import Context, build_context
@@ -67,4 +68,5 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.before_request(read_json_body)
     errors.register(app)
     register_blueprints(api)
+    register_console(app)
     return app

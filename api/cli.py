@@ -28,11 +28,36 @@ def main() -> None:
     pass
 
 
-@main.command("init-db", help="Create the database schema (idempotent).")
+@main.command("init-db", help="Bring the database schema up to date (same as `db upgrade`).")
 def init_db() -> None:
     ctx = _context()
     create_schema(ctx)
     click.echo(f"数据库已就绪：{ctx.db.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.group("db", help="Schema migrations (Alembic).")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply every migration not yet applied.")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    from engine import migrate
+
+    ctx = _context()
+    migrate.upgrade(ctx.db.engine, revision)
+    click.echo(f"数据库已升级到 {revision}")
+
+
+@db.command("check", help="Exit 1 if the database schema differs from the code's models.")
+def db_check() -> None:
+    from engine import migrate
+
+    differences = migrate.differences(_context().db.engine)
+    for difference in differences:
+        click.echo(str(difference))
+    sys.exit(1 if differences else 0)
 
 
 @main.command("deploy", help="Deploy every *.bpmn in a directory (default: the bpmn/ folder).")
@@ -62,12 +87,33 @@ def load_demo_command() -> None:
     click.echo(f"演示密码（所有用户相同，来自 ZHUNRU_DEMO_PASSWORD）：{password}")
 
 
+@main.command("worker", help="Fire due timers (deadlines, expiry, re-evaluation) until SIGTERM.")
+@click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
+def worker(once: bool) -> None:
+    import logging
+
+    from engine.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    runner = Worker(_context())
+    if once:
+        click.echo(f"已触发 {runner.run_once()} 个事项的到期定时器")
+        return
+    runner.install_signal_handlers()
+    runner.run()
+
+
 @main.command("serve", help="Serve the API with gunicorn.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--with-worker",
+    is_flag=True,
+    help="Also fire due timers in a thread of this process (embedded SQLite setups).",
+)
+def serve(host: str, port: int, workers: int, threads: int, with_worker: bool) -> None:
     from gunicorn.app.base import BaseApplication
 
     from api import create_app
@@ -88,8 +134,21 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         def load(self):  # type: ignore[no-untyped-def]
             return create_app(settings)
 
+    if with_worker:
+        from engine.worker import Worker
+
+        Worker(build_context(settings)).start_thread()
     click.echo(f"准入服务：http://{host}:{port}/api/v1/docs")
     _Server().run()
+
+
+from api.cli_catalog import catalog  # noqa: E402
+
+main.add_command(catalog)
+
+from api.cli_audit import audit  # noqa: E402
+
+main.add_command(audit)
 
 
 if __name__ == "__main__":  # pragma: no cover

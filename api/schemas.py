@@ -60,6 +60,7 @@ class TaskSchema(ma.Schema):
     state = fields.String()
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean(metadata={"description": "past its deadline and escalated"})
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
 

@@ -45,6 +45,26 @@ class Settings:
     sql_echo: bool = False
     # Timezone in which due dates are shown and working days are counted.
     timezone: str = "Asia/Shanghai"
+    # The trail's signed checkpoints: the log's name (first line of every checkpoint), the
+    # Ed25519 signer key file (`zhunru audit keygen` writes one), and verifier keys of retired
+    # signer keys, so that checkpoints they signed still verify.
+    audit_origin: str = "zhunru/trail"
+    audit_key_file: Path | None = None
+    audit_verifier_keys: tuple[str, ...] = ()
+    # Step time limits in working days (local rules differ; most localities publish none).
+    review_days: int = 15
+    approve_days: int = 15
+    confirm_days: int = 10
+    # A long-term matter is re-evaluated this many months after entry, and again after that.
+    reevaluation_months: int = 12
+    # Seconds between a worker's polls for due timers when none were due.
+    worker_poll_seconds: float = 5.0
+    # Pre-check of applications (duty lists): fuzzy-match scores, 0-100, from which two Chinese
+    # names count as the same matter; texts shorter than the minimum are compared only whole.
+    catalog_match_threshold: int = 85
+    catalog_negative_threshold: int = 90
+    catalog_duplicate_threshold: int = 80
+    catalog_min_match_chars: int = 4
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +79,30 @@ class Settings:
             demo_password=env.get("ZHUNRU_DEMO_PASSWORD", ""),
             sql_echo=_bool(env, "ZHUNRU_SQL_ECHO", False),
             timezone=env.get("ZHUNRU_TIMEZONE") or defaults.timezone,
+            audit_origin=env.get("ZHUNRU_AUDIT_ORIGIN") or defaults.audit_origin,
+            audit_key_file=Path(env["ZHUNRU_AUDIT_KEY_FILE"])
+            if env.get("ZHUNRU_AUDIT_KEY_FILE")
+            else None,
+            audit_verifier_keys=tuple(env.get("ZHUNRU_AUDIT_VERIFIER_KEYS", "").split()),
+            review_days=_int(env, "ZHUNRU_REVIEW_DAYS", defaults.review_days),
+            approve_days=_int(env, "ZHUNRU_APPROVE_DAYS", defaults.approve_days),
+            confirm_days=_int(env, "ZHUNRU_CONFIRM_DAYS", defaults.confirm_days),
+            reevaluation_months=_int(
+                env, "ZHUNRU_REEVALUATION_MONTHS", defaults.reevaluation_months
+            ),
+            worker_poll_seconds=float(env.get("ZHUNRU_WORKER_POLL_SECONDS") or 5.0),
+            catalog_match_threshold=_int(
+                env, "ZHUNRU_CATALOG_MATCH_THRESHOLD", defaults.catalog_match_threshold
+            ),
+            catalog_negative_threshold=_int(
+                env, "ZHUNRU_CATALOG_NEGATIVE_THRESHOLD", defaults.catalog_negative_threshold
+            ),
+            catalog_duplicate_threshold=_int(
+                env, "ZHUNRU_CATALOG_DUPLICATE_THRESHOLD", defaults.catalog_duplicate_threshold
+            ),
+            catalog_min_match_chars=_int(
+                env, "ZHUNRU_CATALOG_MIN_MATCH_CHARS", defaults.catalog_min_match_chars
+            ),
         )
 
     def require_secret(self) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from engine.demo_catalog import load_demo_catalog
 from engine.errors import InvalidInput
 from engine.models import Organization
 from engine.services.accounts import add_organization, add_user
@@ -63,4 +64,5 @@ def load_demo(ctx: Context, password: str) -> DemoResult:
                 by=None,
                 at=now,
             )
+    load_demo_catalog(ctx)
     return DemoResult(created=True, usernames=usernames)

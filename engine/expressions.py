@@ -31,6 +31,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "all": all,
     "sum": sum,
 }
+# Bound at run time to the clock, the working-day calendar and the locality's limits
+# (engine/timers.py); named here so diagrams that call them pass the deploy-time check.
+TIMER_FUNCTIONS = ("deadline", "term_next", "term_end", "next_reevaluation")
+ALLOWED_CALLS = frozenset(FUNCTIONS) | frozenset(TIMER_FUNCTIONS)
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression,
@@ -89,8 +93,8 @@ def _check_node(node: ast.AST, source: str) -> None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and "__" in node.value:
         raise UnsafeExpression(f"不允许含双下划线的字符串：{source!r}")
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise UnsafeExpression(f"只允许调用 {', '.join(sorted(FUNCTIONS))}：{source!r}")
+        if not isinstance(node.func, ast.Name) or node.func.id not in ALLOWED_CALLS:
+            raise UnsafeExpression(f"只允许调用 {', '.join(sorted(ALLOWED_CALLS))}：{source!r}")
         if node.keywords:
             raise UnsafeExpression(f"不允许关键字参数：{source!r}")
 
@@ -138,10 +142,12 @@ def _parse_script(source: str) -> tuple[tuple[str, ast.Expression], ...]:
     return tuple(assignments)
 
 
-def evaluate(source: str, names: Mapping[str, Any]) -> Any:
+def evaluate(
+    source: str, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]] = FUNCTIONS
+) -> Any:
     """Evaluate a whitelisted expression over `names` (task data)."""
     tree = _parse_expression(source)
-    evaluator = EvalWithCompoundTypes(functions=FUNCTIONS, names=dict(names))
+    evaluator = EvalWithCompoundTypes(functions=dict(functions), names=dict(names))
     return evaluator.eval(source.strip(), previously_parsed=tree.body)
 
 
@@ -155,10 +161,14 @@ def execute(source: str, names: dict[str, Any]) -> None:
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow script environment backed by the restricted evaluator."""
 
+    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
+        super().__init__()
+        self.functions = {**FUNCTIONS, **(functions or {})}
+
     def evaluate(self, expression, context, external_context=None):  # noqa: D401
         names = dict(external_context or {})
         names.update(context)
-        return evaluate(expression, names)
+        return evaluate(expression, names, self.functions)
 
     def execute(self, script, context, external_context=None):
         execute(script, context)
@@ -168,8 +178,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         raise UnsafeExpression("本系统不支持服务任务调用")
 
 
-def script_engine() -> PythonScriptEngine:
+def script_engine(functions: Mapping[str, Callable[..., Any]] | None = None) -> PythonScriptEngine:
     """A SpiffWorkflow script engine that never calls Python's eval or exec."""
-    engine = PythonScriptEngine(environment=RestrictedEnvironment())
+    engine = PythonScriptEngine(environment=RestrictedEnvironment(functions))
     engine.validate = check_expression  # type: ignore[method-assign]
     return engine

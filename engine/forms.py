@@ -27,6 +27,7 @@ TERM_TYPES = {"short": "短期（临时性）", "long": "长期"}
 LEGAL_OPINIONS = {"lawful": "合法", "needs_change": "需修改", "unlawful": "不合法"}
 REVISE_ACTIONS = {"resubmit": "修改后重新提交", "withdraw": "撤回申请"}
 OBJECTION_DECISIONS = {"exit": "事项退出", "keep": "维持准入"}
+REEVALUATION_DECISIONS = {"continue": "继续准入", "exit": "退出"}
 
 
 class ResourcesSchema(f.Schema):
@@ -52,6 +53,8 @@ class ApplicationSchema(f.Schema):
         validate=f.length(50, 1),
     )
     resources = f.Nested(ResourcesSchema, load_default=lambda: ResourcesSchema().load({}))
+    # Required by the pre-check when funding, staff or powers are missing (费随事转).
+    resources_justification = f.text(2000)
     assessment = f.text(2000)
 
     @validates_schema
@@ -143,6 +146,15 @@ class ObjectionDecisionSchema(f.Schema):
     comment = f.text(5000, required=True)
 
 
+class ReevaluationSchema(f.Schema):
+    """年度评估: the gatekeeper decides whether a long-term matter stays with the townships."""
+
+    decision = f.String(
+        required=True, validate=f.one_of(list(REEVALUATION_DECISIONS), REEVALUATION_DECISIONS)
+    )
+    comment = f.text(5000, required=True)
+
+
 class ReasonSchema(f.Schema):
     """Body of withdrawal and objection actions."""
 
@@ -201,6 +213,7 @@ TASK_FORMS: dict[str, Form] = {
     # A multi-instance child hands its result back through its output item, `entry`.
     "confirm_entry": Form(ConfirmEntrySchema, lambda values: {"entry": values}),
     "decide_objection": Form(ObjectionDecisionSchema),
+    "reevaluate": Form(ReevaluationSchema),
 }
 
 REASON_FORM = Form(ReasonSchema)

@@ -171,6 +171,8 @@ class Task(Base):
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Set when the step's deadline passed and it was escalated to the superior office.
+    escalated_at: Mapped[datetime | None]
 
 
 class AuditEvent(Base):
@@ -219,6 +221,16 @@ class Matter(Base):
     exit_reason: Mapped[str | None] = mapped_column(String(40))
 
 
+class CalendarOverride(Base):
+    """A county's own word on a day: working (调休 workday) or not (local holiday)."""
+
+    __tablename__ = "calendar_override"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
 class Notification(Base):
     """A message to an organisation, e.g. townships told that a matter has exited."""
 
@@ -230,3 +242,6 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+from engine import models_catalog, models_trail  # noqa: E402,F401

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +22,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
@@ -29,6 +32,8 @@ from SpiffWorkflow.util.task import TaskState
 from engine.errors import Conflict
 from engine.expressions import script_engine
 from engine.specs import Diagram
+from engine.timers import parse_instant
+from engine.workdays import NEVER
 
 SERIALIZER_VERSION = VERSION
 
@@ -66,13 +71,16 @@ class UserTaskView:
 
 
 class Runtime:
-    """Stateless helper around the engine; one per process, safe to share between threads."""
+    """Stateless helper around the engine; one per process, safe to share between threads.
 
-    def __init__(self) -> None:
+    `functions` are extra functions diagrams may call (the timer functions of engine/timers).
+    """
+
+    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         config = dict(DEFAULT_CONFIG)
         config[BpmnWorkflow] = SpeclessWorkflowConverter
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
-        self.script_engine = script_engine()
+        self.script_engine = script_engine(functions)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, diagram: Diagram, data: dict[str, Any]) -> BpmnWorkflow:
@@ -122,6 +130,60 @@ class Runtime:
             names.update(_message_names(getattr(task.task_spec, "event_definition", None)))
         return names
 
+    # -- timers ------------------------------------------------------------------------------
+    def waiting_timers(self, workflow: BpmnWorkflow) -> list[tuple[SpiffTask, datetime]]:
+        """Waiting timer tasks with their due instants (evaluated when they started waiting)."""
+        timers = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            if not _timer_definitions(getattr(task.task_spec, "event_definition", None)):
+                continue
+            value = task._get_internal_data("event_value")
+            if value is not None:
+                timers.append((task, parse_instant(value)))
+        return timers
+
+    def next_due(self, workflow: BpmnWorkflow) -> datetime | None:
+        due = [at for _, at in self.waiting_timers(workflow) if at < NEVER]
+        return min(due) if due else None
+
+    def fire_due_timers(self, workflow: BpmnWorkflow, now: datetime) -> list[str]:
+        """Fire every timer due by `now` (our clock, not the wall clock); return their ids."""
+        fired = []
+        for task, due in self.waiting_timers(workflow):
+            if due <= now:
+                # SpiffWorkflow compares with the wall clock; we decide by the injected clock.
+                task._set_internal_data(event_fired=True)
+                fired.append(task.task_spec.bpmn_id or task.task_spec.name)
+        if fired:
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        return fired
+
+    def deadline_of(self, workflow: BpmnWorkflow, spiff_task_id: str) -> datetime | None:
+        """Due instant of the boundary timer guarding a user task, if it has one."""
+        task = self.get_task(workflow, spiff_task_id)
+        ancestor = task.parent if task is not None else None
+        for _ in range(2):  # the activity's split; one level more for multi-instance children
+            if ancestor is None:
+                return None
+            for sibling in ancestor.children:
+                if sibling is task or not sibling.has_state(TaskState.WAITING):
+                    continue
+                if _timer_definitions(getattr(sibling.task_spec, "event_definition", None)):
+                    value = sibling._get_internal_data("event_value")
+                    return parse_instant(value) if value is not None else None
+            task, ancestor = ancestor, ancestor.parent
+        return None
+
+    def completed_ids(self, workflow: BpmnWorkflow) -> list[str]:
+        """bpmn ids of completed tasks, oldest first."""
+        done = workflow.get_tasks(state=TaskState.COMPLETED)
+        return [
+            t.task_spec.bpmn_id
+            for t in sorted(done, key=lambda t: t.last_state_change)
+            if t.task_spec.bpmn_id
+        ]
+
     def reached_end(self, workflow: BpmnWorkflow) -> str | None:
         """The bpmn id of the end event a completed workflow stopped at, else None."""
         if not workflow.completed:
@@ -167,6 +229,15 @@ def pack(state_json: str) -> bytes:
 
 def unpack(stored: bytes) -> bytes:
     return zlib.decompress(stored)
+
+
+def _timer_definitions(definition: Any) -> list[TimerEventDefinition]:
+    if isinstance(definition, TimerEventDefinition):
+        return [definition]
+    found: list[TimerEventDefinition] = []
+    for child in getattr(definition, "event_definitions", None) or []:
+        found += _timer_definitions(child)
+    return found
 
 
 def _message_names(definition: Any) -> set[str]:

@@ -36,12 +36,21 @@ def issue_token(user_id: int, secret: str, ttl_seconds: int, now: datetime) -> s
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
-def read_token(token: str, secret: str) -> int:
-    """Return the user id in a valid token; raise Unauthenticated otherwise."""
+def read_token(token: str, secret: str, now: datetime) -> int:
+    """Return the user id in a valid token; raise Unauthenticated otherwise.
+
+    Expiry is checked against the service's clock (`now`), the same one that issued it.
+    """
     try:
         claims = jwt.decode(
-            token, secret, algorithms=[_ALGORITHM], issuer=_ISSUER, options={"require": ["exp"]}
+            token,
+            secret,
+            algorithms=[_ALGORITHM],
+            issuer=_ISSUER,
+            options={"require": ["exp", "iat"], "verify_exp": False, "verify_iat": False},
         )
+        if not int(claims["iat"]) - 60 <= now.timestamp() < int(claims["exp"]):
+            raise Unauthenticated("登录凭证无效或已过期，请重新登录")
         return int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise Unauthenticated("登录凭证无效或已过期，请重新登录") from exc

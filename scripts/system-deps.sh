@@ -2,6 +2,7 @@
 # Installs the Debian packages a fresh machine lacks, only when they are missing.
 #   python    — venv support for the project's virtual environment (python3-venv)
 #   postgres  — PostgreSQL server binaries (initdb, pg_ctl): the tests start their own server
+#   browser   — Debian's chromium for the console's browser tests, and a CJK font to draw Chinese
 set -euo pipefail
 
 have_venv() { python3 -c 'import ensurepip, venv' >/dev/null 2>&1; }
@@ -11,12 +12,17 @@ have_initdb() {
   fi
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
 }
+have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family)" ]; }
 
 missing=()
 for need in "$@"; do
   case "$need" in
     python) have_venv || missing+=(python3-venv) ;;
     postgres) have_initdb || missing+=(postgresql) ;;
+    browser)
+      command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+      have_cjk_font || missing+=(fonts-wqy-microhei)
+      ;;
     *) echo "unknown requirement: $need" >&2; exit 2 ;;
   esac
 done

@@ -84,7 +84,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+    # Start at the real time: SpiffWorkflow itself compares timers with the wall clock, so the
+    # injected clock may only run ahead of it (tests move it forward, never back).
+    return ManualClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ def _register_form_schemas(api: Api) -> None:
 
 
 def register_blueprints(api: Api) -> None:
-    from api.resources import auth, health, instances, processes, tasks, townships
+    from api.resources import audit, auth, catalog, health, instances, processes, tasks, townships
 
     _register_form_schemas(api)
-    for module in (health, auth, processes, instances, tasks, townships):
+    for module in (health, auth, processes, instances, tasks, townships, catalog, audit):
         api.register_blueprint(module.blp)

@@ -69,7 +69,7 @@ def authenticate(ctx: Context, username: str, password: str) -> IssuedToken:
 
 def actor_for_token(ctx: Context, token: str) -> Actor:
     """The caller behind a bearer token, with roles as they are now in the database."""
-    user_id = read_token(token, ctx.settings.require_secret())
+    user_id = read_token(token, ctx.settings.require_secret(), ctx.clock.now())
     with ctx.db.read() as session:
         user = session.get(User, user_id)
         if user is None or not user.active:

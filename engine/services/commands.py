@@ -103,27 +103,41 @@ def save(
     session: Session,
     ctx: Context,
     loaded: Loaded,
-    actor: Actor,
+    actor: Actor | None,
     role: str,
     changes: list[Entry],
     now: datetime,
 ) -> None:
-    """Store state, rewrite the inbox, derive status, and append every change to the trail."""
+    """Store state, rewrite the inbox, derive status, and append every change to the trail.
+
+    `actor` is None when the system acts (a timer fired).
+    """
     instance, workflow = loaded.instance, loaded.workflow
     runtime = ctx.runtime
     ready = runtime.ready_user_tasks(workflow)
     codes = {
         ref.code: org_id for org_id, ref in ctx.names.orgs(session, loaded.township_ids).items()
     }
-    opened, loaded.open_tasks = inbox.rewrite(session, instance, loaded.diagram, ready, codes, now)
+
+    def due(spiff_task_id: str) -> datetime | None:
+        return runtime.deadline_of(workflow, spiff_task_id)
+
+    opened, loaded.open_tasks = inbox.rewrite(
+        session, instance, loaded.diagram, ready, codes, due, now
+    )
     changes = changes + opened
     end = runtime.reached_end(workflow)
     status = register.status_for(
         end, runtime.waiting_messages(workflow), {view.bpmn_id for view in ready}
     )
     if status == "exited" and instance.status != "exited":
-        changes.append(register.record_exit(session, instance, runtime.data(workflow), now))
-    values: dict[str, Any] = {"state": runtime.save(workflow), "updated_at": now}
+        reason = register.exit_reason(runtime.completed_ids(workflow))
+        changes.append(register.record_exit(session, instance, reason, now))
+    values: dict[str, Any] = {
+        "state": runtime.save(workflow),
+        "updated_at": now,
+        "next_timer_at": runtime.next_due(workflow),
+    }
     if status != instance.status:
         changes.append(Entry("status_changed", None, {"from": instance.status, "to": status}))
         values["status"] = status
@@ -135,7 +149,7 @@ def save(
 def record(
     session: Session,
     instance: Instance,
-    actor: Actor,
+    actor: Actor | None,
     role: str,
     entries: list[Entry],
     now: datetime,

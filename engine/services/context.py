@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import Settings
 from engine.clock import Clock, SystemClock
 from engine.db import Database, make_engine
-from engine.models import Base
+from engine.models import CalendarOverride
 from engine.runtime import Runtime
 from engine.services.directory import Directory
 from engine.specs import DiagramRegistry
+from engine.timers import TimerRules
+from engine.workdays import WorkingCalendar
 
 
 @dataclass
@@ -22,13 +28,47 @@ class Context:
     runtime: Runtime = field(default_factory=Runtime)
     deployment_shas: dict[int, str] = field(default_factory=dict)
     names: Directory = field(default_factory=Directory)
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
-    engine = make_engine(settings.database_url, echo=settings.sql_echo)
-    return Context(db=Database(engine), settings=settings, clock=clock or SystemClock())
+    """Wire a context: the database, and a runtime whose timers read this clock and calendar."""
+    db = Database(make_engine(settings.database_url, echo=settings.sql_echo))
+    clock = clock or SystemClock()
+    calendar = WorkingCalendar(settings.timezone, overrides=lambda: _overrides(db))
+    rules = TimerRules(
+        clock=clock,
+        calendar=calendar,
+        limits={
+            "review": settings.review_days,
+            "approve": settings.approve_days,
+            "confirm_entry": settings.confirm_days,
+        },
+        reevaluation_months=settings.reevaluation_months,
+    )
+    return Context(
+        db=db,
+        settings=settings,
+        clock=clock,
+        runtime=Runtime(rules.functions()),
+        calendar=calendar,
+    )
+
+
+def _overrides(db: Database) -> dict[date, bool]:
+    try:
+        with db.read() as session:
+            return {row.day: row.working for row in session.scalars(select(CalendarOverride))}
+    except (
+        OperationalError,
+        ProgrammingError,
+    ):  # the table does not exist before the schema is created
+        return {}
 
 
 def create_schema(ctx: Context) -> None:
-    """Create every table that does not exist yet."""
-    Base.metadata.create_all(ctx.db.engine)
+    """Bring the schema up to date through the migrations — never `create_all`, so what the
+    tests run on is what production upgrades to."""
+    from engine import migrate
+
+    migrate.upgrade(ctx.db.engine)

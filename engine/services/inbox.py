@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,12 +33,13 @@ def rewrite(
     diagram: Diagram,
     ready: list[UserTaskView],
     townships: dict[str, int],
+    due: Callable[[str], datetime | None],
     now: datetime,
 ) -> tuple[list[Entry], list[Task]]:
     """Make the instance's open task rows match the workflow's ready user tasks.
 
-    `townships` maps the instance's township codes to organisation ids. Returns the trail
-    entries and the task rows open afterwards.
+    `townships` maps the instance's township codes to organisation ids; `due` gives a task's
+    deadline (its boundary timer). Returns the trail entries and the task rows open afterwards.
     """
     open_rows = {
         row.spiff_task_id: row
@@ -68,7 +70,8 @@ def rewrite(
                 "org_id": _task_org(role, view, instance, townships),
                 "assignee_id": None,
                 "state": "open",
-                "due_at": None,
+                "due_at": due(view.spiff_task_id),
+                "escalated_at": None,
                 "created_at": now,
                 "completed_at": None,
                 "completed_by": None,

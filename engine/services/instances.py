@@ -21,6 +21,7 @@ from engine.services import commands
 from engine.services.context import Context
 from engine.services.deployments import diagram_of, latest_deployment
 from engine.services.directory import OrgRef
+from engine.services.precheck import run_precheck
 from engine.services.views import (
     InstanceDetail,
     InstanceSummary,
@@ -66,8 +67,14 @@ def start(ctx: Context, process_id: str, form: Any, actor: Actor) -> InstanceDet
     with ctx.db.write() as session:
         deployment = latest_deployment(session, process_id)
         townships = commands.resolve_townships(session, values["townships"])
+        # 准入前置审查: a negative-list matter, or missing resources without a justification,
+        # cannot be filed; every other finding goes to the reviewer with the application.
+        check = run_precheck(session, ctx, values, [t.id for t in townships])
+        check.raise_if_refused(values.get("resources_justification", ""))
         diagram = diagram_of(session, ctx, deployment.id)
-        workflow = ctx.runtime.start(diagram, form_spec.data_for("application", values))
+        workflow = ctx.runtime.start(
+            diagram, {**form_spec.data_for("application", values), "precheck": check.to_dict()}
+        )
         instance = Instance(
             deployment_id=deployment.id,
             process_id=process_id,
@@ -86,7 +93,11 @@ def start(ctx: Context, process_id: str, form: Any, actor: Actor) -> InstanceDet
         session.flush()
         loaded = commands.Loaded(instance, diagram, workflow, [])
         commands.set_townships(session, loaded, townships)
-        started = Entry("instance_started", "start_apply", {"application": values})
+        started = Entry(
+            "instance_started",
+            "start_apply",
+            {"application": values, "precheck": check.to_dict()},
+        )
         commands.save(session, ctx, loaded, actor, "applicant", [started], now)
         return detail_of(session, ctx, instance, actor, loaded)
 

@@ -19,7 +19,15 @@ from engine.models import Instance, Matter, Notification, Organization
 # End events are named end_<status>[_detail] in every diagram.
 END_STATUSES = {"exited", "rejected", "withdrawn"}
 IN_FORCE_SIGNS = {"matter_withdrawal"}  # waiting for this message: the matter is in force
-EXIT_LABELS = {"withdrawal": "申请单位撤回", "objection": "乡镇异议经审核决定退出"}
+IN_FORCE_STEPS = {"decide_objection", "reevaluate"}  # steps taken on a matter in force
+# Every exit path passes a throw event exit_<reason> just before the matters leave.
+EXIT_PREFIX = "exit_"
+EXIT_LABELS = {
+    "withdrawn": "申请单位撤回",
+    "objection": "乡镇异议经审核决定退出",
+    "expired": "短期事项期限届满",
+    "reevaluated": "年度评估决定退出",
+}
 
 
 def status_for(end_event: str | None, waiting_messages: set[str], open_steps: set[str]) -> str:
@@ -28,7 +36,7 @@ def status_for(end_event: str | None, waiting_messages: set[str], open_steps: se
         if len(parts) > 1 and parts[1] in END_STATUSES:
             return parts[1]
         return "completed"
-    if waiting_messages & IN_FORCE_SIGNS or "decide_objection" in open_steps:
+    if waiting_messages & IN_FORCE_SIGNS or open_steps & IN_FORCE_STEPS:
         return "in_force"
     return "pending"
 
@@ -69,14 +77,14 @@ def record_entry(
     )
 
 
-def exit_reason(data: dict[str, Any]) -> str:
-    decision = data.get("decide_objection", {}).get("decision")
-    return "objection" if decision == "exit" and "withdrawal" not in data else "withdrawal"
+def exit_reason(completed_ids: list[str]) -> str:
+    """Why a matter exited: the last exit_<reason> event the workflow passed."""
+    exits = [bpmn_id for bpmn_id in completed_ids if bpmn_id.startswith(EXIT_PREFIX)]
+    return exits[-1].removeprefix(EXIT_PREFIX) if exits else "withdrawn"
 
 
-def record_exit(session: Session, instance: Instance, data: dict[str, Any], now: datetime) -> Entry:
+def record_exit(session: Session, instance: Instance, reason: str, now: datetime) -> Entry:
     """The matter leaves every township's register, and each township is told."""
-    reason = exit_reason(data)
     rows = session.scalars(
         select(Matter).where(Matter.instance_id == instance.id, Matter.status == "in_force")
     ).all()
@@ -90,7 +98,10 @@ def record_exit(session: Session, instance: Instance, data: dict[str, Any], now:
                 org_id=row.township_org_id,
                 instance_id=instance.id,
                 kind="matter_exited",
-                message=f"事项“{row.name}”已退出（{EXIT_LABELS[reason]}），自即日起不再由本乡镇承担。",
+                message=(
+                    f"事项“{row.name}”已退出（{EXIT_LABELS.get(reason, reason)}），"
+                    "自即日起不再由本乡镇承担。"
+                ),
                 created_at=now,
             )
         )

@@ -16,6 +16,7 @@ from engine.models import Instance, Task
 from engine.services import commands, register
 from engine.services.context import Context
 from engine.services.instances import detail_of
+from engine.services.precheck import run_precheck
 from engine.services.rows import update_row
 from engine.services.views import InstanceDetail, TaskInfo, task_infos
 
@@ -113,16 +114,22 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
         task, instance, townships_now = _open_task(session, task_id, actor)
         spec = task_form(task.bpmn_id)
         values = spec.validate(form)
+        townships, extra = None, {}
         if task.bpmn_id == "revise" and values.get("application"):
-            townships = commands.resolve_townships(session, values["application"]["townships"])
-        else:
-            townships = None
+            # A resubmitted application is pre-checked again, as a new one would be.
+            application = values["application"]
+            townships = commands.resolve_townships(session, application["townships"])
+            check = run_precheck(session, ctx, application, [t.id for t in townships], instance.id)
+            check.raise_if_refused(application.get("resources_justification", ""))
+            extra = {"precheck": check.to_dict()}
         loaded = commands.restore(session, ctx, instance, townships_now)
         spiff_task = ctx.runtime.get_task(loaded.workflow, task.spiff_task_id)
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict("任务状态已变化，请刷新后重试")
         task_data = dict(spiff_task.data)
-        ctx.runtime.complete(loaded.workflow, spiff_task, spec.data_for(task.bpmn_id, values))
+        ctx.runtime.complete(
+            loaded.workflow, spiff_task, {**spec.data_for(task.bpmn_id, values), **extra}
+        )
         update_row(
             session,
             task,

@@ -29,6 +29,8 @@ class TaskInfo:
     completed_at: datetime | None
     completed_by: str | None
     township: str | None = None
+    # Past its deadline and escalated to the supervising office.
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ def task_infos(
             completed_at=r.completed_at,
             completed_by=users.get(r.completed_by) if r.completed_by else None,
             township=orgs[r.org_id].code if r.role == "township" and r.org_id else None,
+            overdue=r.escalated_at is not None,
         )
         for r in rows
     ]

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from engine.audit import verify_chain
 from engine.authz import Actor
@@ -87,6 +87,8 @@ def test_trail_records_every_step_with_actor_and_organisation(ctx: Context) -> N
 def test_edited_trail_event_breaks_the_chain(ctx: Context) -> None:
     instance_id = admit(ctx, ["xishan"])
     with ctx.db.write() as session:
+        if not ctx.db.is_sqlite:  # get past the append-only trigger, as only a superuser can
+            session.execute(text("SET LOCAL session_replication_role = replica"))
         session.execute(
             update(AuditEvent)
             .where(AuditEvent.instance_id == instance_id, AuditEvent.seq == 4)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from engine.clock import ManualClock
 from engine.errors import Conflict
 from engine.forms import START_FORMS, TASK_FORMS
 from engine.runtime import Runtime
 from engine.specs import parse_diagram
+from engine.timers import TimerRules
+from engine.workdays import WorkingCalendar
 from tests.factories import CONFIRM, LAWFUL, PASS, application, rejected, returned
 
+LIMITS = {"review": 15, "approve": 15, "confirm_entry": 10}
 DIAGRAM = parse_diagram((Path(__file__).parents[2] / "bpmn" / "matter_admission.bpmn").read_bytes())
 
 
@@ -21,7 +26,8 @@ class Walk:
     """Drives one workflow; with `roundtrip`, state is serialized and restored after every step."""
 
     def __init__(self, roundtrip: bool, townships: list[str] | None = None) -> None:
-        self.runtime = Runtime()
+        rules = TimerRules(ManualClock(datetime.now(UTC)), WorkingCalendar(), LIMITS)
+        self.runtime = Runtime(rules.functions())
         self.roundtrip = roundtrip
         form = START_FORMS["matter_admission"]
         values = form.validate(application(townships=townships or ["chengguan", "donghe"]))

@@ -1,0 +1,252 @@
+"""HTML forms from the engine's marshmallow schemas: fields to draw, posted values, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from werkzeug.datastructures import MultiDict
+
+from api.console.labels import choice_labels, field_hint, field_label, value_label
+
+TEXTAREA_FROM = 1000  # free text allowed this long gets a text area
+# An optional nested group sent only when another field has a given value: the revised
+# application goes with "resubmit", never with "withdraw" (the schema refuses that pair).
+SENT_WHEN: dict[str, tuple[str, str]] = {"application": ("action", "resubmit")}
+
+Flat = dict[str, Any]  # dotted input name → str or list[str]
+
+
+@dataclass
+class FieldView:
+    """One field as a template draws it; `name` is the dotted input name."""
+
+    name: str
+    label: str
+    kind: str  # text | textarea | date | number | radio | checkboxes | group
+    required: bool = False
+    hint: str = ""
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    value: str = ""
+    values: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    children: list[FieldView] = field(default_factory=list)
+    minimum: int | None = None
+    maximum: int | None = None
+    maxlength: int | None = None
+
+    @property
+    def html_id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+
+def describe(
+    schema: type[Schema],
+    values: Flat | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    choices: Mapping[str, list[tuple[str, str]]] | None = None,
+    prefix: str = "",
+) -> list[FieldView]:
+    """The schema's fields in declaration order, with current values and their errors.
+
+    `choices` gives the options of free lists by field name (the townships to pick from).
+    """
+    values, errors, choices = values or {}, errors or {}, choices or {}
+    views = []
+    for name, spec in schema().fields.items():
+        dotted = prefix + name
+        view = FieldView(
+            name=dotted,
+            label=field_label(name),
+            kind="text",
+            required=spec.required,
+            hint=field_hint(schema.__name__, name),
+            errors=list(errors.get(dotted, [])),
+        )
+        if isinstance(spec, fields.Nested):
+            view.kind = "group"
+            nested = type(spec.schema)
+            view.children = describe(nested, values, errors, choices, dotted + ".")
+        elif isinstance(spec, fields.List):
+            view.kind = "checkboxes"
+            options = _one_of(spec.inner)
+            view.choices = choices.get(name) or list(choice_labels(options).items())
+            view.values = [str(v) for v in _as_list(values.get(dotted))]
+        elif isinstance(spec, fields.Boolean):
+            view.kind = "radio"
+            view.choices = [("true", "是"), ("false", "否")]
+            view.value = str(values.get(dotted, ""))
+        else:
+            _scalar(view, spec, values.get(dotted))
+        views.append(view)
+    return views
+
+
+def _scalar(view: FieldView, spec: fields.Field, value: Any) -> None:
+    view.value = "" if value is None else str(value)
+    options = _one_of(spec)
+    if options:
+        view.kind = "radio"
+        view.choices = list(choice_labels(options).items())
+    elif isinstance(spec, fields.Date):
+        view.kind = "date"
+    elif isinstance(spec, fields.Integer):
+        view.kind = "number"
+        for rule in spec.validators:
+            if isinstance(rule, validate.Range):
+                view.minimum = int(rule.min) if rule.min is not None else None
+                view.maximum = int(rule.max) if rule.max is not None else None
+    else:
+        for rule in spec.validators:
+            if isinstance(rule, validate.Length) and rule.max is not None:
+                view.maxlength = rule.max
+        if view.maxlength and view.maxlength >= TEXTAREA_FROM:
+            view.kind = "textarea"
+
+
+def _one_of(spec: fields.Field) -> list[str]:
+    for rule in spec.validators:
+        if isinstance(rule, validate.OneOf):
+            return [str(choice) for choice in rule.choices]
+    return []
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+# --- from a posted form to the payload the use case validates ------------------------------
+
+
+def payload_from(schema: type[Schema], form: MultiDict[str, str], prefix: str = "") -> dict:
+    """What the browser sent, shaped like the API's JSON body; the schema still judges it.
+
+    Empty inputs are left out, so a required field reads "此项为必填项" and an optional one takes
+    its default; numbers that do not parse are passed on as text for the schema to refuse.
+    """
+    payload: dict[str, Any] = {}
+    for name, spec in schema().fields.items():
+        key = prefix + name
+        if isinstance(spec, fields.Nested):
+            gate = SENT_WHEN.get(key)
+            if gate and form.get(prefix + gate[0]) != gate[1]:
+                continue
+            payload[name] = payload_from(type(spec.schema), form, key + ".")
+        elif isinstance(spec, fields.List):
+            items = [item for item in form.getlist(key) if item.strip()]
+            if items or not spec.required:
+                payload[name] = items
+        else:
+            raw = form.get(key, "")
+            if raw.strip() == "" and raw == raw.strip():
+                continue
+            payload[name] = _typed(spec, raw)
+    return payload
+
+
+def _typed(spec: fields.Field, raw: str) -> Any:
+    if isinstance(spec, fields.Boolean):
+        return {"true": True, "false": False}.get(raw, raw)
+    if isinstance(spec, fields.Integer):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            return raw
+    return raw
+
+
+def flat_values(values: Mapping[str, Any], prefix: str = "") -> Flat:
+    """Stored form values (as the use cases return them) as dotted input values."""
+    flat: Flat = {}
+    for name, value in values.items():
+        key = prefix + name
+        if isinstance(value, Mapping):
+            flat.update(flat_values(value, key + "."))
+        elif isinstance(value, list):
+            flat[key] = [str(item) for item in value]
+        elif isinstance(value, bool):
+            flat[key] = "true" if value else "false"
+        elif isinstance(value, date):
+            flat[key] = value.isoformat()
+        elif value is not None:
+            flat[key] = str(value)
+    return flat
+
+
+def posted_values(form: MultiDict[str, str]) -> Flat:
+    """What was typed, to draw the form again after an error."""
+    return {key: (items if len(items) > 1 else items[0]) for key, items in form.lists()}
+
+
+def flat_errors(errors: Mapping[Any, Any], prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as dotted field names; list items report on their list."""
+    flat: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        name = prefix.rstrip(".") if isinstance(key, int) else prefix + str(key)
+        if isinstance(value, Mapping):
+            child = name + "." if not isinstance(key, int) else prefix
+            for inner, messages in flat_errors(value, child).items():
+                flat.setdefault(inner, []).extend(messages)
+        else:
+            items = value if isinstance(value, list) else [value]
+            flat.setdefault(name or "_schema", []).extend(str(item) for item in items)
+    return flat
+
+
+def summary(errors: Mapping[str, list[str]], views: list[FieldView]) -> list[tuple[str, str]]:
+    """(html id, text) of every error, for the list at the top of the form."""
+    labels = {}
+
+    def walk(items: list[FieldView], trail: str) -> None:
+        for view in items:
+            labels[view.name] = (view.html_id, trail + view.label)
+            walk(view.children, trail + view.label + " › ")
+
+    walk(views, "")
+    out = []
+    for name, messages in errors.items():
+        html_id, label = labels.get(name, ("", ""))
+        for message in messages:
+            out.append((html_id, f"{label}：{message}" if label else message))
+    return out
+
+
+def relocate(errors: dict[str, list[str]], schema: type[Schema]) -> dict[str, list[str]]:
+    """Errors a use case names by a bare field (e.g. an unknown township found after the schema
+    passed) go to the one nested field of that name, so they still show beside it."""
+    names: list[str] = []
+
+    def walk(items: list[FieldView]) -> None:
+        for view in items:
+            names.append(view.name)
+            walk(view.children)
+
+    walk(describe(schema))
+    placed: dict[str, list[str]] = {}
+    for name, messages in errors.items():
+        if name not in names:
+            matches = [n for n in names if n.endswith("." + name)]
+            name = matches[0] if len(matches) == 1 else name
+        placed.setdefault(name, []).extend(messages)
+    return placed
+
+
+def read_only(
+    schema: type[Schema], values: Mapping[str, Any], townships: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """Stored values as (label, text) rows in the schema's order; nested groups flattened."""
+    rows: list[tuple[str, str]] = []
+    for name, spec in schema().fields.items():
+        value = values.get(name)
+        if isinstance(spec, fields.Nested) and isinstance(value, Mapping):
+            rows += read_only(type(spec.schema), value, townships)
+        elif name == "townships":
+            rows.append((field_label(name), "、".join(townships.get(c, c) for c in value or [])))
+        elif value not in (None, "", []):
+            rows.append((field_label(name), value_label(name, value)))
+    return rows

@@ -1,0 +1,300 @@
+"""Console pages on matters: search, apply, one matter with its diagram and trail, task forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response as FlaskResponse
+from flask import flash, redirect, request, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from api.console import forms, lookups
+from api.console.labels import (
+    STATUS_LABELS,
+    action_label,
+    exit_label,
+    field_label,
+    status_label,
+    value_label,
+)
+from api.console.web import bp, context, error_page, me, my_task_ids, render
+from engine import forms as engine_forms
+from engine.authz import require_role
+from engine.diagram_svg import read_plane, render_svg
+from engine.errors import Conflict, DomainError, InvalidInput
+from engine.services import instances, precheck, tasks
+from engine.services.instances import TrailEntry
+from engine.services.views import InstanceDetail
+
+PROCESS_ID = "matter_admission"
+# Steps whose page shows the pre-check against duty lists and other matters.
+JUDGING_STEPS = {"legal_review", "review", "approve", "decide_objection", "reevaluate"}
+SEVERITY_LABELS = {"blocking": "不得准入", "warning": "请注意", "info": "提示"}
+PER_PAGE = 20
+# Instance-level actions the diagram allows: (action, use case, button text, what it means).
+ACTIONS = {
+    "withdraw": (
+        instances.withdraw,
+        "撤回事项（退出）",
+        "撤回后，事项从各乡镇台账退出，并通知各乡镇。",
+    ),
+    "object": (instances.object_to, "提出异议", "异议将由县委编办审核，决定事项退出或维持。"),
+}
+
+
+@bp.route("/matters")
+def matter_list() -> tuple[str, int]:
+    """事项查询: the matters I may see, newest first."""
+    query = {k: request.args.get(k) or None for k in ("status", "township", "applicant")}
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    errors: dict[str, Any] = {}
+    try:
+        found = instances.search(
+            context(), me(), instances.InstanceFilter(**query, page=page, per_page=PER_PAGE)
+        )
+    except InvalidInput as exc:
+        found, errors = None, exc.errors
+    return render(
+        "matters.html",
+        200 if not errors else 422,
+        found=found,
+        query={k: v or "" for k, v in query.items()},
+        pager_args={k: v for k, v in query.items() if v},
+        statuses={k: v for k, v in STATUS_LABELS.items() if k in instances.STATUSES},
+        townships=lookups.townships(context()),
+        errors=errors,
+    )
+
+
+@bp.route("/matters/new", methods=["GET", "POST"])
+def apply() -> Response | tuple[str, int]:
+    """新建申请: a department files a matter; the schema of the API's start form judges it."""
+    require_role(me(), "applicant", "提交申请")
+    schema = engine_forms.start_form(PROCESS_ID).schema
+    choices = _township_choices()
+    if request.method == "GET":
+        return render("apply.html", fields=forms.describe(schema, {}, {}, choices), summary=[])
+    try:
+        detail = instances.start(
+            context(), PROCESS_ID, forms.payload_from(schema, request.form), me()
+        )
+    except InvalidInput as exc:
+        return _form_again("apply.html", schema, exc, choices)
+    flash(f"申请已提交，当前环节：{_open_names(detail)}。", "success")
+    return redirect(url_for("console.matter_page", instance_id=detail.id))
+
+
+@bp.route("/matters/<id:instance_id>")
+def matter_page(instance_id: int) -> tuple[str, int]:
+    return _matter_page(instance_id)
+
+
+@bp.route("/matters/<id:instance_id>/diagram.svg")
+def diagram(instance_id: int) -> FlaskResponse:
+    """The diagram alone, as a picture for reports (same visibility as the matter)."""
+    detail = instances.get(context(), instance_id, me())
+    progress = lookups.progress(context(), instance_id, me())
+    return FlaskResponse(_svg(detail, progress), mimetype="image/svg+xml")
+
+
+@bp.route("/matters/<id:instance_id>/<any(withdraw, object):action>", methods=["POST"])
+def matter_action(instance_id: int, action: str) -> Response | tuple[str, int]:
+    """撤回 or 异议: buttons on the matter page, shown where the diagram allows them."""
+    use_case, button, _ = ACTIONS[action]
+    try:
+        body = forms.payload_from(engine_forms.REASON_FORM.schema, request.form)
+        use_case(context(), instance_id, body, me())
+    except InvalidInput as exc:
+        errors = {action: forms.flat_errors(exc.errors)}
+        return _matter_page(instance_id, 422, errors, forms.posted_values(request.form))
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"已{button}。", "success")
+    return redirect(url_for("console.matter_page", instance_id=instance_id))
+
+
+@bp.route("/matters/<id:instance_id>/tasks/<id:task_id>", methods=["GET", "POST"])
+def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
+    """办理: the task's form, drawn from the schema the API validates with."""
+    detail = instances.get(context(), instance_id, me())
+    task = next((t for t in detail.open_tasks if t.id == task_id), None)
+    if task is None:
+        flash("该任务已办结或不存在，以下为事项的最新状态。", "error")
+        return redirect(url_for("console.matter_page", instance_id=instance_id))
+    if task.id not in my_task_ids(me()):
+        return error_page(403, "该任务不在您的待办中：可能已由他人认领，或不属于您的单位和角色。")
+    schema = _task_schema(task.bpmn_id)
+    choices = _township_choices()
+    page = {
+        "detail": detail,
+        "task": task,
+        "check": _precheck(detail, task.bpmn_id),
+        **_history(detail),
+    }
+    if request.method == "GET":
+        values = forms.flat_values({"application": detail.data.get("application") or {}})
+        fields = forms.describe(schema, values, {}, choices)
+        return render("task.html", fields=fields, summary=[], **page)
+    try:
+        after = tasks.complete(context(), task_id, forms.payload_from(schema, request.form), me())
+    except InvalidInput as exc:
+        return _form_again("task.html", schema, exc, choices, **page)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("console.matter_page", instance_id=instance_id))
+    flash(
+        f"“{task.name}”已办理完成。事项状态：{status_label(after.status)}；"
+        f"当前环节：{_open_names(after)}。",
+        "success",
+    )
+    return redirect(url_for("console.matter_page", instance_id=instance_id))
+
+
+def _precheck(detail: InstanceDetail, step: str) -> dict[str, Any] | None:
+    """预检 for the offices that judge: what the application runs into (duty lists, negative
+    lists, other matters, resources); its own failure is shown, never hidden."""
+    application = detail.data.get("application")
+    if step not in JUDGING_STEPS or not application:
+        return None
+    try:
+        found = precheck.check_application(context(), me(), application, detail.id)
+    except DomainError as exc:
+        return {"unavailable": exc.message}
+    for finding in found.get("findings", []):
+        finding["label"] = SEVERITY_LABELS.get(finding.get("severity", ""), "提示")
+    return found
+
+
+def _task_schema(bpmn_id: str) -> type:
+    return engine_forms.task_form(bpmn_id).schema
+
+
+def _township_choices() -> dict[str, list[tuple[str, str]]]:
+    return {"townships": [(t.code, t.name) for t in lookups.townships(context())]}
+
+
+def _form_again(
+    template: str, schema: type, exc: InvalidInput, choices: Any, **page: Any
+) -> tuple[str, int]:
+    """The same form with what was typed and each error beside its field; nothing was saved."""
+    values = forms.posted_values(request.form)
+    errors = forms.relocate(forms.flat_errors(exc.errors), schema)
+    fields = forms.describe(schema, values, errors, choices)
+    return render(
+        template,
+        422,
+        fields=fields,
+        summary=forms.summary(errors, fields),
+        message=exc.message,
+        **page,
+    )
+
+
+def _open_names(detail: InstanceDetail) -> str:
+    names = [
+        t.name + (f"（{t.organization.name}）" if t.organization else "") for t in detail.open_tasks
+    ]
+    return "、".join(names) or "无"
+
+
+def _svg(detail: InstanceDetail, progress: lookups.Progress) -> str:
+    return render_svg(
+        progress.xml, progress.completed, progress.current, title=f"“{detail.title}”流程图"
+    )
+
+
+def _matter_page(
+    instance_id: int,
+    status: int = 200,
+    action_errors: dict[str, dict[str, list[str]]] | None = None,
+    action_values: dict[str, Any] | None = None,
+) -> tuple[str, int]:
+    actor = me()
+    detail = instances.get(context(), instance_id, actor)
+    mine = my_task_ids(actor)
+    actions = [(name, *ACTIONS[name][1:]) for name in detail.actions if name in ACTIONS]
+    progress = lookups.progress(context(), instance_id, actor)
+    return render(
+        "matter.html",
+        status,
+        detail=detail,
+        diagram=Markup(_svg(detail, progress)),
+        my_tasks=mine,
+        actions=actions,
+        action_errors=action_errors or {},
+        action_values=action_values or {},
+        **_history(detail, progress.xml),
+    )
+
+
+def _history(detail: InstanceDetail, xml: bytes | None = None) -> dict[str, Any]:
+    """The application, decisions so far and the trail of one matter, ready to show."""
+    trail = instances.trail(context(), detail.id, me())
+    names = {t.code: t.name for t in lookups.townships(context())}
+    step_names = {s.element.id: s.element.name for s in read_plane(xml).shapes} if xml else {}
+    application = detail.data.get("application") or {}
+    schema = engine_forms.start_form(detail.process_id).schema
+    return {
+        "application": forms.read_only(schema, application, names),
+        "decisions": [_decision(entry, names) for entry in trail if _is_decision(entry)],
+        "timeline": [_event(entry, step_names, names) for entry in trail],
+    }
+
+
+def _is_decision(entry: TrailEntry) -> bool:
+    return entry.action in {"task_completed", "withdrawal_requested", "objection_raised"}
+
+
+def _decision(entry: TrailEntry, townships: dict[str, str]) -> dict[str, Any]:
+    form = entry.payload.get("form", entry.payload)
+    known = engine_forms.TASK_FORMS.get(entry.task or "")
+    order = list(known.schema().fields) if known else []
+    keys = sorted(form, key=lambda k: order.index(k) if k in order else len(order))
+    rows = [
+        (field_label(key), _shown(key, form[key], townships))
+        for key in keys
+        if key != "application" and form[key] not in ("", [], None)
+    ]
+    if form.get("application"):
+        rows.append((field_label("application"), "已随表提交（见申请内容）"))
+    return {
+        "step": entry.payload.get("name") or action_label(entry.action),
+        "entry": entry,
+        "rows": rows,
+    }
+
+
+def _shown(key: str, value: Any, townships: dict[str, str]) -> str:
+    if key in {"township", "townships"}:
+        codes = value if isinstance(value, list) else [value]
+        return "、".join(townships.get(code, code) for code in codes)
+    return value_label(key, value)
+
+
+def _event(entry: TrailEntry, steps: dict[str, str], townships: dict[str, str]) -> dict[str, Any]:
+    payload = entry.payload
+    detail = ""
+    if entry.action == "status_changed":
+        before, after = payload.get("from") or "", payload.get("to") or ""
+        detail = (
+            f"{status_label(before)} → {status_label(after)}" if before else status_label(after)
+        )
+    elif entry.action == "matter_entered":
+        received = value_label("", bool(payload.get("resources_received")))
+        township = _shown("township", payload.get("township", ""), townships)
+        detail = f"{township}，资源到位：{received}"
+    elif entry.action == "matter_exited":
+        told = _shown("townships", payload.get("townships_told", []), townships)
+        detail = f"{exit_label(payload.get('reason'))}；已通知：{told or '无'}"
+    elif "reason" in payload:
+        detail = f"理由：{payload['reason']}"
+    elif entry.action == "task_completed":
+        detail = "；".join(f"{k}：{v}" for k, v in _decision(entry, townships)["rows"][:3])
+    return {
+        "entry": entry,
+        "action": action_label(entry.action),
+        "step": payload.get("name") or steps.get(entry.task or "", ""),
+        "detail": detail,
+    }

@@ -1,0 +1,152 @@
+"""Console pages: sign in and out, my inbox, notifications, the township register, dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, session, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from api.console import charts, lookups
+from api.console.labels import REGISTER_STATUS_LABELS
+from api.console.web import bp, context, me, render, safe_next
+from engine.authz import TASK_ROLES
+from engine.errors import InvalidInput, Unauthenticated
+from engine.services import accounts, burden, matters, tasks
+
+INBOX_PER_PAGE = 50
+OUTCOMES = (
+    ("pending", "办理中"),
+    ("in_force", "在册"),
+    ("exited", "已退出"),
+    ("rejected", "不予准入"),
+    ("withdrawn", "已撤回"),
+)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int]:
+    """登录: the same check as the API's token endpoint; the session then holds the user id."""
+    target = request.values.get("next", "")
+    if request.method == "GET":
+        return render("login.html", next=target, username="", error="")
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    try:
+        issued = accounts.authenticate(context(), username, password)
+        actor = accounts.actor_for_token(context(), issued.access_token)
+    except Unauthenticated as exc:
+        return render("login.html", 401, next=target, username=username, error=exc.message)
+    session.clear()  # a fresh session for the new user: nothing carried over from before
+    session.permanent = True
+    session["user_id"] = actor.user_id
+    flash(f"欢迎，{actor.org_name}（{actor.username}）", "success")
+    return redirect(safe_next(target))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    session.clear()
+    flash("您已安全退出。", "success")
+    return redirect(url_for("console.login"))
+
+
+@bp.route("/")
+def home() -> Response:
+    actor = me()
+    if actor.roles & TASK_ROLES:
+        return redirect(url_for("console.inbox"))
+    if actor.has("auditor"):
+        return redirect(url_for("console.trail_search"))
+    if actor.roles == {"admin"}:  # administrators read no matters
+        return redirect(url_for("console.notifications"))
+    return redirect(url_for("console.matter_list"))
+
+
+@bp.route("/inbox")
+def inbox() -> tuple[str, int]:
+    """我的待办: open tasks I may take, oldest first."""
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    items = tasks.inbox(context(), me(), page=page, per_page=INBOX_PER_PAGE)
+    applicants = lookups.applicants_of(context(), sorted({t.instance_id for t in items}))
+    return render(
+        "inbox.html",
+        items=items,
+        applicants=applicants,
+        page=page,
+        more=len(items) == INBOX_PER_PAGE,
+    )
+
+
+@bp.route("/tasks/<id:task_id>/claim", methods=["POST"])
+def claim(task_id: int) -> Response:
+    """认领, then straight to the task's form."""
+    claimed = tasks.claim(context(), task_id, me())
+    flash(f"已认领“{claimed.name}”，其他同事将不能同时办理。", "success")
+    return redirect(
+        url_for("console.task_form", instance_id=claimed.instance_id, task_id=claimed.id)
+    )
+
+
+@bp.route("/notifications")
+def notifications() -> tuple[str, int]:
+    return render("notifications.html", items=matters.notifications(context(), me()))
+
+
+@bp.route("/register")
+def township_register() -> tuple[str, int]:
+    """准入事项台账: the matters admitted to townships, as far as I may read them."""
+    township = request.args.get("township") or None
+    status = request.args.get("status") or None
+    errors: dict[str, Any] = {}
+    try:
+        entries = matters.register(context(), me(), township=township, status=status)
+    except InvalidInput as exc:
+        entries, errors = [], exc.errors
+    return render(
+        "register.html",
+        200 if not errors else 422,
+        entries=entries,
+        townships=lookups.townships(context()),
+        township=township or "",
+        status=status or "",
+        statuses=REGISTER_STATUS_LABELS,
+        errors=errors,
+    )
+
+
+@bp.route("/dashboard")
+def dashboard() -> tuple[str, int]:
+    """负担看板: the burden report as charts, each with its numbers in a table."""
+    report = burden.report(context(), me())
+    township_names = [t.township.name for t in report.townships]
+    department_names = [d.department.name for d in report.departments]
+    in_force = charts.bar_chart(
+        "各乡镇在册准入事项数",
+        township_names,
+        [t.matters_in_force for t in report.townships],
+        "在册事项",
+    )
+    overdue = charts.bar_chart(
+        "各乡镇超期环节数",
+        township_names,
+        [t.overdue_steps for t in report.townships],
+        "超期环节",
+    )
+    outcomes = charts.stacked_bar_chart(
+        "各部门申请的办理结果",
+        department_names,
+        [
+            charts.Series(label, [getattr(d, key) for d in report.departments])
+            for key, label in OUTCOMES
+        ],
+    )
+    return render(
+        "dashboard.html",
+        report=report,
+        outcomes=OUTCOMES,
+        in_force_chart=Markup(in_force),
+        overdue_chart=Markup(overdue),
+        outcome_chart=Markup(outcomes),
+    )

@@ -1,0 +1,197 @@
+"""The console's blueprint and what every page shares: sign-in, CSRF, error pages, local time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from api import errors as api_errors
+from api.console import labels
+from api.console.lookups import actor_for_user_id
+from engine.authz import TASK_ROLES, Actor
+from engine.errors import DomainError, Unauthenticated
+from engine.services import tasks
+from engine.services.context import Context
+
+bp = Blueprint(
+    "console",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/console-static",
+)
+csrf = CSRFProtect()
+OPEN_ENDPOINTS = {"console.login", "console.static"}
+INBOX_PAGES = 20  # how far the console looks for a task among the caller's own (100 a page)
+
+ERROR_TITLES = {
+    400: "请求有误",
+    403: "无权访问",
+    404: "页面或事项不存在",
+    405: "不支持该操作",
+    409: "操作与当前状态冲突",
+    413: "提交的内容过大",
+    422: "提交的内容有误",
+    500: "系统出错了",
+}
+ERROR_HINTS = {
+    403: "您的账号没有办理此项的权限。如有疑问，请联系本单位管理员。",
+    404: "您要找的页面或事项不存在，或不在您的查看范围内。",
+    409: "该事项已被他人办理或已进入下一环节，请刷新后查看最新状态。",
+    500: "请稍后重试；如果问题持续出现，请联系平台管理员。",
+}
+
+
+def context() -> Context:
+    return current_app.extensions["zhunru"]
+
+
+def me() -> Actor:
+    """The signed-in user (set by `_sign_in_required` on every console request)."""
+    return g.console_actor
+
+
+def local_time(value: datetime | date | None, with_time: bool = True) -> Markup | str:
+    """A UTC instant as the county's local time, in a <time> element."""
+    if value is None:
+        return "—"
+    if not isinstance(value, datetime):
+        return Markup('<time datetime="{0}">{0}</time>').format(value.isoformat())
+    local = value.astimezone(ZoneInfo(context().settings.timezone))
+    shown = local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    return Markup('<time datetime="{}">{}</time>').format(local.isoformat(), shown)
+
+
+def is_overdue(task: Any) -> bool:
+    """Escalated by the worker, or past its due time already by the service's clock."""
+    due = getattr(task, "due_at", None)
+    return bool(task.overdue or (due is not None and due < context().clock.now()))
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an absolute or protocol-relative address."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return url_for("console.home")
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else url_for("console.home")
+
+
+def my_task_ids(actor: Actor) -> set[int]:
+    """Ids of the open tasks in the caller's inbox (the tasks they may take)."""
+    found: set[int] = set()
+    if not actor.roles & TASK_ROLES:
+        return found
+    for page in range(1, INBOX_PAGES + 1):
+        batch = tasks.inbox(context(), actor, page=page, per_page=100)
+        found.update(task.id for task in batch)
+        if len(batch) < 100:
+            break
+    return found
+
+
+def render(template: str, http_status: int = 200, **values: Any) -> tuple[str, int]:
+    return render_template(template, **values), http_status
+
+
+@bp.before_request
+def _sign_in_required() -> Response | None:
+    """Every page but the sign-in page needs a signed-in user; every POST a CSRF token."""
+    user_id = session.get("user_id")
+    if isinstance(user_id, int):
+        try:
+            g.console_actor = actor_for_user_id(context(), user_id)
+        except Unauthenticated:
+            session.clear()
+    if request.endpoint not in OPEN_ENDPOINTS and "console_actor" not in g:
+        return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+    if request.method == "POST":
+        csrf.protect()
+    return None
+
+
+@bp.app_context_processor
+def _page_values() -> dict[str, Any]:
+    actor = g.get("console_actor")
+    return {
+        "me": actor,
+        "has_tasks": bool(actor and actor.roles & TASK_ROLES),
+        "zone": _zone_name(context().settings.timezone),
+        "labels": labels,
+        "local_time": local_time,
+        "is_overdue": is_overdue,
+    }
+
+
+def _zone_name(zone: str) -> str:
+    return "北京时间" if zone in {"Asia/Shanghai", "Asia/Chongqing", "PRC"} else zone
+
+
+def error_page(status: int, message: str = "") -> tuple[str, int]:
+    return render(
+        "error.html",
+        status,
+        status=status,
+        title=ERROR_TITLES.get(status, "出错了"),
+        message=message,
+        hint=ERROR_HINTS.get(status, ""),
+    )
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError) -> Response | tuple[str, int]:
+    if isinstance(error, Unauthenticated):
+        session.clear()
+        return redirect(url_for("console.login"))
+    return error_page(api_errors.status_of(error), error.message)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(_error: CSRFError) -> tuple[str, int]:
+    return error_page(400, "页面已过期或来源不明，请返回上一页刷新后重新提交。")
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    status = error.code or 500
+    return error_page(status, api_errors.HTTP_MESSAGES.get(status, ""))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> tuple[str, int]:
+    current_app.logger.exception("console error", exc_info=error)
+    return error_page(500)
+
+
+def not_found_outside_api(api_prefix: str) -> Callable[[HTTPException], Any]:
+    """App-wide 404: JSON under the API prefix as before, the console's page elsewhere."""
+
+    def handle(error: HTTPException) -> Any:
+        if request.path == api_prefix or request.path.startswith(api_prefix + "/"):
+            return api_errors.handle_http_exception(error)
+        user_id = session.get("user_id")
+        if isinstance(user_id, int) and "console_actor" not in g:
+            try:
+                g.console_actor = actor_for_user_id(context(), user_id)
+            except Unauthenticated:
+                pass
+        return error_page(404, api_errors.HTTP_MESSAGES[404])
+
+    return handle

@@ -1,0 +1,144 @@
+"""Duty lists (/catalog), the pre-check of an application, and the burden report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from api.auth import context, current_actor
+from api.body import json_body
+from api.resources import form_ref
+from api.schemas_catalog import (
+    BurdenQuerySchema,
+    BurdenReportSchema,
+    CatalogItemSchema,
+    CatalogPageSchema,
+    ExportQuerySchema,
+    ImportResultSchema,
+    ItemQuerySchema,
+    PrecheckQuerySchema,
+    PreCheckSchema,
+)
+from engine.catalog_forms import ItemEditSchema, ItemSchema, RetireSchema
+from engine.errors import InvalidInput
+from engine.forms import ApplicationSchema
+from engine.services import burden, catalog, catalog_io, precheck
+
+blp = Blueprint(
+    "catalog", __name__, url_prefix="/api/v1", description="职责清单、申请预检与负担报告"
+)
+
+
+def _json(schema: Any) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _download(data: bytes, filename: str, content_type: str) -> Response:
+    return Response(
+        data,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blp.route("/catalog/items")
+class Items(MethodView):
+    @blp.arguments(ItemQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, CatalogPageSchema)
+    def get(self, query: dict[str, Any]) -> Any:
+        """A township's effective duty list (template + additions − removals), searched, paged."""
+        return catalog.list_items(context(), current_actor(), catalog.ItemFilter(**query))
+
+    @blp.doc(requestBody=_json(ItemSchema))
+    @blp.response(201, CatalogItemSchema)
+    def post(self) -> Any:
+        """Add an item to the county template, or (scope) to one township's list."""
+        actor = current_actor()
+        return catalog.create_item(context(), actor, json_body())
+
+
+@blp.route("/catalog/items/<id:item_id>")
+class Item(MethodView):
+    @blp.doc(requestBody=_json(ItemEditSchema))
+    @blp.response(200, CatalogItemSchema)
+    def patch(self, item_id: int) -> Any:
+        """Edit an item's content (admin, gatekeeper)."""
+        actor = current_actor()
+        return catalog.edit_item(context(), actor, item_id, json_body())
+
+
+@blp.route("/catalog/items/<id:item_id>/retire")
+class Retire(MethodView):
+    @blp.doc(requestBody=_json(RetireSchema))
+    @blp.response(200, CatalogItemSchema)
+    def post(self, item_id: int) -> Any:
+        """Retire an item everywhere, or (township) take a template item off one township."""
+        actor = current_actor()
+        return catalog.retire_item(context(), actor, item_id, json_body())
+
+
+@blp.route("/catalog/export")
+class Export(MethodView):
+    @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, content_type="text/csv")
+    def get(self, query: dict[str, Any]) -> Any:
+        """Export lists as CSV or XLSX (a township's effective list, or every list)."""
+        exported = catalog_io.export_items(
+            context(), current_actor(), query["format"], query.get("township")
+        )
+        return _download(exported.data, exported.filename, exported.content_type)
+
+
+@blp.route("/catalog/import")
+class Import(MethodView):
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    )
+    @blp.response(200, ImportResultSchema)
+    def post(self) -> Any:
+        """Import a CSV or XLSX file: every row is stored, or (any bad row) none."""
+        actor = current_actor()
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput(
+                "请上传文件", {"file": ["请以 multipart/form-data 上传文件，字段名为 file"]}
+            )
+        return catalog_io.import_items(context(), actor, upload.filename or "", upload.read())
+
+
+@blp.route("/catalog/precheck")
+class Precheck(MethodView):
+    @blp.arguments(PrecheckQuerySchema, location="query", unknown=RAISE)
+    @blp.doc(requestBody=_json(form_ref(ApplicationSchema)))
+    @blp.response(200, PreCheckSchema)
+    def post(self, query: dict[str, Any]) -> Any:
+        """Pre-check an application before filing: duty lists, negative lists, duplicates."""
+        actor = current_actor()
+        return precheck.check_application(context(), actor, json_body(), query.get("instance_id"))
+
+
+@blp.route("/reports/burden")
+class Burden(MethodView):
+    @blp.arguments(BurdenQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, BurdenReportSchema)
+    def get(self, query: dict[str, Any]) -> Any:
+        """The burden report per township and per department (JSON or CSV)."""
+        found = burden.report(context(), current_actor())
+        if query["format"] == "csv":
+            day = found.generated_at.date().isoformat()
+            return _download(burden.to_csv(found), f"burden-{day}.csv", "text/csv; charset=utf-8")
+        return found

@@ -1,0 +1,142 @@
+"""Request and response schemas of the duty-list, pre-check and burden-report endpoints."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+from api.schemas import OrgRefSchema
+from engine import fields as f
+from engine.catalog import LIST_LABELS
+
+FILE_FORMATS = ["csv", "xlsx"]
+
+
+class ItemQuerySchema(f.Schema):
+    township = f.String(validate=f.length(64))
+    list_type = f.String(validate=f.one_of(list(LIST_LABELS), LIST_LABELS))
+    q = f.String(validate=f.length(200))
+    status = f.String(load_default="active", validate=f.one_of(["active", "retired", "all"]))
+    page = f.Integer(strict=False, load_default=1, validate=f.between(1, 100_000))
+    per_page = f.Integer(strict=False, load_default=50, validate=f.between(1, 200))
+
+
+class ExportQuerySchema(f.Schema):
+    format = f.String(load_default="csv", validate=f.one_of(FILE_FORMATS))
+    township = f.String(validate=f.length(64))
+
+
+class PrecheckQuerySchema(f.Schema):
+    instance_id = f.Integer(
+        strict=False, metadata={"description": "own pending application this one revises"}
+    )
+
+
+class BurdenQuerySchema(f.Schema):
+    format = f.String(load_default="json", validate=f.one_of(["json", "csv"]))
+
+
+class CatalogItemSchema(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    scope = fields.Nested(
+        OrgRefSchema, metadata={"description": "the county (template) or a township"}
+    )
+    template = fields.Boolean(metadata={"description": "true: on the county template"})
+    level = fields.String(metadata={"enum": ["township", "village"]})
+    list_type = fields.String(metadata={"enum": list(LIST_LABELS)})
+    list_label = fields.String()
+    category = fields.String()
+    name = fields.String()
+    description = fields.String()
+    responsible_body = fields.String()
+    cooperating_department = fields.String()
+    basis = fields.String()
+    status = fields.String(metadata={"enum": ["active", "retired"]})
+    effective_from = fields.Date(allow_none=True)
+    effective_to = fields.Date(allow_none=True)
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class CatalogPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(CatalogItemSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class ImportResultSchema(ma.Schema):
+    rows = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+
+
+class FindingSchema(ma.Schema):
+    kind = fields.String(
+        metadata={
+            "enum": [
+                "on_duty_list",
+                "taken_back",
+                "negative_list",
+                "negative_list_mention",
+                "duplicate_matter",
+                "resources_missing",
+            ]
+        }
+    )
+    severity = fields.String(metadata={"enum": ["info", "warning", "blocking"]})
+    message = fields.String()
+    townships = fields.List(fields.String())
+    score = fields.Integer()
+    item = fields.Dict(allow_none=True)
+    matter = fields.Dict(allow_none=True)
+
+
+class PreCheckSchema(ma.Schema):
+    townships = fields.List(fields.String())
+    blocking = fields.Boolean()
+    needs_justification = fields.Boolean()
+    missing_resources = fields.List(fields.String())
+    findings = fields.List(fields.Nested(FindingSchema))
+    can_submit = fields.Boolean()
+    refusal = fields.String(allow_none=True)
+
+
+class DepartmentCountSchema(ma.Schema):
+    department = fields.Nested(OrgRefSchema)
+    matters = fields.Integer()
+
+
+class TownshipBurdenSchema(ma.Schema):
+    township = fields.Nested(OrgRefSchema)
+    matters_in_force = fields.Integer()
+    by_department = fields.List(fields.Nested(DepartmentCountSchema))
+    funding_promised_yuan = fields.Integer()
+    funding_received_yuan = fields.Integer()
+    staff_promised = fields.Integer()
+    staff_received = fields.Integer()
+    matters_resources_received = fields.Integer()
+    matters_resources_missing = fields.Integer()
+    pending_applications = fields.Integer()
+    overdue_steps = fields.Integer()
+
+
+class DepartmentBurdenSchema(ma.Schema):
+    department = fields.Nested(OrgRefSchema)
+    filed = fields.Integer()
+    pending = fields.Integer()
+    admitted = fields.Integer()
+    in_force = fields.Integer()
+    exited = fields.Integer()
+    returned = fields.Integer()
+    rejected = fields.Integer()
+    withdrawn = fields.Integer()
+    rejection_reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class BurdenReportSchema(ma.Schema):
+    generated_at = fields.DateTime()
+    townships = fields.List(fields.Nested(TownshipBurdenSchema))
+    departments = fields.List(fields.Nested(DepartmentBurdenSchema))

@@ -1,0 +1,235 @@
+"""The burden report: what each township carries, and what each department files and gets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from engine.authz import Actor, instance_scope
+from engine.forms import REJECTION_REASONS
+from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
+from engine.services.context import Context
+from engine.services.directory import OrgRef
+
+# Decisions that judge an application; "return" at review goes back to the applicant.
+DECISION_STEPS = ("review", "approve")
+
+
+@dataclass
+class DepartmentCount:
+    department: OrgRef
+    matters: int
+
+
+@dataclass
+class TownshipBurden:
+    township: OrgRef
+    matters_in_force: int = 0
+    by_department: list[DepartmentCount] = field(default_factory=list)
+    funding_promised_yuan: int = 0
+    funding_received_yuan: int = 0
+    staff_promised: int = 0
+    staff_received: int = 0
+    matters_resources_received: int = 0
+    matters_resources_missing: int = 0
+    pending_applications: int = 0
+    overdue_steps: int = 0
+
+
+@dataclass
+class DepartmentBurden:
+    department: OrgRef
+    filed: int = 0
+    pending: int = 0
+    admitted: int = 0
+    in_force: int = 0
+    exited: int = 0
+    returned: int = 0
+    rejected: int = 0
+    withdrawn: int = 0
+    rejection_reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BurdenReport:
+    generated_at: datetime
+    townships: list[TownshipBurden]
+    departments: list[DepartmentBurden]
+
+
+def report(ctx: Context, actor: Actor) -> BurdenReport:
+    """Scoped like every read: a township its own row, an applicant its own department,
+    county offices and auditors everything (admins, who read no matters, nothing)."""
+    scope = instance_scope(actor)
+    now = ctx.clock.now()
+    with ctx.db.read() as session:
+        township_ids = _township_ids(session, scope.everything, scope.township_org_id)
+        department_ids = _department_ids(session, scope.everything, scope.applicant_org_id)
+        orgs = ctx.names.orgs(session, township_ids + department_ids)
+        townships = _townships(session, ctx, township_ids, orgs, now)
+        departments = _departments(session, department_ids, orgs)
+    return BurdenReport(now, townships, departments)
+
+
+def _township_ids(session: Session, everything: bool, own: int | None) -> list[int]:
+    if not everything:
+        return [own] if own is not None else []
+    query = select(Organization.id).where(Organization.level == "township")
+    return list(session.scalars(query.order_by(Organization.code)))
+
+
+def _department_ids(session: Session, everything: bool, own: int | None) -> list[int]:
+    if not everything:
+        return [own] if own is not None else []
+    filed = set(session.scalars(select(Instance.applicant_org_id).distinct()))
+    users = session.execute(select(User.org_id, User.roles))
+    applicants = {org_id for org_id, roles in users if "applicant" in (roles or [])}
+    return sorted(filed | applicants)
+
+
+def _townships(
+    session: Session, ctx: Context, ids: list[int], orgs: dict[int, OrgRef], now: datetime
+) -> list[TownshipBurden]:
+    rows = {org_id: TownshipBurden(orgs[org_id]) for org_id in ids}
+    if not ids:
+        return []
+    received = Matter.resources_received.is_(True)
+    matters = (
+        select(
+            Matter.township_org_id,
+            Instance.applicant_org_id,
+            func.count(),
+            func.sum(Matter.funding_yuan),
+            func.sum(case((received, Matter.funding_yuan), else_=0)),
+            func.sum(Matter.staff),
+            func.sum(case((received, Matter.staff), else_=0)),
+            func.sum(case((received, 1), else_=0)),
+        )
+        .join(Instance, Instance.id == Matter.instance_id)
+        .where(Matter.status == "in_force", Matter.township_org_id.in_(ids))
+        .group_by(Matter.township_org_id, Instance.applicant_org_id)
+    )
+    by_department: dict[int, Counter[int]] = {org_id: Counter() for org_id in ids}
+    for township, dept, count, funding, funding_in, staff, staff_in, n_in in session.execute(
+        matters
+    ):
+        row = rows[township]
+        row.matters_in_force += count
+        row.funding_promised_yuan += int(funding or 0)
+        row.funding_received_yuan += int(funding_in or 0)
+        row.staff_promised += int(staff or 0)
+        row.staff_received += int(staff_in or 0)
+        row.matters_resources_received += int(n_in or 0)
+        row.matters_resources_missing += count - int(n_in or 0)
+        by_department[township][dept] += count
+    names = ctx.names.orgs(session, [d for c in by_department.values() for d in c])
+    for township, counts in by_department.items():
+        rows[township].by_department = [
+            DepartmentCount(names[d], n) for d, n in sorted(counts.items(), key=_by_count(names))
+        ]
+    for township, count in _per_township(session, ids, Instance.status == "pending"):
+        rows[township].pending_applications = count
+    overdue = Task.state == "open", Task.due_at.is_not(None), Task.due_at < now
+    for township, count in _per_township(session, ids, *overdue, with_tasks=True):
+        rows[township].overdue_steps = count
+    return [rows[org_id] for org_id in ids]
+
+
+def _by_count(names: dict[int, OrgRef]) -> Callable[[tuple[int, int]], tuple[int, str]]:
+    return lambda pair: (-pair[1], names[pair[0]].code)
+
+
+def _per_township(
+    session: Session, ids: list[int], *conditions: Any, with_tasks: bool = False
+) -> list[tuple[int, int]]:
+    """(township, count) of instances addressed to it (or of their tasks) meeting conditions."""
+    query = select(InstanceTownship.org_id, func.count()).join(
+        Instance, Instance.id == InstanceTownship.instance_id
+    )
+    if with_tasks:
+        query = query.join(Task, Task.instance_id == Instance.id)
+    query = query.where(InstanceTownship.org_id.in_(ids), *conditions)
+    return [(org, n) for org, n in session.execute(query.group_by(InstanceTownship.org_id))]
+
+
+def _departments(
+    session: Session, ids: list[int], orgs: dict[int, OrgRef]
+) -> list[DepartmentBurden]:
+    rows = {org_id: DepartmentBurden(orgs[org_id]) for org_id in ids}
+    if not ids:
+        return []
+    statuses = session.execute(
+        select(Instance.applicant_org_id, Instance.status, func.count())
+        .where(Instance.applicant_org_id.in_(ids))
+        .group_by(Instance.applicant_org_id, Instance.status)
+    )
+    for org_id, status, count in statuses:
+        row = rows[org_id]
+        row.filed += count
+        if status in ("pending", "in_force", "exited", "rejected", "withdrawn"):
+            setattr(row, status, getattr(row, status) + count)
+    reasons: dict[int, Counter[str]] = {org_id: Counter() for org_id in ids}
+    decisions = session.execute(
+        select(Instance.applicant_org_id, AuditEvent.task, AuditEvent.payload_json)
+        .join(Instance, Instance.id == AuditEvent.instance_id)
+        .where(
+            Instance.applicant_org_id.in_(ids),
+            AuditEvent.action == "task_completed",
+            AuditEvent.task.in_(DECISION_STEPS),
+        )
+    )
+    for org_id, task, payload in decisions:
+        form = json.loads(payload).get("form", {})
+        if form.get("decision") == "return" and task == "review":
+            rows[org_id].returned += 1
+        if form.get("decision") == "reject":
+            reasons[org_id].update(form.get("reasons") or [])
+    for org_id, row in rows.items():
+        row.admitted = row.in_force + row.exited
+        row.rejection_reasons = dict(sorted(reasons[org_id].items()))
+    return [rows[org_id] for org_id in ids]
+
+
+TOWNSHIP_HEADER = (
+    "乡镇代码 乡镇 在用准入事项 按部门 承诺经费（元） 到位经费（元） 承诺人员 到位人员 "
+    "资源已到位事项 资源未到位事项 待审批申请 超期环节"
+).split()
+DEPARTMENT_HEADER = (
+    "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由"
+).split()
+
+
+def to_csv(burden: BurdenReport) -> bytes:
+    """Two tables in one CSV (townships, a blank line, departments), UTF-8 with BOM for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(TOWNSHIP_HEADER)
+    for t in burden.townships:
+        by_dept = "；".join(f"{d.department.name} {d.matters}" for d in t.by_department)
+        writer.writerow(
+            [t.township.code, t.township.name, t.matters_in_force, by_dept]
+            + [t.funding_promised_yuan, t.funding_received_yuan, t.staff_promised]
+            + [t.staff_received, t.matters_resources_received, t.matters_resources_missing]
+            + [t.pending_applications, t.overdue_steps]
+        )
+    writer.writerow([])
+    writer.writerow(DEPARTMENT_HEADER)
+    for d in burden.departments:
+        reasons = "；".join(
+            f"{REJECTION_REASONS.get(code, code)}（{code}）{n}"
+            for code, n in d.rejection_reasons.items()
+        )
+        writer.writerow(
+            [d.department.code, d.department.name, d.filed, d.pending, d.admitted, d.in_force]
+            + [d.exited, d.returned, d.rejected, d.withdrawn, reasons]
+        )
+    return out.getvalue().encode("utf-8-sig")

@@ -1,0 +1,102 @@
+"""Due timers: claim an instance whose next timer is due, fire it, project, audit — one transaction.
+
+On PostgreSQL the claim is `SELECT … FOR UPDATE SKIP LOCKED`: any number of workers on any number
+of machines take different instances, and the row lock is the lease — a worker killed mid-fire
+rolls back and another takes the instance. On SQLite writers are serialized, so one worker at a
+time makes progress (run one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.audit import Entry
+from engine.models import Instance, Notification, Organization, Task, User
+from engine.services import commands
+from engine.services.context import Context
+from engine.services.rows import update_row
+
+DEADLINE_PREFIX = "deadline_"
+# Who is told when a step runs over: the office that supervises the one that is late.
+ESCALATE_TO = {"review": "approver", "approve": "auditor", "confirm_entry": "reviewer"}
+
+
+@dataclass(frozen=True)
+class FireResult:
+    instances: int
+    timers: int
+
+
+def fire_due(ctx: Context, now: datetime | None = None, limit: int = 1000) -> FireResult:
+    """Fire every timer due by `now`, one instance per transaction, at most `limit` instances."""
+    now = now or ctx.clock.now()
+    instances = timers = 0
+    while instances < limit:
+        fired = _fire_one(ctx, now)
+        if fired is None:
+            break
+        instances += 1
+        timers += fired
+    return FireResult(instances, timers)
+
+
+def _fire_one(ctx: Context, now: datetime) -> int | None:
+    with ctx.db.write() as session:
+        instance = session.scalar(
+            select(Instance)
+            .where(Instance.next_timer_at <= now)
+            .order_by(Instance.next_timer_at, Instance.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if instance is None:
+            return None
+        loaded = commands.restore(
+            session, ctx, instance, commands.township_ids(session, instance.id)
+        )
+        fired = ctx.runtime.fire_due_timers(loaded.workflow, now)
+        changes = [Entry("timer_fired", timer, {}) for timer in fired]
+        for timer in fired:
+            if timer.startswith(DEADLINE_PREFIX):
+                changes += _escalate(session, instance, timer.removeprefix(DEADLINE_PREFIX), now)
+        commands.save(session, ctx, loaded, None, "system", changes, now)
+        return len(fired)
+
+
+def _escalate(session: Session, instance: Instance, step: str, now: datetime) -> list[Entry]:
+    """Mark the late step's open tasks overdue and tell the supervising office."""
+    late = session.scalars(
+        select(Task).where(
+            Task.instance_id == instance.id,
+            Task.bpmn_id == step,
+            Task.state == "open",
+            Task.escalated_at.is_(None),
+        )
+    ).all()
+    for task in late:
+        update_row(session, task, escalated_at=now)
+    role = ESCALATE_TO.get(step, "reviewer")
+    told = _orgs_with_role(session, role)
+    step_name = late[0].name if late else step
+    message = f"事项“{instance.title}”的“{step_name}”已超过办理时限，请督办。"
+    for org_id in told:
+        session.add(
+            Notification(
+                org_id=org_id,
+                instance_id=instance.id,
+                kind="step_overdue",
+                message=message,
+                created_at=now,
+            )
+        )
+    codes = session.scalars(select(Organization.code).where(Organization.id.in_(told))).all()
+    return [Entry("task_escalated", step, {"tasks": len(late), "told": sorted(codes)})]
+
+
+def _orgs_with_role(session: Session, role: str) -> list[int]:
+    rows = session.execute(select(User.org_id, User.roles).where(User.active.is_(True)))
+    return sorted({org_id for org_id, roles in rows if role in roles})

@@ -1,0 +1,132 @@
+"""The burden report counts what the database holds, scoped to the caller."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from engine.authz import Actor
+from engine.models import Task
+from engine.services import accounts, burden, instances, tasks
+from engine.services.context import Context
+from tests.conftest import DEMO_PASSWORD
+from tests.factories import CONFIRM, LAWFUL, PASS, application, rejected, returned
+
+NOT_RECEIVED = {"confirmed": True, "resources_received": False, "comment": "经费尚未拨付"}
+
+
+_ACTORS: dict[tuple[str, str], Actor] = {}
+
+
+def actor(ctx: Context, username: str) -> Actor:
+    """The signed-in user (signing in hashes a password: once per database and user)."""
+    key = (ctx.settings.database_url, username)
+    if key not in _ACTORS:
+        token = accounts.authenticate(ctx, username, DEMO_PASSWORD)
+        _ACTORS[key] = accounts.actor_for_token(ctx, token.access_token)
+    return _ACTORS[key]
+
+
+def step(ctx: Context, username: str, instance_id: int, form: dict[str, Any]) -> None:
+    who = actor(ctx, username)
+    [task] = [t for t in tasks.inbox(ctx, who, per_page=100) if t.instance_id == instance_id]
+    tasks.complete(ctx, task.id, form, who)
+
+
+def file(ctx: Context, username: str, **overrides: Any) -> int:
+    return instances.start(
+        ctx, "matter_admission", application(**overrides), actor(ctx, username)
+    ).id
+
+
+def admit(ctx: Context, instance_id: int, confirmations: dict[str, dict]) -> None:
+    for username, form in (("sifa", LAWFUL), ("bianban", PASS), ("xianwei", PASS)):
+        step(ctx, username, instance_id, form)
+    for township, form in confirmations.items():
+        step(ctx, township, instance_id, form)
+
+
+@pytest.fixture
+def county(ctx: Context, clock) -> dict[str, int]:
+    """Five applications in every state a report counts."""
+    ids = {"admitted": file(ctx, "nongye")}
+    admit(ctx, ids["admitted"], {"chengguan": CONFIRM, "donghe": NOT_RECEIVED})
+    ids["pending"] = file(ctx, "nongye", name="耕地撂荒情况排查", townships=["chengguan"])
+    with ctx.db.write() as session:
+        session.execute(
+            update(Task)
+            .where(Task.instance_id == ids["pending"], Task.state == "open")
+            .values(due_at=clock.now() - timedelta(days=1))
+        )
+    ids["rejected"] = file(ctx, "jiaoyu", name="学生资助信息核查", townships=["donghe"])
+    step(ctx, "sifa", ids["rejected"], LAWFUL)
+    step(ctx, "bianban", ids["rejected"], rejected(["no_resources", "duplicates_list_item"]))
+    ids["returned"] = file(ctx, "jiaoyu", name="校园周边安全巡查", townships=["xishan"])
+    step(ctx, "sifa", ids["returned"], LAWFUL)
+    step(ctx, "bianban", ids["returned"], returned())
+    revised = application(name="校园周边安全巡查（修改）", townships=["xishan"])
+    step(ctx, "jiaoyu", ids["returned"], {"action": "resubmit", "application": revised})
+    ids["exited"] = file(ctx, "minzheng", name="困难群众走访慰问", townships=["chengguan"])
+    admit(ctx, ids["exited"], {"chengguan": CONFIRM})
+    instances.withdraw(ctx, ids["exited"], {"reason": "慰问结束"}, actor(ctx, "minzheng"))
+    return ids
+
+
+def rows_by_code(items: list, attr: str) -> dict[str, Any]:
+    return {getattr(row, attr).code: row for row in items}
+
+
+def test_township_rows_match_the_instances(ctx: Context, county) -> None:
+    report = burden.report(ctx, actor(ctx, "jiwei"))
+    towns = rows_by_code(report.townships, "township")
+    assert list(towns) == ["beiling", "chengguan", "donghe", "nanhu", "xishan"]
+    chengguan, donghe = towns["chengguan"], towns["donghe"]
+    assert (chengguan.matters_in_force, chengguan.pending_applications) == (1, 1)
+    assert [(d.department.code, d.matters) for d in chengguan.by_department] == [("nongye", 1)]
+    assert (chengguan.funding_promised_yuan, chengguan.funding_received_yuan) == (60000, 60000)
+    assert chengguan.overdue_steps == 1
+    assert (donghe.funding_promised_yuan, donghe.funding_received_yuan) == (60000, 0)
+    assert (donghe.staff_promised, donghe.staff_received) == (2, 0)
+    assert (donghe.matters_resources_received, donghe.matters_resources_missing) == (0, 1)
+    assert (donghe.pending_applications, donghe.overdue_steps) == (0, 0)
+    assert towns["xishan"].pending_applications == 1
+    assert towns["beiling"].matters_in_force == 0
+
+
+def test_department_rows_count_filings_outcomes_and_reasons(ctx: Context, county) -> None:
+    report = burden.report(ctx, actor(ctx, "bianban"))
+    depts = rows_by_code(report.departments, "department")
+    nongye, jiaoyu, minzheng = depts["nongye"], depts["jiaoyu"], depts["minzheng"]
+    assert (nongye.filed, nongye.pending, nongye.admitted, nongye.in_force) == (2, 1, 1, 1)
+    assert (jiaoyu.filed, jiaoyu.pending, jiaoyu.rejected, jiaoyu.returned) == (2, 1, 1, 1)
+    assert jiaoyu.rejection_reasons == {"duplicates_list_item": 1, "no_resources": 1}
+    assert (minzheng.filed, minzheng.admitted, minzheng.exited) == (1, 1, 1)
+
+
+def test_report_is_scoped_like_every_read(ctx: Context, county) -> None:
+    own = burden.report(ctx, actor(ctx, "donghe"))
+    assert [t.township.code for t in own.townships] == ["donghe"] and own.departments == []
+    dept = burden.report(ctx, actor(ctx, "jiaoyu"))
+    assert [d.department.code for d in dept.departments] == ["jiaoyu"] and dept.townships == []
+    nothing = burden.report(ctx, actor(ctx, "admin"))
+    assert nothing.townships == [] and nothing.departments == []
+
+
+def test_csv_holds_both_tables(ctx: Context, county) -> None:
+    text = burden.to_csv(burden.report(ctx, actor(ctx, "jiwei"))).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    blank = rows.index([])
+    townships, departments = rows[:blank], rows[blank + 1 :]
+    assert townships[0][:3] == ["乡镇代码", "乡镇", "在用准入事项"]
+    chengguan = next(r for r in townships if r[0] == "chengguan")
+    assert chengguan[2:4] == ["1", "县农业农村局 1"]
+    jiaoyu = next(r for r in departments if r[0] == "jiaoyu")
+    assert (
+        jiaoyu[-1]
+        == "与清单内事项重复（duplicates_list_item）1；未随事下放经费、人员或权限（no_resources）1"
+    )

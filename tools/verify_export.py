@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Offline verifier of a Zhunru (准入) trail export (JSON Lines): standard library + cryptography.
+
+    python3 tools/verify_export.py EXPORT.jsonl --key 'zhunru/trail+1a2b3c4d+AQ…'
+
+Get the verifier key from whoever runs the log (`zhunru audit keygen` prints it) through a
+channel other than the export itself. This file imports nothing of Zhunru on purpose: copy it
+anywhere, read it, run it. It checks, and reports each failure with the event it concerns:
+
+1. Checkpoint (first line, "note"): a C2SP signed note (https://c2sp.org/signed-note) whose
+   text is origin, tree size, base64 root (https://c2sp.org/tlog-checkpoint), signed with
+   Ed25519 by the given key: signature line "— <name> <base64(key id ‖ signature)>", key id =
+   SHA-256(name ‖ "\\n" ‖ 0x01 ‖ public key)[:4].
+2. Each event's hash: SHA-256 of prev_hash (hex text) followed by the event's canonical JSON —
+   keys sorted, no spaces, UTF-8 kept — of action, actor_id, actor_org_id, at, instance_id,
+   payload, role, seq, task.
+3. Chains: events of one matter (instance_id; null is the administrative chain) with
+   consecutive seq link prev_hash to the previous hash; seq 1 links to 64 zeros.
+4. Inclusion: leaf = SHA-256(0x00 ‖ the 32 bytes of the event's hash), checked against the
+   checkpoint's root at its size with the event's RFC 9162 inclusion proof (node =
+   SHA-256(0x01 ‖ left ‖ right)). Events newer than the checkpoint carry no proof: they are
+   listed, and fail only with --strict.
+
+Exit status: 0 all verified, 1 something failed, 2 the input or key could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+GENESIS = "0" * 64
+HASHED_FIELDS = ("action", "actor_id", "actor_org_id", "at", "instance_id", "payload")
+HASHED_FIELDS += ("role", "seq", "task")
+
+
+class Unreadable(Exception):
+    """The export or the key cannot be read at all."""
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+# --- checkpoint ------------------------------------------------------------------------------
+
+
+def parse_key(text: str) -> tuple[str, bytes, bytes]:
+    """A verifier key "name+hexid+base64(0x01 ‖ public key)" → (name, key id, public key)."""
+    try:
+        name, hex_id, encoded = text.strip().split("+", 2)
+        raw, key_id = base64.b64decode(encoded, validate=True), bytes.fromhex(hex_id)
+    except (ValueError, binascii.Error) as exc:
+        raise Unreadable(f"verifier key is malformed: {exc}") from exc
+    if len(raw) != 33 or raw[0] != 1 or len(key_id) != 4:
+        raise Unreadable("verifier key is not an Ed25519 key")
+    if sha256(name.encode() + b"\n" + raw)[:4] != key_id:
+        raise Unreadable("verifier key id does not match its public key")
+    return name, key_id, raw[1:]
+
+
+def open_checkpoint(note: str, key: tuple[str, bytes, bytes]) -> tuple[str, int, bytes]:
+    """Check the note's signature by `key`; return (origin, size, root). Raises ValueError."""
+    name, key_id, public = key
+    if not note.endswith("\n") or "\n\n" not in note:
+        raise ValueError("checkpoint is not a signed note")
+    split = note.rindex("\n\n")
+    text, signatures = note[: split + 1], note[split + 2 :].splitlines()
+    verified = False
+    for line in signatures:
+        if not line.startswith("— "):
+            raise ValueError(f"malformed signature line: {line!r}")
+        signer, _, encoded = line[2:].rpartition(" ")
+        raw = base64.b64decode(encoded)
+        if signer != name or raw[:4] != key_id:
+            continue  # someone else's signature (a witness, say): not ours to judge
+        try:
+            Ed25519PublicKey.from_public_bytes(public).verify(raw[4:], text.encode())
+        except InvalidSignature as exc:
+            raise ValueError(f"signature by {name} is INVALID: forged or altered") from exc
+        verified = True
+    if not verified:
+        raise ValueError(f"checkpoint carries no signature by {name}")
+    lines = text.split("\n")
+    if len(lines) < 4 or not lines[1].isdigit():
+        raise ValueError("checkpoint text is not origin / size / root")
+    root = base64.b64decode(lines[2], validate=True)
+    if len(root) != 32:
+        raise ValueError("checkpoint root is not 32 bytes")
+    return lines[0], int(lines[1]), root
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    body = {name: event.get(name) for name in HASHED_FIELDS}
+    return hashlib.sha256((event["prev_hash"] + canonical(body)).encode()).hexdigest()
+
+
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+) -> bool:
+    """RFC 9162 §2.1.3.2."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = sha256(b"\x01" + p + r)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = sha256(b"\x01" + r + p)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+
+def name_of(event: dict[str, Any]) -> str:
+    chain = "admin chain" if event.get("instance_id") is None else f"matter {event['instance_id']}"
+    return f"event {event.get('id')} ({chain}, seq {event.get('seq')})"
+
+
+def check_chains(events: list[dict[str, Any]], whole: bool) -> list[str]:
+    """Hashes and links; `whole` chains (a matter's export) must also run from seq 1 unbroken."""
+    failures = []
+    previous: dict[Any, dict[str, Any]] = {}
+    for event in sorted(events, key=lambda e: (str(e.get("instance_id")), e.get("seq", 0))):
+        if event_hash(event) != event.get("hash"):
+            failures.append(f"{name_of(event)}: content does not match its hash (edited)")
+        if event.get("seq") == 1 and event.get("prev_hash") != GENESIS:
+            failures.append(f"{name_of(event)}: first event does not start from genesis")
+        before = previous.get(event.get("instance_id"))
+        expected = before["seq"] + 1 if before is not None else 1
+        if event.get("seq") == expected and before is not None:
+            if event.get("prev_hash") != before.get("hash"):
+                failures.append(f"{name_of(event)}: does not link to seq {before['seq']}")
+        elif event.get("seq") != expected and whole:
+            failures.append(f"{name_of(event)}: seq {expected} is missing before it")
+        previous[event.get("instance_id")] = event
+    return failures
+
+
+def check_inclusion(
+    events: list[dict[str, Any]], size: int, root: bytes
+) -> tuple[list[str], list[str]]:
+    failures, uncovered = [], []
+    for event in events:
+        proof, index = event.get("inclusion_proof"), event.get("leaf_index")
+        if proof is None or index is None:
+            uncovered.append(name_of(event))
+            continue
+        try:
+            leaf = sha256(b"\x00" + bytes.fromhex(event["hash"]))
+            path = [bytes.fromhex(h) for h in proof]
+        except (TypeError, ValueError):
+            failures.append(f"{name_of(event)}: hash or proof is not hex")
+            continue
+        if not verify_inclusion(leaf, index, size, path, root):
+            failures.append(f"{name_of(event)}: NOT in the checkpoint's tree (leaf {index})")
+    return failures, uncovered
+
+
+def read_export(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise Unreadable(f"cannot read {path}: {exc}") from exc
+    if not records or records[0].get("type") != "checkpoint":
+        raise Unreadable("the first line of an export must be its checkpoint")
+    return records[0], [r for r in records[1:] if r.get("type") == "event"]
+
+
+def verify(path: str, key_text: str, origin: str | None, strict: bool) -> int:
+    head, events = read_export(path)
+    key = parse_key(key_text)
+    whole = set(head.get("scope") or {}) == {"instance_id"}
+    failures = check_chains(events, whole)
+    uncovered: list[str] = []
+    if head.get("note") is None:
+        failures.append("the export carries no checkpoint: nothing proves these events")
+    else:
+        try:
+            found_origin, size, root = open_checkpoint(head["note"], key)
+            print(f"checkpoint: {found_origin}, {size} events, root {root.hex()}")
+            if origin is not None and found_origin != origin:
+                failures.append(f"checkpoint is from log {found_origin!r}, not {origin!r}")
+            missed, uncovered = check_inclusion(events, size, root)
+            failures += missed
+        except (ValueError, binascii.Error) as exc:
+            failures.append(f"checkpoint: {exc}")
+    for name in uncovered:
+        message = f"{name}: newer than the checkpoint, not yet provable"
+        if strict:
+            failures.append(message)
+        else:
+            print(f"note: {message}")
+    for failure in failures:
+        print(f"FAIL {failure}")
+    print(f"{len(events)} events, {len(failures)} failures")
+    return 1 if failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("export", help="the .jsonl file exported by Zhunru")
+    parser.add_argument("--key", help="verifier key: name+hexid+base64")
+    parser.add_argument("--key-file", help="file holding the verifier key")
+    parser.add_argument("--origin", help="the log's origin you expect (first checkpoint line)")
+    parser.add_argument("--strict", action="store_true", help="fail on events without proof")
+    args = parser.parse_args(argv)
+    try:
+        key_text = args.key or (
+            open(args.key_file, encoding="utf-8").read() if args.key_file else ""
+        )
+        if not key_text:
+            raise Unreadable("give the verifier key with --key or --key-file")
+        return verify(args.export, key_text, args.origin, args.strict)
+    except (Unreadable, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
