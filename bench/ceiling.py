@@ -7,15 +7,26 @@ from typing import Any
 
 from bench.common import APPLICATION, STEPS
 from config import Settings
+from engine.clock import SystemClock
 from engine.forms import START_FORMS, TASK_FORMS
 from engine.runtime import Runtime
 from engine.specs import parse_diagram
+from engine.timers import TimerRules
+from engine.workdays import WorkingCalendar
 
 
 def run(lifecycles: int) -> dict[str, Any]:
     """Per lifecycle: create; then per user task deserialize → complete → serialize."""
-    diagram = parse_diagram((Settings().bpmn_dir / "matter_admission.bpmn").read_bytes())
-    runtime = Runtime()
+    settings = Settings()
+    diagram = parse_diagram((settings.bpmn_dir / "matter_admission.bpmn").read_bytes())
+    # The service's own runtime: same serializer, same restricted script engine and timer
+    # functions (the diagram's deadlines are evaluated here too), no database.
+    limits = {
+        "review": settings.review_days,
+        "approve": settings.approve_days,
+        "confirm_entry": settings.confirm_days,
+    }
+    runtime = Runtime(TimerRules(SystemClock(), WorkingCalendar(), limits).functions())
     start_form = START_FORMS["matter_admission"]
     start_data = start_form.data_for("application", start_form.validate(APPLICATION))
     forms = [(bpmn_id, TASK_FORMS[bpmn_id].data_for(bpmn_id, form)) for _, bpmn_id, form in STEPS]
