@@ -7,6 +7,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -119,18 +120,26 @@ class ApiClient:
         return self.http.post(self.base_url + path, timeout=30, **kwargs)
 
 
-@pytest.fixture
-def server(ctx: Context) -> Iterator[str]:
-    """The app served over real HTTP on 127.0.0.1, threaded like production."""
-    app = create_app(context=ctx)
+@contextmanager
+def serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Serve a WSGI app over real HTTP on 127.0.0.1, threaded like production; yields its URL."""
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(
         target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
     thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def server(ctx: Context) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1, threaded like production."""
+    with serve(create_app(context=ctx)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, fields
 
 from api.auth import context, current_actor
-from api.schemas import OrgRefSchema
+from api.schemas import TrailEntrySchema
 from engine import fields as f
 from engine.services import trail, trail_export, trail_search
 
@@ -78,19 +78,12 @@ class EventExportQuerySchema(EventQuerySchema, ExportFormatSchema):
     pass
 
 
-class TrailEventSchema(ma.Schema):
+class TrailEventSchema(TrailEntrySchema):
+    """A trail entry found across instances: which event, of which chain, linked to what."""
+
     id = fields.Integer()
     instance_id = fields.Integer(allow_none=True)
-    seq = fields.Integer()
-    at = fields.DateTime()
-    actor = fields.String(allow_none=True)
-    organization = fields.Nested(OrgRefSchema, allow_none=True)
-    role = fields.String(allow_none=True)
-    action = fields.String()
-    task = fields.String(allow_none=True)
-    payload = fields.Dict()
     prev_hash = fields.String()
-    hash = fields.String()
 
 
 class EventPageSchema(ma.Schema):

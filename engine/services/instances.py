@@ -270,13 +270,14 @@ def object_to(ctx: Context, instance_id: int, body: Any, actor: Actor) -> Instan
     )
 
 
-def _own_applicant(session: Session, instance: Instance, actor: Actor) -> None:
-    if instance.applicant_org_id != actor.org_id:
+def _own_applicant(loaded: commands.Loaded, actor: Actor) -> None:
+    if loaded.instance.applicant_org_id != actor.org_id:
         raise Forbidden("只有申请单位可以撤回本单位的事项")
 
 
-def _addressed_township(session: Session, instance: Instance, actor: Actor) -> None:
-    if actor.org_id not in commands.township_ids(session, instance.id):
+def _addressed_township(loaded: commands.Loaded, actor: Actor) -> None:
+    # The townships were read when the instance was loaded and its visibility checked.
+    if actor.org_id not in loaded.township_ids:
         raise Forbidden("只有事项所涉乡镇可以提出异议")
 
 
@@ -294,7 +295,7 @@ def _message(
     with ctx.db.write() as session:
         loaded = commands.load(session, ctx, instance_id, actor)
         require_role(actor, role, "该操作")
-        may(session, loaded.instance, actor)
+        may(loaded, actor)
         ctx.runtime.send_message(loaded.workflow, message, payload)
         commands.save(session, ctx, loaded, actor, role, [change], now)
         return detail_of(session, ctx, loaded.instance, actor, loaded)

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
-from werkzeug.serving import make_server
 
 from api import create_app
 from engine.clock import ManualClock
 from engine.services.context import Context, build_context
-from tests.conftest import DEMO_PASSWORD, ApiClient, make_settings
+from tests.conftest import DEMO_PASSWORD, ApiClient, make_settings, serve
 
 CHROMIUM = os.environ.get("ZHUNRU_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -67,15 +65,8 @@ def console_ctx(sqlite_template: Path, tmp_path: Path) -> Iterator[Context]:
 @pytest.fixture
 def console(console_ctx: Context) -> Iterator[str]:
     """The whole app (API and console) served over real HTTP on 127.0.0.1."""
-    app = create_app(context=console_ctx)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(
-        target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(timeout=5)
+    with serve(create_app(context=console_ctx)) as url:
+        yield url
 
 
 @pytest.fixture
