@@ -55,6 +55,13 @@ class Settings:
     review_days: int = 15
     approve_days: int = 15
     confirm_days: int = 10
+    # Accountability procedures: appeal window and appeal decision in calendar days; clearance
+    # carried out within working days of approval; the county's fault-tolerance circumstances
+    # and exclusions (a local list, see config/tolerance.toml).
+    appeal_window_days: int = 15
+    appeal_decision_days: int = 30
+    clearance_days: int = 5
+    tolerance_rules_file: Path = PROJECT_ROOT / "config" / "tolerance.toml"
     # A long-term matter is re-evaluated this many months after entry, and again after that.
     reevaluation_months: int = 12
     # Seconds between a worker's polls for due timers when none were due.
@@ -87,6 +94,14 @@ class Settings:
             review_days=_int(env, "ZHUNRU_REVIEW_DAYS", defaults.review_days),
             approve_days=_int(env, "ZHUNRU_APPROVE_DAYS", defaults.approve_days),
             confirm_days=_int(env, "ZHUNRU_CONFIRM_DAYS", defaults.confirm_days),
+            appeal_window_days=_int(env, "ZHUNRU_APPEAL_WINDOW_DAYS", defaults.appeal_window_days),
+            appeal_decision_days=_int(
+                env, "ZHUNRU_APPEAL_DECISION_DAYS", defaults.appeal_decision_days
+            ),
+            clearance_days=_int(env, "ZHUNRU_CLEARANCE_DAYS", defaults.clearance_days),
+            tolerance_rules_file=Path(
+                env.get("ZHUNRU_TOLERANCE_RULES_FILE") or defaults.tolerance_rules_file
+            ),
             reevaluation_months=_int(
                 env, "ZHUNRU_REEVALUATION_MONTHS", defaults.reevaluation_months
             ),

@@ -15,6 +15,10 @@ ROLE_LABELS: dict[str, str] = {
     "township": "乡镇（街道）",
     "auditor": "审计监督",
     "admin": "平台管理员",
+    "cadre": "干部（当事人）",
+    "discipline": "纪检监察（县纪委监委承办）",
+    "case_review": "案件审理（县纪委监委）",
+    "organization": "组织部门（县委组织部）",
 }
 ROLES = frozenset(ROLE_LABELS)
 

@@ -33,7 +33,14 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 # Bound at run time to the clock, the working-day calendar and the locality's limits
 # (engine/timers.py); named here so diagrams that call them pass the deploy-time check.
-TIMER_FUNCTIONS = ("deadline", "term_next", "term_end", "next_reevaluation")
+TIMER_FUNCTIONS = (
+    "deadline",
+    "days_after",
+    "end_of_day",
+    "term_next",
+    "term_end",
+    "next_reevaluation",
+)
 ALLOWED_CALLS = frozenset(FUNCTIONS) | frozenset(TIMER_FUNCTIONS)
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (

@@ -177,13 +177,22 @@ def _revise_data(revise: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+# Cross-checks of a form against what the service knows beyond the form itself (the case
+# record, the workflow's data so far, the county's configured rules): field → messages.
+Check = Callable[[dict[str, Any], Mapping[str, Any]], dict[str, list[str]]]
+
+
 @dataclass(frozen=True)
 class Form:
     schema: type[f.Schema]
     to_data: ToData | None = None
+    check: Check | None = None
 
-    def validate(self, payload: Any) -> dict[str, Any]:
-        """Validate client input; return JSON-ready values (dates as ISO strings)."""
+    def validate(self, payload: Any, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Validate client input; return JSON-ready values (dates as ISO strings).
+
+        `context` feeds the form's cross-check, run only once the form itself is valid.
+        """
         if not isinstance(payload, Mapping):
             raise InvalidInput("表单应为 JSON 对象", {"_schema": ["应为 JSON 对象"]})
         schema = self.schema()
@@ -191,7 +200,12 @@ class Form:
             loaded = schema.load(payload)
         except ValidationError as exc:
             raise InvalidInput("表单填写有误", _as_dict(exc.messages)) from exc
-        return schema.dump(loaded)
+        values = schema.dump(loaded)
+        if self.check is not None:
+            problems = self.check(values, context or {})
+            if problems:
+                raise InvalidInput("表单填写有误", problems)
+        return values
 
     def data_for(self, key: str, values: dict[str, Any]) -> dict[str, Any]:
         return self.to_data(dict(values)) if self.to_data else {key: values}
@@ -232,3 +246,16 @@ def task_form(bpmn_id: str) -> Form:
     if form is None:
         raise InvalidInput("该任务没有表单定义", {"task": [bpmn_id]})
     return form
+
+
+def _register_accountability_forms() -> None:
+    # The accountability procedures' forms live in their own module, which builds on Form.
+    from engine.forms_accountability import START, TASKS
+
+    overlap = (set(START) & set(START_FORMS)) | (set(TASKS) & set(TASK_FORMS))
+    assert not overlap, f"form ids used twice: {sorted(overlap)}"
+    START_FORMS.update(START)
+    TASK_FORMS.update(TASKS)
+
+
+_register_accountability_forms()

@@ -9,7 +9,7 @@ wall clock), so tests move time without sleeping.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -35,14 +35,34 @@ class TimerRules:
     # step (user task id) → working days allowed
     limits: Mapping[str, int]
     reevaluation_months: int = 12
+    # period name → calendar days allowed (appeal windows and decisions count calendar days)
+    calendar_limits: Mapping[str, int] = field(default_factory=dict)
 
     def functions(self) -> dict[str, Callable[..., Any]]:
         return {
             "deadline": self.deadline,
+            "days_after": self.days_after,
+            "end_of_day": self.end_of_day,
             "term_next": self.term_next,
             "term_end": self.term_end,
             "next_reevaluation": self.next_reevaluation,
         }
+
+    def days_after(self, period: str) -> str:
+        """End of a period counted in calendar days from today: the start of the local day
+        after its last day (a 15-day appeal window opened on the 1st closes as the 17th begins)."""
+        today = self.calendar.local(self.clock.now()).date()
+        last = today + timedelta(days=int(self.calendar_limits[period]))
+        return self.calendar.start_of_local_day(last + timedelta(days=1)).isoformat()
+
+    def end_of_day(self, day: Any) -> str:
+        """The end of a date given in a form (ISO), in local time: a deadline "by the 30th"
+        passes as the 31st begins."""
+        if not day:
+            return NEVER.isoformat()
+        return self.calendar.start_of_local_day(
+            date.fromisoformat(str(day)) + timedelta(days=1)
+        ).isoformat()
 
     def term_next(self, application: Mapping[str, Any]) -> str:
         """The next time a matter in force needs attention: a short-term one's end of term, a
