@@ -84,6 +84,9 @@ class InstanceDetailSchema(InstanceSummarySchema):
         fields.String(), metadata={"description": "instance actions open to the caller now"}
     )
     ended_at = fields.DateTime(allow_none=True)
+    case_id = fields.Integer(
+        allow_none=True, metadata={"description": "the accountability case of a procedure"}
+    )
 
 
 class InstancePageSchema(ma.Schema):

@@ -26,10 +26,17 @@ ROLES = frozenset(ROLE_LABELS)
 COUNTY_WIDE_READERS = frozenset({"reviewer", "legal_reviewer", "approver", "auditor"})
 # Roles that judge an application: never on one filed by their own organisation.
 JUDGING_ROLES = frozenset({"reviewer", "legal_reviewer", "approver"})
-# Roles whose tasks belong to one organisation (the applicant, the addressed township); the
-# other task roles are county offices, whose tasks any holder of the role may take.
-ORG_SCOPED_ROLES = frozenset({"applicant", "township"})
-TASK_ROLES = JUDGING_ROLES | ORG_SCOPED_ROLES
+# Roles whose tasks belong to one organisation (the applicant, the addressed township, the unit
+# or person concerned by a case); the other task roles are county offices, whose tasks any
+# holder of the role may take.
+ORG_SCOPED_ROLES = frozenset({"applicant", "township", "cadre"})
+# Accountability cases (docs/accountability.md): the organs that handle them read every case and
+# take its handling tasks; auditors read every case; the person concerned, or for a unit its
+# users, read their own case and apply; nobody else reads a case at all.
+CASE_HANDLING_ROLES = frozenset({"discipline", "case_review", "organization"})
+CASE_READERS = CASE_HANDLING_ROLES | {"auditor"}
+CASE_PARTY_ROLES = frozenset({"cadre", "township", "applicant"})
+TASK_ROLES = JUDGING_ROLES | ORG_SCOPED_ROLES | CASE_HANDLING_ROLES
 
 
 @dataclass(frozen=True)
@@ -48,12 +55,28 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class CaseSubject:
+    """Whom an accountability case concerns: a person (with an account or not) or a unit."""
+
+    kind: str  # person | unit
+    user_id: int | None
+    org_id: int
+
+
+@dataclass(frozen=True)
 class InstanceScope:
-    """Which instances a caller may read; services turn this into a query filter."""
+    """Which instances a caller may read; services turn this into a query filter.
+
+    The first three fields scope admission matters; the last three scope the accountability
+    procedures, which only their case's readers see.
+    """
 
     everything: bool
     applicant_org_id: int | None
     township_org_id: int | None
+    all_cases: bool = False
+    case_party_user_id: int | None = None
+    case_party_org_id: int | None = None
 
     @property
     def nothing(self) -> bool:
@@ -67,7 +90,28 @@ def instance_scope(actor: Actor) -> InstanceScope:
         everything=bool(actor.roles & COUNTY_WIDE_READERS),
         applicant_org_id=actor.org_id if actor.has("applicant") else None,
         township_org_id=actor.org_id if actor.has("township") else None,
+        all_cases=bool(actor.roles & CASE_READERS),
+        case_party_user_id=actor.user_id,
+        case_party_org_id=actor.org_id if actor.roles & CASE_PARTY_ROLES else None,
     )
+
+
+def is_case_party(actor: Actor, subject: CaseSubject) -> bool:
+    """The person concerned, or a user acting for the unit concerned."""
+    if subject.kind == "person":
+        return subject.user_id is not None and subject.user_id == actor.user_id
+    return actor.org_id == subject.org_id and bool(actor.roles & CASE_PARTY_ROLES)
+
+
+def can_see_case(actor: Actor, subject: CaseSubject) -> bool:
+    return bool(actor.roles & CASE_READERS) or is_case_party(actor, subject)
+
+
+def check_not_concerned(actor: Actor, subject: CaseSubject) -> None:
+    """回避: the person concerned, and anyone of the unit concerned or of the person's own
+    organisation, never handles or decides the case."""
+    if actor.user_id == subject.user_id or actor.org_id == subject.org_id:
+        raise Forbidden("回避：当事人及其所在单位人员不得办理本案")
 
 
 def can_see_instance(
@@ -93,12 +137,21 @@ def check_take_task(
     org_id: int | None,
     assignee_id: int | None,
     applicant_org_id: int,
+    case: CaseSubject | None = None,
 ) -> None:
-    """Raise Forbidden unless `actor` may claim or complete a task with these properties."""
+    """Raise Forbidden unless `actor` may claim or complete a task with these properties.
+
+    `case` is the subject of the accountability case the task's procedure belongs to.
+    """
     require_role(actor, role, "办理该任务")
     if org_id is not None and org_id != actor.org_id:
         raise Forbidden("该任务属于其他单位")
-    if role in JUDGING_ROLES and actor.org_id == applicant_org_id:
+    if case is not None:
+        if role in CASE_HANDLING_ROLES:
+            check_not_concerned(actor, case)
+        elif not is_case_party(actor, case):
+            raise Forbidden("只有当事人本人（或被问责单位）可以办理该任务")
+    elif role in JUDGING_ROLES and actor.org_id == applicant_org_id:
         raise Forbidden("职责分离：不得审核或审批本单位提交的事项")
     if assignee_id is not None and assignee_id != actor.user_id:
         raise Forbidden("该任务已由他人认领")

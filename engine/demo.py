@@ -9,7 +9,8 @@ from sqlalchemy import select
 from engine.demo_catalog import load_demo_catalog
 from engine.errors import InvalidInput
 from engine.models import Organization
-from engine.services.accounts import add_organization, add_user
+from engine.services import cases
+from engine.services.accounts import actor_of, add_organization, add_user
 from engine.services.context import Context
 from engine.services.deployments import deploy_directory
 
@@ -23,13 +24,71 @@ DEMO_ORGS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("nongye", "县农业农村局", "department", ("applicant",)),
     ("jiaoyu", "县教育局", "department", ("applicant",)),
     ("minzheng", "县民政局", "department", ("applicant",)),
-    ("jiwei", "县纪委监委", "department", ("auditor",)),
+    ("jiwei", "县纪委监委", "department", ("auditor", "discipline")),
+    ("zuzhibu", "县委组织部", "department", ("organization",)),
     ("admin", "县政务服务和大数据管理局", "department", ("admin",)),
     ("chengguan", "城关镇", "township", ("township",)),
     ("donghe", "东河乡", "township", ("township",)),
     ("xishan", "西山镇", "township", ("township",)),
     ("nanhu", "南湖街道", "township", ("township",)),
     ("beiling", "北岭乡", "township", ("township",)),
+)
+
+
+# People beyond one user per organisation: username, name, organisation code, roles.
+DEMO_PEOPLE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("jiwei_shenli", "县纪委监委案件审理室", "jiwei", ("case_review",)),
+    ("zhangming", "张明（城关镇副镇长）", "chengguan", ("cadre",)),
+    ("lihua", "李华（东河乡党委委员）", "donghe", ("cadre",)),
+    ("wangfang", "王芳（西山镇农业服务中心主任）", "xishan", ("cadre",)),
+)
+
+# Accountability cases the demo opens, each ready for one procedure (docs/accountability.md).
+DEMO_CASES: tuple[tuple[dict[str, object], dict[str, object] | None], ...] = (
+    (
+        {
+            "subject_kind": "person",
+            "subject_username": "zhangming",
+            "subject_position": "城关镇副镇长",
+            "matter_reported": (
+                "推进农村人居环境整治试点时，未经招标先行采购垃圾分类设施，超出预算12万元"
+            ),
+            "source": "inspection",
+            "responsibility_level": "leadership",
+            "leadership_kind": "main",
+        },
+        None,  # open: a fault-tolerance application can be made
+    ),
+    (
+        {
+            "subject_kind": "person",
+            "subject_username": "lihua",
+            "subject_position": "东河乡党委委员",
+            "matter_reported": "被举报在低保评审中优亲厚友",
+            "source": "report",
+            "responsibility_level": "principal",
+        },
+        {
+            "finding": "untrue",
+            "harm": True,
+            "note": "经核查，低保评审程序合规，举报反映问题失实；举报在村内传播，影响其正常工作",
+        },
+    ),
+    (
+        {
+            "subject_kind": "person",
+            "subject_username": "wangfang",
+            "subject_position": "西山镇农业服务中心主任",
+            "matter_reported": "被举报在农资补贴发放中收受好处",
+            "source": "report",
+            "responsibility_level": "principal",
+        },
+        {
+            "finding": "not_proven",
+            "harm": True,
+            "note": "未发现收受好处的证据，但相关人员未能联系核实，不能排除",
+        },
+    ),
 )
 
 
@@ -46,14 +105,15 @@ def load_demo(ctx: Context, password: str) -> DemoResult:
             "演示密码至少 8 个字符", {"ZHUNRU_DEMO_PASSWORD": ["请设置至少 8 个字符的演示密码"]}
         )
     deploy_directory(ctx, ctx.settings.bpmn_dir)
-    usernames = [code for code, *_ in DEMO_ORGS]
+    usernames = [code for code, *_ in DEMO_ORGS] + [name for name, *_ in DEMO_PEOPLE]
     now = ctx.clock.now()
     with ctx.db.write() as session:
         if session.scalar(select(Organization).where(Organization.code == COUNTY[0])):
             return DemoResult(created=False, usernames=usernames)
         county = add_organization(session, COUNTY[0], COUNTY[1], "county", None)
+        orgs = {}
         for code, name, level, roles in DEMO_ORGS:
-            org = add_organization(session, code, name, level, county)
+            org = orgs[code] = add_organization(session, code, name, level, county)
             add_user(
                 session,
                 username=code,
@@ -64,5 +124,25 @@ def load_demo(ctx: Context, password: str) -> DemoResult:
                 by=None,
                 at=now,
             )
+        for username, name, org_code, roles in DEMO_PEOPLE:
+            add_user(
+                session,
+                username=username,
+                display_name=name,
+                password=password,
+                org=orgs[org_code],
+                roles=list(roles),
+                by=None,
+                at=now,
+            )
     load_demo_catalog(ctx)
+    _open_demo_cases(ctx)
     return DemoResult(created=True, usernames=usernames)
+
+
+def _open_demo_cases(ctx: Context) -> None:
+    handler = actor_of(ctx, "jiwei")
+    for case, finding in DEMO_CASES:
+        opened = cases.open_case(ctx, dict(case), handler)
+        if finding is not None:
+            cases.record_finding(ctx, opened.id, dict(finding), handler)

@@ -110,6 +110,8 @@ class Instance(Base):
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Accountability procedures belong to a case (and are scoped by it); admission has none.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("accountability_case.id"), index=True)
     # Head of this instance's trail chain, kept here so appending needs no extra read; the
     # events themselves stay the evidence (verification never trusts these two columns).
     trail_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -238,10 +240,13 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    # Set for a personal notice (e.g. a cadre told the result of their own case): only that
+    # user of the organisation reads it.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 
-from engine import models_catalog, models_trail  # noqa: E402,F401
+from engine import models_cases, models_catalog, models_trail  # noqa: E402,F401

@@ -39,7 +39,8 @@ def test_load_demo_without_a_password_fails_clearly(env: dict[str, str]) -> None
 def test_deploy_reports_each_process(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["deploy"], env=env)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("matter_admission v1 ")
+    deployed = [line.split()[:2] for line in result.output.splitlines()]
+    assert deployed == [["clearance", "v1"], ["fault_tolerance", "v1"], ["matter_admission", "v1"]]
 
 
 def test_app_factory_refuses_to_start_without_a_secret(env: dict[str, str]) -> None:

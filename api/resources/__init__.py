@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from engine.case_forms import CaseFindingSchema, CaseSchema
 from engine.forms import START_FORMS, TASK_FORMS, ReasonSchema
 
 
@@ -22,13 +23,23 @@ def task_form_refs() -> list[dict[str, str]]:
 
 def _register_form_schemas(api: Api) -> None:
     forms = [form.schema for form in [*START_FORMS.values(), *TASK_FORMS.values()]]
-    for schema in dict.fromkeys([*forms, ReasonSchema]):
+    for schema in dict.fromkeys([*forms, ReasonSchema, CaseSchema, CaseFindingSchema]):
         api.spec.components.schema(schema_name(schema), schema=schema)
 
 
 def register_blueprints(api: Api) -> None:
-    from api.resources import audit, auth, catalog, health, instances, processes, tasks, townships
+    from api.resources import (
+        audit,
+        auth,
+        cases,
+        catalog,
+        health,
+        instances,
+        processes,
+        tasks,
+        townships,
+    )
 
     _register_form_schemas(api)
-    for module in (health, auth, processes, instances, tasks, townships, catalog, audit):
+    for module in (health, auth, processes, instances, tasks, townships, catalog, audit, cases):
         api.register_blueprint(module.blp)

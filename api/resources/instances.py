@@ -18,7 +18,7 @@ from api.schemas import (
     TrailEntrySchema,
 )
 from engine.forms import ReasonSchema
-from engine.services import instances
+from engine.services import instances, procedures
 
 blp = Blueprint("instances", __name__, url_prefix="/api/v1", description="事项（流程实例）")
 
@@ -70,3 +70,12 @@ class Objections(MethodView):
     def post(self, instance_id: int) -> Any:
         """A township objects to a matter in force; the gatekeeper decides on exit."""
         return instances.object_to(context(), instance_id, json_body(), current_actor())
+
+
+@blp.route("/instances/<id:instance_id>/appeals")
+class Appeals(MethodView):
+    @blp.doc(requestBody=_REASON_BODY)
+    @blp.response(200, InstanceDetailSchema)
+    def post(self, instance_id: int) -> Any:
+        """申诉: the person or unit concerned appeals a fault-tolerance decision in the window."""
+        return procedures.appeal(context(), instance_id, json_body(), current_actor())

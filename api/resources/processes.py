@@ -12,8 +12,8 @@ from api.auth import context, current_actor
 from api.body import json_body
 from api.resources import form_ref
 from api.schemas import InstanceDetailSchema, ProcessSchema
-from engine.forms import ApplicationSchema
-from engine.services import deployments, instances
+from engine.forms import START_FORMS
+from engine.services import deployments, procedures
 
 blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="流程（BPMN 流程图）")
 
@@ -43,11 +43,16 @@ class ProcessInstances(MethodView):
     @blp.doc(
         requestBody={
             "required": True,
-            "content": {"application/json": {"schema": form_ref(ApplicationSchema)}},
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": [form_ref(form.schema) for form in START_FORMS.values()]}
+                }
+            },
         }
     )
     @blp.response(201, InstanceDetailSchema)
     def post(self, process_id: str) -> Any:
-        """Apply (申请): start an instance with the application form."""
+        """Apply (申请): start an instance with the process's start form — an admission
+        application, or a fault-tolerance or clearance request on an accountability case."""
         actor = current_actor()
-        return instances.start(context(), process_id, json_body(), actor)
+        return procedures.start_process(context(), process_id, json_body(), actor)

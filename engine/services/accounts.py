@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.authz import ROLES, Actor
-from engine.errors import InvalidInput, Unauthenticated
+from engine.errors import InvalidInput, NotFound, Unauthenticated
 from engine.models import Organization, User
 from engine.security import hash_password, issue_token, read_token, verify_password
 from engine.services.context import Context
@@ -40,6 +40,15 @@ def _actor(session: Session, user: User) -> Actor:
         org_name=org.name,
         roles=frozenset(user.roles),
     )
+
+
+def actor_of(ctx: Context, username: str) -> Actor:
+    """The actor of an existing user, for work done in their name outside a request (the demo)."""
+    with ctx.db.read() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"用户 {username} 不存在")
+        return _actor(session, user)
 
 
 def authenticate(ctx: Context, username: str, password: str) -> IssuedToken:

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.audit import Entry
-from engine.authz import Actor, can_see_instance
+from engine.authz import Actor, CaseSubject, can_see_case, can_see_instance
 from engine.errors import InvalidInput, NotFound
-from engine.models import Instance, InstanceTownship, Organization, Task
+from engine.models import Deployment, Instance, InstanceTownship, Organization, Task
+from engine.models_cases import AccountabilityCase
+from engine.runtime import SERIALIZER_VERSION
 from engine.services import inbox, register
 from engine.services.context import Context
 from engine.services.deployments import diagram_of
@@ -55,11 +57,60 @@ def visible_instance(
 
 
 def visible_townships(session: Session, instance: Instance, actor: Actor) -> list[int]:
-    """The instance's township ids, after checking the caller may see it (else NotFound)."""
+    """The instance's township ids, after checking the caller may see it (else NotFound).
+
+    A procedure of an accountability case is seen by its case's readers only (and has no
+    townships).
+    """
+    if instance.case_id is not None:
+        if not can_see_case(actor, case_subject(session, instance.case_id)):
+            raise NotFound("事项不存在")
+        return []
     townships = township_ids(session, instance.id)
     if not can_see_instance(actor, instance.applicant_org_id, townships):
         raise NotFound("事项不存在")
     return townships
+
+
+def case_subject(session: Session, case_id: int) -> CaseSubject:
+    row = session.execute(
+        select(
+            AccountabilityCase.subject_kind,
+            AccountabilityCase.subject_user_id,
+            AccountabilityCase.subject_org_id,
+        ).where(AccountabilityCase.id == case_id)
+    ).one()
+    return CaseSubject(row.subject_kind, row.subject_user_id, row.subject_org_id)
+
+
+def new_instance(
+    session: Session,
+    deployment: Deployment,
+    title: str,
+    actor: Actor,
+    now: datetime,
+    case_id: int | None,
+) -> Instance:
+    """A new instance row (with an id), filed by the caller's organisation; `save` fills in
+    its state, status and trail head."""
+    instance = Instance(
+        deployment_id=deployment.id,
+        process_id=deployment.process_id,
+        title=title,
+        status="",
+        state=b"",
+        trail_seq=0,
+        trail_head=audit.GENESIS,
+        serializer_version=SERIALIZER_VERSION,
+        created_by=actor.user_id,
+        applicant_org_id=actor.org_id,
+        case_id=case_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    return instance
 
 
 def load(session: Session, ctx: Context, instance_id: int, actor: Actor) -> Loaded:
@@ -122,8 +173,9 @@ def save(
     def due(spiff_task_id: str) -> datetime | None:
         return runtime.deadline_of(workflow, spiff_task_id)
 
+    case = case_subject(session, instance.case_id) if instance.case_id else None
     opened, loaded.open_tasks = inbox.rewrite(
-        session, instance, loaded.diagram, ready, codes, due, now
+        session, instance, loaded.diagram, ready, codes, due, now, case
     )
     changes = changes + opened
     end = runtime.reached_end(workflow)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import Settings
+from config.tolerance import ToleranceRules, load_tolerance_rules
 from engine.clock import Clock, SystemClock
 from engine.db import Database, make_engine
 from engine.models import CalendarOverride
@@ -29,6 +30,10 @@ class Context:
     deployment_shas: dict[int, str] = field(default_factory=dict)
     names: Directory = field(default_factory=Directory)
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    # The county's fault-tolerance circumstances and exclusions (a local list).
+    tolerance: ToleranceRules = field(
+        default_factory=lambda: load_tolerance_rules(Settings().tolerance_rules_file)
+    )
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
@@ -43,8 +48,13 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
             "review": settings.review_days,
             "approve": settings.approve_days,
             "confirm_entry": settings.confirm_days,
+            "cl_carry_out": settings.clearance_days,
         },
         reevaluation_months=settings.reevaluation_months,
+        calendar_limits={
+            "appeal_window": settings.appeal_window_days,
+            "ft_appeal_decide": settings.appeal_decision_days,
+        },
     )
     return Context(
         db=db,
@@ -52,6 +62,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         clock=clock,
         runtime=Runtime(rules.functions()),
         calendar=calendar,
+        tolerance=load_tolerance_rules(settings.tolerance_rules_file),
     )
 
 

@@ -10,21 +10,29 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.audit import Entry
+from engine.authz import CaseSubject
 from engine.models import Instance, Task
 from engine.runtime import UserTaskView
 from engine.services.rows import update_row
 from engine.specs import Diagram
 
 
-def _task_org(
-    role: str, view: UserTaskView, instance: Instance, townships: dict[str, int]
-) -> int | None:
-    """Which organisation a task belongs to; None means any organisation holding the role."""
+def _task_owner(
+    role: str,
+    view: UserTaskView,
+    instance: Instance,
+    townships: dict[str, int],
+    case: CaseSubject | None,
+) -> tuple[int | None, int | None]:
+    """Which organisation a task belongs to (None: any organisation holding the role), and
+    to whom it is assigned from the start (a person's own task in their case)."""
     if role == "applicant":
-        return instance.applicant_org_id
+        return instance.applicant_org_id, None
     if role == "township":
-        return townships[view.data["township"]]
-    return None
+        return townships[view.data["township"]], None
+    if role == "cadre" and case is not None:
+        return case.org_id, case.user_id if case.kind == "person" else None
+    return None, None
 
 
 def rewrite(
@@ -35,6 +43,7 @@ def rewrite(
     townships: dict[str, int],
     due: Callable[[str], datetime | None],
     now: datetime,
+    case: CaseSubject | None = None,
 ) -> tuple[list[Entry], list[Task]]:
     """Make the instance's open task rows match the workflow's ready user tasks.
 
@@ -59,6 +68,7 @@ def rewrite(
             now_open.append(open_rows[view.spiff_task_id])
             continue
         role = diagram.lane_roles[view.lane or ""]
+        org_id, assignee_id = _task_owner(role, view, instance, townships, case)
         new_rows.append(
             {
                 "instance_id": instance.id,
@@ -67,8 +77,8 @@ def rewrite(
                 "name": view.name,
                 "lane": view.lane,
                 "role": role,
-                "org_id": _task_org(role, view, instance, townships),
-                "assignee_id": None,
+                "org_id": org_id,
+                "assignee_id": assignee_id,
                 "state": "open",
                 "due_at": due(view.spiff_task_id),
                 "escalated_at": None,

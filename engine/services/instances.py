@@ -7,17 +7,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from engine import audit
 from engine.audit import Entry
-from engine.authz import Actor, instance_scope, require_role
+from engine.authz import (
+    Actor,
+    CaseSubject,
+    InstanceScope,
+    instance_scope,
+    is_case_party,
+    require_role,
+)
 from engine.errors import Forbidden, InvalidInput
 from engine.forms import REASON_FORM, start_form
 from engine.models import AuditEvent, Instance, InstanceTownship, Organization, Task
-from engine.runtime import SERIALIZER_VERSION
 from engine.services import commands
+from engine.services.cases_scope import cases_concerning
 from engine.services.context import Context
 from engine.services.deployments import diagram_of, latest_deployment
 from engine.services.directory import OrgRef
@@ -30,7 +36,17 @@ from engine.services.views import (
     task_infos,
 )
 
-STATUSES = ("pending", "in_force", "exited", "rejected", "withdrawn")
+STATUSES = (
+    "pending",
+    "in_force",
+    "exited",
+    "rejected",
+    "withdrawn",
+    # accountability procedures
+    "refused",
+    "concluded",
+    "cleared",
+)
 MAX_PER_PAGE = 100
 COUNT_CAP = 10_000
 
@@ -75,22 +91,9 @@ def start(ctx: Context, process_id: str, form: Any, actor: Actor) -> InstanceDet
         workflow = ctx.runtime.start(
             diagram, {**form_spec.data_for("application", values), "precheck": check.to_dict()}
         )
-        instance = Instance(
-            deployment_id=deployment.id,
-            process_id=process_id,
-            title=values["name"],
-            status="",
-            state=b"",
-            trail_seq=0,
-            trail_head=audit.GENESIS,
-            serializer_version=SERIALIZER_VERSION,
-            created_by=actor.user_id,
-            applicant_org_id=actor.org_id,
-            created_at=now,
-            updated_at=now,
+        instance = commands.new_instance(
+            session, deployment, values["name"], actor, now, case_id=None
         )
-        session.add(instance)
-        session.flush()
         loaded = commands.Loaded(instance, diagram, workflow, [])
         commands.set_townships(session, loaded, townships)
         started = Entry(
@@ -132,16 +135,30 @@ def detail_of(
         **summary.__dict__,
         data=ctx.runtime.data(workflow),
         open_tasks=task_infos(session, ctx.names, open_rows, {instance.id: instance.title}),
-        actions=_actions(instance, summary, ctx.runtime.waiting_messages(workflow), actor),
+        actions=_actions(
+            instance,
+            summary,
+            ctx.runtime.waiting_messages(workflow),
+            actor,
+            commands.case_subject(session, instance.case_id) if instance.case_id else None,
+        ),
+        case_id=instance.case_id,
         ended_at=instance.ended_at,
     )
 
 
 def _actions(
-    instance: Instance, summary: InstanceSummary, waiting: set[str], actor: Actor
+    instance: Instance,
+    summary: InstanceSummary,
+    waiting: set[str],
+    actor: Actor,
+    case: CaseSubject | None,
 ) -> list[str]:
     """The instance-level actions this caller may take now (beyond their tasks)."""
     actions = []
+    if "ft_appeal" in waiting and case is not None and actor.has("cadre"):
+        if is_case_party(actor, case):
+            actions.append("appeal")
     if "matter_withdrawal" in waiting and actor.has("applicant"):
         if instance.applicant_org_id == actor.org_id:
             actions.append("withdraw")
@@ -155,21 +172,13 @@ def search(ctx: Context, actor: Actor, flt: InstanceFilter) -> Page:
     """Instances the caller may see, newest first, filtered and paginated."""
     if flt.status is not None and flt.status not in STATUSES:
         raise InvalidInput("筛选条件有误", {"status": [f"应为 {', '.join(STATUSES)} 之一"]})
-    scope = instance_scope(actor)
     per_page = max(1, min(flt.per_page, MAX_PER_PAGE))
     page = max(1, flt.page)
-    query = select(Instance)
-    if not scope.everything:
-        visible = []
-        if scope.applicant_org_id is not None:
-            visible.append(Instance.applicant_org_id == scope.applicant_org_id)
-        if scope.township_org_id is not None:
-            visible.append(_addressed_to(scope.township_org_id))
-        if not visible:
-            return Page([], 0, page, per_page)
-        query = query.where(visible[0] if len(visible) == 1 else visible[0] | visible[1])
     with ctx.db.read() as session:
-        query = _filtered(session, query, flt)
+        visible = _visible(session, instance_scope(actor))
+        query = (
+            None if visible is None else _filtered(session, select(Instance).where(visible), flt)
+        )
         if query is None:
             return Page([], 0, page, per_page)
         # Counting a million rows costs more than the page: count up to a cap, and say so.
@@ -187,6 +196,33 @@ def search(ctx: Context, actor: Actor, flt: InstanceFilter) -> Page:
             per_page,
             total_exact=total <= COUNT_CAP,
         )
+
+
+def _visible(session: Session, scope: InstanceScope) -> Any:
+    """The filter of what a caller may read (None: nothing at all).
+
+    Admission matters by the admission scope; accountability procedures only by their case:
+    every case for its readers, otherwise the few cases that concern the caller.
+    """
+    admission: list[Any] = []
+    if scope.everything:
+        admission.append(true())
+    if scope.applicant_org_id is not None:
+        admission.append(Instance.applicant_org_id == scope.applicant_org_id)
+    if scope.township_org_id is not None:
+        admission.append(_addressed_to(scope.township_org_id))
+    visible = [Instance.case_id.is_(None) & or_(*admission)] if admission else []
+    if scope.all_cases:
+        visible.append(Instance.case_id.is_not(None))
+    else:
+        own_cases = list(session.scalars(cases_concerning(scope)))
+        if own_cases:
+            visible.append(Instance.case_id.in_(own_cases))
+    if not visible:
+        return None
+    if scope.everything and scope.all_cases:
+        return true()
+    return or_(*visible)
 
 
 def _addressed_to(org_id: int) -> Any:
@@ -242,7 +278,7 @@ def trail(ctx: Context, instance_id: int, actor: Actor) -> list[TrailEntry]:
 def withdraw(ctx: Context, instance_id: int, body: Any, actor: Actor) -> InstanceDetail:
     """退出 by withdrawal: the applicant department withdraws a matter in force."""
     values = REASON_FORM.validate(body)
-    return _message(
+    return deliver_message(
         ctx,
         instance_id,
         actor,
@@ -258,7 +294,7 @@ def object_to(ctx: Context, instance_id: int, body: Any, actor: Actor) -> Instan
     """A township objects to a matter in force; the gatekeeper then decides on exit."""
     values = REASON_FORM.validate(body)
     payload = {"objection": {**values, "township": actor.org_code}}
-    return _message(
+    return deliver_message(
         ctx,
         instance_id,
         actor,
@@ -270,18 +306,18 @@ def object_to(ctx: Context, instance_id: int, body: Any, actor: Actor) -> Instan
     )
 
 
-def _own_applicant(loaded: commands.Loaded, actor: Actor) -> None:
+def _own_applicant(session: Session, loaded: commands.Loaded, actor: Actor) -> None:
     if loaded.instance.applicant_org_id != actor.org_id:
         raise Forbidden("只有申请单位可以撤回本单位的事项")
 
 
-def _addressed_township(loaded: commands.Loaded, actor: Actor) -> None:
+def _addressed_township(session: Session, loaded: commands.Loaded, actor: Actor) -> None:
     # The townships were read when the instance was loaded and its visibility checked.
     if actor.org_id not in loaded.township_ids:
         raise Forbidden("只有事项所涉乡镇可以提出异议")
 
 
-def _message(
+def deliver_message(
     ctx: Context,
     instance_id: int,
     actor: Actor,
@@ -291,11 +327,13 @@ def _message(
     change: Entry,
     may: Any,
 ) -> InstanceDetail:
+    """Deliver a message the instance waits for (withdrawal, objection, appeal), after the role
+    check and `may(session, loaded, actor)`, which raises when this caller may not."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
         loaded = commands.load(session, ctx, instance_id, actor)
         require_role(actor, role, "该操作")
-        may(loaded, actor)
+        may(session, loaded, actor)
         ctx.runtime.send_message(loaded.workflow, message, payload)
         commands.save(session, ctx, loaded, actor, role, [change], now)
         return detail_of(session, ctx, loaded.instance, actor, loaded)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine.authz import Actor, instance_scope
 from engine.errors import InvalidInput
@@ -94,7 +94,10 @@ def notifications(ctx: Context, actor: Actor, limit: int = 100) -> list[Notifica
     with ctx.db.read() as session:
         rows = session.scalars(
             select(Notification)
-            .where(Notification.org_id == actor.org_id)
+            .where(
+                Notification.org_id == actor.org_id,
+                or_(Notification.user_id.is_(None), Notification.user_id == actor.user_id),
+            )
             .order_by(Notification.id.desc())
             .limit(limit)
         ).all()

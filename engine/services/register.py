@@ -17,7 +17,7 @@ from engine.audit import Entry
 from engine.models import Instance, Matter, Notification, Organization
 
 # End events are named end_<status>[_detail] in every diagram.
-END_STATUSES = {"exited", "rejected", "withdrawn"}
+END_STATUSES = {"exited", "rejected", "withdrawn", "refused", "concluded", "cleared"}
 IN_FORCE_SIGNS = {"matter_withdrawal"}  # waiting for this message: the matter is in force
 IN_FORCE_STEPS = {"decide_objection", "reevaluate"}  # steps taken on a matter in force
 # Every exit path passes a throw event exit_<reason> just before the matters leave.

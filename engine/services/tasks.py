@@ -9,14 +9,23 @@ from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.audit import Entry
-from engine.authz import JUDGING_ROLES, ORG_SCOPED_ROLES, TASK_ROLES, Actor, check_take_task
+from engine.authz import (
+    CASE_HANDLING_ROLES,
+    JUDGING_ROLES,
+    ORG_SCOPED_ROLES,
+    TASK_ROLES,
+    Actor,
+    check_take_task,
+)
 from engine.errors import Conflict, NotFound
 from engine.forms import task_form
 from engine.models import Instance, Task
-from engine.services import commands, register
+from engine.models_cases import AccountabilityCase
+from engine.services import case_effects, commands, register
 from engine.services.context import Context
 from engine.services.instances import detail_of
 from engine.services.precheck import run_precheck
+from engine.services.procedures import form_context
 from engine.services.rows import update_row
 from engine.services.views import InstanceDetail, TaskInfo, task_infos
 
@@ -60,6 +69,20 @@ def _inbox_ids(role: str, actor: Actor, reach: int) -> Any:
             Instance.id == Task.instance_id, Instance.applicant_org_id == actor.org_id
         )
         query = query.where(~own.exists())
+    if role in CASE_HANDLING_ROLES:
+        # 回避: never the cases of the caller, or of the caller's own organisation.
+        concerned = (
+            select(Instance.id)
+            .join(AccountabilityCase, AccountabilityCase.id == Instance.case_id)
+            .where(
+                Instance.id == Task.instance_id,
+                or_(
+                    AccountabilityCase.subject_user_id == actor.user_id,
+                    AccountabilityCase.subject_org_id == actor.org_id,
+                ),
+            )
+        )
+        query = query.where(~concerned.exists())
     return query.order_by(Task.created_at, Task.id).limit(reach)
 
 
@@ -86,6 +109,7 @@ def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Inst
         org_id=task.org_id,
         assignee_id=task.assignee_id,
         applicant_org_id=instance.applicant_org_id,
+        case=commands.case_subject(session, instance.case_id) if instance.case_id else None,
     )
     return task, instance, townships
 
@@ -113,7 +137,21 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
     with ctx.db.write() as session:
         task, instance, townships_now = _open_task(session, task_id, actor)
         spec = task_form(task.bpmn_id)
-        values = spec.validate(form)
+        loaded = commands.restore(session, ctx, instance, townships_now)
+        spiff_task = ctx.runtime.get_task(loaded.workflow, task.spiff_task_id)
+        if spiff_task is None or not spiff_task.has_state(TaskState.READY):
+            raise Conflict("任务状态已变化，请刷新后重试")
+        task_data = dict(spiff_task.data)
+        case = (
+            session.scalar(
+                select(AccountabilityCase)
+                .where(AccountabilityCase.id == instance.case_id)
+                .with_for_update()
+            )
+            if instance.case_id
+            else None
+        )
+        values = spec.validate(form, form_context(ctx, case, task_data))
         townships, extra = None, {}
         if task.bpmn_id == "revise" and values.get("application"):
             # A resubmitted application is pre-checked again, as a new one would be.
@@ -122,11 +160,6 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
             check = run_precheck(session, ctx, application, [t.id for t in townships], instance.id)
             check.raise_if_refused(application.get("resources_justification", ""))
             extra = {"precheck": check.to_dict()}
-        loaded = commands.restore(session, ctx, instance, townships_now)
-        spiff_task = ctx.runtime.get_task(loaded.workflow, task.spiff_task_id)
-        if spiff_task is None or not spiff_task.has_state(TaskState.READY):
-            raise Conflict("任务状态已变化，请刷新后重试")
-        task_data = dict(spiff_task.data)
         ctx.runtime.complete(
             loaded.workflow, spiff_task, {**spec.data_for(task.bpmn_id, values), **extra}
         )
@@ -144,5 +177,8 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
             loaded.instance.title = values["application"]["name"]
         if task.bpmn_id == "confirm_entry":
             changes.append(register.record_entry(session, loaded.instance, task_data, values, now))
+        changes += case_effects.after_task(
+            session, loaded.instance, case, task.bpmn_id, values, task_data, now
+        )
         commands.save(session, ctx, loaded, actor, task.role, changes, now)
         return detail_of(session, ctx, loaded.instance, actor, loaded)

@@ -22,7 +22,15 @@ from engine.services.rows import update_row
 
 DEADLINE_PREFIX = "deadline_"
 # Who is told when a step runs over: the office that supervises the one that is late.
-ESCALATE_TO = {"review": "approver", "approve": "auditor", "confirm_entry": "reviewer"}
+# Accountability steps stay within the organs that may read the case.
+ESCALATE_TO = {
+    "review": "approver",
+    "approve": "auditor",
+    "confirm_entry": "reviewer",
+    "ft_appeal_decide": "discipline",
+    "ft_rectify": "discipline",
+    "cl_carry_out": "case_review",
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ def _escalate(session: Session, instance: Instance, step: str, now: datetime) ->
     for task in late:
         update_row(session, task, escalated_at=now)
     role = ESCALATE_TO.get(step, "reviewer")
-    told = _orgs_with_role(session, role)
+    told = orgs_with_role(session, role)
     step_name = late[0].name if late else step
     message = f"事项“{instance.title}”的“{step_name}”已超过办理时限，请督办。"
     for org_id in told:
@@ -97,6 +105,6 @@ def _escalate(session: Session, instance: Instance, step: str, now: datetime) ->
     return [Entry("task_escalated", step, {"tasks": len(late), "told": sorted(codes)})]
 
 
-def _orgs_with_role(session: Session, role: str) -> list[int]:
+def orgs_with_role(session: Session, role: str) -> list[int]:
     rows = session.execute(select(User.org_id, User.roles).where(User.active.is_(True)))
     return sorted({org_id for org_id, roles in rows if role in roles})

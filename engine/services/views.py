@@ -52,6 +52,8 @@ class InstanceDetail(InstanceSummary):
     open_tasks: list[TaskInfo] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     ended_at: datetime | None = None
+    # The accountability case a procedure belongs to (None for admission matters).
+    case_id: int | None = None
 
 
 @dataclass(frozen=True)

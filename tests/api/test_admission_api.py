@@ -93,7 +93,11 @@ def test_instance_list_filters_and_pages(login) -> None:
 def test_processes_and_me(login) -> None:
     client = login("bianban")
     processes = client.get("/api/v1/processes").json()
-    assert [p["process_id"] for p in processes] == ["matter_admission"]
+    assert [p["process_id"] for p in processes] == [
+        "clearance",
+        "fault_tolerance",
+        "matter_admission",
+    ]
     me = client.get("/api/v1/me").json()
     assert me["org_name"] == "县委编办" and me["roles"] == ["reviewer"]
 

@@ -196,7 +196,12 @@ def test_bad_diagram_upload_is_422_and_admin_only(login) -> None:
         admin.post("/api/v1/processes", data=b"<definitions", headers=xml_headers), 422, "xml"
     )
     assert "XML" in body["message"]
-    assert [p["process_id"] for p in admin.get("/api/v1/processes").json()] == ["matter_admission"]
+    processes = admin.get("/api/v1/processes").json()
+    assert [p["process_id"] for p in processes] == [
+        "clearance",
+        "fault_tolerance",
+        "matter_admission",
+    ]
 
 
 def test_objection_needs_an_addressed_township_and_a_matter_in_force(login) -> None:
