@@ -1,0 +1,183 @@
+"""The accountability procedures in time: appeal windows close, late steps are escalated,
+rectification is supervised to closure — through the services, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine.errors import Conflict
+from engine.services import cases, instances, matters, procedures, tasks, trail
+from engine.services.context import Context
+from engine.services.timers import fire_due
+from tests import accountability_factories as af
+from tests.integration.test_admission_services import actor, take
+
+
+def own_case_id(ctx: Context, username: str) -> int:
+    [case] = cases.list_cases(ctx, actor(ctx, username)).items
+    return case.id
+
+
+def decided(ctx: Context, outcome: str = "reduced", rectification: bool = False) -> int:
+    """zhangming's fault-tolerance application, accepted, verified and decided."""
+    case_id = own_case_id(ctx, "zhangming")
+    detail = procedures.start_process(
+        ctx, "fault_tolerance", af.ft_application(case_id=case_id), actor(ctx, "zhangming")
+    )
+    take(ctx, "jiwei", af.ACCEPT, "ft_accept")
+    take(ctx, "jiwei", af.ft_verification(), "ft_verify")
+    take(ctx, "jiwei_shenli", af.ft_decision(outcome, rectification=rectification), "ft_decide")
+    return detail.id
+
+
+def open_steps(ctx: Context, username: str) -> list[str]:
+    return sorted(t.bpmn_id for t in tasks.inbox(ctx, actor(ctx, username)))
+
+
+def trail_of(ctx: Context, instance_id: int) -> list[tuple[str, str | None]]:
+    return [(e.action, e.task) for e in instances.trail(ctx, instance_id, actor(ctx, "jiwei"))]
+
+
+def assert_trail_verifies(ctx: Context) -> None:
+    report = trail.verify(ctx, actor(ctx, "jiwei"))
+    assert report.ok, report.problems
+
+
+def test_an_unappealed_decision_is_filed_once_the_appeal_window_closes(ctx: Context, clock):
+    instance_id = decided(ctx)
+    assert "ft_file" not in open_steps(ctx, "jiwei")  # the window is open: 15 days
+
+    clock.advance(timedelta(days=10))
+    assert fire_due(ctx).timers == 0
+    clock.advance(timedelta(days=7))
+    assert fire_due(ctx).timers == 1
+    assert ("timer_fired", "gw_appeal") in trail_of(ctx, instance_id)
+
+    zhangming = actor(ctx, "zhangming")
+    assert instances.get(ctx, instance_id, zhangming).actions == []
+    with pytest.raises(Conflict):
+        procedures.appeal(ctx, instance_id, {"reason": "逾期申诉"}, zhangming)
+    done = take(ctx, "jiwei", af.ft_filing(), "ft_file")
+    assert done.status == "concluded"
+    assert_trail_verifies(ctx)
+
+
+def test_an_appeal_not_decided_in_thirty_days_is_escalated_and_stays_open(ctx: Context, clock):
+    instance_id = decided(ctx)
+    procedures.appeal(ctx, instance_id, {"reason": "请求免责"}, actor(ctx, "zhangming"))
+    [appeal] = [t for t in tasks.inbox(ctx, actor(ctx, "jiwei_shenli"))]
+    assert appeal.bpmn_id == "ft_appeal_decide"
+    assert appeal.due_at is not None and appeal.due_at - clock.now() >= timedelta(days=30)
+
+    clock.advance(timedelta(days=32))
+    assert fire_due(ctx).timers == 1
+    [late] = tasks.inbox(ctx, actor(ctx, "jiwei_shenli"))
+    assert late.id == appeal.id and late.overdue
+    told = matters.notifications(ctx, actor(ctx, "jiwei"))
+    assert [n.kind for n in told] == ["step_overdue"] and "申诉" in told[0].message
+    # Nobody outside the case's readers hears of it.
+    assert matters.notifications(ctx, actor(ctx, "xianwei")) == []
+
+    take(ctx, "jiwei_shenli", af.appeal_upheld(), "ft_appeal_decide")
+    case = cases.get_case(ctx, own_case_id(ctx, "zhangming"), actor(ctx, "zhangming"))
+    assert case.tolerance_outcome == "reduced"
+    assert take(ctx, "jiwei", af.ft_filing(), "ft_file").status == "concluded"
+    assert_trail_verifies(ctx)
+
+
+def test_rectification_is_the_cadres_own_task_and_is_supervised_to_closure(ctx: Context, clock):
+    instance_id = decided(ctx, rectification=True)
+    assert open_steps(ctx, "zhangming") == ["ft_rectify"]
+    assert open_steps(ctx, "chengguan") == []  # his township's office does not see it
+
+    take(ctx, "zhangming", af.ft_rectification(), "ft_rectify")
+    take(ctx, "jiwei", af.supervise_continue(), "ft_supervise")
+    [again] = tasks.inbox(ctx, actor(ctx, "zhangming"))
+    assert again.bpmn_id == "ft_rectify" and again.assignee == "zhangming"
+
+    clock.advance(timedelta(days=32))  # past the rectification deadline and the appeal window
+    assert fire_due(ctx).timers == 2
+    [late] = tasks.inbox(ctx, actor(ctx, "zhangming"))
+    assert late.overdue
+    assert ("task_escalated", "ft_rectify") in trail_of(ctx, instance_id)
+    assert "ft_file" not in open_steps(ctx, "jiwei")  # correction is not closed yet
+
+    take(ctx, "zhangming", af.ft_rectification(), "ft_rectify")
+    take(ctx, "jiwei", af.SUPERVISE_CLOSED, "ft_supervise")
+    assert take(ctx, "jiwei", af.ft_filing(), "ft_file").status == "concluded"
+    steps = [task for action, task in trail_of(ctx, instance_id) if action == "task_completed"]
+    assert steps == [
+        "ft_accept",
+        "ft_verify",
+        "ft_decide",
+        "ft_rectify",
+        "ft_supervise",
+        "ft_rectify",
+        "ft_supervise",
+        "ft_file",
+    ]
+    assert_trail_verifies(ctx)
+
+
+def test_clearance_late_by_five_working_days_is_escalated_then_referred_on(ctx: Context, clock):
+    lihua = actor(ctx, "lihua")
+    case_id = own_case_id(ctx, "lihua")
+    detail = procedures.start_process(ctx, "clearance", af.cl_application(case_id=case_id), lihua)
+    take(ctx, "jiwei", af.eligible(), "cl_eligibility")
+    take(ctx, "jiwei_shenli", af.approved("in_person"), "cl_approve")
+    [carry_out] = tasks.inbox(ctx, actor(ctx, "jiwei"))
+    # Five working days: a week or more, never less.
+    assert carry_out.due_at is not None and carry_out.due_at - clock.now() >= timedelta(days=7)
+
+    clock.advance(timedelta(days=20))
+    assert fire_due(ctx).timers == 1
+    assert tasks.inbox(ctx, actor(ctx, "jiwei"))[0].overdue
+    assert [n.kind for n in matters.notifications(ctx, actor(ctx, "jiwei_shenli"))] == [
+        "step_overdue"
+    ]
+
+    take(ctx, "jiwei", af.carried_out("in_person", malicious=True), "cl_carry_out")
+    assert cases.get_case(ctx, case_id, lihua).clearance_method == "in_person"
+    done = take(ctx, "jiwei", af.referral(), "cl_refer")
+    assert done.status == "cleared"
+    # A second clearance of a cleared case is refused.
+    with pytest.raises(Conflict):
+        procedures.start_process(ctx, "clearance", af.cl_application(case_id=case_id), lihua)
+    assert [t for a, t in trail_of(ctx, detail.id) if a == "task_completed"] == [
+        "cl_eligibility",
+        "cl_approve",
+        "cl_carry_out",
+        "cl_refer",
+    ]
+    assert_trail_verifies(ctx)
+
+
+def test_a_unit_applies_through_its_cadres_and_the_case_record_is_on_the_trail(ctx: Context):
+    zuzhibu = actor(ctx, "zuzhibu")
+    opened = cases.open_case(
+        ctx,
+        {
+            "subject_kind": "unit",
+            "subject_org": "xishan",
+            "matter_reported": "西山镇防汛物资储备不足",
+            "responsibility_level": "principal",
+        },
+        zuzhibu,
+    )
+    wangfang, xishan = actor(ctx, "wangfang"), actor(ctx, "xishan")
+    # The unit's users read it; wangfang applies for the unit.
+    assert [c.id for c in cases.list_cases(ctx, xishan).items] == [opened.id]
+    detail = procedures.start_process(
+        ctx, "fault_tolerance", af.ft_application(case_id=opened.id), wangfang
+    )
+    assert instances.get(ctx, detail.id, xishan).status == "pending"
+    take(ctx, "jiwei", af.refuse_acceptance(), "ft_accept")
+    assert instances.get(ctx, detail.id, wangfang).status == "refused"
+    [notice] = matters.notifications(ctx, xishan)
+    assert notice.kind == "tolerance_refused"
+
+    events = cases.get_case(ctx, opened.id, zuzhibu).events
+    assert [(e.action, e.actor) for e in events] == [("case_opened", "zuzhibu")]
+    assert_trail_verifies(ctx)
