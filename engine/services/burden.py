@@ -90,7 +90,11 @@ def _township_ids(session: Session, everything: bool, own: int | None) -> list[i
 def _department_ids(session: Session, everything: bool, own: int | None) -> list[int]:
     if not everything:
         return [own] if own is not None else []
-    filed = set(session.scalars(select(Instance.applicant_org_id).distinct()))
+    filed = set(
+        session.scalars(
+            select(Instance.applicant_org_id).where(Instance.case_id.is_(None)).distinct()
+        )
+    )
     users = session.execute(select(User.org_id, User.roles))
     applicants = {org_id for org_id, roles in users if "applicant" in (roles or [])}
     return sorted(filed | applicants)
@@ -169,7 +173,7 @@ def _departments(
         return []
     statuses = session.execute(
         select(Instance.applicant_org_id, Instance.status, func.count())
-        .where(Instance.applicant_org_id.in_(ids))
+        .where(Instance.applicant_org_id.in_(ids), Instance.case_id.is_(None))
         .group_by(Instance.applicant_org_id, Instance.status)
     )
     for org_id, status, count in statuses:

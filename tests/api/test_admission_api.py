@@ -116,6 +116,14 @@ def test_openapi_document_describes_the_api(login) -> None:
         "/api/v1/instances/{instance_id}/trail",
         "/api/v1/instances/{instance_id}/withdraw",
         "/api/v1/instances/{instance_id}/objections",
+        "/api/v1/instances/{instance_id}/appeals",
+        "/api/v1/cases",
+        "/api/v1/cases/{case_id}",
+        "/api/v1/cases/{case_id}/findings",
     ):
         assert path in spec["paths"], path
-    assert "Application" in spec["components"]["schemas"]
+    schemas = spec["components"]["schemas"]
+    assert {"Application", "Case", "CaseFinding"} <= set(schemas)
+    # Every start and task form of every process is described, the new procedures' too.
+    start_body = spec["paths"]["/api/v1/processes/{process_id}/instances"]["post"]["requestBody"]
+    assert len(start_body["content"]["application/json"]["schema"]["oneOf"]) == 3

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from engine.errors import Conflict
-from engine.services import cases, instances, matters, procedures, tasks, trail
+from engine.services import burden, cases, instances, matters, procedures, tasks, trail
 from engine.services.context import Context
 from engine.services.timers import fire_due
 from tests import accountability_factories as af
@@ -181,3 +181,10 @@ def test_a_unit_applies_through_its_cadres_and_the_case_record_is_on_the_trail(c
     events = cases.get_case(ctx, opened.id, zuzhibu).events
     assert [(e.action, e.actor) for e in events] == [("case_opened", "zuzhibu")]
     assert_trail_verifies(ctx)
+
+
+def test_case_procedures_are_no_matters_in_the_burden_report(ctx: Context):
+    decided(ctx)
+    report = burden.report(ctx, actor(ctx, "xianwei"))
+    assert "chengguan" not in {d.department.code for d in report.departments}
+    assert sum(d.filed for d in report.departments) == 0
