@@ -209,9 +209,13 @@ def _visible(session: Session, scope: InstanceScope) -> Any:
         admission.append(true())
     if scope.applicant_org_id is not None:
         admission.append(Instance.applicant_org_id == scope.applicant_org_id)
+    # Procedures are excluded by id, not by `case_id IS NULL`: the few procedure ids are read
+    # once, and the scope's index (which holds ids) answers without reading instance rows.
+    procedures = select(Instance.id).where(Instance.case_id.is_not(None))
+    visible = [Instance.id.not_in(procedures) & or_(*admission)] if admission else []
     if scope.township_org_id is not None:
-        admission.append(_addressed_to(scope.township_org_id))
-    visible = [Instance.case_id.is_(None) & or_(*admission)] if admission else []
+        # Procedures are addressed to no township, so this never reaches one.
+        visible.append(_addressed_to(scope.township_org_id))
     if scope.all_cases:
         visible.append(Instance.case_id.is_not(None))
     else:
