@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,6 +16,26 @@ TEXTAREA_FROM = 1000  # free text allowed this long gets a text area
 # An optional nested group sent only when another field has a given value: the revised
 # application goes with "resubmit", never with "withdraw" (the schema refuses that pair).
 SENT_WHEN: dict[str, tuple[str, str]] = {"application": ("action", "resubmit")}
+# Fields that only apply when another field of the same form has one of some values
+# ("Schema.field" → (field, values)). The page hides them otherwise (console.js), and a hidden
+# field is not sent; without script they all show, and the schema still judges what is sent.
+SHOWN_WHEN: dict[str, tuple[str, tuple[str, ...]]] = {
+    "CaseSchema.subject_username": ("subject_kind", ("person",)),
+    "CaseSchema.subject_name": ("subject_kind", ("person",)),
+    "CaseSchema.subject_position": ("subject_kind", ("person",)),
+    "CaseSchema.leadership_kind": ("responsibility_level", ("leadership",)),
+    "AcceptSchema.explanation": ("decision", ("refuse",)),
+    "ToleranceDecisionSchema.rectification_deadline": ("rectification_required", ("true",)),
+    "ToleranceDecisionSchema.rectification_items": ("rectification_required", ("true",)),
+    "AppealDecisionSchema.outcome": ("decision", ("changed",)),
+    "EligibilitySchema.false_points": ("decision", ("eligible",)),
+    "EligibilitySchema.grounds": ("decision", ("ineligible",)),
+    "EligibilitySchema.explanation": ("decision", ("ineligible",)),
+    "ApprovalSchema.method": ("decision", ("approve",)),
+    "ApprovalSchema.scope": ("decision", ("approve",)),
+    "ApprovalSchema.explanation": ("decision", ("refuse",)),
+    "CarryOutSchema.occasion": ("method", ("in_person", "meeting", "circular")),
+}
 
 Flat = dict[str, Any]  # dotted input name → str or list[str]
 
@@ -26,7 +46,8 @@ class FieldView:
 
     name: str
     label: str
-    kind: str  # text | textarea | date | number | radio | checkboxes | group
+    # text | textarea | lines | date | number | radio | select | checkboxes | group | hidden
+    kind: str
     required: bool = False
     hint: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)
@@ -37,10 +58,19 @@ class FieldView:
     minimum: int | None = None
     maximum: int | None = None
     maxlength: int | None = None
+    # Shown only when the named field has one of these values (SHOWN_WHEN).
+    shown_when: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def html_id(self) -> str:
         return "f-" + self.name.replace(".", "-")
+
+    @property
+    def shown_when_text(self) -> str:
+        """`field=value|value`, as console.js reads it from data-shown-when."""
+        if self.shown_when is None:
+            return ""
+        return f"{self.shown_when[0]}={'|'.join(self.shown_when[1])}"
 
 
 def describe(
@@ -49,46 +79,66 @@ def describe(
     errors: Mapping[str, list[str]] | None = None,
     choices: Mapping[str, list[tuple[str, str]]] | None = None,
     prefix: str = "",
+    hidden: Collection[str] = (),
+    omit: Collection[str] = (),
 ) -> list[FieldView]:
     """The schema's fields in declaration order, with current values and their errors.
 
-    `choices` gives the options of free lists by field name (the townships to pick from).
+    `choices` gives the options by field name where the schema has none of its own: the
+    townships to pick from, the county's tolerance rules, an earlier step's list. A list of
+    free text without options is one entry per line. `hidden` fields are sent as they are
+    (a procedure's case); `omit` fields are not drawn at all.
     """
     values, errors, choices = values or {}, errors or {}, choices or {}
     views = []
     for name, spec in schema().fields.items():
+        if name in omit:
+            continue
         dotted = prefix + name
         view = FieldView(
             name=dotted,
-            label=field_label(name),
+            label=field_label(name, schema.__name__),
             kind="text",
             required=spec.required,
             hint=field_hint(schema.__name__, name),
             errors=list(errors.get(dotted, [])),
+            shown_when=SHOWN_WHEN.get(f"{schema.__name__}.{name}"),
         )
-        if isinstance(spec, fields.Nested):
+        if name in hidden:
+            view.kind = "hidden"
+            view.value = str(values.get(dotted, ""))
+        elif isinstance(spec, fields.Nested):
             view.kind = "group"
             nested = type(spec.schema)
             view.children = describe(nested, values, errors, choices, dotted + ".")
         elif isinstance(spec, fields.List):
-            view.kind = "checkboxes"
             options = _one_of(spec.inner)
-            view.choices = choices.get(name) or list(choice_labels(options).items())
             view.values = [str(v) for v in _as_list(values.get(dotted))]
+            if options or name in choices:
+                view.kind = "checkboxes"
+                view.choices = list(choices.get(name) or choice_labels(options).items())
+            else:
+                view.kind = "lines"
+                view.value = "\n".join(view.values)
         elif isinstance(spec, fields.Boolean):
             view.kind = "radio"
             view.choices = [("true", "是"), ("false", "否")]
             view.value = str(values.get(dotted, ""))
         else:
-            _scalar(view, spec, values.get(dotted))
+            _scalar(view, spec, values.get(dotted), choices.get(name))
         views.append(view)
     return views
 
 
-def _scalar(view: FieldView, spec: fields.Field, value: Any) -> None:
+def _scalar(
+    view: FieldView, spec: fields.Field, value: Any, given: list[tuple[str, str]] | None
+) -> None:
     view.value = "" if value is None else str(value)
     options = _one_of(spec)
-    if options:
+    if given is not None:
+        view.kind = "select"
+        view.choices = list(given)
+    elif options:
         view.kind = "radio"
         view.choices = list(choice_labels(options).items())
     elif isinstance(spec, fields.Date):
@@ -123,11 +173,17 @@ def _as_list(value: Any) -> list[Any]:
 # --- from a posted form to the payload the use case validates ------------------------------
 
 
-def payload_from(schema: type[Schema], form: MultiDict[str, str], prefix: str = "") -> dict:
+def payload_from(
+    schema: type[Schema],
+    form: MultiDict[str, str],
+    prefix: str = "",
+    choices: Collection[str] = (),
+) -> dict:
     """What the browser sent, shaped like the API's JSON body; the schema still judges it.
 
     Empty inputs are left out, so a required field reads "此项为必填项" and an optional one takes
     its default; numbers that do not parse are passed on as text for the schema to refuse.
+    A list of free text (no options of its own, none in `choices`) comes one entry a line.
     """
     payload: dict[str, Any] = {}
     for name, spec in schema().fields.items():
@@ -136,9 +192,17 @@ def payload_from(schema: type[Schema], form: MultiDict[str, str], prefix: str = 
             gate = SENT_WHEN.get(key)
             if gate and form.get(prefix + gate[0]) != gate[1]:
                 continue
-            payload[name] = payload_from(type(spec.schema), form, key + ".")
+            payload[name] = payload_from(type(spec.schema), form, key + ".", choices)
         elif isinstance(spec, fields.List):
-            items = [item for item in form.getlist(key) if item.strip()]
+            if _one_of(spec.inner) or name in choices:
+                items = [item for item in form.getlist(key) if item.strip()]
+            else:
+                items = [
+                    line.strip()
+                    for text in form.getlist(key)
+                    for line in text.splitlines()
+                    if line.strip()
+                ]
             if items or not spec.required:
                 payload[name] = items
         else:
@@ -204,7 +268,8 @@ def summary(errors: Mapping[str, list[str]], views: list[FieldView]) -> list[tup
 
     def walk(items: list[FieldView], trail: str) -> None:
         for view in items:
-            labels[view.name] = (view.html_id, trail + view.label)
+            target = "" if view.kind == "hidden" else view.html_id
+            labels[view.name] = (target, trail + view.label)
             walk(view.children, trail + view.label + " › ")
 
     walk(views, "")
@@ -236,17 +301,44 @@ def relocate(errors: dict[str, list[str]], schema: type[Schema]) -> dict[str, li
     return placed
 
 
+Lookup = Mapping[str, Mapping[str, str]]  # field name → {code: label} beyond the schema's own
+
+
 def read_only(
-    schema: type[Schema], values: Mapping[str, Any], townships: Mapping[str, str]
+    schema: type[Schema],
+    values: Mapping[str, Any],
+    lookup: Lookup,
+    skip: Collection[str] = (),
 ) -> list[tuple[str, str]]:
-    """Stored values as (label, text) rows in the schema's order; nested groups flattened."""
+    """Stored values as (label, text) rows in the schema's order; nested groups flattened.
+
+    `lookup` names the codes the schema cannot (townships, the county's tolerance rules)."""
     rows: list[tuple[str, str]] = []
     for name, spec in schema().fields.items():
         value = values.get(name)
+        if name in skip:
+            continue
         if isinstance(spec, fields.Nested) and isinstance(value, Mapping):
-            rows += read_only(type(spec.schema), value, townships)
-        elif name == "townships":
-            rows.append((field_label(name), "、".join(townships.get(c, c) for c in value or [])))
+            rows += read_only(type(spec.schema), value, lookup, skip)
         elif value not in (None, "", []):
-            rows.append((field_label(name), value_label(name, value)))
+            rows.append((field_label(name, schema.__name__), shown(spec, name, value, lookup)))
     return rows
+
+
+def shown(spec: fields.Field | None, name: str, value: Any, lookup: Lookup) -> str:
+    """One stored value as a person reads it: codes by the field's own choices or `lookup`."""
+    table: Mapping[str, str] | None = lookup.get(name)
+    if table is None and spec is not None:
+        inner = spec.inner if isinstance(spec, fields.List) else spec
+        options = _one_of(inner)
+        table = choice_labels(options) if options else None
+    if table is None and isinstance(value, list):
+        # Free text one entry a line (points, departments): entries may hold "、" themselves.
+        return "；".join(str(item) for item in value) or "无"
+    if table is None:
+        return value_label(name, value)
+    if isinstance(value, list):
+        return "、".join(table.get(str(item), str(item)) for item in value) or "无"
+    if isinstance(value, str):
+        return table.get(value, value) or "—"
+    return value_label(name, value)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from engine import cases as case_facts
+from engine import forms_accountability as fa
 from engine.authz import ROLE_LABELS
 from engine.forms import (
     DECISIONS,
@@ -40,6 +42,72 @@ FIELD_LABELS: dict[str, str] = {
     "confirmed": "确认事项已进入本乡镇",
     "resources_received": "经费、人员、权限已到位",
     "resources_justification": "未随事下放资源的说明",
+    # accountability cases (问责案件)
+    "subject_kind": "问责对象",
+    "subject_username": "当事人账号",
+    "subject_name": "当事人姓名",
+    "subject_org": "所在单位（被问责单位）",
+    "subject_position": "职务",
+    "matter_reported": "反映的问题",
+    "source": "问题来源",
+    "responsibility_level": "责任类型",
+    "leadership_kind": "领导责任类别",
+    "finding": "核查结论",
+    "harm": "对本人工作、生活或名誉造成不良影响",
+    "note": "核查情况说明",
+    # 容错纠错 (fault tolerance)
+    "case_id": "问责案件",
+    "facts": "失误错误的基本事实",
+    "grounds": "申请容错的理由和依据",
+    "distinctions": "“三个区分开来”情形",
+    "circumstances": "容错情形（本县规定）",
+    "exclusions": "不予容错情形（本县规定）",
+    "no_private_gain": "本人（本单位）未谋取私利",
+    "explanation": "向申请人说明的理由",
+    "findings": "核实情况",
+    "departments_consulted": "会同核实的部门",
+    "suggestion": "处理建议",
+    "outcome": "认定结果",
+    "reasoning": "认定理由",
+    "rectification_required": "要求限期整改",
+    "rectification_deadline": "整改期限",
+    "rectification_items": "整改事项",
+    "report": "整改情况",
+    "completed_on": "整改完成日期",
+    "filed_with": "报备机关",
+    "filed_on": "报备日期",
+    "reference": "文号",
+    # 澄清正名 (clearance)
+    "origin": "提出方式",
+    "basic_facts": "基本情况",
+    "false_report": "不实反映的内容",
+    "clearance_requested": "澄清请求",
+    "preferred_method": "希望的澄清方式",
+    "person_consulted": "已征求本人意见",
+    "false_points": "核实为失实的问题",
+    "method": "澄清方式",
+    "scope": "澄清范围",
+    "carried_out_on": "澄清日期",
+    "written_record": "澄清书面记录",
+    "occasion": "澄清场合",
+    "points_cleared": "已澄清的问题",
+    "malicious_accusation": "属于恶意诬告",
+    "referred_to": "移送机关",
+    # Where one form means something else by a field: "Schema.field".
+    "AcceptSchema.decision": "受理意见",
+    "AppealDecisionSchema.decision": "复核结论",
+    "AppealDecisionSchema.outcome": "变更后的认定结果",
+    "AppealDecisionSchema.reasoning": "复核理由",
+    "AppealSchema.reason": "申诉理由",
+    "SuperviseSchema.decision": "督促结论",
+    "SuperviseSchema.comment": "督促意见",
+    "FileSchema.reference": "备案文号",
+    "EligibilitySchema.decision": "澄清条件核查结论",
+    "EligibilitySchema.grounds": "不符合澄清条件的理由",
+    "ApprovalSchema.decision": "审批意见",
+    "ApprovalSchema.explanation": "不予批准的理由（告知申请人）",
+    "ReferSchema.reason": "移送理由",
+    "ReferSchema.reference": "移送文号",
 }
 
 # Hints by field name, or by "Schema.field" where one form means something else by it.
@@ -53,7 +121,56 @@ FIELD_HINTS: dict[str, str] = {
     "application": "仅在选择“修改后重新提交”时随表提交。",
     "funding_yuan": "整数，单位：元。",
     "resources_received": "选择“否”时须在“意见或说明”中写明情况。",
+    # accountability cases
+    "CaseSchema.subject_username": "当事人有本平台账号时填写（如 zhangming），所在单位随账号带出。",
+    "CaseSchema.subject_name": "无账号的当事人必填；有账号时可不填，默认为账号姓名。",
+    "CaseSchema.subject_org": "被问责单位，或无账号当事人的所在单位。",
+    "CaseSchema.leadership_kind": "仅领导责任时选择。",
+    "CaseFindingSchema.finding": "“查无实据但不能排除”的，不符合澄清正名条件。",
+    "CaseFindingSchema.harm": "是否对当事人的工作、生活或名誉造成不良影响（澄清正名的条件之一）。",
+    # 容错纠错
+    "ToleranceApplicationSchema.distinctions": "至少选择一项，可多选。",
+    "ToleranceApplicationSchema.circumstances": "按本县容错情形清单选择，至少一项，可多选。",
+    "ToleranceApplicationSchema.no_private_gain": "谋取私利的不予容错；须如实声明。",
+    "AcceptSchema.explanation": "不予受理时必填，将书面告知申请人。",
+    "departments_consulted": "每行填写一个部门。",
+    "VerifySchema.suggestion": "供案件审理部门认定时参考。",
+    "ToleranceDecisionSchema.outcome": (
+        "认定免责须至少符合一项可予免责的容错情形；存在不予容错情形的只能认定为不予容错。"
+    ),
+    "ToleranceDecisionSchema.distinctions": "予以容错（免责、减责、从轻）时至少选择一项。",
+    "ToleranceDecisionSchema.circumstances": "予以容错时至少选择一项。",
+    "ToleranceDecisionSchema.exclusions": "存在任一情形的，只能认定为不予容错。",
+    "rectification_deadline": "须晚于今天。",
+    "rectification_items": "要求限期整改时必填。",
+    "AppealDecisionSchema.outcome": "仅在变更认定时选择，须与原认定不同。",
+    "SuperviseSchema.comment": "继续整改时必填，写明尚未整改到位的问题。",
+    "completed_on": "不能晚于今天。",
+    "filed_on": "不能晚于今天。",
+    # 澄清正名
+    "person_consulted": "承办部门提议澄清须事先征求本人意见。",
+    "EligibilitySchema.decision": (
+        "须与案件记录一致：核查结论为失实或部分失实、问题已了结且造成不良影响的，方符合条件。"
+    ),
+    "EligibilitySchema.grounds": "不符合条件时选择，可多选；须与案件记录一致。",
+    "EligibilitySchema.explanation": "不符合条件时必填，将书面告知申请人。",
+    "false_points": "每行填写一个核实为失实的问题；审批时的澄清范围从中选择。",
+    "ApprovalSchema.scope": "只能从核实为失实的问题中选择。",
+    "ApprovalSchema.explanation": "不予批准时必填，将书面告知申请人。",
+    "CarryOutSchema.method": "须为批准的澄清方式。",
+    "CarryOutSchema.occasion": (
+        "当面澄清写明时间、地点和在场人员；会议澄清写明会议名称、地点和参会人员；"
+        "通报澄清写明通报文号和范围。"
+    ),
+    "points_cleared": "只能从批准的澄清范围中选择。",
+    "carried_out_on": "不能晚于今天。",
+    "malicious_accusation": "选择“是”的，下一步移送查处诬告。",
 }
+
+
+def field_label(name: str, schema_name: str = "") -> str:
+    """A field's label; `schema_name` picks a form's own wording where it has one."""
+    return FIELD_LABELS.get(f"{schema_name}.{name}") or FIELD_LABELS.get(name, name)
 
 
 def field_hint(schema_name: str, name: str) -> str:
@@ -69,6 +186,13 @@ CHOICE_SETS: tuple[Mapping[str, str], ...] = (
     REJECTION_REASONS,
     REVISE_ACTIONS,
     TERM_TYPES,
+    # accountability cases and procedures
+    case_facts.SUBJECT_KINDS,
+    case_facts.SOURCES,
+    case_facts.RESPONSIBILITY_LEVELS,
+    case_facts.LEADERSHIP_KINDS,
+    case_facts.FINDINGS,
+    *(table for key, table in fa.LABELS.items() if key != "findings"),
 )
 
 STATUS_LABELS: dict[str, str] = {
@@ -79,6 +203,50 @@ STATUS_LABELS: dict[str, str] = {
     "rejected": "不予准入",
     "withdrawn": "已撤回",
     "completed": "已结束",
+    # accountability procedures
+    "refused": "不予办理",
+    "concluded": "已办结",
+    "cleared": "已澄清",
+}
+CASE_STATUS_LABELS: dict[str, str] = dict(case_facts.CASE_STATUSES)
+PROCESS_LABELS: dict[str, str] = {
+    "matter_admission": "事项准入",
+    "fault_tolerance": "容错纠错",
+    "clearance": "澄清正名",
+}
+# Step names by diagram id, for trail entries that carry no name of their own.
+STEP_LABELS: dict[str, str] = {
+    "start_apply": "申请",
+    "catch_appeal": "申诉",
+    "catch_withdrawal": "撤回",
+    "catch_objection": "异议",
+    "ft_accept": "受理",
+    "ft_verify": "核实",
+    "ft_decide": "认定",
+    "ft_appeal_decide": "申诉复核",
+    "ft_rectify": "限期整改",
+    "ft_supervise": "督促整改",
+    "ft_file": "备案",
+    "cl_eligibility": "核查澄清条件",
+    "cl_approve": "审批澄清",
+    "cl_carry_out": "澄清正名",
+    "cl_refer": "移送查处诬告",
+}
+# What the caller may do on a case (CaseDetail.actions): button text, what it means.
+CASE_ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "finding": ("记录核查结论", "核查终结后记录结论；案件随之转为相应状态。"),
+    "fault_tolerance": (
+        "申请容错纠错",
+        "问责启动后、作出问责决定前，可书面申请容错，由县纪委监委受理、核实，案件审理部门认定。",
+    ),
+    "clearance": (
+        "申请澄清正名",
+        "反映问题经核查失实、问题已了结并造成不良影响的，可书面申请澄清正名。",
+    ),
+    "clearance_proposal": (
+        "提议澄清正名",
+        "承办部门在征求本人意见后，可提议为受到不实反映的干部澄清正名。",
+    ),
 }
 
 ACTION_LABELS: dict[str, str] = {
@@ -96,14 +264,14 @@ ACTION_LABELS: dict[str, str] = {
     "objection_raised": "乡镇提出异议",
     "user_created": "创建用户",
     "diagram_deployed": "部署流程图",
+    "appeal_lodged": "提出申诉",
+    "case_updated": "记入案件",
+    "case_opened": "登记问责案件",
+    "case_finding_recorded": "记录核查结论",
 }
 
 REGISTER_STATUS_LABELS = {"in_force": "在册", "exited": "已退出"}
 BOOL_LABELS = {True: "是", False: "否"}
-
-
-def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name, name)
 
 
 def choice_labels(values: Iterable[str]) -> dict[str, str]:
@@ -139,6 +307,32 @@ def role_label(role: str | None) -> str:
 
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+def case_status_label(status: str) -> str:
+    return CASE_STATUS_LABELS.get(status, status)
+
+
+def process_label(process_id: str) -> str:
+    return PROCESS_LABELS.get(process_id, process_id)
+
+
+def step_label(step: str | None) -> str:
+    return STEP_LABELS.get(step or "", step or "")
+
+
+def case_value(table: str, code: str | None) -> str:
+    """A case record's code as a person reads it (table: a name in engine.cases)."""
+    tables = {
+        "subject_kind": case_facts.SUBJECT_KINDS,
+        "source": case_facts.SOURCES,
+        "responsibility_level": case_facts.RESPONSIBILITY_LEVELS,
+        "leadership_kind": case_facts.LEADERSHIP_KINDS,
+        "finding": case_facts.FINDINGS,
+        "outcome": fa.OUTCOMES,
+        "method": fa.CLEARANCE_METHODS,
+    }
+    return case_facts.label(tables[table], code) if code else "—"
 
 
 def action_label(action: str) -> str:

@@ -42,6 +42,18 @@ def townships(ctx: Context) -> list[OrgRef]:
         return [OrgRef(code, name) for code, name in rows]
 
 
+def organizations(ctx: Context) -> list[OrgRef]:
+    """Every organisation below the county (reference data), for pickers and for naming the
+    organisations a trail entry lists by code."""
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(Organization.code, Organization.name)
+            .where(Organization.level != "county")
+            .order_by(Organization.id)
+        )
+        return [OrgRef(code, name) for code, name in rows]
+
+
 def applicants_of(ctx: Context, instance_ids: list[int]) -> dict[int, OrgRef]:
     """Applicant of each instance; callers pass only ids a use case has already shown them."""
     if not instance_ids:

@@ -1,4 +1,7 @@
-"""Console pages on matters: search, apply, one matter with its diagram and trail, task forms."""
+"""Console pages on matters: search, apply, one matter with its diagram and trail, task forms.
+
+A "matter" page serves every process instance: admission matters, and the fault-tolerance and
+clearance procedures of an accountability case (which also show their case's facts)."""
 
 from __future__ import annotations
 
@@ -9,21 +12,24 @@ from flask import flash, redirect, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from api.console import forms, lookups
+from api.console import case_views, forms, lookups
 from api.console.labels import (
     STATUS_LABELS,
     action_label,
     exit_label,
     field_label,
     status_label,
+    step_label,
     value_label,
 )
 from api.console.web import bp, context, error_page, me, my_task_ids, render
 from engine import forms as engine_forms
+from engine import forms_accountability as fa
 from engine.authz import require_role
 from engine.diagram_svg import read_plane, render_svg
 from engine.errors import Conflict, DomainError, InvalidInput
-from engine.services import instances, precheck, tasks
+from engine.services import cases, instances, precheck, procedures, tasks
+from engine.services.cases import CaseDetail
 from engine.services.instances import TrailEntry
 from engine.services.views import InstanceDetail
 
@@ -40,6 +46,19 @@ ACTIONS = {
         "撤回后，事项从各乡镇台账退出，并通知各乡镇。",
     ),
     "object": (instances.object_to, "提出异议", "异议将由县委编办审核，决定事项退出或维持。"),
+    "appeal": (
+        procedures.appeal,
+        "提出申诉",
+        "对容错认定结果不服的，可在申诉期内提出申诉，由县纪委监委案件审理部门复核；"
+        "申诉期间不停止认定结果的执行。",
+    ),
+}
+# Trail entries that carry someone's decision, and the schema of those that are no task's form.
+DECISION_ACTIONS = {"task_completed", "withdrawal_requested", "objection_raised", "appeal_lodged"}
+ACTION_SCHEMAS: dict[str, type] = {
+    "withdrawal_requested": engine_forms.ReasonSchema,
+    "objection_raised": engine_forms.ReasonSchema,
+    "appeal_lodged": fa.AppealSchema,
 }
 
 
@@ -80,7 +99,7 @@ def apply() -> Response | tuple[str, int]:
             context(), PROCESS_ID, forms.payload_from(schema, request.form), me()
         )
     except InvalidInput as exc:
-        return _form_again("apply.html", schema, exc, choices)
+        return form_again("apply.html", schema, exc, choices)
     flash(f"申请已提交，当前环节：{_open_names(detail)}。", "success")
     return redirect(url_for("console.matter_page", instance_id=detail.id))
 
@@ -98,9 +117,9 @@ def diagram(instance_id: int) -> FlaskResponse:
     return FlaskResponse(_svg(detail, progress), mimetype="image/svg+xml")
 
 
-@bp.route("/matters/<id:instance_id>/<any(withdraw, object):action>", methods=["POST"])
+@bp.route("/matters/<id:instance_id>/<any(withdraw, object, appeal):action>", methods=["POST"])
 def matter_action(instance_id: int, action: str) -> Response | tuple[str, int]:
-    """撤回 or 异议: buttons on the matter page, shown where the diagram allows them."""
+    """撤回, 异议 or 申诉: buttons on the matter page, shown where the diagram allows them."""
     use_case, button, _ = ACTIONS[action]
     try:
         body = forms.payload_from(engine_forms.REASON_FORM.schema, request.form)
@@ -126,21 +145,26 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
     if task.id not in my_task_ids(me()):
         return error_page(403, "该任务不在您的待办中：可能已由他人认领，或不属于您的单位和角色。")
     schema = _task_schema(task.bpmn_id)
-    choices = _township_choices()
+    choices = _choices(detail)
+    case = _case_of(detail)
     page = {
         "detail": detail,
         "task": task,
         "check": _precheck(detail, task.bpmn_id),
-        **_history(detail),
+        "case": case,
+        "conditions": case_views.clearance_conditions(case)
+        if task.bpmn_id == "cl_eligibility"
+        else None,
+        **_history(detail, case),
     }
     if request.method == "GET":
-        values = forms.flat_values({"application": detail.data.get("application") or {}})
-        fields = forms.describe(schema, values, {}, choices)
+        fields = forms.describe(schema, _prefill(detail, task.bpmn_id), {}, choices)
         return render("task.html", fields=fields, summary=[], **page)
     try:
-        after = tasks.complete(context(), task_id, forms.payload_from(schema, request.form), me())
+        body = forms.payload_from(schema, request.form, choices=choices)
+        after = tasks.complete(context(), task_id, body, me())
     except InvalidInput as exc:
-        return _form_again("task.html", schema, exc, choices, **page)
+        return form_again("task.html", schema, exc, choices, **page)
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("console.matter_page", instance_id=instance_id))
@@ -150,6 +174,26 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
         "success",
     )
     return redirect(url_for("console.matter_page", instance_id=instance_id))
+
+
+def _prefill(detail: InstanceDetail, step: str) -> forms.Flat:
+    """What a task's form starts with: the application to revise; for carrying out a clearance,
+    the approved method and the whole approved scope."""
+    if step == "cl_carry_out":
+        approval = detail.data.get("cl_approval") or {}
+        return forms.flat_values(
+            {"method": approval.get("method"), "points_cleared": approval.get("scope") or []}
+        )
+    if detail.case_id is not None:
+        return {}
+    return forms.flat_values({"application": detail.data.get("application") or {}})
+
+
+def _case_of(detail: InstanceDetail) -> CaseDetail | None:
+    """The accountability case of a procedure (its readers are the procedure's readers)."""
+    if detail.case_id is None:
+        return None
+    return cases.get_case(context(), detail.case_id, me())
 
 
 def _precheck(detail: InstanceDetail, step: str) -> dict[str, Any] | None:
@@ -175,13 +219,49 @@ def _township_choices() -> dict[str, list[tuple[str, str]]]:
     return {"townships": [(t.code, t.name) for t in lookups.townships(context())]}
 
 
-def _form_again(
-    template: str, schema: type, exc: InvalidInput, choices: Any, **page: Any
+def _choices(detail: InstanceDetail) -> dict[str, list[tuple[str, str]]]:
+    """Options of the lists a task's form picks from: townships for admission; for the case
+    procedures the county's rules, and an earlier step's points (the approved scope is chosen
+    from the points verified false, the points cleared from the approved scope)."""
+    if detail.case_id is None:
+        return _township_choices()
+    data = detail.data
+    false_points = (data.get("cl_eligibility") or {}).get("false_points") or []
+    scope = (data.get("cl_approval") or {}).get("scope") or []
+    return {
+        **case_views.tolerance_choices(context().tolerance),
+        "scope": [(point, point) for point in false_points],
+        "points_cleared": [(point, point) for point in scope],
+    }
+
+
+def lookup() -> forms.Lookup:
+    """Codes the schemas cannot name themselves: townships, the county's tolerance rules."""
+    townships = {t.code: t.name for t in lookups.townships(context())}
+    rules = context().tolerance
+    return {
+        "township": townships,
+        "townships": townships,
+        "circumstances": rules.circumstance_labels(),
+        "exclusions": rules.exclusion_labels(),
+    }
+
+
+def form_again(
+    template: str,
+    schema: type,
+    exc: InvalidInput,
+    choices: Any,
+    describe_args: dict[str, Any] | None = None,
+    **page: Any,
 ) -> tuple[str, int]:
-    """The same form with what was typed and each error beside its field; nothing was saved."""
+    """The same form with what was typed and each error beside its field; nothing was saved.
+
+    `describe_args` are the hidden and omitted fields the form was first drawn with."""
+    describe_args = describe_args or {}
     values = forms.posted_values(request.form)
     errors = forms.relocate(forms.flat_errors(exc.errors), schema)
-    fields = forms.describe(schema, values, errors, choices)
+    fields = forms.describe(schema, values, errors, choices, **describe_args)
     return render(
         template,
         422,
@@ -216,44 +296,59 @@ def _matter_page(
     mine = my_task_ids(actor)
     actions = [(name, *ACTIONS[name][1:]) for name in detail.actions if name in ACTIONS]
     progress = lookups.progress(context(), instance_id, actor)
+    case = _case_of(detail)
     return render(
         "matter.html",
         status,
         detail=detail,
+        case=case,
+        results=case_views.results(detail),
         diagram=Markup(_svg(detail, progress)),
         my_tasks=mine,
         actions=actions,
         action_errors=action_errors or {},
         action_values=action_values or {},
-        **_history(detail, progress.xml),
+        **_history(detail, case, progress.xml),
     )
 
 
-def _history(detail: InstanceDetail, xml: bytes | None = None) -> dict[str, Any]:
+def _history(
+    detail: InstanceDetail, case: CaseDetail | None, xml: bytes | None = None
+) -> dict[str, Any]:
     """The application, decisions so far and the trail of one matter, ready to show."""
     trail = instances.trail(context(), detail.id, me())
-    names = {t.code: t.name for t in lookups.townships(context())}
+    names = lookup()
     step_names = {s.element.id: s.element.name for s in read_plane(xml).shapes} if xml else {}
     application = detail.data.get("application") or {}
     schema = engine_forms.start_form(detail.process_id).schema
+    orgs = case_views.told_names(lookups.organizations(context()), case) if case else {}
+    # A procedure's case is its page's own; only a proposal consults the person concerned.
+    skip = {"case_id"} | (
+        {"person_consulted"} if application.get("origin") == "application" else set()
+    )
     return {
-        "application": forms.read_only(schema, application, names),
+        "application": forms.read_only(schema, application, names, skip=skip),
         "decisions": [_decision(entry, names) for entry in trail if _is_decision(entry)],
-        "timeline": [_event(entry, step_names, names) for entry in trail],
+        "timeline": [_event(entry, step_names, names, orgs) for entry in trail],
     }
 
 
 def _is_decision(entry: TrailEntry) -> bool:
-    return entry.action in {"task_completed", "withdrawal_requested", "objection_raised"}
+    return entry.action in DECISION_ACTIONS
 
 
-def _decision(entry: TrailEntry, townships: dict[str, str]) -> dict[str, Any]:
+def _decision(entry: TrailEntry, names: forms.Lookup) -> dict[str, Any]:
     form = entry.payload.get("form", entry.payload)
-    known = engine_forms.TASK_FORMS.get(entry.task or "")
-    order = list(known.schema().fields) if known else []
+    known = (
+        engine_forms.TASK_FORMS.get(entry.task or "") if entry.action == "task_completed" else None
+    )
+    schema = known.schema if known else ACTION_SCHEMAS.get(entry.action)
+    specs = schema().fields if schema else {}
+    order = list(specs)
     keys = sorted(form, key=lambda k: order.index(k) if k in order else len(order))
+    schema_name = schema.__name__ if schema else ""
     rows = [
-        (field_label(key), _shown(key, form[key], townships))
+        (field_label(key, schema_name), forms.shown(specs.get(key), key, form[key], names))
         for key in keys
         if key != "application" and form[key] not in ("", [], None)
     ]
@@ -266,14 +361,9 @@ def _decision(entry: TrailEntry, townships: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _shown(key: str, value: Any, townships: dict[str, str]) -> str:
-    if key in {"township", "townships"}:
-        codes = value if isinstance(value, list) else [value]
-        return "、".join(townships.get(code, code) for code in codes)
-    return value_label(key, value)
-
-
-def _event(entry: TrailEntry, steps: dict[str, str], townships: dict[str, str]) -> dict[str, Any]:
+def _event(
+    entry: TrailEntry, steps: dict[str, str], names: forms.Lookup, orgs: dict[str, str]
+) -> dict[str, Any]:
     payload = entry.payload
     detail = ""
     if entry.action == "status_changed":
@@ -283,18 +373,20 @@ def _event(entry: TrailEntry, steps: dict[str, str], townships: dict[str, str]) 
         )
     elif entry.action == "matter_entered":
         received = value_label("", bool(payload.get("resources_received")))
-        township = _shown("township", payload.get("township", ""), townships)
+        township = forms.shown(None, "township", payload.get("township", ""), names)
         detail = f"{township}，资源到位：{received}"
     elif entry.action == "matter_exited":
-        told = _shown("townships", payload.get("townships_told", []), townships)
+        told = forms.shown(None, "townships", payload.get("townships_told", []), names)
         detail = f"{exit_label(payload.get('reason'))}；已通知：{told or '无'}"
+    elif entry.action == "case_updated":
+        detail = case_views.case_update(payload, orgs)
     elif "reason" in payload:
         detail = f"理由：{payload['reason']}"
     elif entry.action == "task_completed":
-        detail = "；".join(f"{k}：{v}" for k, v in _decision(entry, townships)["rows"][:3])
+        detail = "；".join(f"{k}：{v}" for k, v in _decision(entry, names)["rows"][:3])
     return {
         "entry": entry,
         "action": action_label(entry.action),
-        "step": payload.get("name") or steps.get(entry.task or "", ""),
+        "step": payload.get("name") or steps.get(entry.task or "") or step_label(entry.task),
         "detail": detail,
     }

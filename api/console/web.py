@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from api import errors as api_errors
 from api.console import labels
 from api.console.lookups import actor_for_user_id
-from engine.authz import TASK_ROLES, Actor
+from engine.authz import CASE_READERS, TASK_ROLES, Actor
 from engine.errors import DomainError, Unauthenticated
 from engine.services import tasks
 from engine.services.context import Context
@@ -41,6 +41,10 @@ bp = Blueprint(
 csrf = CSRFProtect()
 OPEN_ENDPOINTS = {"console.login", "console.static"}
 INBOX_PAGES = 20  # how far the console looks for a task among the caller's own (100 a page)
+# Roles that take part in admitting matters: they get the register and the burden dashboard.
+ADMISSION_ROLES = frozenset(
+    {"applicant", "reviewer", "legal_reviewer", "approver", "township", "auditor"}
+)
 
 ERROR_TITLES = {
     400: "请求有误",
@@ -133,6 +137,9 @@ def _page_values() -> dict[str, Any]:
     return {
         "me": actor,
         "has_tasks": bool(actor and actor.roles & TASK_ROLES),
+        "reads_admission": bool(actor and actor.roles & ADMISSION_ROLES),
+        # Case readers, and cadres, who read the cases that concern them.
+        "reads_cases": bool(actor and (actor.roles & CASE_READERS or actor.has("cadre"))),
         "zone": _zone_name(context().settings.timezone),
         "labels": labels,
         "local_time": local_time,

@@ -6,6 +6,7 @@ from flask_smorest import Api
 
 from engine.case_forms import CaseFindingSchema, CaseSchema
 from engine.forms import START_FORMS, TASK_FORMS, ReasonSchema
+from engine.forms_accountability import APPEAL_FORM
 
 
 def schema_name(schema: type) -> str:
@@ -23,7 +24,8 @@ def task_form_refs() -> list[dict[str, str]]:
 
 def _register_form_schemas(api: Api) -> None:
     forms = [form.schema for form in [*START_FORMS.values(), *TASK_FORMS.values()]]
-    for schema in dict.fromkeys([*forms, ReasonSchema, CaseSchema, CaseFindingSchema]):
+    extra = [ReasonSchema, APPEAL_FORM.schema, CaseSchema, CaseFindingSchema]
+    for schema in dict.fromkeys([*forms, *extra]):
         api.spec.components.schema(schema_name(schema), schema=schema)
 
 

@@ -18,6 +18,7 @@ from api.schemas import (
     TrailEntrySchema,
 )
 from engine.forms import ReasonSchema
+from engine.forms_accountability import APPEAL_FORM
 from engine.services import instances, procedures
 
 blp = Blueprint("instances", __name__, url_prefix="/api/v1", description="事项（流程实例）")
@@ -74,7 +75,12 @@ class Objections(MethodView):
 
 @blp.route("/instances/<id:instance_id>/appeals")
 class Appeals(MethodView):
-    @blp.doc(requestBody=_REASON_BODY)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": form_ref(APPEAL_FORM.schema)}},
+        }
+    )
     @blp.response(200, InstanceDetailSchema)
     def post(self, instance_id: int) -> Any:
         """申诉: the person or unit concerned appeals a fault-tolerance decision in the window."""

@@ -340,12 +340,17 @@ def case_actions(
     actions = []
     if actor.has("discipline") and not concerned and case.status == "open":
         actions.append("finding")
+    # Clearance needs a concluded matter: before that it is not offered (the eligibility step
+    # would have to refuse it). The person may still apply on a concluded case whatever the
+    # finding — the handling organ decides and explains; the organ itself proposes only when
+    # the report was verified untrue.
+    clearable = case.cleared_at is None and "clearance" not in pending
     if is_case_party(actor, subject):
         if case.status == "open" and "fault_tolerance" not in pending:
             actions.append("fault_tolerance")
-        if case.cleared_at is None and "clearance" not in pending:
+        if clearable and case.concluded_at is not None:
             actions.append("clearance")
     elif actor.roles & {"discipline", "organization"} and not concerned:
-        if case.cleared_at is None and "clearance" not in pending:
+        if clearable and case.status == "untrue":
             actions.append("clearance_proposal")
     return actions

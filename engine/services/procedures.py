@@ -22,7 +22,8 @@ from engine.authz import (
 )
 from engine.cases import CASE_PROCESSES, facts
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.forms import REASON_FORM, start_form
+from engine.forms import start_form
+from engine.forms_accountability import APPEAL_FORM
 from engine.models import Instance
 from engine.models_cases import AccountabilityCase
 from engine.services import commands, instances
@@ -142,7 +143,7 @@ def _pending(session: Session, case_id: int, process_id: str) -> bool:
 def appeal(ctx: Context, instance_id: int, body: Any, actor: Actor) -> InstanceDetail:
     """申诉: the person or unit concerned appeals a fault-tolerance decision within the window;
     the decision stands meanwhile."""
-    values = REASON_FORM.validate(body)
+    values = APPEAL_FORM.validate(body)
 
     def may(session: Session, loaded: commands.Loaded, actor: Actor) -> None:
         case_id = loaded.instance.case_id

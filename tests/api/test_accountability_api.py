@@ -41,7 +41,8 @@ def test_cadre_applies_for_fault_tolerance_is_granted_reduced_appeals_and_is_exe
     )
     case = own_case(zhangming)
     assert case["status"] == "open" and case["subject_org"]["name"] == "城关镇"
-    assert "fault_tolerance" in zhangming.get(f"/api/v1/cases/{case['id']}").json()["actions"]
+    # Under way: fault tolerance may be applied for; clearance waits for the matter's conclusion.
+    assert zhangming.get(f"/api/v1/cases/{case['id']}").json()["actions"] == ["fault_tolerance"]
 
     started = start(zhangming, "fault_tolerance", af.ft_application(case_id=case["id"]))
     assert started["status"] == "pending" and started["case_id"] == case["id"]
@@ -94,6 +95,8 @@ def test_falsely_reported_cadre_is_cleared_at_a_meeting_with_a_written_record(lo
     )
     case = own_case(lihua)
     assert (case["status"], case["finding"], case["harm"]) == ("untrue", "untrue", True)
+    assert lihua.get(f"/api/v1/cases/{case['id']}").json()["actions"] == ["clearance"]
+    assert jiwei.get(f"/api/v1/cases/{case['id']}").json()["actions"] == ["clearance_proposal"]
 
     started = start(lihua, "clearance", af.cl_application(case_id=case["id"]))
     complete(jiwei, "cl_eligibility", af.eligible())
@@ -131,6 +134,9 @@ def test_ineligible_clearance_is_refused_with_the_reason_shown(login):
     wangfang, jiwei = login("wangfang"), login("jiwei")
     case = own_case(wangfang)
     assert case["finding"] == "not_proven"
+    # The organ proposes clearance only of what it verified untrue; she may still apply.
+    assert jiwei.get(f"/api/v1/cases/{case['id']}").json()["actions"] == []
+    assert wangfang.get(f"/api/v1/cases/{case['id']}").json()["actions"] == ["clearance"]
     started = start(wangfang, "clearance", af.cl_application(case_id=case["id"]))
 
     task = only_task(jiwei, "cl_eligibility")

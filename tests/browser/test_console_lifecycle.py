@@ -86,7 +86,8 @@ def test_a_matter_goes_from_application_to_exit_in_the_browser(
     expect(donghe.locator(".notices")).to_contain_text("已退出")
 
     # The auditor finds every step of it in the trail, and verifies the trail.
-    jiwei = sign_in("jiwei")
+    jiwei = sign_in("jiwei")  # also the discipline organ: it lands on its inbox
+    jiwei.get_by_role("link", name="留痕查询").click()
     jiwei.get_by_label("事项编号").fill(matter_url.rsplit("/", 1)[1])
     jiwei.get_by_role("button", name="查询").click()
     table = jiwei.locator("table.data")

@@ -29,6 +29,34 @@
       sync();
     }
 
+    // Fields that only apply to one answer of another field (data-shown-when="field=a|b") are
+    // hidden, and not sent, otherwise; a field the server found an error in always shows.
+    document.querySelectorAll("[data-shown-when]").forEach(function (box) {
+      var spec = box.getAttribute("data-shown-when");
+      var split = spec.indexOf("=");
+      var name = spec.slice(0, split);
+      var wanted = spec.slice(split + 1).split("|");
+      var form = box.closest("form");
+      var controls = form ? form.querySelectorAll('[name="' + name.replace(/"/g, '\\"') + '"]') : [];
+      if (!controls.length) { return; }
+      function chosen() {
+        for (var i = 0; i < controls.length; i++) {
+          var c = controls[i];
+          if ((c.type === "radio" || c.type === "checkbox") ? c.checked : c.value) { return c.value; }
+        }
+        return "";
+      }
+      function sync() {
+        var show = wanted.indexOf(chosen()) >= 0 || box.classList.contains("has-error");
+        box.hidden = !show;
+        box.querySelectorAll("input, textarea, select").forEach(function (input) {
+          input.disabled = !show;
+        });
+      }
+      controls.forEach(function (c) { c.addEventListener("change", sync); });
+      sync();
+    });
+
     // Ask before actions that cannot be undone.
     document.querySelectorAll("button[data-confirm]").forEach(function (button) {
       button.addEventListener("click", function (event) {

@@ -1,0 +1,217 @@
+"""Console pages on accountability cases (问责案件): the list, one case, opening a case, recording
+its finding, and the forms that start its procedures (容错纠错, 澄清正名).
+
+A case is sensitive: every page reads it through the use cases, which answer "not found" to
+anyone outside the handling organs, auditors and the person or unit concerned; the console shows
+its 404 page for that, as for a matter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from api.console import case_views, forms, lookups
+from api.console.labels import CASE_ACTION_LABELS, CASE_STATUS_LABELS
+from api.console.matter_pages import form_again
+from api.console.web import bp, context, me, render
+from engine import forms as engine_forms
+from engine.authz import CASE_READERS
+from engine.case_forms import CaseFindingSchema, CaseSchema
+from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.services import cases, procedures
+from engine.services.cases import CaseDetail
+
+PER_PAGE = 20
+OPENING_ROLES = {"discipline", "organization"}
+OPEN_INTRO = (
+    "问责启动时登记案件：问责对象为个人的，有本平台账号的填写账号；为单位的，选择该单位。"
+    "核查终结后，由县纪委监委在案件页面记录核查结论。"
+)
+# A case action whose page starts a procedure: (process, origin of a clearance, path in the URL).
+STARTS: dict[str, tuple[str, str | None]] = {
+    "fault_tolerance": ("fault_tolerance", None),
+    "clearance": ("clearance", "application"),
+    "clearance_proposal": ("clearance", "proposal"),
+}
+START_PATHS = {
+    "fault-tolerance": "fault_tolerance",
+    "clearance": "clearance",
+    "clearance-proposal": "clearance_proposal",
+}
+START_INTROS = {
+    "fault_tolerance": (
+        "书面申请容错纠错。县纪委监委受理后会同有关部门核实，由案件审理部门对照“三个区分开来”"
+        "和本县容错情形作出认定，并书面告知本人和县委组织部。对认定结果不服的，可在申诉期内申诉。"
+    ),
+    "clearance": (
+        "反映问题经核查失实、问题已了结并对本人造成不良影响的，可书面申请澄清正名。"
+        "县纪委监委核查澄清条件，经审批后按批准的方式和范围澄清，并形成书面记录。"
+    ),
+    "clearance_proposal": (
+        "承办部门在征求本人意见后提议澄清正名，此后与本人申请的办理程序相同。"
+        "澄清范围只限核实为失实的问题。"
+    ),
+}
+
+
+@bp.route("/cases")
+def case_list() -> tuple[str, int]:
+    """问责案件: the cases I may read (all of them for the handling organs and auditors)."""
+    status = request.args.get("status") or None
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    errors: dict[str, Any] = {}
+    try:
+        found = cases.list_cases(context(), me(), status=status, page=page, per_page=PER_PAGE)
+    except InvalidInput as exc:
+        found, errors = None, exc.errors
+    return render(
+        "cases.html",
+        200 if not errors else 422,
+        found=found,
+        status=status or "",
+        statuses=CASE_STATUS_LABELS,
+        may_open=bool(me().roles & OPENING_ROLES),
+        own_only=not me().roles & CASE_READERS,
+        errors=errors,
+    )
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def open_case() -> Response | tuple[str, int]:
+    """登记问责案件: the discipline organ or the organisation department records a case."""
+    if not me().roles & OPENING_ROLES:
+        raise Forbidden("登记问责案件需要纪检监察机关或组织部门的承办角色")
+    choices = {"subject_org": [(o.code, o.name) for o in lookups.organizations(context())]}
+    page = {
+        "title": "登记问责案件",
+        "case": None,
+        "intro": OPEN_INTRO,
+        "action": url_for("console.open_case"),
+        "submit": "登记案件",
+    }
+    if request.method == "GET":
+        fields = forms.describe(CaseSchema, {"source": "report"}, {}, choices)
+        return render("case_form.html", fields=fields, summary=[], **page)
+    body = forms.payload_from(CaseSchema, request.form)
+    try:
+        opened = cases.open_case(context(), body, me())
+    except InvalidInput as exc:
+        return form_again("case_form.html", CaseSchema, exc, choices, **page)
+    except Forbidden as exc:  # 回避: a case about the caller or their own organisation
+        subject = "subject_username" if body.get("subject_username") else "subject_org"
+        refused = InvalidInput("不能登记该案件", {subject: [exc.message]})
+        return form_again("case_form.html", CaseSchema, refused, choices, **page)
+    flash(f"已登记问责案件{opened.case_no}（{opened.subject_name}）。", "success")
+    return redirect(url_for("console.case_page", case_id=opened.id))
+
+
+@bp.route("/cases/<id:case_id>")
+def case_page(case_id: int) -> tuple[str, int]:
+    """One case: its record, verification result, outcomes, procedures and what I may do."""
+    case = cases.get_case(context(), case_id, me())
+    actions = [
+        (name, *CASE_ACTION_LABELS[name], _action_url(case_id, name)) for name in case.actions
+    ]
+    return render("case.html", case=case, actions=actions)
+
+
+def _action_url(case_id: int, action: str) -> str:
+    if action == "finding":
+        return url_for("console.case_finding", case_id=case_id)
+    path = next(path for path, name in START_PATHS.items() if name == action)
+    return url_for("console.start_procedure", case_id=case_id, path=path)
+
+
+@bp.route("/cases/<id:case_id>/finding", methods=["GET", "POST"])
+def case_finding(case_id: int) -> Response | tuple[str, int]:
+    """核查结论: the handling organ concludes the verification; the case takes its status."""
+    case = _case_allowing(case_id, "finding")
+    if isinstance(case, Response):
+        return case
+    page = {
+        "title": "记录核查结论",
+        "case": case,
+        "intro": CASE_ACTION_LABELS["finding"][1],
+        "action": url_for("console.case_finding", case_id=case_id),
+    }
+    if request.method == "GET":
+        return render(
+            "case_form.html", fields=forms.describe(CaseFindingSchema), summary=[], **page
+        )
+    try:
+        body = forms.payload_from(CaseFindingSchema, request.form)
+        after = cases.record_finding(context(), case_id, body, me())
+    except InvalidInput as exc:
+        return form_again("case_form.html", CaseFindingSchema, exc, {}, **page)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("console.case_page", case_id=case_id))
+    flash(f"已记录核查结论，案件状态：{CASE_STATUS_LABELS.get(after.status)}。", "success")
+    return redirect(url_for("console.case_page", case_id=case_id))
+
+
+@bp.route(
+    "/cases/<id:case_id>/<any('fault-tolerance', clearance, 'clearance-proposal'):path>",
+    methods=["GET", "POST"],
+)
+def start_procedure(case_id: int, path: str) -> Response | tuple[str, int]:
+    """申请容错纠错, 申请澄清正名 or 提议澄清正名: the procedure's start form, with its case."""
+    name = START_PATHS[path]
+    case = _case_allowing(case_id, name)
+    if isinstance(case, Response):
+        return case
+    process_id, origin = STARTS[name]
+    schema = engine_forms.start_form(process_id).schema
+    choices = case_views.tolerance_choices(context().tolerance)
+    fixed = {"case_id": str(case_id), **({"origin": origin} if origin else {})}
+    shape: dict[str, Any] = {"hidden": set(fixed)}
+    if origin == "application":
+        shape["omit"] = {"person_consulted"}  # only a proposal consults the person
+    page = {
+        "title": CASE_ACTION_LABELS[name][0],
+        "case": case,
+        "intro": START_INTROS[name],
+        "action": url_for("console.start_procedure", case_id=case_id, path=path),
+        "submit": "提交" + ("提议" if origin == "proposal" else "申请"),
+    }
+    if request.method == "GET":
+        fields = forms.describe(schema, fixed, {}, choices, **shape)
+        return render("case_form.html", fields=fields, summary=[], **page)
+    try:
+        body = forms.payload_from(schema, request.form, choices=choices)
+        started = procedures.start_process(context(), process_id, body, me())
+    except InvalidInput as exc:
+        return form_again("case_form.html", schema, exc, choices, shape, **page)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("console.case_page", case_id=case_id))
+    steps = "、".join(t.name for t in started.open_tasks) or "无"
+    flash(f"{page['submit']}成功，当前环节：{steps}。", "success")
+    return redirect(url_for("console.matter_page", instance_id=started.id))
+
+
+def _case_allowing(case_id: int, action: str) -> CaseDetail | Response:
+    """The case (404 if I may not read it), or back to it when this action is not open now."""
+    case = cases.get_case(context(), case_id, me())
+    if action not in case.actions:
+        flash(f"当前不能{CASE_ACTION_LABELS[action][0]}：{_why_not(case, action)}", "error")
+        return redirect(url_for("console.case_page", case_id=case_id))
+    return case
+
+
+def _why_not(case: CaseDetail, action: str) -> str:
+    pending = {p.process_id for p in case.procedures if p.status == "pending"}
+    if action == "fault_tolerance" and case.status != "open":
+        return "容错申请须在问责启动后、作出问责决定前提出，该案件已有核查结论。"
+    if action == "fault_tolerance" and "fault_tolerance" in pending:
+        return "该案件已有办理中的容错纠错申请。"
+    if action.startswith("clearance") and case.cleared_at is not None:
+        return "该案件已完成澄清正名。"
+    if action.startswith("clearance") and "clearance" in pending:
+        return "该案件已有办理中的澄清正名。"
+    if action == "finding" and case.status != "open":
+        return "该案件已有核查结论。"
+    return "您的角色不能办理此项，或须回避。"
