@@ -229,7 +229,7 @@ STEP_LABELS: dict[str, str] = {
     "ft_file": "备案",
     "cl_eligibility": "核查澄清条件",
     "cl_approve": "审批澄清",
-    "cl_carry_out": "澄清正名",
+    "cl_carry_out": "实施澄清",
     "cl_refer": "移送查处诬告",
 }
 # What the caller may do on a case (CaseDetail.actions): button text, what it means.

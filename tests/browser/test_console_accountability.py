@@ -145,8 +145,8 @@ def test_a_falsely_reported_cadre_is_cleared_at_a_meeting(
         choose(shenli, "scope", point)
     submit_task(shenli, "审批澄清")
 
-    # 澄清正名: carried out as approved, with a written record and the meeting it was at.
-    open_task(jiwei, "澄清正名", title)
+    # 实施澄清: carried out as approved, with a written record and the meeting it was at.
+    open_task(jiwei, "实施澄清", title)
     expect(jiwei.locator('fieldset[data-field="method"]').get_by_label("会议澄清")).to_be_checked()
     for point in FALSE_POINTS:
         points = jiwei.locator('fieldset[data-field="points_cleared"]')
@@ -156,7 +156,7 @@ def test_a_falsely_reported_cadre_is_cleared_at_a_meeting(
     jiwei.get_by_label("澄清场合").fill(af.OCCASIONS["meeting"])
     choose(jiwei, "malicious_accusation", "否")
     screenshot(jiwei, "25-clearance-carry-out-form")
-    submit_task(jiwei, "澄清正名")
+    submit_task(jiwei, "实施澄清")
     expect(jiwei.locator("h1 .status")).to_have_text("已澄清")
 
     lihua.reload()
