@@ -204,15 +204,7 @@ def _visible(session: Session, scope: InstanceScope) -> Any:
     Admission matters by the admission scope; accountability procedures only by their case:
     every case for its readers, otherwise the few cases that concern the caller.
     """
-    admission: list[Any] = []
-    if scope.everything:
-        admission.append(true())
-    if scope.applicant_org_id is not None:
-        admission.append(Instance.applicant_org_id == scope.applicant_org_id)
-    # Procedures are excluded by id, not by `case_id IS NULL`: the few procedure ids are read
-    # once, and the scope's index (which holds ids) answers without reading instance rows.
-    procedures = select(Instance.id).where(Instance.case_id.is_not(None))
-    visible = [Instance.id.not_in(procedures) & or_(*admission)] if admission else []
+    visible = _admission_visible(session, scope)
     if scope.township_org_id is not None:
         # Procedures are addressed to no township, so this never reaches one.
         visible.append(_addressed_to(scope.township_org_id))
@@ -227,6 +219,26 @@ def _visible(session: Session, scope: InstanceScope) -> Any:
     if scope.everything and scope.all_cases:
         return true()
     return or_(*visible)
+
+
+def _admission_visible(session: Session, scope: InstanceScope) -> list[Any]:
+    """The everything / own-filings part of the admission scope, procedures excluded."""
+    admission: list[Any] = []
+    if scope.everything:
+        admission.append(true())
+    if scope.applicant_org_id is not None:
+        admission.append(Instance.applicant_org_id == scope.applicant_org_id)
+    if not admission:
+        return []
+    # Procedures are excluded by id, not by `case_id IS NULL`: the few procedure ids are read
+    # once, and the scope's index (which holds ids) answers without reading rows — and only
+    # when there are procedures this scope could reach at all.
+    procedures = select(Instance.id).where(Instance.case_id.is_not(None))
+    if not scope.everything:
+        procedures = procedures.where(Instance.applicant_org_id == scope.applicant_org_id)
+    if session.scalar(procedures.limit(1)) is None:
+        return [or_(*admission)]
+    return [Instance.id.not_in(procedures) & or_(*admission)]
 
 
 def _addressed_to(org_id: int) -> Any:
