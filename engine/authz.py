@@ -36,6 +36,8 @@ ORG_SCOPED_ROLES = frozenset({"applicant", "township", "cadre"})
 CASE_HANDLING_ROLES = frozenset({"discipline", "case_review", "organization"})
 CASE_READERS = CASE_HANDLING_ROLES | {"auditor"}
 CASE_PARTY_ROLES = frozenset({"cadre", "township", "applicant"})
+# The handling organs that open cases and propose clearance (case review only decides).
+CASE_OPENING_ROLES = ("discipline", "organization")
 TASK_ROLES = JUDGING_ROLES | ORG_SCOPED_ROLES | CASE_HANDLING_ROLES
 
 

@@ -18,14 +18,14 @@ from api.console.labels import CASE_ACTION_LABELS, CASE_STATUS_LABELS
 from api.console.matter_pages import form_again
 from api.console.web import bp, context, me, render
 from engine import forms as engine_forms
-from engine.authz import CASE_READERS
+from engine.authz import CASE_OPENING_ROLES, CASE_READERS
 from engine.case_forms import CaseFindingSchema, CaseSchema
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.services import cases, procedures
 from engine.services.cases import CaseDetail
 
 PER_PAGE = 20
-OPENING_ROLES = {"discipline", "organization"}
+OPENING_ROLES = set(CASE_OPENING_ROLES)
 OPEN_INTRO = (
     "问责启动时登记案件：问责对象为个人的，有本平台账号的填写账号；为单位的，选择该单位。"
     "核查终结后，由县纪委监委在案件页面记录核查结论。"

@@ -19,6 +19,7 @@ from engine import audit
 from engine.audit import Entry
 from engine.authz import (
     CASE_HANDLING_ROLES,
+    CASE_OPENING_ROLES,
     Actor,
     CaseSubject,
     can_see_case,
@@ -118,7 +119,7 @@ def visible_case(
 
 
 def _require_handler(actor: Actor, action: str) -> None:
-    if not actor.roles & CASE_HANDLING_ROLES - {"case_review"}:
+    if not actor.roles & set(CASE_OPENING_ROLES):
         raise Forbidden(f"{action}需要纪检监察机关或组织部门的承办角色")
 
 
@@ -350,7 +351,7 @@ def case_actions(
             actions.append("fault_tolerance")
         if clearable and case.concluded_at is not None:
             actions.append("clearance")
-    elif actor.roles & {"discipline", "organization"} and not concerned:
+    elif actor.roles & set(CASE_OPENING_ROLES) and not concerned:
         if clearable and case.status == "untrue":
             actions.append("clearance_proposal")
     return actions

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import Entry
 from engine.authz import (
+    CASE_OPENING_ROLES,
     Actor,
     CaseSubject,
     check_not_concerned,
@@ -34,7 +35,6 @@ from engine.services.instances import deliver_message, detail_of
 from engine.services.views import InstanceDetail
 
 TITLES = {"fault_tolerance": "容错纠错申请", "clearance": "澄清正名"}
-PROPOSING_ROLES = ("discipline", "organization")
 MAX_ID = 2**31 - 1
 
 
@@ -115,7 +115,7 @@ def _check_may_start(
             "以本人名义申请澄清须由当事人本人或被澄清单位提出；承办部门请选择“部门提议”",
         )
         return "cadre"
-    role = next((r for r in PROPOSING_ROLES if actor.has(r)), None)
+    role = next((r for r in CASE_OPENING_ROLES if actor.has(r)), None)
     if role is None:
         raise Forbidden("提议澄清正名需要纪检监察机关或组织部门的承办角色")
     check_not_concerned(actor, subject)
