@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 
 from engine.authz import ROLES
 from engine.errors import InvalidDiagram
@@ -49,9 +49,37 @@ def sha256_of(xml: bytes) -> str:
     return hashlib.sha256(xml).hexdigest()
 
 
-@lru_cache(maxsize=1)
+class _LockedValidator(BpmnValidator):
+    """The BPMN XSD validator, built once per process under a lock and used under it.
+
+    libxml2 initialises its schema types lazily and not thread-safely: two threads building a
+    schema at once can fail ("not a built-in type"), and a process where that happened fails
+    every later build. So the one validator is built before serving (`warm_up`), never
+    concurrently, and validation itself (which shares the schema's error log) is serialised.
+    """
+
+    _lock = threading.Lock()
+
+    def validate(self, bpmn: Any, filename: str | None = None) -> None:
+        with self._lock:
+            super().validate(bpmn, filename)
+
+
+_VALIDATOR: list[BpmnValidator] = []
+_VALIDATOR_LOCK = threading.Lock()
+
+
 def _validator() -> BpmnValidator:
-    return BpmnValidator()
+    if not _VALIDATOR:
+        with _VALIDATOR_LOCK:
+            if not _VALIDATOR:
+                _VALIDATOR.append(_LockedValidator())
+    return _VALIDATOR[0]
+
+
+def warm_up() -> None:
+    """Build what every process shares before it serves: call once at start, one thread."""
+    _validator()
 
 
 def _secure_parse(xml: bytes) -> etree._Element:
@@ -121,6 +149,22 @@ def _check_user_task_lanes(spec: BpmnProcessSpec, lane_roles: dict[str, str]) ->
         raise InvalidDiagram("用户任务须位于某个泳道中", {"xml": [f"不在泳道中的任务：{missing}"]})
 
 
+def _wire_loops(spec: BpmnProcessSpec) -> None:
+    """Connect every loop or multi-instance task to its child's completion now.
+
+    SpiffWorkflow connects a multi-instance child's completion to its parent's merge only when a
+    running workflow first creates a child. State restored into a spec no workflow had run yet
+    (a fresh process, after a restart) then completed the child without merging it: the parent
+    stayed STARTED and the instance was stranded. Wired at parse time, a spec behaves the same
+    whatever the process ran before.
+    """
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = spec.task_specs[task_spec.task_spec]
+            if not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
+
+
 def parse_diagram(xml: bytes) -> Diagram:
     """Parse, validate and vet one diagram with exactly one executable process."""
     root = _secure_parse(xml)
@@ -138,6 +182,8 @@ def parse_diagram(xml: bytes) -> Diagram:
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
         _check_user_task_lanes(spec, lane_roles)
+        for process_spec in (spec, *subprocess_specs.values()):
+            _wire_loops(process_spec)
     except InvalidDiagram:
         raise
     except Exception as exc:  # SpiffWorkflow raises plain exceptions on malformed diagrams
@@ -164,9 +210,10 @@ class DiagramRegistry:
         """Return the parsed diagram for `sha256`, calling `load_xml()` only on a miss."""
         diagram = self._by_sha.get(sha256)
         if diagram is None:
-            parsed = parse_diagram(load_xml())
-            with self._lock:
-                diagram = self._by_sha.setdefault(sha256, parsed)
+            with self._lock:  # parsed once, by one thread; a failed parse caches nothing
+                diagram = self._by_sha.get(sha256)
+                if diagram is None:
+                    diagram = self._by_sha[sha256] = parse_diagram(load_xml())
         return diagram
 
     def add(self, diagram: Diagram) -> Diagram:

@@ -15,7 +15,7 @@ from engine.db import Database, make_engine
 from engine.models import CalendarOverride
 from engine.runtime import Runtime
 from engine.services.directory import Directory
-from engine.specs import DiagramRegistry
+from engine.specs import DiagramRegistry, warm_up
 from engine.timers import TimerRules
 from engine.workdays import WorkingCalendar
 
@@ -37,7 +37,11 @@ class Context:
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
-    """Wire a context: the database, and a runtime whose timers read this clock and calendar."""
+    """Wire a context: the database, and a runtime whose timers read this clock and calendar.
+
+    Builds what the process shares before it serves (the diagram validator), in this thread.
+    """
+    warm_up()
     db = Database(make_engine(settings.database_url, echo=settings.sql_echo))
     clock = clock or SystemClock()
     calendar = WorkingCalendar(settings.timezone, overrides=lambda: _overrides(db))

@@ -22,6 +22,7 @@ from engine.specs import Diagram, parse_diagram, user_task_ids
 from engine.timers import TimerRules
 from engine.workdays import WorkingCalendar
 from tests import accountability_factories as af
+from tests.engine_modes import carry, modes
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 XML = {name: (BPMN_DIR / f"{name}.bpmn").read_bytes() for name in ("fault_tolerance", "clearance")}
@@ -43,10 +44,10 @@ def utc(*args: int) -> datetime:
 
 class Walk:
     """Drives one workflow as the service would: forms validated with their context (case,
-    task data, county rules, today); with `roundtrip`, state is restored after every step."""
+    task data, county rules, today); the state is carried between steps as `mode` says."""
 
     def __init__(
-        self, process: str, payload: dict[str, Any], case: dict[str, Any], roundtrip: bool
+        self, process: str, payload: dict[str, Any], case: dict[str, Any], mode: str
     ) -> None:
         self.diagram: Diagram = DIAGRAMS[process]
         self.clock = ManualClock(START)
@@ -55,7 +56,7 @@ class Walk:
             self.clock, self.calendar, limits=LIMITS, calendar_limits=CALENDAR_LIMITS
         )
         self.runtime = Runtime(rules.functions())
-        self.roundtrip = roundtrip
+        self.mode = mode
         self.case = case
         form = START_FORMS[process]
         values = form.validate(payload, self.context({}))
@@ -72,8 +73,7 @@ class Walk:
         return af.context(case=self.case, data=data, today=self.today)
 
     def _checkpoint(self) -> None:
-        if self.roundtrip:
-            self.workflow = self.runtime.loads(self.diagram, self.runtime.dumps(self.workflow))
+        self.workflow = carry(self.runtime, self.diagram, self.workflow, self.mode)
 
     def ready(self) -> list[str]:
         return sorted(view.bpmn_id for view in self.runtime.ready_user_tasks(self.workflow))
@@ -120,15 +120,12 @@ class Walk:
         return self.runtime.reached_end(self.workflow)
 
 
-roundtrip = pytest.mark.parametrize("roundtrip", [False, True], ids=["live", "roundtrip"])
+def tolerance(mode: str) -> Walk:
+    return Walk("fault_tolerance", af.ft_application(), af.open_case(), mode)
 
 
-def tolerance(roundtrip: bool) -> Walk:
-    return Walk("fault_tolerance", af.ft_application(), af.open_case(), roundtrip)
-
-
-def decided(roundtrip: bool, **decision: Any) -> Walk:
-    walk = tolerance(roundtrip)
+def decided(mode: str, **decision: Any) -> Walk:
+    walk = tolerance(mode)
     walk.do("ft_accept", af.ACCEPT)
     walk.do("ft_verify", af.ft_verification())
     walk.do("ft_decide", af.ft_decision(today=walk.today, **decision))
@@ -138,9 +135,9 @@ def decided(roundtrip: bool, **decision: Any) -> Walk:
 # --- 容错纠错 -----------------------------------------------------------------------------------
 
 
-@roundtrip
-def test_application_refused_at_acceptance(roundtrip: bool) -> None:
-    walk = tolerance(roundtrip)
+@modes
+def test_application_refused_at_acceptance(mode: str) -> None:
+    walk = tolerance(mode)
     assert walk.ready() == ["ft_accept"]
     assert walk.role_of("ft_accept") == "discipline"
     assert walk.data["application"]["circumstances"] == ["reform_first_try", "losses_recovered"]
@@ -152,9 +149,9 @@ def test_application_refused_at_acceptance(roundtrip: bool) -> None:
     assert "ft_verify" not in walk.completed()
 
 
-@roundtrip
-def test_reduced_without_appeal_is_filed_once_the_window_closes(roundtrip: bool) -> None:
-    walk = tolerance(roundtrip)
+@modes
+def test_reduced_without_appeal_is_filed_once_the_window_closes(mode: str) -> None:
+    walk = tolerance(mode)
     walk.do("ft_accept", af.ACCEPT)
     assert walk.ready() == ["ft_verify"] and walk.role_of("ft_verify") == "discipline"
     walk.do("ft_verify", af.ft_verification())
@@ -182,14 +179,14 @@ def test_reduced_without_appeal_is_filed_once_the_window_closes(roundtrip: bool)
     assert "ft_appeal" not in data and "appeal" not in data and "ft_rectify" not in data
 
 
-@roundtrip
+@modes
 @pytest.mark.parametrize(
     ("decision", "outcome"), [(af.appeal_changed("exempt"), "exempt"), (af.appeal_upheld(), None)]
 )
 def test_appeal_is_decided_then_filed(
-    roundtrip: bool, decision: dict[str, Any], outcome: str | None
+    mode: str, decision: dict[str, Any], outcome: str | None
 ) -> None:
-    walk = decided(roundtrip)
+    walk = decided(mode)
     walk.advance_to(utc(2099, 3, 12, 2))  # ten days later, within the window
     walk.appeal(af.ft_appeal())
     assert walk.ready() == ["ft_appeal_decide"]
@@ -208,9 +205,9 @@ def test_appeal_is_decided_then_filed(
     assert data["ft_decision"]["outcome"] == "reduced"  # the first decision is kept as it was
 
 
-@roundtrip
-def test_rectification_sent_back_once_then_closed(roundtrip: bool) -> None:
-    walk = decided(roundtrip, rectification=True)
+@modes
+def test_rectification_sent_back_once_then_closed(mode: str) -> None:
+    walk = decided(mode, rectification=True)
     deadline = walk.data["ft_decision"]["rectification_deadline"]
     assert deadline == "2099-04-01"
     assert walk.ready() == ["ft_rectify"] and walk.role_of("ft_rectify") == "cadre"
@@ -238,11 +235,11 @@ def test_rectification_sent_back_once_then_closed(roundtrip: bool) -> None:
     assert not any(step.startswith("end_escalated") for step in walk.completed())
 
 
-@roundtrip
+@modes
 def test_overdue_rectification_and_appeal_decision_escalate_and_stay_open(
-    roundtrip: bool,
+    mode: str,
 ) -> None:
-    walk = decided(roundtrip, rectification=True)
+    walk = decided(mode, rectification=True)
     walk.advance_to(utc(2099, 3, 7, 2))
     walk.appeal(af.ft_appeal())  # on 7 March: decision due as 7 April begins
     assert walk.timers() == {
@@ -278,14 +275,14 @@ def test_not_granted_still_opens_the_appeal_window() -> None:
 # --- 澄清正名 -----------------------------------------------------------------------------------
 
 
-def clearance(roundtrip: bool, case: dict[str, Any] | None = None, **application: Any) -> Walk:
-    return Walk("clearance", af.cl_application(**application), case or af.untrue_case(), roundtrip)
+def clearance(mode: str, case: dict[str, Any] | None = None, **application: Any) -> Walk:
+    return Walk("clearance", af.cl_application(**application), case or af.untrue_case(), mode)
 
 
-@roundtrip
-def test_not_proven_case_is_ineligible_and_refused(roundtrip: bool) -> None:
+@modes
+def test_not_proven_case_is_ineligible_and_refused(mode: str) -> None:
     case = af.untrue_case(status="not_proven", finding="not_proven")
-    walk = clearance(roundtrip, case)
+    walk = clearance(mode, case)
     assert walk.ready() == ["cl_eligibility"] and walk.role_of("cl_eligibility") == "discipline"
     walk.do("cl_eligibility", af.ineligible(["not_proven", "not_untrue"]))
     assert walk.end == "end_refused"
@@ -293,9 +290,9 @@ def test_not_proven_case_is_ineligible_and_refused(roundtrip: bool) -> None:
     assert "cl_approve" not in walk.completed()
 
 
-@roundtrip
-def test_eligible_but_approval_refused(roundtrip: bool) -> None:
-    walk = clearance(roundtrip, origin="proposal", person_consulted=True)
+@modes
+def test_eligible_but_approval_refused(mode: str) -> None:
+    walk = clearance(mode, origin="proposal", person_consulted=True)
     walk.do("cl_eligibility", af.eligible())
     assert walk.ready() == ["cl_approve"] and walk.role_of("cl_approve") == "case_review"
     walk.do("cl_approve", af.approval_refused())
@@ -304,9 +301,9 @@ def test_eligible_but_approval_refused(roundtrip: bool) -> None:
     assert walk.timers() == {}
 
 
-@roundtrip
-def test_cleared_at_a_meeting(roundtrip: bool) -> None:
-    walk = clearance(roundtrip)
+@modes
+def test_cleared_at_a_meeting(mode: str) -> None:
+    walk = clearance(mode)
     walk.do("cl_eligibility", af.eligible())
     walk.advance_to(utc(2099, 3, 4, 2))  # approved on Wednesday 4 March
     walk.do("cl_approve", af.approved("meeting", scope=af.FALSE_POINTS[:1]))
@@ -321,9 +318,9 @@ def test_cleared_at_a_meeting(roundtrip: bool) -> None:
     assert "cl_referral" not in data and "cl_refer" not in walk.completed()
 
 
-@roundtrip
-def test_malicious_accusation_is_referred_then_cleared(roundtrip: bool) -> None:
-    walk = clearance(roundtrip)
+@modes
+def test_malicious_accusation_is_referred_then_cleared(mode: str) -> None:
+    walk = clearance(mode)
     walk.do("cl_eligibility", af.eligible())
     walk.do("cl_approve", af.approved("written"))
     walk.do("cl_carry_out", af.carried_out("written", malicious=True, today=walk.today))
@@ -335,9 +332,9 @@ def test_malicious_accusation_is_referred_then_cleared(roundtrip: bool) -> None:
     assert walk.data["cl_result"]["malicious_accusation"] is True
 
 
-@roundtrip
-def test_overdue_clearance_escalates_and_stays_open(roundtrip: bool) -> None:
-    walk = clearance(roundtrip)
+@modes
+def test_overdue_clearance_escalates_and_stays_open(mode: str) -> None:
+    walk = clearance(mode)
     walk.do("cl_eligibility", af.eligible())
     walk.do("cl_approve", af.approved("circular"))
     # Approved Monday 2 March: due as Tuesday 10 March begins (16:00 UTC on the 9th).

@@ -16,6 +16,7 @@ from engine.runtime import Runtime
 from engine.specs import parse_diagram
 from engine.timers import TimerRules
 from engine.workdays import WorkingCalendar
+from tests.engine_modes import carry, modes
 from tests.factories import CONFIRM, LAWFUL, PASS, application, rejected, returned
 
 LIMITS = {"review": 15, "approve": 15, "confirm_entry": 10}
@@ -23,20 +24,19 @@ DIAGRAM = parse_diagram((Path(__file__).parents[2] / "bpmn" / "matter_admission.
 
 
 class Walk:
-    """Drives one workflow; with `roundtrip`, state is serialized and restored after every step."""
+    """Drives one workflow; the state is carried between steps as `mode` says (engine_modes)."""
 
-    def __init__(self, roundtrip: bool, townships: list[str] | None = None) -> None:
+    def __init__(self, mode: str, townships: list[str] | None = None) -> None:
         rules = TimerRules(ManualClock(datetime.now(UTC)), WorkingCalendar(), LIMITS)
         self.runtime = Runtime(rules.functions())
-        self.roundtrip = roundtrip
+        self.mode = mode
         form = START_FORMS["matter_admission"]
         values = form.validate(application(townships=townships or ["chengguan", "donghe"]))
         self.workflow = self.runtime.start(DIAGRAM, form.data_for("application", values))
         self._checkpoint()
 
     def _checkpoint(self) -> None:
-        if self.roundtrip:
-            self.workflow = self.runtime.loads(DIAGRAM, self.runtime.dumps(self.workflow))
+        self.workflow = carry(self.runtime, DIAGRAM, self.workflow, self.mode)
 
     def ready(self) -> list[str]:
         return sorted(view.bpmn_id for view in self.runtime.ready_user_tasks(self.workflow))
@@ -67,12 +67,9 @@ class Walk:
         return self.runtime.reached_end(self.workflow)
 
 
-roundtrip = pytest.mark.parametrize("roundtrip", [False, True], ids=["live", "roundtrip"])
-
-
-@roundtrip
-def test_admitted_matter_waits_in_force_then_exits_on_withdrawal(roundtrip: bool) -> None:
-    walk = Walk(roundtrip)
+@modes
+def test_admitted_matter_waits_in_force_then_exits_on_withdrawal(mode: str) -> None:
+    walk = Walk(mode)
     assert walk.ready() == ["legal_review"]
     walk.do("legal_review", LAWFUL)
     walk.do("review", PASS)
@@ -95,9 +92,9 @@ def test_admitted_matter_waits_in_force_then_exits_on_withdrawal(roundtrip: bool
     assert len(data["entries"]) == 2
 
 
-@roundtrip
-def test_one_confirmation_task_per_target_township(roundtrip: bool) -> None:
-    walk = Walk(roundtrip, townships=["chengguan", "donghe", "xishan", "nanhu"])
+@modes
+def test_one_confirmation_task_per_target_township(mode: str) -> None:
+    walk = Walk(mode, townships=["chengguan", "donghe", "xishan", "nanhu"])
     walk.do("legal_review", LAWFUL)
     walk.do("review", PASS)
     walk.do("approve", PASS)
@@ -106,9 +103,9 @@ def test_one_confirmation_task_per_target_township(roundtrip: bool) -> None:
     assert {DIAGRAM.lane_roles[v.lane] for v in views} == {"township"}
 
 
-@roundtrip
-def test_returned_application_can_be_withdrawn(roundtrip: bool) -> None:
-    walk = Walk(roundtrip)
+@modes
+def test_returned_application_can_be_withdrawn(mode: str) -> None:
+    walk = Walk(mode)
     walk.do("legal_review", LAWFUL)
     walk.do("review", returned())
     assert walk.ready() == ["revise"]
@@ -116,9 +113,9 @@ def test_returned_application_can_be_withdrawn(roundtrip: bool) -> None:
     assert walk.end == "end_withdrawn"
 
 
-@roundtrip
-def test_returned_application_is_revised_and_reviewed_again(roundtrip: bool) -> None:
-    walk = Walk(roundtrip)
+@modes
+def test_returned_application_is_revised_and_reviewed_again(mode: str) -> None:
+    walk = Walk(mode)
     walk.do("legal_review", {"opinion": "needs_change", "comment": "依据需写明条款"})
     walk.do("review", returned())
     revised = application(basis="《农田建设项目管理办法》第十二条", townships=["xishan"])
@@ -133,9 +130,9 @@ def test_returned_application_is_revised_and_reviewed_again(roundtrip: bool) -> 
     assert [v.data["township"] for v in walk.runtime.ready_user_tasks(walk.workflow)] == ["xishan"]
 
 
-@roundtrip
-def test_approver_returns_to_review(roundtrip: bool) -> None:
-    walk = Walk(roundtrip)
+@modes
+def test_approver_returns_to_review(mode: str) -> None:
+    walk = Walk(mode)
     walk.do("legal_review", LAWFUL)
     walk.do("review", PASS)
     walk.do("approve", returned("请编办核实是否与清单重复"))
@@ -144,10 +141,10 @@ def test_approver_returns_to_review(roundtrip: bool) -> None:
     assert walk.ready() == ["approve"]
 
 
-@roundtrip
+@modes
 @pytest.mark.parametrize("step", ["review", "approve"])
-def test_rejection_ends_the_application(roundtrip: bool, step: str) -> None:
-    walk = Walk(roundtrip)
+def test_rejection_ends_the_application(mode: str, step: str) -> None:
+    walk = Walk(mode)
     walk.do("legal_review", LAWFUL)
     if step == "approve":
         walk.do("review", PASS)
@@ -156,9 +153,9 @@ def test_rejection_ends_the_application(roundtrip: bool, step: str) -> None:
     assert walk.ready() == []
 
 
-@roundtrip
-def test_objection_kept_then_objection_leads_to_exit(roundtrip: bool) -> None:
-    walk = Walk(roundtrip)
+@modes
+def test_objection_kept_then_objection_leads_to_exit(mode: str) -> None:
+    walk = Walk(mode)
     walk.enter()
     walk.send("matter_objection", {"objection": {"reason": "经费未到位", "township": "donghe"}})
     assert walk.ready() == ["decide_objection"]
@@ -171,13 +168,13 @@ def test_objection_kept_then_objection_leads_to_exit(roundtrip: bool) -> None:
 
 
 def test_message_nobody_waits_for_is_a_conflict() -> None:
-    walk = Walk(roundtrip=False)
+    walk = Walk(mode=False)
     with pytest.raises(Conflict):
         walk.send("matter_withdrawal", {"withdrawal": {"reason": "x"}})
 
 
 def test_stored_state_has_no_embedded_spec_and_round_trips() -> None:
-    walk = Walk(roundtrip=False)
+    walk = Walk(mode=False)
     walk.enter()
     state = walk.runtime.dumps(walk.workflow)
     stored = json.loads(state)

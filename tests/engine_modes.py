@@ -1,0 +1,29 @@
+"""How path tests carry a workflow from one step to the next.
+
+- live: the same objects throughout, as one request would;
+- roundtrip: state saved and restored into the same parsed diagram (a warm process);
+- fresh: state saved and restored into the XML parsed anew by a new registry, nothing run on it
+  before — what a restarted server or another worker does. The worst bug so far (a confirmed
+  matter stranded after a restart) showed only in this mode.
+"""
+
+from __future__ import annotations
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+
+from engine.runtime import Runtime
+from engine.specs import Diagram, DiagramRegistry
+
+MODES = ("live", "roundtrip", "fresh")
+modes = pytest.mark.parametrize("mode", MODES)
+
+
+def carry(runtime: Runtime, diagram: Diagram, workflow: BpmnWorkflow, mode: str) -> BpmnWorkflow:
+    """The workflow as the next step sees it in `mode`."""
+    if mode == "live":
+        return workflow
+    state = runtime.dumps(workflow)
+    if mode == "fresh":
+        diagram = DiagramRegistry().get(diagram.sha256, lambda: diagram.xml)
+    return runtime.loads(diagram, state)
