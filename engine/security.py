@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import jwt
@@ -13,6 +14,10 @@ from engine.errors import Unauthenticated
 _hasher = PasswordHasher()
 _ALGORITHM = "HS256"
 _ISSUER = "zhunru"
+# Row ids are 1 to 2^31 - 1 (what every database's integer key holds); a token names one as
+# its subject in canonical decimal, exactly as `issue_token` writes it.
+MAX_USER_ID = 2**31 - 1
+_SUBJECT = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def hash_password(password: str) -> str:
@@ -51,6 +56,17 @@ def read_token(token: str, secret: str, now: datetime) -> int:
         )
         if not int(claims["iat"]) - 60 <= now.timestamp() < int(claims["exp"]):
             raise Unauthenticated("登录凭证无效或已过期，请重新登录")
-        return int(claims["sub"])
+        return _user_id(claims.get("sub"))
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise Unauthenticated("登录凭证无效或已过期，请重新登录") from exc
+
+
+def _user_id(subject: object) -> int:
+    """The subject as a row id; anything else (not a string of digits, 0, out of range) is
+    refused here, before it reaches a query that could overflow the database's integer."""
+    if not isinstance(subject, str) or not _SUBJECT.fullmatch(subject):
+        raise ValueError("token subject is not a user id")
+    user_id = int(subject)
+    if user_id > MAX_USER_ID:
+        raise ValueError("token subject is out of range")
+    return user_id

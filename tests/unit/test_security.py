@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 
 from engine.errors import Unauthenticated
@@ -36,3 +37,20 @@ def test_token_signed_with_another_secret_or_mangled_is_refused() -> None:
         read_token(token[:-2] + "AA", SECRET, NOW)
     with pytest.raises(Unauthenticated):
         read_token("not.a.token", SECRET, NOW)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["abc", "0", "-1", "01", " 1", "+1", "1.0", "", str(2**31), str(2**63), str(2**64), 7, None],
+    ids=repr,
+)
+def test_a_token_whose_subject_is_no_row_id_is_refused(subject: object) -> None:
+    claims = {"sub": subject, "iss": "zhunru", "iat": int(NOW.timestamp())}
+    claims["exp"] = claims["iat"] + 600
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    with pytest.raises(Unauthenticated):
+        read_token(token, SECRET, NOW)
+
+
+def test_the_largest_row_id_is_a_valid_subject() -> None:
+    assert read_token(issue_token(2**31 - 1, SECRET, 60, NOW), SECRET, NOW) == 2**31 - 1
