@@ -41,6 +41,16 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class ProcedureFailed(Conflict):
+    """The engine failed running the procedure; nothing changed and an incident was opened."""
+
+    code = "procedure_failed"
+
+    def __init__(self, message: str, incident_id: int) -> None:
+        super().__init__(message, {"incident": [f"故障编号：{incident_id}"]})
+        self.incident_id = incident_id
+
+
 class InvalidInput(DomainError):
     """The input is malformed or breaks a rule; `errors` maps field names to messages."""
 
@@ -51,3 +61,21 @@ class InvalidDiagram(InvalidInput):
     """A BPMN diagram cannot be parsed, validated, or contains disallowed code."""
 
     code = "invalid_diagram"
+
+
+class ExpressionFailed(DomainError):
+    """A diagram's condition, timer or script was stopped at run time: it hit a bound (text
+    length, size of a value, repetition, time) or used syntax outside the whitelist. The
+    command is rolled back; the diagram needs fixing, or an earlier version activating."""
+
+    code = "expression_failed"
+
+
+class TooManyAttempts(DomainError):
+    """Refused for a while after too many failed attempts; `retry_after` is in seconds."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -110,6 +110,8 @@ class Instance(Base):
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set while an administrator holds the instance: no command or timer runs on it.
+    suspended_at: Mapped[datetime | None]
     # Accountability procedures belong to a case (and are scoped by it); admission has none.
     case_id: Mapped[int | None] = mapped_column(ForeignKey("accountability_case.id"), index=True)
     # Head of this instance's trail chain, kept here so appending needs no extra read; the
@@ -249,4 +251,4 @@ class Notification(Base):
     created_at: Mapped[datetime]
 
 
-from engine import models_cases, models_catalog, models_trail  # noqa: E402,F401
+from engine import models_cases, models_catalog, models_ops, models_trail  # noqa: E402,F401

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,18 +25,46 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializ
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine.errors import Conflict
+from engine.errors import Conflict, DomainError
 from engine.expressions import script_engine
 from engine.specs import Diagram
 from engine.timers import parse_instant
 from engine.workdays import NEVER
 
 SERIALIZER_VERSION = VERSION
+
+
+class EngineFailure(Exception):
+    """The engine failed while running a diagram: an expression error, an element it cannot
+    run, a bug. Not the caller's fault; the service opens an incident for it."""
+
+    def __init__(self, step: str | None, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.step = step
+        self.cause = f"{type(cause).__name__}: {cause}"[:2000]
+
+
+def _step_of(exc: BaseException) -> str | None:
+    task = getattr(exc, "task", None) or getattr(exc, "sender", None)
+    spec = getattr(task, "task_spec", task)
+    return getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+
+
+@contextmanager
+def _engine(step: str | None = None) -> Iterator[None]:
+    """Turn any failure inside SpiffWorkflow into EngineFailure; our own errors pass through."""
+    try:
+        yield
+    except (DomainError, EngineFailure):
+        raise
+    except Exception as exc:
+        raise EngineFailure(_step_of(exc) or step, exc) from exc
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -92,20 +121,22 @@ class Runtime:
         if start is None:
             raise WorkflowException("流程没有可启动的开始事件")
         start.set_data(**data)
-        workflow.do_engine_steps()
+        with _engine("start"):
+            workflow.do_engine_steps()
         return workflow
 
     def complete(self, workflow: BpmnWorkflow, task: SpiffTask, data: dict[str, Any]) -> None:
-        task.set_data(**data)
-        task.run()
-        workflow.do_engine_steps()
+        with _engine(task.task_spec.bpmn_id):
+            task.set_data(**data)
+            task.run()
+            workflow.do_engine_steps()
 
     def send_message(self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
-        try:
+        if name not in self.waiting_messages(workflow):
+            raise Conflict("事项当前阶段不能办理此操作")
+        with _engine(name):
             workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
-        except WorkflowException as exc:
-            raise Conflict("事项当前阶段不能办理此操作") from exc
-        workflow.do_engine_steps()
+            workflow.do_engine_steps()
 
     # -- inspection --------------------------------------------------------------------------
     def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[UserTaskView]:
@@ -155,8 +186,9 @@ class Runtime:
                 task._set_internal_data(event_fired=True)
                 fired.append(task.task_spec.bpmn_id or task.task_spec.name)
         if fired:
-            workflow.refresh_timers()
-            workflow.do_engine_steps()
+            with _engine(fired[0]):
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
         return fired
 
     def deadline_of(self, workflow: BpmnWorkflow, spiff_task_id: str) -> datetime | None:
@@ -200,6 +232,55 @@ class Runtime:
     def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         """The data of the most recently changed task: the instance's data so far."""
         return workflow.last_task.data if workflow.last_task is not None else {}
+
+    # -- stranded states ---------------------------------------------------------------------
+    def unmerged_children(self, workflow: BpmnWorkflow) -> list[SpiffTask]:
+        """Completed loop children their parent never merged, oldest first.
+
+        State written by code that wired multi-instance tasks lazily (before the fix in
+        engine/specs) and restored in a fresh process completed children without merging them.
+        """
+        found = []
+        for task in workflow.get_tasks(state=TaskState.STARTED):
+            spec = task.task_spec
+            if not isinstance(spec, LoopTask):
+                continue
+            merged = set(task.internal_data.get("merged", []))
+            found += [
+                child
+                for child in task.children
+                if child.task_spec.name == spec.task_spec
+                and child.has_state(TaskState.COMPLETED)
+                and str(child.id) not in merged
+            ]
+        return sorted(found, key=lambda t: t.last_state_change)
+
+    def stranded_reason(self, workflow: BpmnWorkflow) -> str | None:
+        """Why a state cannot move on by itself or by anyone's hand, or None if it can.
+
+        `unmerged`: loop children completed but never merged; `no_way_on`: not ended, and no
+        ready user task, waiting timer or waiting message.
+        """
+        if workflow.completed:
+            return None
+        if self.unmerged_children(workflow):
+            return "unmerged"
+        if workflow.get_tasks(state=TaskState.READY, manual=True):
+            return None
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            if getattr(task.task_spec, "event_definition", None) is not None:
+                return None
+        return "no_way_on"
+
+    def release(self, workflow: BpmnWorkflow) -> int:
+        """Merge unmerged loop children into their parents and run the engine on; how many."""
+        children = self.unmerged_children(workflow)
+        with _engine():
+            for child in children:
+                child.parent.task_spec.merge_child(workflow, child)
+            if children:
+                workflow.do_engine_steps()
+        return len(children)
 
     # -- state -------------------------------------------------------------------------------
     def dumps(self, workflow: BpmnWorkflow) -> str:

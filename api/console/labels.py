@@ -207,6 +207,7 @@ STATUS_LABELS: dict[str, str] = {
     "refused": "不予办理",
     "concluded": "已办结",
     "cleared": "已澄清",
+    "terminated": "已终止",
 }
 CASE_STATUS_LABELS: dict[str, str] = dict(case_facts.CASE_STATUSES)
 PROCESS_LABELS: dict[str, str] = {
@@ -268,6 +269,12 @@ ACTION_LABELS: dict[str, str] = {
     "case_updated": "记入案件",
     "case_opened": "登记问责案件",
     "case_finding_recorded": "记录核查结论",
+    "instance_released": "恢复滞留流程",
+    "incident_opened": "登记运行故障",
+    "incident_resolved": "故障处理完毕",
+    "instance_suspended": "管理员暂停办理",
+    "instance_resumed": "管理员恢复办理",
+    "instance_terminated": "管理员终止办理",
 }
 
 REGISTER_STATUS_LABELS = {"in_force": "在册", "exited": "已退出"}

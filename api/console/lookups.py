@@ -79,7 +79,7 @@ def progress(ctx: Context, instance_id: int, actor: Actor) -> Progress:
     """The diagram of an instance the caller may see (NotFound otherwise, as everywhere)."""
     with ctx.db.read() as session:
         instance, township_ids = commands.visible_instance(session, instance_id, actor, lock=False)
-        loaded = commands.restore(session, ctx, instance, township_ids)
+        loaded = commands.restore(session, ctx, instance, township_ids, command=False)
         workflow = loaded.workflow
         current = {view.bpmn_id for view in ctx.runtime.ready_user_tasks(workflow)}
         return Progress(

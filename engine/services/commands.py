@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.audit import Entry
 from engine.authz import Actor, CaseSubject, can_see_case, can_see_instance
-from engine.errors import InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import Deployment, Instance, InstanceTownship, Organization, Task
 from engine.models_cases import AccountabilityCase
 from engine.runtime import SERIALIZER_VERSION
@@ -22,6 +22,9 @@ from engine.services.context import Context
 from engine.services.deployments import diagram_of
 from engine.services.rows import update_instance
 from engine.specs import Diagram
+
+# Set by an administrator, never derived from the diagram (see services/interventions).
+TERMINATED = "terminated"
 
 
 @dataclass
@@ -33,6 +36,9 @@ class Loaded:
     workflow: BpmnWorkflow
     township_ids: list[int]
     open_tasks: list[Task] = field(default_factory=list)
+    # Loop children found completed but never merged (state stranded by older code), merged
+    # on restore; `save` puts that on the trail.
+    released: int = 0
 
 
 def township_ids(session: Session, instance_id: int) -> list[int]:
@@ -119,10 +125,20 @@ def load(session: Session, ctx: Context, instance_id: int, actor: Actor) -> Load
     return restore(session, ctx, instance, townships)
 
 
-def restore(session: Session, ctx: Context, instance: Instance, townships: list[int]) -> Loaded:
+def restore(
+    session: Session, ctx: Context, instance: Instance, townships: list[int], command: bool = True
+) -> Loaded:
+    """The instance's workflow; released first if older code left it stranded. For a
+    `command`, refused while an administrator holds the instance or after they ended it."""
+    if command and instance.status == TERMINATED:
+        raise Conflict("该事项已被管理员终止，不能再办理")
+    if command and instance.suspended_at is not None:
+        raise Conflict("该事项已被管理员暂停办理，恢复后方可继续")
     diagram = diagram_of(session, ctx, instance.deployment_id)
     workflow = ctx.runtime.restore(diagram, instance.state)
-    return Loaded(instance, diagram, workflow, townships)
+    loaded = Loaded(instance, diagram, workflow, townships)
+    loaded.released = ctx.runtime.release(workflow)
+    return loaded
 
 
 def resolve_townships(session: Session, codes: list[str]) -> list[Organization]:
@@ -174,6 +190,8 @@ def save(
         return runtime.deadline_of(workflow, spiff_task_id)
 
     case = case_subject(session, instance.case_id) if instance.case_id else None
+    if loaded.released:
+        changes = [released_entry(loaded.released), *changes]
     opened, loaded.open_tasks = inbox.rewrite(
         session, instance, loaded.diagram, ready, codes, due, now, case
     )
@@ -196,6 +214,10 @@ def save(
     if end is not None and instance.ended_at is None:
         values["ended_at"] = now
     record(session, instance, actor, role, changes, now, values)
+
+
+def released_entry(children: int) -> Entry:
+    return Entry("instance_released", None, {"merged_branches": children})
 
 
 def record(

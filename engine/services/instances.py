@@ -22,7 +22,7 @@ from engine.authz import (
 from engine.errors import Forbidden, InvalidInput
 from engine.forms import REASON_FORM, start_form
 from engine.models import AuditEvent, Instance, InstanceTownship, Organization, Task
-from engine.services import commands
+from engine.services import commands, incidents
 from engine.services.cases_scope import cases_concerning
 from engine.services.context import Context
 from engine.services.deployments import diagram_of, latest_deployment
@@ -46,6 +46,8 @@ STATUSES = (
     "refused",
     "concluded",
     "cleared",
+    # ended by an administrator
+    "terminated",
 )
 MAX_PER_PAGE = 100
 COUNT_CAP = 10_000
@@ -80,8 +82,9 @@ def start(ctx: Context, process_id: str, form: Any, actor: Actor) -> InstanceDet
     form_spec = start_form(process_id)
     values = form_spec.validate(form)
     now = ctx.clock.now()
-    with ctx.db.write() as session:
+    with incidents.attempt(ctx, actor, "start") as noted, ctx.db.write() as session:
         deployment = latest_deployment(session, process_id)
+        noted.on_deployment(deployment)
         townships = commands.resolve_townships(session, values["townships"])
         # 准入前置审查: a negative-list matter, or missing resources without a justification,
         # cannot be filed; every other finding goes to the reviewer with the application.
@@ -121,7 +124,7 @@ def detail_of(
     """The instance as the caller sees it; a command passes what it already holds."""
     if loaded is None:
         _, township_ids = commands.visible_instance(session, instance.id, actor, lock=False)
-        loaded = commands.restore(session, ctx, instance, township_ids)
+        loaded = commands.restore(session, ctx, instance, township_ids, command=False)
         loaded.open_tasks = list(
             session.scalars(
                 select(Task).where(Task.instance_id == instance.id, Task.state == "open")
@@ -343,8 +346,9 @@ def deliver_message(
     """Deliver a message the instance waits for (withdrawal, objection, appeal), after the role
     check and `may(session, loaded, actor)`, which raises when this caller may not."""
     now = ctx.clock.now()
-    with ctx.db.write() as session:
+    with incidents.attempt(ctx, actor, message) as noted, ctx.db.write() as session:
         loaded = commands.load(session, ctx, instance_id, actor)
+        noted.on(loaded.instance)
         require_role(actor, role, "该操作")
         may(session, loaded, actor)
         ctx.runtime.send_message(loaded.workflow, message, payload)

@@ -27,7 +27,7 @@ from engine.forms import start_form
 from engine.forms_accountability import APPEAL_FORM
 from engine.models import Instance
 from engine.models_cases import AccountabilityCase
-from engine.services import commands, instances
+from engine.services import commands, incidents, instances
 from engine.services.cases import subject_of, visible_case
 from engine.services.context import Context
 from engine.services.deployments import diagram_of, latest_deployment
@@ -54,13 +54,14 @@ def start(ctx: Context, process_id: str, body: Any, actor: Actor) -> InstanceDet
     """申请 / 提议: start a procedure of a case the caller may read."""
     form = start_form(process_id)
     now = ctx.clock.now()
-    with ctx.db.write() as session:
+    with incidents.attempt(ctx, actor, "start") as noted, ctx.db.write() as session:
         case = _named_case(session, body, actor)
         values = form.validate(body, form_context(ctx, case, {}))
         if case is None:
             raise InvalidInput("申请填写有误", {"case_id": ["案件不存在"]})
         role = _check_may_start(session, process_id, case, values, actor)
         deployment = latest_deployment(session, process_id)
+        noted.on_deployment(deployment)
         diagram = diagram_of(session, ctx, deployment.id)
         workflow = ctx.runtime.start(
             diagram, {**form.data_for("application", values), "case": facts(case)}

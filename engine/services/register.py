@@ -27,6 +27,7 @@ EXIT_LABELS = {
     "objection": "乡镇异议经审核决定退出",
     "expired": "短期事项期限届满",
     "reevaluated": "年度评估决定退出",
+    "terminated": "平台管理员终止办理",
 }
 
 

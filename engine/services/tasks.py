@@ -21,7 +21,7 @@ from engine.errors import Conflict, NotFound
 from engine.forms import task_form
 from engine.models import Instance, Task
 from engine.models_cases import AccountabilityCase
-from engine.services import case_effects, commands, register
+from engine.services import case_effects, commands, incidents, register
 from engine.services.context import Context
 from engine.services.instances import detail_of
 from engine.services.precheck import run_precheck
@@ -134,8 +134,9 @@ def claim(ctx: Context, task_id: int, actor: Actor) -> TaskInfo:
 def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDetail:
     """办理: submit the task's form; the process moves on in the same transaction."""
     now = ctx.clock.now()
-    with ctx.db.write() as session:
+    with incidents.attempt(ctx, actor, "complete") as noted, ctx.db.write() as session:
         task, instance, townships_now = _open_task(session, task_id, actor)
+        noted.on(instance)
         spec = task_form(task.bpmn_id)
         loaded = commands.restore(session, ctx, instance, townships_now)
         spiff_task = ctx.runtime.get_task(loaded.workflow, task.spiff_task_id)

@@ -8,6 +8,7 @@ time makes progress (run one).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,10 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import Entry
+from engine.authz import Actor
+from engine.errors import Conflict, DomainError, NotFound
 from engine.models import Instance, Notification, Organization, Task, User
-from engine.services import commands
+from engine.services import commands, incidents
 from engine.services.context import Context
 from engine.services.rows import update_row
+
+log = logging.getLogger("zhunru.timers")
 
 DEADLINE_PREFIX = "deadline_"
 # Who is told when a step runs over: the office that supervises the one that is late.
@@ -53,26 +58,71 @@ def fire_due(ctx: Context, now: datetime | None = None, limit: int = 1000) -> Fi
 
 
 def _fire_one(ctx: Context, now: datetime) -> int | None:
-    with ctx.db.write() as session:
-        instance = session.scalar(
-            select(Instance)
-            .where(Instance.next_timer_at <= now)
-            .order_by(Instance.next_timer_at, Instance.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        if instance is None:
-            return None
-        loaded = commands.restore(
-            session, ctx, instance, commands.township_ids(session, instance.id)
-        )
-        fired = ctx.runtime.fire_due_timers(loaded.workflow, now)
-        changes = [Entry("timer_fired", timer, {}) for timer in fired]
-        for timer in fired:
-            if timer.startswith(DEADLINE_PREFIX):
-                changes += _escalate(session, instance, timer.removeprefix(DEADLINE_PREFIX), now)
-        commands.save(session, ctx, loaded, None, "system", changes, now)
-        return len(fired)
+    """Claim the instance whose timer is due first and fire its due timers.
+
+    A failure on that instance (the engine, or a bug of ours) becomes a timer incident that
+    holds its timers back with a growing delay: the next poll moves on to the others.
+    """
+    claimed: list[int] = []
+    try:
+        with ctx.db.write() as session:
+            instance = session.scalar(
+                select(Instance)
+                .where(Instance.next_timer_at <= now)
+                .order_by(Instance.next_timer_at, Instance.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if instance is None:
+                return None
+            claimed.append(instance.id)
+            return _fire(session, ctx, instance, now, None)
+    except Conflict:
+        raise  # another writer changed the instance meanwhile: the next poll sees it anew
+    except Exception as exc:
+        if not claimed:
+            raise
+        log.warning("timers of instance %s failed: %s", claimed[0], exc)
+        incidents.timer_failed(ctx, claimed[0], exc, now)
+        return 0
+
+
+def _fire(
+    session: Session, ctx: Context, instance: Instance, now: datetime, by: Actor | None
+) -> int:
+    loaded = commands.restore(session, ctx, instance, commands.township_ids(session, instance.id))
+    fired = ctx.runtime.fire_due_timers(loaded.workflow, now)
+    changes = [Entry("timer_fired", timer, {}) for timer in fired]
+    for timer in fired:
+        if timer.startswith(DEADLINE_PREFIX):
+            changes += _escalate(session, instance, timer.removeprefix(DEADLINE_PREFIX), now)
+    commands.save(session, ctx, loaded, by, "admin" if by else "system", changes, now)
+    incidents.timers_recovered(session, instance.id, now)
+    return len(fired)
+
+
+def retry(ctx: Context, incident_id: int, actor: Actor) -> incidents.IncidentInfo:
+    """An administrator retries a timer incident: its instance's due timers run now."""
+    instance_id = incidents.open_timer_incident(ctx, incident_id, actor)
+    fire_instance(ctx, instance_id, ctx.clock.now(), by=actor)
+    return incidents.get(ctx, incident_id, actor)
+
+
+def fire_instance(ctx: Context, instance_id: int, now: datetime, by: Actor) -> int:
+    """An administrator retries one instance's timers now; a failure counts on its incident."""
+    try:
+        with ctx.db.write() as session:
+            instance = session.get(Instance, instance_id, with_for_update=True)
+            if instance is None:
+                raise NotFound("事项不存在")
+            return _fire(session, ctx, instance, now, by)
+    except DomainError:
+        raise
+    except Exception as exc:
+        incident = incidents.timer_failed(ctx, instance_id, exc, now)
+        raise Conflict(
+            f"重试仍未成功（第 {incident.attempts} 次），原因：{incident.cause}"
+        ) from exc
 
 
 def _escalate(session: Session, instance: Instance, step: str, now: datetime) -> list[Entry]:

@@ -1,0 +1,122 @@
+"""Stranded instances: the old restart bug reproduced through the services, found and released;
+and a stranded state kept from that code (tests/fixtures) released by today's engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import specs
+from engine.audit import verify_chain
+from engine.errors import Conflict, Forbidden
+from engine.models import AuditEvent, Instance, Task
+from engine.runtime import pack
+from engine.services import instances, matters, stranded
+from engine.services.context import Context, build_context
+from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.integration.test_admission_services import actor, take
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "stranded_confirm_entry.json"
+
+
+def restarted(ctx: Context) -> Context:
+    """A new process on the same database: nothing parsed, nothing wired."""
+    return build_context(ctx.settings, clock=ctx.clock)
+
+
+def approved(ctx: Context, townships: list[str]) -> int:
+    detail = instances.start(
+        ctx, "matter_admission", application(townships=townships), actor(ctx, "nongye")
+    )
+    take(ctx, "sifa", LAWFUL)
+    take(ctx, "bianban", PASS)
+    take(ctx, "xianwei", PASS)
+    return detail.id
+
+
+def trail_verifies(ctx: Context, instance_id: int) -> list[str]:
+    with ctx.db.read() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
+        ).all()
+        assert verify_chain(list(events)) == []
+        return [e.action for e in events]
+
+
+def test_matter_stranded_by_old_code_is_found_and_released(ctx: Context, monkeypatch) -> None:
+    instance_id = approved(ctx, ["chengguan"])
+    monkeypatch.setattr(specs, "_wire_loops", lambda spec: None)
+    old = restarted(ctx)
+    take(old, "chengguan", CONFIRM)
+    assert instances.get(old, instance_id, actor(old, "nongye")).status == "pending"
+    assert [s.instance_id for s in stranded.scan(old)] == [instance_id]  # seen even by old code
+    old.db.dispose()
+    monkeypatch.undo()
+
+    new = restarted(ctx)
+    admin = actor(new, "admin")
+    found = stranded.find(new, admin)
+    assert [(s.instance_id, s.reason, s.releasable) for s in found] == [
+        (instance_id, "unmerged", True)
+    ]
+    assert stranded.release(new, instance_id, admin) == "in_force"
+
+    assert stranded.find(new, admin) == []
+    register = matters.register(new, actor(new, "chengguan"))
+    assert [(r.instance_id, r.status) for r in register] == [(instance_id, "in_force")]
+    actions = trail_verifies(new, instance_id)
+    assert actions[-2:] == ["instance_released", "status_changed"]
+    with pytest.raises(Conflict, match="并未滞留"):
+        stranded.release(new, instance_id, admin)
+    new.db.dispose()
+
+
+def test_only_administrators_see_or_release_stranded_instances(ctx: Context) -> None:
+    for username in ("bianban", "nongye", "chengguan"):
+        with pytest.raises(Forbidden):
+            stranded.find(ctx, actor(ctx, username))
+        with pytest.raises(Forbidden):
+            stranded.release(ctx, 1, actor(ctx, username))
+
+
+def test_half_stranded_matter_heals_when_the_last_township_confirms(ctx: Context, monkeypatch):
+    """One township confirmed under the old code after a restart, the other after the fix:
+    the matter enters in force with both confirmations merged."""
+    instance_id = approved(ctx, ["chengguan", "donghe"])
+    monkeypatch.setattr(specs, "_wire_loops", lambda spec: None)
+    old = restarted(ctx)
+    take(old, "chengguan", CONFIRM)
+    old.db.dispose()
+    monkeypatch.undo()
+
+    new = restarted(ctx)
+    take(new, "donghe", CONFIRM)
+    detail = instances.get(new, instance_id, actor(new, "nongye"))
+    assert detail.status == "in_force"
+    assert len(detail.data["entries"]) == 2
+    assert "instance_released" in trail_verifies(new, instance_id)
+    new.db.dispose()
+
+
+def test_stored_state_stranded_by_old_code_is_released(ctx: Context) -> None:
+    """The state a restart left before the fix (kept as a fixture), stored on a matter whose
+    township had confirmed: listed, then released to in force."""
+    instance_id = approved(ctx, ["chengguan"])
+    state = FIXTURE.read_text(encoding="utf-8")
+    with ctx.db.write() as session:
+        instance = session.get(Instance, instance_id)
+        assert instance is not None
+        instance.state = pack(json.dumps(json.loads(state)))
+        for task in session.scalars(select(Task).where(Task.instance_id == instance_id)):
+            task.state = "completed"  # as the old confirmation left them
+    admin = actor(ctx, "admin")
+    assert [s.instance_id for s in stranded.find(ctx, admin)] == [instance_id]
+    assert stranded.release(ctx, instance_id, admin) == "in_force"
+    detail = instances.get(ctx, instance_id, actor(ctx, "nongye"))
+    assert detail.data["entries"] == [
+        {"confirmed": True, "resources_received": True, "comment": ""}
+    ]
+    assert detail.actions == ["withdraw"]
