@@ -15,6 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 
 from engine.errors import InvalidInput
+from engine.fields import printable
 
 # field → header, in file order. Imports accept either the header or the field name.
 COLUMNS: dict[str, str] = {
@@ -169,8 +170,10 @@ def _text_cell(sheet: Any, text: str) -> WriteOnlyCell:
 
 
 def _out(value: Any) -> str:
+    """A cell's text. A control character stored before inputs refused them shows as U+FFFD:
+    XLSX cannot hold it, and an import would refuse it."""
     if value is None:
         return ""
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return printable(str(value))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import Schema as _Schema
@@ -20,15 +21,57 @@ class Schema(_Schema):
     error_messages = {"unknown": "不允许的字段", "type": "应为 JSON 对象"}
 
 
+# What no stored text may hold, so that every export can carry it: C0 and C1 control characters
+# and U+FFFE/U+FFFF (XML, hence XLSX, has no place for them). Multi-line text keeps tab and line
+# feed; a carriage return ("\r\n" from a browser's text area) becomes a line feed.
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+_FORBIDDEN_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_LINE_BREAKS = re.compile("\r\n?")
+_LINE_CHARS = "\t\n\r"
+# Free text allowed this long is multi-line (the console draws it as a text area).
+MULTILINE_FROM = 1000
+
+
+def forbidden_char(text: str, multiline: bool = False) -> str | None:
+    """The first character `text` may not hold."""
+    found = (_FORBIDDEN_MULTILINE if multiline else _FORBIDDEN).search(text)
+    return found.group() if found else None
+
+
+def char_problem(text: str, multiline: bool = False) -> str | None:
+    """Why `text` cannot be stored, in Chinese, or None: the message every text input gives."""
+    char = forbidden_char(text, multiline)
+    if char is None:
+        return None
+    code = f"U+{ord(char):04X}"
+    if char == "\x00":
+        return "不能包含空字符（\\u0000）"
+    if char in _LINE_CHARS:
+        return f"只能填写一行，不能包含换行符或制表符（{code}）"
+    if char in "\ufffe\uffff":
+        return f"不能包含无效字符（{code}）"
+    return f"不能包含控制字符（{code}）"
+
+
+def printable(text: str) -> str:
+    """`text` with each forbidden character but tab and line breaks shown as U+FFFD: for
+    writing out values stored before the rule existed."""
+    return _FORBIDDEN_MULTILINE.sub("\ufffd", text)
+
+
 class String(fields.String):
-    """Text that every database can store: valid UTF-8, no NUL characters."""
+    """Text that every database and export can store: valid UTF-8, no control characters
+    (tab and line breaks only when `multiline`, a carriage return stored as a line feed)."""
 
     default_error_messages = {
         **_COMMON,
         "invalid": "应为文本",
         "invalid_utf8": "不是有效的 UTF-8 文本",
-        "nul": "不能包含空字符（\\u0000）",
     }
+
+    def __init__(self, *args: Any, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.multiline = multiline
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -36,9 +79,10 @@ class String(fields.String):
             text.encode("utf-8")
         except UnicodeEncodeError as exc:  # lone surrogates such as "\ud800"
             raise self.make_error("invalid_utf8") from exc
-        if "\x00" in text:
-            raise self.make_error("nul")
-        return text
+        problem = char_problem(text, self.multiline)
+        if problem is not None:
+            raise ValidationError(problem)
+        return _LINE_BREAKS.sub("\n", text) if self.multiline else text
 
 
 class Integer(fields.Integer):
@@ -104,9 +148,15 @@ def between(minimum: int, maximum: int) -> validate.Range:
     return validate.Range(min=minimum, max=maximum, error=f"应在 {minimum} 到 {maximum} 之间")
 
 
-def text(maximum: int, required: bool = False, **kwargs: Any) -> String:
-    """A free-text field: trimmed length limits, and not blank when required."""
+def text(
+    maximum: int, required: bool = False, multiline: bool | None = None, **kwargs: Any
+) -> String:
+    """A free-text field: trimmed length limits, and not blank when required. It is multi-line
+    (tab and line breaks allowed) when `multiline`, by default when it may be MULTILINE_FROM
+    characters or longer."""
     validators = [length(maximum), not_blank] if required else [length(maximum)]
     if not required:
         kwargs.setdefault("load_default", "")
-    return String(required=required, validate=validators, **kwargs)
+    if multiline is None:
+        multiline = maximum >= MULTILINE_FROM
+    return String(required=required, validate=validators, multiline=multiline, **kwargs)

@@ -23,7 +23,7 @@ _FILE = {"type": "string", "format": "binary"}
 
 class VerifyQuerySchema(f.Schema):
     checkpoint = f.List(
-        f.String(validate=f.length(4096, 1)),
+        f.String(multiline=True, validate=f.length(4096, 1)),
         load_default=list,
         validate=f.length(20),
         metadata={"description": "signed checkpoints an auditor kept (note text), repeatable"},

@@ -16,6 +16,7 @@ from engine.catalog import local_today, normalize
 from engine.catalog_files import COLUMNS, FORMATS, Row, read_rows, write
 from engine.catalog_forms import ItemRowSchema, load
 from engine.errors import InvalidInput
+from engine.fields import char_problem
 from engine.models import Organization
 from engine.models_catalog import DutyItem
 from engine.services.catalog import (
@@ -75,6 +76,9 @@ def import_items(
     """Create or update items by (scope, code). A bad row is reported with its line number and
     reason, and then nothing of the file is stored."""
     require_writer(actor)
+    problem = char_problem(filename)
+    if problem is not None:  # the name goes on the trail with the import
+        raise InvalidInput("文件名有误", {"file": [f"文件名{problem}"]})
     rows = read_rows(filename, data)
     if not rows:
         raise InvalidInput("文件没有数据行", {"file": ["文件只有表头，没有可导入的事项"]})
