@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["zhunru"] = context or build_context(settings)
     app.url_map.converters["id"] = IdConverter
+    _install_operations(app)
     api = ZhunruApi(app)
     api.register_converter(IdConverter, _id_schema)
     app.before_request(read_json_body)
@@ -70,3 +71,12 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     register_blueprints(api)
     register_console(app)
     return app
+
+
+def _install_operations(app: Flask) -> None:
+    """Request ids, JSON request lines and /metrics. api.metrics is imported here, not at the
+    top: prometheus-client picks its multi-process mode when first imported (see there)."""
+    from api import logs, metrics
+
+    logs.install(app)
+    metrics.install(app, app.extensions["zhunru"])

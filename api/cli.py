@@ -90,12 +90,12 @@ def load_demo_command() -> None:
 @main.command("worker", help="Fire due timers (deadlines, expiry, re-evaluation) until SIGTERM.")
 @click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
 def worker(once: bool) -> None:
-    import logging
-
+    from api import logs
     from engine.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    runner = Worker(_context())
+    ctx = _context()
+    logs.configure(ctx.settings.log_level)
+    runner = Worker(ctx)
     if once:
         click.echo(f"已触发 {runner.run_once()} 个事项的到期定时器")
         return
@@ -116,7 +116,7 @@ def worker(once: bool) -> None:
 def serve(host: str, port: int, workers: int, threads: int, with_worker: bool) -> None:
     from gunicorn.app.base import BaseApplication
 
-    from api import create_app
+    from api import create_app, gunicorn_conf
 
     settings = Settings.from_env()
     try:
@@ -129,7 +129,10 @@ def serve(host: str, port: int, workers: int, threads: int, with_worker: bool) -
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", "-")
+            # JSON logs (one line per request from the app) and multi-process metrics.
+            self.cfg.set("logconfig_dict", gunicorn_conf.logs.logging_config(settings.log_level))
+            for hook in ("on_starting", "child_exit", "on_exit"):
+                self.cfg.set(hook, getattr(gunicorn_conf, hook))
 
         def load(self):  # type: ignore[no-untyped-def]
             return create_app(settings)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, current_app
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from api import logs
 from engine import errors as domain
 
 # The one table from domain errors to HTTP statuses.
@@ -49,6 +50,9 @@ def body(status: int, message: str, errors: dict[str, Any] | None = None) -> dic
         "message": message,
     }
     payload["errors"] = errors or {}
+    reference = logs.request_id()
+    if reference is not None:  # quote it to the operator: it finds this request's log lines
+        payload["request_id"] = reference
     return payload
 
 

@@ -72,6 +72,10 @@ class Settings:
     catalog_negative_threshold: int = 90
     catalog_duplicate_threshold: int = 80
     catalog_min_match_chars: int = 4
+    # Operations: a bearer token /metrics requires when set (empty: open, for a network that
+    # only the scraper reaches); the level of the JSON logs.
+    metrics_token: str = ""
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -118,6 +122,8 @@ class Settings:
             catalog_min_match_chars=_int(
                 env, "ZHUNRU_CATALOG_MIN_MATCH_CHARS", defaults.catalog_min_match_chars
             ),
+            metrics_token=env.get("ZHUNRU_METRICS_TOKEN", ""),
+            log_level=(env.get("ZHUNRU_LOG_LEVEL") or defaults.log_level).upper(),
         )
 
     def require_secret(self) -> str:
