@@ -153,6 +153,11 @@ from api.cli_audit import audit  # noqa: E402
 
 main.add_command(audit)
 
+from api.cli_ops import backup, restore  # noqa: E402
+
+main.add_command(backup)
+main.add_command(restore)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()
