@@ -105,7 +105,7 @@ class CheckpointSchema(ma.Schema):
 def _download(export: trail_export.Export) -> Response:
     return Response(
         export.content,
-        mimetype=export.media_type,
+        content_type=export.media_type,  # already names its charset
         headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
     )
 

@@ -184,13 +184,15 @@ def _subject(session: Session, values: dict[str, Any]) -> tuple[User | None, Org
 
 
 def record_finding(ctx: Context, case_id: int, body: Any, actor: Actor) -> CaseDetail:
-    """核查结论: the handling organ concludes the verification; the case takes its status."""
-    require_role(actor, "discipline", "记录核查结论")
-    values = FINDING_FORM.validate(body)
+    """核查结论: the handling organ concludes the verification; the case takes its status.
+
+    A case the caller may not read is not found (404), before any role check (403) or form."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
         case = visible_case(session, case_id, actor, lock=True)
+        require_role(actor, "discipline", "记录核查结论")
         check_not_concerned(actor, subject_of(case))
+        values = FINDING_FORM.validate(body)
         if case.status != "open":
             raise Conflict("案件已有核查结论，不能重复记录")
         if values["finding"] == "proven" and _pending_tolerance(session, case.id):

@@ -7,13 +7,24 @@ from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
-from engine.authz import Actor, instance_scope
+from engine.authz import (
+    CASE_READERS,
+    COUNTY_WIDE_READERS,
+    TASK_ROLES,
+    Actor,
+    instance_scope,
+)
 from engine.errors import InvalidInput
 from engine.models import Instance, Matter, Notification, Organization
 from engine.services.context import Context
 from engine.services.directory import OrgRef
 
 REGISTER_STATUSES = ("in_force", "exited")
+# A notice to an organisation (no user_id) is read by those who act for it: the roles that
+# take its tasks or read matters and cases on its behalf. A cadre merely belongs to a township
+# (their notices name them), and the platform operator reads no matters.
+PERSONAL_ROLES = frozenset({"cadre"})
+ORG_NOTICE_ROLES = (TASK_ROLES | COUNTY_WIDE_READERS | CASE_READERS) - PERSONAL_ROLES
 
 
 @dataclass(frozen=True)
@@ -90,14 +101,15 @@ def register(
 
 
 def notifications(ctx: Context, actor: Actor, limit: int = 100) -> list[NotificationInfo]:
-    """Messages addressed to the caller's organisation, newest first."""
+    """Messages to the caller personally and, when they act for it, to their organisation;
+    newest first."""
+    mine = Notification.user_id == actor.user_id
+    if actor.roles & ORG_NOTICE_ROLES:
+        mine = or_(Notification.user_id.is_(None), mine)
     with ctx.db.read() as session:
         rows = session.scalars(
             select(Notification)
-            .where(
-                Notification.org_id == actor.org_id,
-                or_(Notification.user_id.is_(None), Notification.user_id == actor.user_id),
-            )
+            .where(Notification.org_id == actor.org_id, mine)
             .order_by(Notification.id.desc())
             .limit(limit)
         ).all()
