@@ -158,6 +158,11 @@ from api.cli_ops import backup, restore  # noqa: E402
 main.add_command(backup)
 main.add_command(restore)
 
+from api.cli_instances import incidents_command, stranded_command  # noqa: E402
+
+main.add_command(stranded_command)
+main.add_command(incidents_command)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

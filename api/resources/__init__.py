@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from api.schemas_ops import InterventionSchema
 from engine.case_forms import CaseFindingSchema, CaseSchema
 from engine.forms import START_FORMS, TASK_FORMS, ReasonSchema
 from engine.forms_accountability import APPEAL_FORM
@@ -24,7 +25,7 @@ def task_form_refs() -> list[dict[str, str]]:
 
 def _register_form_schemas(api: Api) -> None:
     forms = [form.schema for form in [*START_FORMS.values(), *TASK_FORMS.values()]]
-    extra = [ReasonSchema, APPEAL_FORM.schema, CaseSchema, CaseFindingSchema]
+    extra = [ReasonSchema, APPEAL_FORM.schema, CaseSchema, CaseFindingSchema, InterventionSchema]
     for schema in dict.fromkeys([*forms, *extra]):
         api.spec.components.schema(schema_name(schema), schema=schema)
 
@@ -37,11 +38,13 @@ def register_blueprints(api: Api) -> None:
         catalog,
         health,
         instances,
+        operations,
         processes,
         tasks,
         townships,
     )
 
     _register_form_schemas(api)
-    for module in (health, auth, processes, instances, tasks, townships, catalog, audit, cases):
+    modules = (health, auth, processes, instances, tasks, townships, catalog, audit, cases)
+    for module in (*modules, operations):
         api.register_blueprint(module.blp)

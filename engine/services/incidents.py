@@ -238,6 +238,15 @@ def listing(
 ) -> list[IncidentInfo]:
     """Incidents, newest first (open ones only, unless asked)."""
     require_role(actor, "admin", "查看故障")
+    return unresolved(ctx, limit) if open_only else _listing(ctx, False, limit)
+
+
+def unresolved(ctx: Context, limit: int = 100) -> list[IncidentInfo]:
+    """Open incidents, newest first (the operator's command line: no actor)."""
+    return _listing(ctx, True, limit)
+
+
+def _listing(ctx: Context, open_only: bool, limit: int) -> list[IncidentInfo]:
     with ctx.db.read() as session:
         query = select(Incident).order_by(Incident.id.desc()).limit(max(1, min(limit, 500)))
         if open_only:

@@ -4,6 +4,9 @@ and a stranded state kept from that code (tests/fixtures) released by today's en
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +123,33 @@ def test_stored_state_stranded_by_old_code_is_released(ctx: Context) -> None:
         {"confirmed": True, "resources_received": True, "comment": ""}
     ]
     assert detail.actions == ["withdraw"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_operator_command_lists_and_releases_in_a_fresh_process(ctx: Context, monkeypatch):
+    """`zhunru stranded` and `zhunru stranded --release`, each a new process."""
+    instance_id = approved(ctx, ["chengguan"])
+    monkeypatch.setattr(specs, "_wire_loops", lambda spec: None)
+    old = restarted(ctx)
+    take(old, "chengguan", CONFIRM)
+    old.db.dispose()
+    monkeypatch.undo()
+    env = {
+        **os.environ,
+        "ZHUNRU_DATABASE_URL": ctx.settings.database_url,
+        "ZHUNRU_SECRET_KEY": ctx.settings.secret_key,
+    }
+    zhunru = str(Path(sys.executable).parent / "zhunru")
+
+    listed = subprocess.run([zhunru, "stranded"], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert f"事项 {instance_id}" in listed.stdout and "可自动恢复" in listed.stdout
+
+    released = subprocess.run(
+        [zhunru, "stranded", "--release"], env=env, capture_output=True, text=True
+    )
+    assert released.returncode == 0, released.stderr
+    assert f"事项 {instance_id}：已恢复，状态 in_force" in released.stdout
+    assert instances.get(ctx, instance_id, actor(ctx, "nongye")).status == "in_force"
+    again = subprocess.run([zhunru, "stranded"], env=env, capture_output=True, text=True)
+    assert "共 0 个滞留事项" in again.stdout
