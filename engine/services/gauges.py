@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.models import Instance
+from engine.models_ops import Incident
 from engine.services.context import Context
 
 Reading = float | Mapping[tuple[str, ...], float]
@@ -47,12 +48,22 @@ def timer_lag_seconds(session: Session, now: datetime) -> float:
     return max(0.0, (now - oldest).total_seconds())
 
 
+def incidents_open(session: Session, _now: datetime) -> float:
+    """Incidents no administrator has resolved yet (read along ix_incident_open)."""
+    query = select(func.count()).select_from(Incident).where(Incident.resolved_at.is_(None))
+    return float(session.scalar(query) or 0)
+
+
+# zhunru_instances_stranded belongs here too, but finding stranded instances restores every
+# live workflow (engine/services/stranded.scan): too slow for a scrape. It needs a count the
+# worker stores when it scans, which this list then reads.
 GAUGES: tuple[Gauge, ...] = (
     Gauge(
         "zhunru_timer_lag_seconds",
         "Seconds the oldest due timer is overdue (instance.next_timer_at against the clock).",
         timer_lag_seconds,
     ),
+    Gauge("zhunru_incidents_open", "Incidents not yet resolved.", incidents_open),
 )
 
 

@@ -82,6 +82,7 @@ def test_metrics_count_requests_and_commands_and_show_timer_lag(
     # The review deadline is armed; run the clock past it without a worker to fire it.
     assert value(after, "zhunru_timer_lag_seconds") == 0
     assert value(after, "zhunru_database_up") == 1
+    assert ("zhunru_incidents_open", ()) in after
     clock.advance(timedelta(days=60))
     with ctx.db.read() as session:
         oldest = session.scalar(select(func.min(Instance.next_timer_at)))
