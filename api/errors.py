@@ -14,6 +14,7 @@ from engine import errors as domain
 STATUS_OF: dict[type[domain.DomainError], int] = {
     domain.InvalidDiagram: 422,
     domain.InvalidInput: 422,
+    domain.ExpressionFailed: 422,
     domain.Unauthenticated: 401,
     domain.Forbidden: 403,
     domain.NotFound: 404,

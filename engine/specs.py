@@ -14,20 +14,89 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 
 from engine.authz import ROLES
 from engine.errors import InvalidDiagram
-from engine.expressions import UnsafeExpression, check_expression, check_script
+from engine.expressions import (
+    LIMITS,
+    UnsafeExpression,
+    check_expression,
+    check_script,
+    static_int,
+)
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
 LANE_PREFIX = "lane_"
 
-# Every place in BPMN that holds an expression the engine will evaluate.
+# Every place in BPMN that holds an expression SpiffWorkflow's BpmnParser hands to the engine
+# (bpmn/parser/*.py): flow conditions, timers, loop cardinality and conditions, completion
+# conditions (multi-instance and ad hoc), conditional events, message correlation retrieval
+# (its first child, `formalExpression` as modellers write it or `messagePath` as the XSD does).
+# loopDataInputRef / inputDataItem / … name data; they are not evaluated.
 _EXPRESSION_XPATHS = (
     ".//bpmn:conditionExpression",
     ".//bpmn:timeDuration",
     ".//bpmn:timeDate",
     ".//bpmn:timeCycle",
     ".//bpmn:loopCardinality",
+    ".//bpmn:loopCondition",
     ".//bpmn:completionCondition",
+    ".//bpmn:condition",
+    ".//bpmn:correlationPropertyRetrievalExpression/*",
+    ".//bpmn:formalExpression",
+    ".//bpmn:messagePath",
+)
+_SCRIPT_XPATHS = (".//bpmn:script",)
+
+# The BPMN elements the runtime and the services run (and the inert ones modellers write):
+# user tasks in lanes, restricted scripts, exclusive/parallel/event-based gateways, timer and
+# message events, none throw events, multi-instance over a data list. Anything else (service,
+# send, receive, business-rule, manual tasks, call activities, subprocesses, data objects and
+# stores, signals, errors, conditional events, …) would reach the engine at run time and fail
+# there, so it is refused when deployed. Only elements in the BPMN model namespace are checked;
+# the content of extensionElements is not read by the parser.
+SUPPORTED_ELEMENTS = frozenset(
+    {
+        "definitions",
+        "collaboration",
+        "participant",
+        "message",
+        "process",
+        "documentation",
+        "extensionElements",
+        "textAnnotation",
+        "text",
+        "association",
+        "laneSet",
+        "lane",
+        "childLaneSet",
+        "flowNodeRef",
+        "sequenceFlow",
+        "conditionExpression",
+        "incoming",
+        "outgoing",
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "timerEventDefinition",
+        "timeDate",
+        "timeDuration",
+        "timeCycle",
+        "messageEventDefinition",
+        "exclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+        "userTask",
+        "scriptTask",
+        "script",
+        "multiInstanceLoopCharacteristics",
+        "loopDataInputRef",
+        "loopDataOutputRef",
+        "inputDataItem",
+        "outputDataItem",
+        "loopCardinality",
+        "completionCondition",
+    }
 )
 
 
@@ -97,21 +166,54 @@ def _secure_parse(xml: bytes) -> etree._Element:
     return root
 
 
-def _check_code(root: etree._Element) -> None:
+def _code_problems(root: etree._Element) -> list[str]:
     problems: list[str] = []
-    for xpath in _EXPRESSION_XPATHS:
-        for node in root.xpath(xpath, namespaces=NS):
-            try:
-                check_expression(node.text or "")
-            except UnsafeExpression as exc:
-                problems.append(str(exc))
-    for node in root.xpath(".//bpmn:script", namespaces=NS):
+    for check, xpaths in ((check_expression, _EXPRESSION_XPATHS), (check_script, _SCRIPT_XPATHS)):
+        for xpath in xpaths:
+            for node in root.xpath(xpath, namespaces=NS):
+                try:
+                    check(node.text or "")
+                except UnsafeExpression as exc:
+                    problems.append(str(exc))
+    for node in root.xpath(".//bpmn:loopCardinality", namespaces=NS):
         try:
-            check_script(node.text or "")
-        except UnsafeExpression as exc:
-            problems.append(str(exc))
-    if problems:
-        raise InvalidDiagram("流程图包含不允许的表达式或脚本", {"xml": problems})
+            count = static_int(node.text or "")
+        except UnsafeExpression:
+            continue  # reported above
+        if count is not None and count > LIMITS.loop_instances:
+            problems.append(f"多实例数量 {count} 超过 {LIMITS.loop_instances}")
+    return list(dict.fromkeys(problems))  # a correlation's formalExpression matches twice
+
+
+def _element_problems(root: etree._Element) -> list[str]:
+    """Unsupported BPMN elements by tag, with their ids; what is inside one is not reported
+    again, and extensionElements are not looked into."""
+    unsupported: dict[str, list[str]] = {}
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        name = etree.QName(element)
+        if name.namespace == NS["bpmn"]:
+            if name.localname not in SUPPORTED_ELEMENTS:
+                unsupported.setdefault(name.localname, []).append(element.get("id") or "")
+                continue
+            if name.localname == "extensionElements":
+                continue
+        stack.extend(child for child in element if isinstance(child.tag, str))
+    return [
+        f"不支持的元素 {tag}" + (f"：{'、'.join(i for i in ids if i)}" if any(ids) else "")
+        for tag, ids in sorted(unsupported.items())
+    ]
+
+
+def _vet(root: etree._Element) -> None:
+    """Refuse code outside the whitelist or its bounds, and elements the runtime cannot run;
+    every problem is reported at once."""
+    code, elements = _code_problems(root), _element_problems(root)
+    if code:
+        raise InvalidDiagram("流程图包含不允许的表达式或脚本", {"xml": code + elements})
+    if elements:
+        raise InvalidDiagram("流程图包含本系统不支持的元素", {"xml": elements})
 
 
 def _lane_roles(root: etree._Element) -> dict[str, str]:
@@ -168,7 +270,7 @@ def _wire_loops(spec: BpmnProcessSpec) -> None:
 def parse_diagram(xml: bytes) -> Diagram:
     """Parse, validate and vet one diagram with exactly one executable process."""
     root = _secure_parse(xml)
-    _check_code(root)
+    _vet(root)
     lane_roles = _lane_roles(root)
     parser = BpmnParser(validator=_validator())
     try:

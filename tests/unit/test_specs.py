@@ -122,3 +122,135 @@ def test_registry_parses_each_diagram_once() -> None:
 def test_user_task_outside_every_lane_is_refused() -> None:
     xml = XML.replace(b"<bpmn:flowNodeRef>legal_review</bpmn:flowNodeRef>", b"", 1)
     assert "legal_review" in str(refused(xml).errors["xml"])
+
+
+PAYLOAD = "__import__('os').system('id')"
+EXPRESSION_PLACES = {
+    "conditional event": (
+        '<bpmn:intermediateCatchEvent id="wait_until"><bpmn:conditionalEventDefinition>'
+        "<bpmn:condition>{}</bpmn:condition>"
+        "</bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>"
+    ),
+    "standard loop condition": (
+        '<bpmn:userTask id="again"><bpmn:standardLoopCharacteristics>'
+        "<bpmn:loopCondition>{}</bpmn:loopCondition>"
+        "</bpmn:standardLoopCharacteristics></bpmn:userTask>"
+    ),
+    "timer cycle": (
+        '<bpmn:intermediateCatchEvent id="every"><bpmn:timerEventDefinition>'
+        "<bpmn:timeCycle>{}</bpmn:timeCycle></bpmn:timerEventDefinition>"
+        "</bpmn:intermediateCatchEvent>"
+    ),
+    "timer duration": (
+        '<bpmn:intermediateCatchEvent id="after"><bpmn:timerEventDefinition>'
+        "<bpmn:timeDuration>{}</bpmn:timeDuration></bpmn:timerEventDefinition>"
+        "</bpmn:intermediateCatchEvent>"
+    ),
+    "multi-instance cardinality and completion": (
+        '<bpmn:userTask id="many"><bpmn:multiInstanceLoopCharacteristics>'
+        "<bpmn:loopCardinality>3</bpmn:loopCardinality>"
+        "<bpmn:completionCondition>{}</bpmn:completionCondition>"
+        "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+    ),
+    "ad hoc completion": (
+        '<bpmn:adHocSubProcess id="adhoc"><bpmn:completionCondition>{}</bpmn:completionCondition>'
+        "</bpmn:adHocSubProcess>"
+    ),
+}
+CORRELATION = (
+    '<bpmn:correlationProperty id="cp" name="cp">'
+    '<bpmn:correlationPropertyRetrievalExpression messageRef="msg_objection">'
+    "<bpmn:{tag}>{expression}</bpmn:{tag}>"
+    "</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>"
+)
+
+
+def _with(fragment: str) -> bytes:
+    return XML.replace(b"</bpmn:process>", fragment.encode() + b"</bpmn:process>")
+
+
+@pytest.mark.parametrize("place", sorted(EXPRESSION_PLACES))
+def test_code_is_refused_wherever_the_engine_evaluates_an_expression(place: str) -> None:
+    error = refused(_with(EXPRESSION_PLACES[place].format(PAYLOAD.replace("'", "&apos;"))))
+    assert error.message == "流程图包含不允许的表达式或脚本"
+    assert "__import__" in str(error.errors["xml"])
+
+
+@pytest.mark.parametrize("tag", ["formalExpression", "messagePath"])
+def test_code_in_a_message_correlation_is_refused(tag: str) -> None:
+    fragment = CORRELATION.format(tag=tag, expression=PAYLOAD.replace("'", "&apos;"))
+    xml = XML.replace(b"</bpmn:process>", b"</bpmn:process>" + fragment.encode())
+    assert "__import__" in str(refused(xml).errors["xml"])
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["x = [1] * 100000000", "x = 'a' * 1000000000", "x = 2 ** 10**8", "x = 10**9"],
+)
+def test_scripts_that_would_build_huge_values_are_refused(script: str) -> None:
+    task = f'<bpmn:scriptTask id="big"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>'
+    error = refused(_with(task))
+    assert script.split(" * ")[-1].split(" ** ")[-1] in str(error.errors["xml"])
+
+
+def test_overlong_expressions_are_refused() -> None:
+    long = " or ".join(["review[&apos;decision&apos;] == &apos;pass&apos;"] * 40)
+    error = refused(XML.replace(CONDITION, long.encode()))
+    assert "字符" in str(error.errors["xml"])
+
+
+def test_a_huge_constant_loop_cardinality_is_refused() -> None:
+    fragment = EXPRESSION_PLACES["multi-instance cardinality and completion"].replace(
+        ">3<", ">1000000<"
+    )
+    error = refused(_with(fragment.format("True")))
+    assert "多实例数量 1000000" in str(error.errors["xml"])
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        '<bpmn:serviceTask id="send_mail" name="发邮件" />',
+        '<bpmn:sendTask id="notify" />',
+        '<bpmn:receiveTask id="await_reply" />',
+        '<bpmn:businessRuleTask id="decide" />',
+        '<bpmn:callActivity id="call_other" calledElement="clearance" />',
+        '<bpmn:manualTask id="by_hand" />',
+        '<bpmn:subProcess id="inner" />',
+        '<bpmn:dataStoreReference id="store_ref" />',
+        '<bpmn:inclusiveGateway id="some_of" />',
+    ],
+)
+def test_elements_the_runtime_cannot_run_are_refused_by_name(element: str) -> None:
+    error = refused(_with(element))
+    assert error.message == "流程图包含本系统不支持的元素"
+    tag = element.split()[0].removeprefix("<bpmn:")
+    element_id = element.split('id="')[1].split('"')[0]
+    assert f"不支持的元素 {tag}：{element_id}" in error.errors["xml"]
+
+
+def test_unsupported_elements_and_bad_code_are_reported_together() -> None:
+    xml = _with(
+        '<bpmn:serviceTask id="send_mail" />'
+        + EXPRESSION_PLACES["conditional event"].format(PAYLOAD.replace("'", "&apos;"))
+    )
+    problems = str(refused(xml).errors["xml"])
+    assert "__import__" in problems
+    assert "serviceTask" in problems and "conditionalEventDefinition" in problems
+    assert "不支持的元素 condition'" not in problems  # what is inside is not reported again
+
+
+def test_extension_elements_are_not_read() -> None:
+    extension = (
+        b'<bpmn:extensionElements><vendor:anything xmlns:vendor="urn:vendor" />'
+        b"</bpmn:extensionElements>"
+    )
+    head, tail = XML.split(b"<bpmn:outgoing>f_start</bpmn:outgoing>", 1)
+    xml = head + extension + b"<bpmn:outgoing>f_start</bpmn:outgoing>" + tail
+    assert parse_diagram(xml).process_id == "matter_admission"
+
+
+@pytest.mark.parametrize("name", ["matter_admission", "fault_tolerance", "clearance"])
+def test_the_shipped_diagrams_pass_every_check(name: str) -> None:
+    xml = (Path(__file__).parents[2] / "bpmn" / f"{name}.bpmn").read_bytes()
+    assert parse_diagram(xml).process_id == name
