@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter, Map
 
-from api import errors
+from api import errors, idempotency
 from api.body import read_json_body
 from api.console import register_console
 from api.resources import register_blueprints
@@ -67,8 +67,10 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     api = ZhunruApi(app)
     api.register_converter(IdConverter, _id_schema)
     app.before_request(read_json_body)
+    idempotency.register(app)
     errors.register(app)
     register_blueprints(api)
+    idempotency.document(api.spec)
     register_console(app)
     return app
 
