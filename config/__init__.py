@@ -31,6 +31,15 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _log_level(env: Mapping[str, str], default: str) -> str:
+    level = (env.get("ZHUNRU_LOG_LEVEL") or default).strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError(
+            f"ZHUNRU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}"
+        )
+    return level
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service may be configured with. Passed in explicitly, never global."""
@@ -123,7 +132,7 @@ class Settings:
                 env, "ZHUNRU_CATALOG_MIN_MATCH_CHARS", defaults.catalog_min_match_chars
             ),
             metrics_token=env.get("ZHUNRU_METRICS_TOKEN", ""),
-            log_level=(env.get("ZHUNRU_LOG_LEVEL") or defaults.log_level).upper(),
+            log_level=_log_level(env, defaults.log_level),
         )
 
     def require_secret(self) -> str:

@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from api import create_app, logs
+from config import Settings, SettingsError
 from engine.models import Instance
 from engine.services.context import Context, build_context
 from tests.conftest import SECRET, ApiClient, make_settings, serve
@@ -228,3 +229,11 @@ def _pids_serving(log_path: Path, request_ids: set[str]) -> set[int]:
     text = log_path.read_text()
     lines = lines_of(io.StringIO(text[: text.rfind("\n") + 1]))  # whole lines only
     return {line["pid"] for line in lines if line.get("request_id") in request_ids}
+
+
+def test_operations_settings() -> None:
+    settings = Settings.from_env({"ZHUNRU_METRICS_TOKEN": "t" * 40, "ZHUNRU_LOG_LEVEL": "debug"})
+    assert settings.metrics_token == "t" * 40 and settings.log_level == "DEBUG"
+    assert Settings.from_env({}).log_level == "INFO" and Settings.from_env({}).metrics_token == ""
+    with pytest.raises(SettingsError, match="ZHUNRU_LOG_LEVEL"):
+        Settings.from_env({"ZHUNRU_LOG_LEVEL": "loud"})
