@@ -13,7 +13,13 @@ from engine.services.context import Context
 
 def register_console(app: Flask, api_prefix: str = "/api/v1") -> None:
     """Mount the console at "/" with signed session cookies and CSRF protection on its forms."""
-    from api.console import audit_pages, case_pages, matter_pages, pages  # noqa: F401 (routes)
+    from api.console import (  # noqa: F401 (routes)
+        audit_pages,
+        case_pages,
+        matter_pages,
+        operations_pages,
+        pages,
+    )
     from api.console.web import bp, csrf, not_found_outside_api
 
     ctx: Context = app.extensions["zhunru"]

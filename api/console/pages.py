@@ -60,7 +60,7 @@ def home() -> Response:
     if actor.has("auditor"):
         return redirect(url_for("console.trail_search"))
     if actor.roles == {"admin"}:  # administrators read no matters
-        return redirect(url_for("console.notifications"))
+        return redirect(url_for("console.operations"))
     return redirect(url_for("console.matter_list"))
 
 
