@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import Settings
 from engine import signing
@@ -83,6 +84,11 @@ def restore(
         report = trail.verify_log(ctx, [])
     except (DomainError, signing.NoteError) as exc:
         _fail(getattr(exc, "message", str(exc)))
+    except SQLAlchemyError as exc:  # e.g. a backup from an older release: upgrade, then verify
+        _fail(
+            f"已恢复，但无法核验：{str(exc).splitlines()[0]}。"
+            "若备份来自旧版本，请先运行 zhunru db upgrade，再运行 zhunru audit verify"
+        )
     finally:
         ctx.db.dispose()
     if as_json:

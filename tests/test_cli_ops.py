@@ -147,6 +147,13 @@ def test_restore_of_a_tampered_backup_reports_the_trail_and_fails(
     assert result.exit_code == 1, result.output
     assert "核验未通过" in result.output
 
+    with sqlite3.connect(backup) as copy:  # as if from a release before checkpoints
+        copy.execute("DROP TABLE checkpoint")
+    older = CliRunner().invoke(
+        main, ["restore", str(backup), "--to", restored_url, "--yes"], env=env_for(restored_url)
+    )
+    assert older.exit_code == 2 and "zhunru db upgrade" in older.output, older.output
+
     not_ours = tmp_path / "other.db"
     sqlite3.connect(not_ours).execute("CREATE TABLE t (x)").connection.close()
     refused = CliRunner().invoke(
