@@ -108,13 +108,14 @@ class DatabaseGauges(Collector):
         self.ctx = ctx
 
     def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("zhunru_database_up", "1 when the database gauges could be read.")
         try:
             readings = gauges.read_all(self.ctx)
+            up.add_metric([], 1.0)
         except SQLAlchemyError:
             current_app.logger.warning("metrics: database gauges unavailable", exc_info=True)
             readings = []
-        up = GaugeMetricFamily("zhunru_database_up", "1 when the database gauges could be read.")
-        up.add_metric([], 1.0 if readings else 0.0)
+            up.add_metric([], 0.0)
         yield up
         for gauge, reading in readings:
             family = GaugeMetricFamily(gauge.name, gauge.help, labels=gauge.labels)

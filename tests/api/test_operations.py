@@ -105,6 +105,19 @@ def test_metrics_token_when_configured(database_url: str, clock) -> None:
         context.db.dispose()
 
 
+def test_metrics_answer_when_the_database_does_not(tmp_path: Path, clock) -> None:
+    unreachable = tmp_path / "a-directory-not-a-database"
+    unreachable.mkdir()
+    context = build_context(make_settings(f"sqlite:///{unreachable}"), clock=clock)
+    try:
+        with serve(create_app(context=context)) as url:
+            scraped = scrape(url)
+    finally:
+        context.db.dispose()
+    assert value(scraped, "zhunru_database_up") == 0
+    assert ("zhunru_timer_lag_seconds", ()) not in scraped, "no made-up value"
+
+
 @pytest.fixture
 def json_log() -> Iterator[io.StringIO]:
     """The root logger writing our JSON lines into a buffer, at INFO, for one test."""
