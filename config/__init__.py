@@ -75,6 +75,9 @@ class Settings:
     reevaluation_months: int = 12
     # Seconds between a worker's polls for due timers when none were due.
     worker_poll_seconds: float = 5.0
+    # Seconds between a worker's sweeps for stranded instances (releasing what it can and
+    # counting the rest for the metrics); 0 turns the sweep off. It reads every live instance.
+    stranded_sweep_seconds: int = 3600
     # Pre-check of applications (duty lists): fuzzy-match scores, 0-100, from which two Chinese
     # names count as the same matter; texts shorter than the minimum are compared only whole.
     catalog_match_threshold: int = 85
@@ -119,6 +122,7 @@ class Settings:
                 env, "ZHUNRU_REEVALUATION_MONTHS", defaults.reevaluation_months
             ),
             worker_poll_seconds=float(env.get("ZHUNRU_WORKER_POLL_SECONDS") or 5.0),
+            stranded_sweep_seconds=_int(env, "ZHUNRU_STRANDED_SWEEP_SECONDS", 3600),
             catalog_match_threshold=_int(
                 env, "ZHUNRU_CATALOG_MATCH_THRESHOLD", defaults.catalog_match_threshold
             ),

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base
@@ -69,3 +79,14 @@ class IdempotentRequest(Base):
     # None while the first request runs.
     status: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class OpsReading(Base):
+    """A figure too costly to compute at every metrics scrape, stored by whoever measured it
+    (the worker's sweep of stranded instances), with when."""
+
+    __tablename__ = "ops_reading"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    measured_at: Mapped[datetime]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 
+from engine.services import stranded
 from engine.services.context import Context
 from engine.services.timers import fire_due
 
@@ -20,6 +22,8 @@ class Worker:
         self.ctx = ctx
         self.poll_seconds = poll_seconds or ctx.settings.worker_poll_seconds
         self.stopping = threading.Event()
+        self.sweep_seconds = ctx.settings.stranded_sweep_seconds
+        self._next_sweep = 0.0  # at start, then every sweep_seconds
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
@@ -40,9 +44,19 @@ class Worker:
             log.info("fired %s timers on %s instances", result.timers, result.instances)
         return result.instances
 
+    def sweep_if_due(self) -> None:
+        """Release stranded instances and count those left, every `sweep_seconds` (0: never)."""
+        if self.sweep_seconds <= 0 or time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + self.sweep_seconds
+        left = stranded.sweep(self.ctx)
+        if left:
+            log.warning("%s stranded instances need an administrator", left)
+
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
+                self.sweep_if_due()
                 busy = self.run_once()
             except Exception:  # keep the worker alive; the transaction was rolled back
                 log.exception("firing timers failed; retrying after a pause")

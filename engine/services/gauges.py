@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.models import Instance
-from engine.models_ops import Incident
+from engine.models_ops import Incident, OpsReading
 from engine.services.context import Context
+from engine.services.stranded import READING as STRANDED_READING
 
 Reading = float | Mapping[tuple[str, ...], float]
 
@@ -54,9 +55,13 @@ def incidents_open(session: Session, _now: datetime) -> float:
     return float(session.scalar(query) or 0)
 
 
-# zhunru_instances_stranded belongs here too, but finding stranded instances restores every
-# live workflow (engine/services/stranded.scan): too slow for a scrape. It needs a count the
-# worker stores when it scans, which this list then reads.
+def instances_stranded(session: Session, _now: datetime) -> float:
+    """Stranded instances left after the worker's last sweep (engine/services/stranded): the
+    scan restores every live workflow, too slow for a scrape, so the worker stores the count."""
+    reading = session.get(OpsReading, STRANDED_READING)
+    return float(reading.value) if reading is not None else 0.0
+
+
 GAUGES: tuple[Gauge, ...] = (
     Gauge(
         "zhunru_timer_lag_seconds",
@@ -64,6 +69,11 @@ GAUGES: tuple[Gauge, ...] = (
         timer_lag_seconds,
     ),
     Gauge("zhunru_incidents_open", "Incidents not yet resolved.", incidents_open),
+    Gauge(
+        "zhunru_instances_stranded",
+        "Stranded instances left after the worker's last sweep.",
+        instances_stranded,
+    ),
 )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.authz import Actor, require_role
 from engine.errors import Conflict, NotFound
 from engine.models import Instance
+from engine.models_ops import OpsReading
 from engine.services import commands, incidents
 from engine.services.context import Context
 
@@ -129,3 +130,21 @@ def release_all(ctx: Context) -> list[tuple[int, str]]:
         except Conflict as exc:
             outcomes.append((item.instance_id, exc.message))
     return outcomes
+
+
+READING = "instances_stranded"
+
+
+def sweep(ctx: Context) -> int:
+    """The worker's periodic pass: release what can be released, store how many stay stranded
+    (the `zhunru_instances_stranded` gauge reads it); returns that number."""
+    release_all(ctx)
+    remaining = len(scan(ctx))
+    with ctx.db.write() as session:
+        reading = session.get(OpsReading, READING)
+        if reading is None:
+            session.add(OpsReading(name=READING, value=remaining, measured_at=ctx.clock.now()))
+        else:
+            reading.value = remaining
+            reading.measured_at = ctx.clock.now()
+    return remaining

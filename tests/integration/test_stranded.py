@@ -153,3 +153,22 @@ def test_operator_command_lists_and_releases_in_a_fresh_process(ctx: Context, mo
     assert instances.get(ctx, instance_id, actor(ctx, "nongye")).status == "in_force"
     again = subprocess.run([zhunru, "stranded"], env=env, capture_output=True, text=True)
     assert "共 0 个滞留事项" in again.stdout
+
+
+def test_worker_sweep_releases_and_the_gauge_counts_what_is_left(ctx: Context, monkeypatch):
+    from engine.services import gauges  # noqa: PLC0415
+    from engine.worker import Worker  # noqa: PLC0415
+
+    instance_id = approved(ctx, ["chengguan"])
+    monkeypatch.setattr(specs, "_wire_loops", lambda spec: None)
+    old = restarted(ctx)
+    take(old, "chengguan", CONFIRM)
+    old.db.dispose()
+    monkeypatch.undo()
+
+    worker = Worker(restarted(ctx))
+    worker.sweep_if_due()
+    assert instances.get(ctx, instance_id, actor(ctx, "nongye")).status == "in_force"
+    readings = {gauge.name: value for gauge, value in gauges.read_all(ctx)}
+    assert readings["zhunru_instances_stranded"] == 0.0
+    worker.ctx.db.dispose()

@@ -1,4 +1,4 @@
-"""incidents, idempotent requests, suspended instances
+"""incidents, idempotent requests, suspended instances, operations readings
 
 Revision ID: 79b1d11c961d
 Revises: de27359cdfcb
@@ -33,6 +33,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("user_id", "key", name="uq_idempotent_request_user_key"),
+    )
+    op.create_table(
+        "ops_reading",
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.Column("measured_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(
         "incident",
@@ -100,5 +107,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_incident_instance")
 
     op.drop_table("incident")
+    op.drop_table("ops_reading")
     op.drop_table("idempotent_request")
     # ### end Alembic commands ###
