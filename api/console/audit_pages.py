@@ -10,6 +10,7 @@ from flask import Response, request
 from api.console.labels import ACTION_LABELS
 from api.console.web import bp, context, me, render
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.fields import char_problem
 from engine.services import trail
 from engine.services.trail_search import EventQuery
 from engine.services.trail_search import search as search_events
@@ -46,6 +47,9 @@ def _query(raw: dict[str, str], page: int, errors: dict[str, list[str]]) -> Any:
     """The search as the use case takes it; a date or number that does not parse is a field
     error, like the API's query schema would report it."""
     values: dict[str, Any] = {k: raw[k] or None for k in ("actor", "organization", "action")}
+    for name, value in values.items():
+        if value and (problem := char_problem(value)):
+            errors[name] = [problem]
     if raw["instance_id"]:
         try:
             values["instance_id"] = int(raw["instance_id"])

@@ -28,6 +28,7 @@ from engine import forms_accountability as fa
 from engine.authz import require_role
 from engine.diagram_svg import read_plane, render_svg
 from engine.errors import Conflict, DomainError, InvalidInput
+from engine.fields import char_problem
 from engine.services import cases, instances, precheck, procedures, tasks
 from engine.services.cases import CaseDetail
 from engine.services.instances import TrailEntry
@@ -67,8 +68,10 @@ def matter_list() -> tuple[str, int]:
     """事项查询: the matters I may see, newest first."""
     query = {k: request.args.get(k) or None for k in ("status", "township", "applicant")}
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    errors: dict[str, Any] = {}
+    errors: dict[str, Any] = {k: [p] for k, v in query.items() if v and (p := char_problem(v))}
     try:
+        if errors:
+            raise InvalidInput("筛选条件有误", errors)
         found = instances.search(
             context(), me(), instances.InstanceFilter(**query, page=page, per_page=PER_PAGE)
         )

@@ -15,6 +15,7 @@ from engine.authz import (
     instance_scope,
 )
 from engine.errors import InvalidInput
+from engine.fields import char_problem
 from engine.models import Instance, Matter, Notification, Organization
 from engine.services.context import Context
 from engine.services.directory import OrgRef
@@ -59,6 +60,9 @@ def register(
     """The register of admitted matters, as far as the caller may read it."""
     if status is not None and status not in REGISTER_STATUSES:
         raise InvalidInput("筛选条件有误", {"status": ["应为 in_force 或 exited"]})
+    problem = char_problem(township) if township else None
+    if problem is not None:
+        raise InvalidInput("筛选条件有误", {"township": [problem]})
     scope = instance_scope(actor)
     query = select(Matter).join(Instance, Instance.id == Matter.instance_id)
     if not scope.everything:
