@@ -12,7 +12,6 @@ from werkzeug.datastructures import MultiDict
 
 from api.console.labels import choice_labels, field_hint, field_label, value_label
 
-TEXTAREA_FROM = 1000  # free text allowed this long gets a text area
 # An optional nested group sent only when another field has a given value: the revised
 # application goes with "resubmit", never with "withdraw" (the schema refuses that pair).
 SENT_WHEN: dict[str, tuple[str, str]] = {"application": ("action", "resubmit")}
@@ -153,7 +152,7 @@ def _scalar(
         for rule in spec.validators:
             if isinstance(rule, validate.Length) and rule.max is not None:
                 view.maxlength = rule.max
-        if view.maxlength and view.maxlength >= TEXTAREA_FROM:
+        if getattr(spec, "multiline", False):  # engine.fields: tab and line breaks allowed
             view.kind = "textarea"
 
 
