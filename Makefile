@@ -27,9 +27,11 @@ var/secret_key:
 	chmod 600 $@
 
 ## Set up, load the demo county into var/zhunru.db (SQLite) and serve on $(HOST):$(PORT).
+# The demo is served over plain http: its session cookie is not Secure-only (ZHUNRU_COOKIE_SECURE).
 run: setup var/secret_key
 	ZHUNRU_SECRET_KEY=$$(cat var/secret_key) $(BIN)/zhunru load-demo
-	ZHUNRU_SECRET_KEY=$$(cat var/secret_key) $(BIN)/zhunru serve --host $(HOST) --port $(PORT)
+	ZHUNRU_COOKIE_SECURE=$${ZHUNRU_COOKIE_SECURE:-0} ZHUNRU_SECRET_KEY=$$(cat var/secret_key) \
+		$(BIN)/zhunru serve --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ from flask_smorest import Api
 from werkzeug.routing import IntegerConverter, Map
 
 from api import errors, idempotency
+from api.auth import protect_sign_in
 from api.body import read_json_body
 from api.console import register_console
 from api.resources import register_blueprints
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     register_blueprints(api)
     idempotency.document(api.spec)
     register_console(app)
+    protect_sign_in(app)  # last: it wraps the API's and the console's sign-in views
     return app
 
 

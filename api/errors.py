@@ -19,6 +19,7 @@ STATUS_OF: dict[type[domain.DomainError], int] = {
     domain.Forbidden: 403,
     domain.NotFound: 404,
     domain.Conflict: 409,
+    domain.TooManyAttempts: 429,
 }
 
 # zh-CN messages for errors raised by the HTTP layer itself.
@@ -41,6 +42,7 @@ _PHRASES = {
     404: "Not Found",
     409: "Conflict",
     422: "Unprocessable Entity",
+    429: "Too Many Requests",
 }
 
 
@@ -67,6 +69,8 @@ def status_of(error: domain.DomainError) -> int:
 def handle_domain_error(error: domain.DomainError) -> tuple[dict[str, Any], int, dict[str, str]]:
     status = status_of(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if isinstance(error, domain.TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
     return body(status, error.message, error.errors), status, headers
 
 

@@ -49,6 +49,23 @@ class Settings:
     secret_key: str = ""
     token_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 1024 * 1024
+    # Sign-in protection. An account (and any name tried, existing or not) is locked for
+    # `login_lockout_minutes` after `login_max_failures` failed sign-ins within
+    # `login_failure_window_minutes`; kept in the database, so it holds across processes.
+    login_max_failures: int = 5
+    login_failure_window_minutes: int = 15
+    login_lockout_minutes: int = 15
+    # Failed sign-ins one client address may make (Flask-Limiter notation, ";" between limits),
+    # counted in the store at `ratelimit_storage_uri` (memory:// is per process; several
+    # processes share a count through e.g. redis://host:6379).
+    login_address_limit: str = "30 per 15 minutes"
+    ratelimit_storage_uri: str = "memory://"
+    # Reverse proxies in front of the service that append the client to X-Forwarded-For; 0
+    # means clients connect directly and the header is ignored.
+    trusted_proxy_hops: int = 0
+    # The console's session cookie is sent over HTTPS only. On by default; only local
+    # development over plain http (`make run`, the tests) turns it off.
+    cookie_secure: bool = True
     bpmn_dir: Path = PROJECT_ROOT / "bpmn"
     demo_password: str = ""
     sql_echo: bool = False
@@ -98,6 +115,19 @@ class Settings:
             secret_key=env.get("ZHUNRU_SECRET_KEY", ""),
             token_ttl_seconds=_int(env, "ZHUNRU_TOKEN_TTL_SECONDS", defaults.token_ttl_seconds),
             max_body_bytes=_int(env, "ZHUNRU_MAX_BODY_BYTES", defaults.max_body_bytes),
+            login_max_failures=_int(env, "ZHUNRU_LOGIN_MAX_FAILURES", defaults.login_max_failures),
+            login_failure_window_minutes=_int(
+                env, "ZHUNRU_LOGIN_FAILURE_WINDOW_MINUTES", defaults.login_failure_window_minutes
+            ),
+            login_lockout_minutes=_int(
+                env, "ZHUNRU_LOGIN_LOCKOUT_MINUTES", defaults.login_lockout_minutes
+            ),
+            login_address_limit=env.get("ZHUNRU_LOGIN_ADDRESS_LIMIT")
+            or defaults.login_address_limit,
+            ratelimit_storage_uri=env.get("ZHUNRU_RATELIMIT_STORAGE_URI")
+            or defaults.ratelimit_storage_uri,
+            trusted_proxy_hops=_int(env, "ZHUNRU_TRUSTED_PROXY_HOPS", defaults.trusted_proxy_hops),
+            cookie_secure=_bool(env, "ZHUNRU_COOKIE_SECURE", defaults.cookie_secure),
             bpmn_dir=Path(env.get("ZHUNRU_BPMN_DIR") or defaults.bpmn_dir),
             demo_password=env.get("ZHUNRU_DEMO_PASSWORD", ""),
             sql_echo=_bool(env, "ZHUNRU_SQL_ECHO", False),

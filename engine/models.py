@@ -68,6 +68,23 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class SignInThrottle(Base):
+    """Recent failed sign-ins under one username, and the lock they led to.
+
+    Keyed by a keyed hash of the name as typed, existing or not: a lock then says nothing about
+    whether the account exists, and names typed by mistake (often a password) are not stored.
+    A row goes when its user signs in, or once it neither counts nor locks any more.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime]
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]
+
+
 class Deployment(Base):
     """A diagram as deployed: the XML is stored once here, never in instances."""
 

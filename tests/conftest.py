@@ -31,7 +31,13 @@ _counter = itertools.count()
 
 
 def make_settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=SECRET, demo_password=DEMO_PASSWORD)
+    # The test servers speak plain http on 127.0.0.1: local development, no Secure cookie.
+    return Settings(
+        database_url=database_url,
+        secret_key=SECRET,
+        demo_password=DEMO_PASSWORD,
+        cookie_secure=False,
+    )
 
 
 def _build_demo(url: str) -> None:

@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 
 from api.console import charts, lookups
 from api.console.labels import REGISTER_STATUS_LABELS
-from api.console.web import bp, context, me, render, safe_next
+from api.console.web import bp, context, me, render, safe_next, sign_in_refused
 from engine.authz import TASK_ROLES
-from engine.errors import InvalidInput, Unauthenticated
+from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
 from engine.services import accounts, burden, matters, tasks
 
 INBOX_PER_PAGE = 50
@@ -26,7 +26,7 @@ OUTCOMES = (
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int]:
+def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """登录: the same check as the API's token endpoint; the session then holds the user id."""
     target = request.values.get("next", "")
     if request.method == "GET":
@@ -36,6 +36,8 @@ def login() -> Response | tuple[str, int]:
     try:
         issued = accounts.authenticate(context(), username, password)
         actor = accounts.actor_for_token(context(), issued.access_token)
+    except TooManyAttempts as exc:
+        return sign_in_refused(exc.message, exc.retry_after)
     except Unauthenticated as exc:
         return render("login.html", 401, next=target, username=username, error=exc.message)
     session.clear()  # a fresh session for the new user: nothing carried over from before

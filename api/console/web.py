@@ -18,12 +18,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from api import errors as api_errors
+from api.auth import address_retry_after
 from api.console import labels
 from api.console.lookups import actor_for_user_id
 from engine.authz import CASE_READERS, TASK_ROLES, Actor
@@ -168,6 +170,23 @@ def _domain_error(error: DomainError) -> Response | tuple[str, int]:
         session.clear()
         return redirect(url_for("console.login"))
     return error_page(api_errors.status_of(error), error.message)
+
+
+def sign_in_refused(message: str, retry_after: int) -> tuple[str, int, dict[str, str]]:
+    """The sign-in form again, saying why and for how long signing in is held back (429)."""
+    html = render_template(
+        "login.html",
+        next=request.values.get("next", ""),
+        username=request.form.get("username", "").strip(),
+        error=message,
+    )
+    return html, 429, {"Retry-After": str(retry_after)}
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _address_held_back(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    """Too many failed sign-ins from the client's address (only the sign-in form is limited)."""
+    return sign_in_refused(error.description or "", address_retry_after())
 
 
 @bp.errorhandler(CSRFError)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.authz import ROLES, Actor
-from engine.errors import InvalidInput, NotFound, Unauthenticated
-from engine.models import Organization, User
+from engine.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
+from engine.models import Organization, SignInThrottle, User
 from engine.security import hash_password, issue_token, read_token, verify_password
 from engine.services.context import Context
 
@@ -52,19 +57,33 @@ def actor_of(ctx: Context, username: str) -> Actor:
 
 
 def authenticate(ctx: Context, username: str, password: str) -> IssuedToken:
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password for a bearer token.
+
+    Failed sign-ins under a name are counted in the database (so every process sees them); past
+    the limit the name is locked for a while and even the right password is refused with
+    `TooManyAttempts`. Unknown names are counted and locked alike: the answers never tell
+    whether an account exists.
+    """
+    now = ctx.clock.now()
+    key = _throttle_key(ctx, username)
     with ctx.db.read() as session:
+        throttle = session.get(SignInThrottle, key)
+        _refuse_if_locked(throttle, now)
+        had_failures = throttle is not None
         user = session.scalar(select(User).where(User.username == username))
         # Verify against something even for unknown users, so timing does not reveal them.
         valid = verify_password(user.password_hash if user else _dummy_hash(), password)
-        if user is None or not valid or not user.active:
-            raise Unauthenticated("用户名或密码错误")
-        actor = _actor(session, user)
+        actor = _actor(session, user) if user is not None and valid and user.active else None
+    if actor is None:
+        _count_failure(ctx, key, now)
+        raise Unauthenticated("用户名或密码错误")
+    if had_failures:
+        _forget_failures(ctx, key, now)
     token = issue_token(
         actor.user_id,
         ctx.settings.require_secret(),
         ctx.settings.token_ttl_seconds,
-        ctx.clock.now(),
+        now,
     )
     return IssuedToken(
         access_token=token,
@@ -74,6 +93,78 @@ def authenticate(ctx: Context, username: str, password: str) -> IssuedToken:
         organization=actor.org_code,
         roles=sorted(actor.roles),
     )
+
+
+def _throttle_key(ctx: Context, username: str) -> str:
+    secret = ctx.settings.require_secret().encode()
+    return hmac.new(secret, b"sign-in:" + username.encode(), hashlib.sha256).hexdigest()
+
+
+def _refuse_if_locked(throttle: SignInThrottle | None, now: datetime) -> None:
+    if throttle is None or throttle.locked_until is None or throttle.locked_until <= now:
+        return
+    seconds = math.ceil((throttle.locked_until - now).total_seconds())
+    minutes = math.ceil(seconds / 60)
+    raise TooManyAttempts(
+        f"登录失败次数过多，账号已暂时锁定，请于{minutes}分钟后再试；"
+        "如忘记密码，请联系本单位管理员。",
+        retry_after=seconds,
+    )
+
+
+def _locked_row(session: Session, key: str, now: datetime) -> SignInThrottle:
+    """The name's row, created if absent, locked against other processes until commit."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(SignInThrottle)
+        .values(key=key, failures=0, window_start=now, last_failure_at=now, locked_until=None)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    row = session.get(SignInThrottle, key, with_for_update=True, populate_existing=True)
+    assert row is not None
+    return row
+
+
+def _count_failure(ctx: Context, key: str, now: datetime) -> None:
+    """Count a failed sign-in; the one that reaches the limit locks the name."""
+    settings = ctx.settings
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    with ctx.db.write() as session:
+        row = _locked_row(session, key, now)
+        if row.locked_until is not None and row.locked_until > now:
+            pass  # locked by a concurrent attempt meanwhile; refused below
+        else:
+            if row.locked_until is not None or now - row.window_start >= window:
+                row.failures, row.window_start, row.locked_until = 0, now, None
+            row.failures += 1
+            if row.failures >= settings.login_max_failures:
+                row.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
+        row.last_failure_at = now
+        session.flush()
+        # Rows that neither count nor lock any more go, so guessed names do not pile up.
+        horizon = now - max(window, timedelta(minutes=settings.login_lockout_minutes))
+        session.execute(
+            delete(SignInThrottle).where(
+                SignInThrottle.last_failure_at < horizon,
+                or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until <= now),
+            )
+        )
+        locked = row if row.locked_until is not None and row.locked_until > now else None
+    _refuse_if_locked(locked, now)
+
+
+def _forget_failures(ctx: Context, key: str, now: datetime) -> None:
+    """A successful sign-in clears the count, unless a concurrent failure locked the name."""
+    with ctx.db.write() as session:
+        row = session.get(SignInThrottle, key, with_for_update=True, populate_existing=True)
+        if row is None:
+            return
+        if row.locked_until is not None and row.locked_until > now:
+            locked = row
+        else:
+            session.delete(row)
+            locked = None
+    _refuse_if_locked(locked, now)
 
 
 def actor_for_token(ctx: Context, token: str) -> Actor:
