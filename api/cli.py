@@ -163,6 +163,10 @@ from api.cli_instances import incidents_command, stranded_command  # noqa: E402
 main.add_command(stranded_command)
 main.add_command(incidents_command)
 
+from api.cli_processes import process  # noqa: E402
+
+main.add_command(process)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -40,6 +40,7 @@ class ProcessSchema(ma.Schema):
     version = fields.Integer()
     sha256 = fields.String()
     deployed_at = fields.DateTime()
+    current = fields.Boolean(metadata={"description": "新申请使用的版本（每个流程恰有一个）"})
 
 
 class OrgRefSchema(ma.Schema):

@@ -89,7 +89,17 @@ class Deployment(Base):
     """A diagram as deployed: the XML is stored once here, never in instances."""
 
     __tablename__ = "deployment"
-    __table_args__ = (UniqueConstraint("process_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("process_id", "version"),
+        # At most one current version per process.
+        Index(
+            "uq_deployment_current",
+            "process_id",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(100), index=True)
@@ -99,6 +109,9 @@ class Deployment(Base):
     xml: Mapped[bytes] = mapped_column(LargeBinary)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The version new instances start on: the latest deployed or activated one. Running
+    # instances stay on the version they started on.
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Instance(Base):

@@ -1,4 +1,12 @@
-"""Use cases for diagrams: deploy once per content, list processes, find an instance's diagram."""
+"""Use cases for diagrams: deploy once per content, choose the current version, list processes,
+find an instance's diagram.
+
+Each process has one *current* deployment (`Deployment.is_current`): the version new instances
+start on. Deploying a new diagram makes it current; an administrator can make any earlier
+version current again (`activate`), and deploying XML identical to an earlier version does the
+same, so a bad deployment can always be rolled back. Instances keep the version they started
+on. Each change of the current version is an event on the administrative trail.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +15,12 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.authz import Actor, require_role
-from engine.errors import InvalidDiagram, NotFound
+from engine.errors import Conflict, InvalidDiagram, NotFound
 from engine.forms import START_FORMS, TASK_FORMS
 from engine.models import Deployment
 from engine.services.context import Context
@@ -25,10 +34,13 @@ class ProcessInfo:
     version: int
     sha256: str
     deployed_at: datetime
+    current: bool = True
 
 
 def _info(row: Deployment) -> ProcessInfo:
-    return ProcessInfo(row.process_id, row.name, row.version, row.sha256, row.deployed_at)
+    return ProcessInfo(
+        row.process_id, row.name, row.version, row.sha256, row.deployed_at, row.is_current
+    )
 
 
 def _check_forms(diagram: Diagram) -> None:
@@ -45,11 +57,93 @@ def _check_forms(diagram: Diagram) -> None:
         raise InvalidDiagram("流程图中的步骤没有对应的表单", {"xml": problems})
 
 
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another deployment of this process committed meanwhile
+        raise Conflict("该流程正在被另一位管理员部署或切换版本，请稍后重试") from exc
+
+
+def _current_row(session: Session, process_id: str) -> Deployment | None:
+    return session.scalar(
+        select(Deployment).where(
+            Deployment.process_id == process_id, Deployment.is_current.is_(True)
+        )
+    )
+
+
+def _make_current(session: Session, row: Deployment) -> Deployment | None:
+    """Make `row` its process's current version; return the one it replaces."""
+    # Lock the process's versions (PostgreSQL; SQLite writers are serialized already) so two
+    # administrators switching versions at once queue instead of both clearing the old one.
+    session.execute(
+        select(Deployment.id).where(Deployment.process_id == row.process_id).with_for_update()
+    )
+    previous = _current_row(session, row.process_id)
+    if previous is not None:
+        previous.is_current = False
+        _flush(session)  # first, on its own: at no moment may two versions be current
+    row.is_current = True
+    _flush(session)
+    return previous
+
+
+def _record(
+    session: Session,
+    action: str,
+    row: Deployment,
+    actor: Actor | None,
+    at: datetime,
+    **extra: object,
+) -> None:
+    audit.append(
+        session,
+        instance_id=None,
+        actor=actor,
+        role="admin" if actor else None,
+        entries=[
+            audit.Entry(
+                action,
+                None,
+                {
+                    "process_id": row.process_id,
+                    "version": row.version,
+                    "sha256": row.sha256,
+                    **extra,
+                },
+            )
+        ],
+        at=at,
+    )
+
+
+def _activate(
+    session: Session, ctx: Context, row: Deployment, actor: Actor | None, via: str
+) -> ProcessInfo:
+    """Make a stored version current again, if it still passes today's vetting."""
+    if row.is_current:
+        return _info(row)
+    # Vetted again: a version stored under older rules may hold what they now refuse.
+    _check_forms(diagram_of(session, ctx, row.id))
+    previous = _make_current(session, row)
+    _record(
+        session,
+        "diagram_activated",
+        row,
+        actor,
+        ctx.clock.now(),
+        previous_version=previous.version if previous is not None else None,
+        via=via,
+    )
+    return _info(row)
+
+
 def deploy(session: Session, ctx: Context, xml: bytes, actor: Actor | None) -> ProcessInfo:
-    """Store a diagram once; the same XML deployed again returns the existing deployment."""
+    """Store a diagram once and make it current. XML already stored is not stored again: its
+    version becomes current again (a rollback by redeploying the good diagram)."""
     existing = session.scalar(select(Deployment).where(Deployment.sha256 == sha256_of(xml)))
     if existing is not None:
-        return _info(existing)
+        return _activate(session, ctx, existing, actor, via="redeploy")
     diagram = parse_diagram(xml)
     _check_forms(diagram)
     ctx.diagrams.add(diagram)
@@ -65,23 +159,12 @@ def deploy(session: Session, ctx: Context, xml: bytes, actor: Actor | None) -> P
         xml=xml,
         deployed_at=now,
         deployed_by=actor.user_id if actor else None,
+        is_current=False,
     )
     session.add(row)
-    session.flush()
-    audit.append(
-        session,
-        instance_id=None,
-        actor=actor,
-        role="admin" if actor else None,
-        entries=[
-            audit.Entry(
-                "diagram_deployed",
-                None,
-                {"process_id": row.process_id, "version": row.version, "sha256": row.sha256},
-            )
-        ],
-        at=now,
-    )
+    _flush(session)
+    _make_current(session, row)
+    _record(session, "diagram_deployed", row, actor, now)
     return _info(row)
 
 
@@ -102,36 +185,61 @@ def deploy_directory(
         ]
 
 
-def list_processes(ctx: Context) -> list[ProcessInfo]:
-    """The newest deployment of each process."""
-    with ctx.db.read() as session:
-        newest = (
-            select(Deployment.process_id, func.max(Deployment.version).label("version"))
-            .group_by(Deployment.process_id)
-            .subquery()
+def activate(ctx: Context, process_id: str, version: int, actor: Actor | None) -> ProcessInfo:
+    """Make an earlier (or later) version of a process current: new instances start on it.
+
+    `actor` None is the operator at the command line. A version that no longer passes vetting
+    is refused (InvalidDiagram); activating the current version changes nothing.
+    """
+    if actor is not None:
+        require_role(actor, "admin", "切换流程版本")
+    with ctx.db.write() as session:
+        row = session.scalar(
+            select(Deployment).where(
+                Deployment.process_id == process_id, Deployment.version == version
+            )
         )
+        if row is None:
+            raise NotFound(f"流程 {process_id} 没有第 {version} 版")
+        return _activate(session, ctx, row, actor, via="activate")
+
+
+def list_processes(ctx: Context) -> list[ProcessInfo]:
+    """The current deployment of each process."""
+    with ctx.db.read() as session:
         rows = session.scalars(
             select(Deployment)
-            .join(
-                newest,
-                (Deployment.process_id == newest.c.process_id)
-                & (Deployment.version == newest.c.version),
-            )
+            .where(Deployment.is_current.is_(True))
             .order_by(Deployment.process_id)
         )
         return [_info(row) for row in rows]
 
 
-def latest_deployment(session: Session, process_id: str) -> Deployment:
-    row = session.scalar(
-        select(Deployment)
-        .where(Deployment.process_id == process_id)
-        .order_by(Deployment.version.desc())
-        .limit(1)
-    )
+def list_versions(ctx: Context, process_id: str) -> list[ProcessInfo]:
+    """Every deployed version of a process, newest first, saying which one is current."""
+    with ctx.db.read() as session:
+        rows = list(
+            session.scalars(
+                select(Deployment)
+                .where(Deployment.process_id == process_id)
+                .order_by(Deployment.version.desc())
+            )
+        )
+        if not rows:
+            raise NotFound(f"流程 {process_id} 不存在")
+        return [_info(row) for row in rows]
+
+
+def current_deployment(session: Session, process_id: str) -> Deployment:
+    """The deployment new instances of `process_id` start on."""
+    row = _current_row(session, process_id)
     if row is None:
         raise NotFound(f"流程 {process_id} 不存在")
     return row
+
+
+# The name callers have used since "current" meant "newest"; it means current now.
+latest_deployment = current_deployment
 
 
 def diagram_of(session: Session, ctx: Context, deployment_id: int) -> Diagram:

@@ -1,0 +1,157 @@
+"""Deploying diagrams over real HTTP: only XML bodies are taken, and a bad deployment can always
+be rolled back, after which new applications work again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import update
+
+from engine.models import Deployment
+from engine.services.context import Context
+from engine.specs import sha256_of
+from tests.api.test_bad_input import assert_error
+from tests.factories import application
+
+PROCESSES = "/api/v1/processes"
+VERSIONS = "/api/v1/processes/matter_admission/versions"
+APPLY = "/api/v1/processes/matter_admission/instances"
+XML_HEADERS = {"Content-Type": "application/xml"}
+GOOD = (Path(__file__).parents[2] / "bpmn" / "matter_admission.bpmn").read_bytes()
+FLOW = b'<bpmn:sequenceFlow id="f_start" sourceRef="start_apply" targetRef="legal_review" />'
+# Passes every deploy-time check (the name's length is not known then), but repeats the
+# applicant's matter name 100000 times when an application is filed: a run-time bound hit.
+BAD = GOOD.replace(
+    FLOW,
+    b'<bpmn:sequenceFlow id="f_start" sourceRef="start_apply" targetRef="copy_name" />'
+    b'<bpmn:scriptTask id="copy_name" name="copy"><bpmn:incoming>f_start</bpmn:incoming>'
+    b"<bpmn:outgoing>f_copied</bpmn:outgoing>"
+    b"<bpmn:script>copies = application[&apos;name&apos;] * 100000</bpmn:script>"
+    b"</bpmn:scriptTask>"
+    b'<bpmn:sequenceFlow id="f_copied" sourceRef="copy_name" targetRef="legal_review" />',
+)
+
+
+def _applications(login) -> int:
+    return login("jiwei").get("/api/v1/instances").json()["total"]
+
+
+def _current(admin) -> dict:
+    return next(p for p in admin.get(PROCESSES).json() if p["process_id"] == "matter_admission")
+
+
+def _filing_fails_clearly(login) -> None:
+    before = _applications(login)
+    body = assert_error(login("nongye").post(APPLY, json=application()), 422)
+    assert "流程图" in body["message"]
+    assert _applications(login) == before  # nothing was written
+
+
+def _filing_works(login) -> None:
+    created = login("nongye").post(APPLY, json=application())
+    assert created.status_code == 201, created.text
+    assert [t["bpmn_id"] for t in created.json()["open_tasks"]] == ["legal_review"]
+
+
+def test_diagram_upload_must_be_application_xml(login) -> None:
+    admin = login("admin")
+    for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "text/xml"}, {}):
+        body = assert_error(admin.post(PROCESSES, data=BAD, headers=headers), 415, "content_type")
+        assert "application/xml" in body["message"]
+    assert [v["version"] for v in admin.get(VERSIONS).json()] == [1]
+    spec = admin.get("/api/v1/openapi.json").json()
+    upload = spec["paths"][PROCESSES]["post"]
+    assert list(upload["requestBody"]["content"]) == ["application/xml"]
+    assert "415" in upload["responses"]
+    assert (
+        f"{VERSIONS.replace('matter_admission', '{process_id}')}/{{version}}/activate"
+        in (spec["paths"])
+    )
+
+
+def test_a_bad_deployment_is_rolled_back_by_activating_the_good_version(login) -> None:
+    admin = login("admin")
+    _filing_works(login)
+    deployed = admin.post(PROCESSES, data=BAD, headers=XML_HEADERS)
+    assert deployed.status_code == 201, deployed.text
+    assert deployed.json()["version"] == 2 and deployed.json()["current"] is True
+    assert _current(admin)["version"] == 2
+
+    _filing_fails_clearly(login)  # a clear domain error, not a 500
+
+    versions = admin.get(VERSIONS).json()
+    assert [(v["version"], v["current"]) for v in versions] == [(2, True), (1, False)]
+    activate = f"{VERSIONS}/1/activate"
+    assert_error(login("nongye").post(activate), 403)
+    assert_error(admin.post(f"{VERSIONS}/9/activate"), 404)
+    assert_error(admin.post("/api/v1/processes/nope/versions/1/activate"), 404)
+    assert _current(admin)["version"] == 2
+
+    activated = admin.post(activate)
+    assert activated.status_code == 200, activated.text
+    assert activated.json()["version"] == 1 and activated.json()["current"] is True
+    assert _current(admin)["version"] == 1
+    _filing_works(login)
+    assert admin.post(activate).json()["version"] == 1  # activating the current one: no change
+
+    events = login("jiwei").get("/api/v1/audit/events", params={"action": "diagram_activated"})
+    [event] = events.json()["items"]
+    assert event["actor"] == "admin" and event["instance_id"] is None
+    assert event["payload"]["version"] == 1 and event["payload"]["previous_version"] == 2
+    assert event["payload"]["via"] == "activate"
+    assert login("jiwei").get("/api/v1/audit/verify").json()["ok"] is True
+
+
+def test_redeploying_the_good_xml_makes_its_version_current_again(login) -> None:
+    admin = login("admin")
+    assert admin.post(PROCESSES, data=BAD, headers=XML_HEADERS).json()["version"] == 2
+    _filing_fails_clearly(login)
+
+    again = admin.post(PROCESSES, data=GOOD, headers=XML_HEADERS)
+    assert again.status_code == 201, again.text
+    assert again.json()["version"] == 1 and again.json()["current"] is True
+    _filing_works(login)
+
+    # And forward again: the stored bad version, not a third copy of it.
+    assert admin.post(PROCESSES, data=BAD, headers=XML_HEADERS).json()["version"] == 2
+    assert [v["version"] for v in admin.get(VERSIONS).json()] == [2, 1]
+    events = login("jiwei").get("/api/v1/audit/events", params={"action": "diagram_activated"})
+    assert [e["payload"]["via"] for e in events.json()["items"]] == ["redeploy", "redeploy"]
+
+
+def test_a_stored_version_that_fails_todays_checks_answers_422_and_is_rolled_back(
+    login, ctx: Context
+) -> None:
+    """A diagram stored before these checks existed (here: written straight to the table) with
+    an element the runtime cannot run: filing says why instead of a 500, that version cannot be
+    activated again once left, and the good one can."""
+    legacy = GOOD.replace(FLOW, FLOW + b'<bpmn:serviceTask id="send_mail" name="mail" />')
+    with ctx.db.write() as session:
+        session.execute(
+            update(Deployment)
+            .where(Deployment.process_id == "matter_admission")
+            .values(is_current=False)
+        )
+        session.add(
+            Deployment(
+                process_id="matter_admission",
+                name="legacy",
+                version=2,
+                sha256=sha256_of(legacy),
+                xml=legacy,
+                deployed_at=ctx.clock.now(),
+                is_current=True,
+            )
+        )
+    admin = login("admin")
+    before = _applications(login)
+    body = assert_error(login("nongye").post(APPLY, json=application()), 422, "xml")
+    assert "serviceTask" in str(body["errors"]["xml"])
+    assert _applications(login) == before
+
+    assert admin.post(f"{VERSIONS}/1/activate").status_code == 200
+    _filing_works(login)
+    body = assert_error(admin.post(f"{VERSIONS}/2/activate"), 422, "xml")
+    assert "serviceTask" in str(body["errors"]["xml"])
+    assert _current(admin)["version"] == 1
+    _filing_works(login)
