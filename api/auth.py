@@ -8,8 +8,10 @@ import time
 from flask import Flask, current_app, g, request
 from flask.wrappers import Response
 from flask_limiter import Limiter, RateLimitExceeded
+from limits import parse_many
 
 from api.errors import body
+from config import SettingsError
 from engine.authz import Actor
 from engine.errors import Unauthenticated
 from engine.services import accounts
@@ -58,12 +60,22 @@ def protect_sign_in(app: Flask) -> None:
     address is held back only by wrong passwords. Call after every blueprint is registered.
     """
     settings = app.extensions["zhunru"].settings
+    try:
+        parse_many(settings.login_address_limit)
+    except ValueError as exc:
+        raise SettingsError(
+            f"ZHUNRU_LOGIN_ADDRESS_LIMIT is no rate limit: {settings.login_address_limit!r} "
+            "(for example: 30 per 15 minutes)"
+        ) from exc
     limiter = Limiter(
         key_func=client_address,
         storage_uri=settings.ratelimit_storage_uri,
         strategy="sliding-window-counter",
         key_prefix="zhunru-sign-in",
         headers_enabled=False,
+        # A shared store that is briefly unreachable must not stop everyone signing in: the
+        # error is logged and the address goes unchecked (the per-account lock still holds).
+        swallow_errors=True,
     )
     limiter.init_app(app)
     shared = limiter.shared_limit(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -12,7 +14,7 @@ import pytest
 import requests
 
 from api import create_app
-from config import Settings
+from config import Settings, SettingsError
 from engine.clock import ManualClock
 from engine.services.context import Context, build_context
 from tests.conftest import DEMO_PASSWORD, SECRET, make_settings, serve
@@ -256,3 +258,22 @@ def test_a_signed_token_for_an_id_nobody_has_is_401(server: str) -> None:
         server + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
     assert response.status_code == 401
+
+
+def test_simultaneous_wrong_passwords_all_count_and_none_fails(server: str) -> None:
+    tries = Settings().login_max_failures * 2
+    with ThreadPoolExecutor(max_workers=tries) as pool:
+        statuses = sorted(
+            r.status_code for r in pool.map(lambda _: _fail(server, "jiwei", 1)[0], range(tries))
+        )
+    assert set(statuses) <= {401, 429}, statuses
+    assert 429 in statuses
+    _assert_locked(_sign_in(server, "jiwei", DEMO_PASSWORD))
+
+
+def test_a_malformed_address_limit_stops_the_app_at_start(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'none.db'}").with_overrides(
+        login_address_limit="thirty a minute"
+    )
+    with pytest.raises(SettingsError, match="ZHUNRU_LOGIN_ADDRESS_LIMIT"):
+        create_app(settings)
