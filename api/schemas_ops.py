@@ -57,4 +57,6 @@ class ControlledInstanceSchema(ma.Schema):
 class InterventionSchema(f.Schema):
     """Why an administrator suspends, resumes or terminates an instance."""
 
-    reason = fields.String(required=True, metadata={"description": "原因（必填，500 字以内）"})
+    reason = f.text(
+        500, required=True, multiline=True, metadata={"description": "原因（必填，500 字以内）"}
+    )

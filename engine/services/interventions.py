@@ -17,6 +17,7 @@ from sqlalchemy import update
 from engine.audit import Entry
 from engine.authz import Actor, require_role
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.fields import char_problem
 from engine.models import Instance, Task
 from engine.services import commands, incidents, register
 from engine.services.context import Context
@@ -30,9 +31,10 @@ def _reason(body: Any) -> str:
         raise InvalidInput("请填写原因", {"reason": ["必须填写原因"]})
     if len(reason) > MAX_REASON:
         raise InvalidInput("原因过长", {"reason": [f"不能超过 {MAX_REASON} 个字"]})
-    if any(ord(ch) < 32 and ch not in "\t\n" for ch in reason):
-        raise InvalidInput("原因含有不允许的控制字符", {"reason": ["不能包含控制字符"]})
-    return reason.strip()
+    problem = char_problem(reason, multiline=True)  # the one text rule (engine.fields)
+    if problem is not None:
+        raise InvalidInput("原因含有不允许的字符", {"reason": [problem]})
+    return reason.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _held(session: Any, instance_id: int, actor: Actor, action: str) -> Instance:

@@ -227,3 +227,19 @@ def test_imported_rows_and_file_names_refuse_control_characters(login) -> None:
     assert stored.status_code == 200, stored.text
     items = login("beiling").get(ITEMS, params={"q": "林下经济"}).json()["items"]
     assert [i["description"] for i in items if i["code"] == "N-1"] == ["第一行\n第二行"]
+
+
+def test_an_administrators_intervention_reason_follows_the_same_rule(login) -> None:
+    filed = login("nongye").post(APPLY, json=application())
+    assert filed.status_code == 201, filed.text
+    admin = login("admin")
+    path = f"/api/v1/instances/{filed.json()['id']}/suspend"
+    for bad, shown in (
+        ("巡查\x85暂停", "U+0085"),
+        ("暂停\ufffe", "U+FFFE"),
+        ("暂停\x0b", "U+000B"),
+    ):
+        body = assert_error(admin.post(path, json={"reason": bad}), 422, "reason")
+        assert shown in _message(body, "reason")
+    suspended = admin.post(path, json={"reason": "核查材料\r\n暂停办理"})
+    assert suspended.status_code == 200, suspended.text
