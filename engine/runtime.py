@@ -31,7 +31,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine.errors import Conflict, DomainError
+from engine.errors import Conflict, DomainError, ExpressionFailed
 from engine.expressions import script_engine
 from engine.specs import Diagram
 from engine.timers import parse_instant
@@ -45,9 +45,13 @@ class EngineFailure(Exception):
     run, a bug. Not the caller's fault; the service opens an incident for it."""
 
     def __init__(self, step: str | None, cause: BaseException) -> None:
-        super().__init__(f"{type(cause).__name__}: {cause}")
+        text = f"{type(cause).__name__}: {cause}"
+        details = getattr(cause, "errors", None)
+        if details:
+            text += f" {details}"
+        super().__init__(text)
         self.step = step
-        self.cause = f"{type(cause).__name__}: {cause}"[:2000]
+        self.cause = text[:2000]
 
 
 def _step_of(exc: BaseException) -> str | None:
@@ -61,6 +65,8 @@ def _engine(step: str | None = None) -> Iterator[None]:
     """Turn any failure inside SpiffWorkflow into EngineFailure; our own errors pass through."""
     try:
         yield
+    except ExpressionFailed as exc:  # a diagram's expression hit a bound: the diagram's fault
+        raise EngineFailure(step, exc) from exc
     except (DomainError, EngineFailure):
         raise
     except Exception as exc:

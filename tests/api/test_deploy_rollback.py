@@ -42,9 +42,13 @@ def _current(admin) -> dict:
 
 def _filing_fails_clearly(login) -> None:
     before = _applications(login)
-    body = assert_error(login("nongye").post(APPLY, json=application()), 422)
-    assert "流程图" in body["message"]
+    body = assert_error(login("nongye").post(APPLY, json=application()), 409, "incident")
+    assert "故障" in body["message"]
     assert _applications(login) == before  # nothing was written
+    # The administrator sees why: the expression that hit its bound.
+    incident = login("admin").get("/api/v1/admin/incidents").json()[0]
+    assert (incident["action"], incident["instance_id"]) == ("start", None)
+    assert "ExpressionFailed" in incident["cause"]
 
 
 def _filing_works(login) -> None:
