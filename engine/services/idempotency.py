@@ -79,9 +79,7 @@ def claim(ctx: Context, user_id: int, key: str, print_: str) -> Replay | None:
                     )
                 raise Conflict("相同的请求正在处理中，请稍后重试")
             return Replay(row.status, row.response or b"")
-        session.add(
-            IdempotentRequest(user_id=user_id, key=key, fingerprint=print_, created_at=now)
-        )
+        session.add(IdempotentRequest(user_id=user_id, key=key, fingerprint=print_, created_at=now))
         try:
             session.flush()
         except IntegrityError as exc:  # the same key claimed at this very moment
