@@ -265,6 +265,7 @@ ACTION_LABELS: dict[str, str] = {
     "objection_raised": "乡镇提出异议",
     "user_created": "创建用户",
     "diagram_deployed": "部署流程图",
+    "diagram_activated": "启用流程图版本",
     "appeal_lodged": "提出申诉",
     "case_updated": "记入案件",
     "case_opened": "登记问责案件",
