@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.authz import ROLES, Actor
 from engine.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
+from engine.fields import char_problem
 from engine.models import Organization, SignInThrottle, User
 from engine.security import hash_password, issue_token, read_token, verify_password
 from engine.services.context import Context
@@ -70,7 +71,10 @@ def authenticate(ctx: Context, username: str, password: str) -> IssuedToken:
         throttle = session.get(SignInThrottle, key)
         _refuse_if_locked(throttle, now)
         had_failures = throttle is not None
-        user = session.scalar(select(User).where(User.username == username))
+        # No account is named with a control character (the text rule), and PostgreSQL cannot
+        # even compare one holding NUL: such a name is simply unknown.
+        named = char_problem(username) is None
+        user = session.scalar(select(User).where(User.username == username)) if named else None
         # Verify against something even for unknown users, so timing does not reveal them.
         valid = verify_password(user.password_hash if user else _dummy_hash(), password)
         actor = _actor(session, user) if user is not None and valid and user.active else None

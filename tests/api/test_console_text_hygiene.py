@@ -87,3 +87,18 @@ def test_console_filters_refuse_control_characters_instead_of_failing(server: st
             response = http.get(f"{server}{path}", params={name: bad}, timeout=30)
             assert response.status_code == 422, (path, name, response.status_code)
             assert shown in response.text, (path, name)
+
+
+def test_signing_in_with_a_control_character_is_refused_not_an_error(server: str) -> None:
+    # No account can be named so (usernames follow the text rule); PostgreSQL cannot even
+    # look such a name up, which answered 500 on the console's sign-in page.
+    http = requests.Session()
+    token = _csrf(http.get(f"{server}/login", timeout=10).text)
+    for username, password in (("nongye\x00", DEMO_PASSWORD), ("nongye\x01", DEMO_PASSWORD)):
+        response = http.post(
+            f"{server}/login",
+            data={"username": username, "password": password, "csrf_token": token},
+            timeout=30,
+        )
+        assert response.status_code == 401, response.text[:300]
+        assert "用户名或密码错误" in response.text
