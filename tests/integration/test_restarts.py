@@ -94,9 +94,10 @@ def test_matters_survive_a_restart_between_every_step(
                 if todo[label]:
                     assert after["status"] == "pending", after
                     assert after["open_tasks"], f"{label} stranded after {bpmn_id}: {after}"
-        assert {label: (a["status"], a["open_tasks"]) for label, a in last.items()} == {
-            label: ("in_force", []) for label in MATTERS
-        }
+        outcome = {label: (a["status"], a["open_tasks"]) for label, a in last.items()}
+        assert outcome == {label: ("in_force", []) for label in MATTERS}, (
+            f"('pending', []) is a stranded matter: {outcome}"
+        )
 
         server.restart()  # and it is still so, as a fresh process reads it
         jiwei, nongye = users["jiwei"], users["nongye"]
