@@ -107,6 +107,18 @@ class Entry:
     payload: dict[str, Any] | None = None
 
 
+# The administrative chain (events of no instance) has one head: its writers take turns.
+ADMIN_CHAIN_LOCK = 4_801_001
+
+
+def lock_admin_chain(session: Session) -> None:
+    """Wait for the administrative chain (PostgreSQL advisory lock for the transaction; SQLite
+    writers already queue with BEGIN IMMEDIATE). Take it before reading what the append depends
+    on, e.g. the next deployment version."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_CHAIN_LOCK})
+
+
 def append(
     session: Session,
     *,

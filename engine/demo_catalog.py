@@ -10,7 +10,7 @@ from engine import audit
 from engine.authz import Actor
 from engine.models import Organization
 from engine.models_catalog import DutyItem, DutyItemRemoval
-from engine.services.catalog import lock_admin_trail, record, snapshot, the_county
+from engine.services.catalog import record, snapshot, the_county
 from engine.services.context import Context
 
 TOWNSHIP_BASIS = (
@@ -234,7 +234,7 @@ def load_demo_catalog(ctx: Context, actor: Actor | None = None) -> DemoCatalogRe
     """Load the demo lists once (after load_demo); running it again changes nothing."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        lock_admin_trail(session)
+        audit.lock_admin_chain(session)
         orgs = {o.code: o for o in session.scalars(select(Organization))}
         county = the_county(session, actor)
         if session.scalar(select(DutyItem.id).where(DutyItem.scope_org_id == county.id).limit(1)):

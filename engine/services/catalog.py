@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -37,7 +37,6 @@ ITEM_STATUS_FILTERS = ("active", "retired", "all")
 MAX_PER_PAGE = 200
 SEARCH_THRESHOLD = 60
 # Any fixed number: PostgreSQL writers of the administrative trail queue on this lock.
-ADMIN_TRAIL_LOCK = 4_801_001
 _CODE_PREFIX = {"basic": "JB", "assisting": "PH", "taken_back": "SH", "own": "LZ"}
 _CODE_PREFIX |= {"assist": "XZ", "negative": "FM"}
 
@@ -85,13 +84,6 @@ def writer_role(actor: Actor | None) -> str | None:
     if actor is None:
         return None
     return "admin" if actor.has("admin") else "reviewer"
-
-
-def lock_admin_trail(session: Session) -> None:
-    """Administrative events share one chain: writers must take turns (SQLite writers already
-    do, with BEGIN IMMEDIATE)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_TRAIL_LOCK})
 
 
 def record(
@@ -277,7 +269,7 @@ def create_item(ctx: Context, actor: Actor, body: Any) -> ItemInfo:
     values = load(ItemSchema(), body)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        lock_admin_trail(session)
+        audit.lock_admin_chain(session)
         code = values.pop("scope")
         scope = org_by_code(session, code, "scope", ("township",)) if code else None
         scope = scope or the_county(session, actor)
@@ -315,7 +307,7 @@ def edit_item(ctx: Context, actor: Actor, item_id: int, body: Any) -> ItemInfo:
     values = load(ItemEditSchema(), body, partial=True)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        lock_admin_trail(session)
+        audit.lock_admin_chain(session)
         item = _visible_item(session, item_id)
         merged = {**_content(item), "code": item.code, **values}
         if merged["effective_from"] and merged["effective_to"]:
@@ -338,7 +330,7 @@ def retire_item(ctx: Context, actor: Actor, item_id: int, body: Any) -> ItemInfo
     values = load(RetireSchema(), body)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        lock_admin_trail(session)
+        audit.lock_admin_chain(session)
         item = _visible_item(session, item_id)
         township = values["township"]
         scope = ctx.names.orgs(session, [item.scope_org_id])[item.scope_org_id].code

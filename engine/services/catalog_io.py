@@ -21,7 +21,6 @@ from engine.models import Organization
 from engine.models_catalog import DutyItem
 from engine.services.catalog import (
     apply_changes,
-    lock_admin_trail,
     readable_township,
     record,
     require_writer,
@@ -87,7 +86,7 @@ def import_items(
     source = {"file": filename[-200:], "sha256": hashlib.sha256(data).hexdigest()}
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        lock_admin_trail(session)
+        audit.lock_admin_chain(session)
         scopes = _scopes(session, parsed, errors)
         _unique_codes(parsed, errors)
         _refuse(errors)

@@ -140,7 +140,13 @@ def _activate(
 
 def deploy(session: Session, ctx: Context, xml: bytes, actor: Actor | None) -> ProcessInfo:
     """Store a diagram once and make it current. XML already stored is not stored again: its
-    version becomes current again (a rollback by redeploying the good diagram)."""
+    version becomes current again (a rollback by redeploying the good diagram).
+
+    Deployments take turns (PostgreSQL advisory lock; SQLite writers already queue): the next
+    version number is read and written, and the administrative trail appended, by one at a
+    time — concurrent uploads once collided on (process_id, version) with a 500.
+    """
+    audit.lock_admin_chain(session)
     existing = session.scalar(select(Deployment).where(Deployment.sha256 == sha256_of(xml)))
     if existing is not None:
         return _activate(session, ctx, existing, actor, via="redeploy")
@@ -194,6 +200,7 @@ def activate(ctx: Context, process_id: str, version: int, actor: Actor | None) -
     if actor is not None:
         require_role(actor, "admin", "切换流程版本")
     with ctx.db.write() as session:
+        audit.lock_admin_chain(session)
         row = session.scalar(
             select(Deployment).where(
                 Deployment.process_id == process_id, Deployment.version == version

@@ -96,23 +96,7 @@ def test_sixteen_first_requests_to_a_fresh_server_all_succeed(
     assert outcomes == Counter({"ok": ROUNDS * BURST})
 
 
-DEPLOY_RACE = pytest.mark.xfail(
-    strict=True,
-    reason="product bug: concurrent deployments of one process on PostgreSQL read the same "
-    "max(version) and the loser's INSERT hits unique (process_id, version) -> 500 "
-    "(engine/services/deployments.deploy takes no lock on PostgreSQL)",
-)
-
-
-@pytest.mark.parametrize(
-    "backend",
-    [
-        pytest.param(p.values[0], id=p.id, marks=[*p.marks, DEPLOY_RACE])
-        if p.values[0] == "postgres"
-        else p
-        for p in BACKEND_PARAMS
-    ],
-)
+@pytest.mark.parametrize("backend", BACKEND_PARAMS)
 def test_concurrent_deployments_of_one_process_all_succeed(
     request: pytest.FixtureRequest, backend: str, tmp_path: Path
 ) -> None:
