@@ -30,7 +30,11 @@ def _id_schema(_converter: IdConverter) -> dict[str, object]:
 
 
 class ZhunruApi(Api):
-    """flask-smorest's Api with our error shape and messages."""
+    """flask-smorest's Api with our error shape and messages; errors are declared per status
+    (errors.document), not as one catch-all `default` response."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+    ERROR_SCHEMA = errors.ErrorSchema
 
     def handle_http_exception(self, error):  # type: ignore[no-untyped-def]
         return errors.handle_http_exception(error)
@@ -72,6 +76,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     errors.register(app)
     register_blueprints(api)
     idempotency.document(api.spec)
+    errors.document(api.spec)
     register_console(app)
     protect_sign_in(app)  # last: it wraps the API's and the console's sign-in views
     return app

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, current_app
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -44,6 +46,45 @@ _PHRASES = {
     422: "Unprocessable Entity",
     429: "Too Many Requests",
 }
+
+
+class ErrorSchema(ma.Schema):
+    """The one error shape, as `body()` builds it (documented on every operation)."""
+
+    code = ma.fields.Integer(required=True, metadata={"description": "HTTP 状态码"})
+    status = ma.fields.String(required=True, metadata={"description": "状态名"})
+    message = ma.fields.String(required=True, metadata={"description": "中文说明"})
+    errors = ma.fields.Dict(
+        required=True, metadata={"description": "按字段的错误（字段名 → 说明），可为空"}
+    )
+    request_id = ma.fields.String(metadata={"description": "本次请求的编号，供运维查日志"})
+
+
+# What any operation may answer besides its success: malformed or unauthenticated requests,
+# refusals, unknown or unseen objects, conflicts, invalid data, throttled sign-ins. Operations
+# that take a body may also answer 413 (too large) and 415 (not JSON / not the declared type).
+COMMON_ERRORS = (400, 401, 403, 404, 409, 422, 429)
+BODY_ERRORS = (413, 415)
+_BODY_METHODS = {"post", "put", "patch"}
+
+
+def document(spec: Any) -> None:
+    """Declare the error responses on every operation of the OpenAPI document, each with the
+    error shape as JSON. Call after every blueprint is registered."""
+    content = {"application/json": {"schema": spec.components.get_ref("schema", "Error")}}
+    for operations in spec._paths.values():  # apispec keeps registered paths here
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            extra = BODY_ERRORS if method in _BODY_METHODS else ()
+            for status in (*COMMON_ERRORS, *extra):
+                declared = responses.get(str(status))
+                if declared is None:
+                    name = HTTPStatus(status).name
+                    responses[str(status)] = spec.components.get_ref("response", name)
+                elif "$ref" not in declared and "content" not in declared:
+                    declared["content"] = content  # described by the route, shaped like all
 
 
 def body(status: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:

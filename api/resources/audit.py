@@ -19,6 +19,11 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="审计：�
 
 MAX_ID = 2**31 - 1
 _FILE = {"type": "string", "format": "binary"}
+# fmt=jsonl (the default) or fmt=csv
+_EXPORTED = {
+    "description": "OK",
+    "content": {"application/x-ndjson": {"schema": _FILE}, "text/csv": {"schema": _FILE}},
+}
 
 
 class VerifyQuerySchema(f.Schema):
@@ -135,7 +140,7 @@ class Events(MethodView):
 @blp.route("/audit/events/export")
 class EventsExport(MethodView):
     @blp.arguments(EventExportQuerySchema, location="query", unknown=RAISE)
-    @blp.doc(responses={"200": {"content": {"application/x-ndjson": {"schema": _FILE}}}})
+    @blp.doc(responses={"200": _EXPORTED})
     def get(self, query: dict[str, Any]) -> Any:
         """Export a search's events with the checkpoint and inclusion proofs."""
         export = trail_export.export_search(context(), current_actor(), _query(query), query["fmt"])
@@ -159,7 +164,7 @@ class Checkpoints(MethodView):
 @blp.route("/instances/<id:instance_id>/trail/export")
 class TrailExport(MethodView):
     @blp.arguments(ExportFormatSchema, location="query", unknown=RAISE)
-    @blp.doc(responses={"200": {"content": {"application/x-ndjson": {"schema": _FILE}}}})
+    @blp.doc(responses={"200": _EXPORTED})
     def get(self, query: dict[str, Any], instance_id: int) -> Any:
         """Export a matter's trail as JSON Lines or CSV, with checkpoint and proofs."""
         export = trail_export.export_instance(context(), current_actor(), instance_id, query["fmt"])

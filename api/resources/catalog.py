@@ -23,6 +23,7 @@ from api.schemas_catalog import (
     PrecheckQuerySchema,
     PreCheckSchema,
 )
+from engine.catalog_files import FORMATS
 from engine.catalog_forms import ItemEditSchema, ItemSchema, RetireSchema
 from engine.errors import InvalidInput
 from engine.forms import ApplicationSchema
@@ -35,6 +36,11 @@ blp = Blueprint(
 
 def _json(schema: Any) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_FILE = {"type": "string", "format": "binary"}
+_CSV = {"text/csv": {"schema": _FILE}}
+_XLSX = {FORMATS["xlsx"]: {"schema": _FILE}}
 
 
 def _download(data: bytes, filename: str, content_type: str) -> Response:
@@ -84,7 +90,7 @@ class Retire(MethodView):
 @blp.route("/catalog/export")
 class Export(MethodView):
     @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, content_type="text/csv")
+    @blp.doc(responses={"200": {"description": "OK", "content": {**_CSV, **_XLSX}}})
     def get(self, query: dict[str, Any]) -> Any:
         """Export lists as CSV or XLSX (a township's effective list, or every list)."""
         exported = catalog_io.export_items(
@@ -135,6 +141,14 @@ class Precheck(MethodView):
 class Burden(MethodView):
     @blp.arguments(BurdenQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, BurdenReportSchema)
+    @blp.doc(  # format=json (the default) or format=csv
+        responses={
+            "200": {
+                "description": "OK",
+                "content": {"application/json": {"schema": BurdenReportSchema}, **_CSV},
+            }
+        }
+    )
     def get(self, query: dict[str, Any]) -> Any:
         """The burden report per township and per department (JSON or CSV)."""
         found = burden.report(context(), current_actor())
