@@ -17,8 +17,8 @@ def stranded_command(release: bool) -> None:
     try:
         if release:
             outcomes = stranded.release_all(ctx)
-            for instance_id, outcome in outcomes:
-                click.echo(f"事项 {instance_id}：{outcome}")
+            for outcome in outcomes:
+                click.echo(f"事项 {outcome.instance_id}：{outcome.text}")
             click.echo(f"共处理 {len(outcomes)} 个滞留事项。")
             return
         found = stranded.scan(ctx)

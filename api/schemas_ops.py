@@ -52,11 +52,3 @@ class ControlledInstanceSchema(ma.Schema):
     status = fields.String()
     suspended_at = fields.DateTime(allow_none=True)
     ended_at = fields.DateTime(allow_none=True)
-
-
-class InterventionSchema(f.Schema):
-    """Why an administrator suspends, resumes or terminates an instance."""
-
-    reason = f.text(
-        500, required=True, multiline=True, metadata={"description": "原因（必填，500 字以内）"}
-    )

@@ -210,6 +210,17 @@ STATUS_LABELS: dict[str, str] = {
     "terminated": "已终止",
 }
 CASE_STATUS_LABELS: dict[str, str] = dict(case_facts.CASE_STATUSES)
+# Incidents on the administrator's 运行维护 page: what failed, and during which action.
+INCIDENT_KIND_LABELS: dict[str, str] = {"command": "办理时出错", "timer": "定时任务出错"}
+INCIDENT_ACTION_LABELS: dict[str, str] = {
+    "start": "提交申请",
+    "complete": "办理环节",
+    "release": "恢复滞留流程",
+    "fire_timers": "到期处理",
+    "matter_withdrawal": "撤回",
+    "matter_objection": "提出异议",
+    "ft_appeal": "提出申诉",
+}
 PROCESS_LABELS: dict[str, str] = {
     "matter_admission": "事项准入",
     "fault_tolerance": "容错纠错",

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, url_for
 
-from api.console.labels import process_label, status_label
+from api.console.labels import (
+    INCIDENT_ACTION_LABELS,
+    INCIDENT_KIND_LABELS,
+    process_label,
+    status_label,
+)
 from api.console.web import bp, context, me, render
 from engine.services import incidents, stranded, timers
-
-KIND_LABELS = {"command": "办理时出错", "timer": "定时任务出错"}
-ACTION_LABELS = {
-    "start": "提交申请",
-    "complete": "办理环节",
-    "release": "恢复滞留流程",
-    "fire_timers": "到期处理",
-    "matter_withdrawal": "撤回",
-    "matter_objection": "提出异议",
-    "ft_appeal": "提出申诉",
-}
 
 
 @bp.route("/operations")
@@ -27,8 +21,8 @@ def operations() -> tuple[str, int]:
         "operations.html",
         incidents=incidents.listing(context(), actor),
         stranded=stranded.find(context(), actor),
-        kinds=KIND_LABELS,
-        actions=ACTION_LABELS,
+        kinds=INCIDENT_KIND_LABELS,
+        actions=INCIDENT_ACTION_LABELS,
         process_label=process_label,
         status_label=status_label,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from api.schemas_ops import InterventionSchema
 from engine.case_forms import CaseFindingSchema, CaseSchema
 from engine.forms import START_FORMS, TASK_FORMS, ReasonSchema
 from engine.forms_accountability import APPEAL_FORM
@@ -25,7 +24,7 @@ def task_form_refs() -> list[dict[str, str]]:
 
 def _register_form_schemas(api: Api) -> None:
     forms = [form.schema for form in [*START_FORMS.values(), *TASK_FORMS.values()]]
-    extra = [ReasonSchema, APPEAL_FORM.schema, CaseSchema, CaseFindingSchema, InterventionSchema]
+    extra = [ReasonSchema, APPEAL_FORM.schema, CaseSchema, CaseFindingSchema]
     for schema in dict.fromkeys([*forms, *extra]):
         api.spec.components.schema(schema_name(schema), schema=schema)
 

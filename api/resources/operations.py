@@ -15,17 +15,17 @@ from api.schemas_ops import (
     ControlledInstanceSchema,
     IncidentQuerySchema,
     IncidentSchema,
-    InterventionSchema,
     ReleasedSchema,
     StrandedInstanceSchema,
 )
+from engine.forms import ReasonSchema
 from engine.services import incidents, interventions, stranded, timers
 
 blp = Blueprint("operations", __name__, url_prefix="/api/v1", description="运行维护（平台管理员）")
 
 _REASON = {
     "required": True,
-    "content": {"application/json": {"schema": form_ref(InterventionSchema)}},
+    "content": {"application/json": {"schema": form_ref(ReasonSchema)}},
 }
 
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import Entry
@@ -261,12 +261,6 @@ def get(ctx: Context, incident_id: int, actor: Actor) -> IncidentInfo:
         if incident is None:
             raise NotFound("故障不存在")
         return _info(session, incident)
-
-
-def count_open(ctx: Context) -> int:
-    with ctx.db.read() as session:
-        query = select(func.count()).select_from(Incident).where(Incident.resolved_at.is_(None))
-        return session.scalar(query) or 0
 
 
 def open_timer_incident(ctx: Context, incident_id: int, actor: Actor) -> int:

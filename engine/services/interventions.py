@@ -16,25 +16,16 @@ from sqlalchemy import update
 
 from engine.audit import Entry
 from engine.authz import Actor, require_role
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.fields import char_problem
+from engine.errors import Conflict, NotFound
+from engine.forms import REASON_FORM
 from engine.models import Instance, Task
 from engine.services import commands, incidents, register
 from engine.services.context import Context
 
-MAX_REASON = 500
-
 
 def _reason(body: Any) -> str:
-    reason = body.get("reason") if isinstance(body, dict) else None
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("请填写原因", {"reason": ["必须填写原因"]})
-    if len(reason) > MAX_REASON:
-        raise InvalidInput("原因过长", {"reason": [f"不能超过 {MAX_REASON} 个字"]})
-    problem = char_problem(reason, multiline=True)  # the one text rule (engine.fields)
-    if problem is not None:
-        raise InvalidInput("原因含有不允许的字符", {"reason": [problem]})
-    return reason.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """Why the administrator acts: the same reason form as a withdrawal or an objection."""
+    return str(REASON_FORM.validate(body)["reason"])
 
 
 def _held(session: Any, instance_id: int, actor: Actor, action: str) -> Instance:

@@ -117,18 +117,25 @@ def release(ctx: Context, instance_id: int, actor: Actor | None) -> str:
         return loaded.instance.status
 
 
-def release_all(ctx: Context) -> list[tuple[int, str]]:
-    """The operator's sweep: release every releasable stranded instance; (id, outcome)."""
+@dataclass(frozen=True)
+class Outcome:
+    instance_id: int
+    released: bool
+    text: str
+
+
+def release_all(ctx: Context) -> list[Outcome]:
+    """The operator's sweep: try every stranded instance, releasing what can be released."""
     outcomes = []
     for item in scan(ctx):
         if not item.releasable:
-            outcomes.append((item.instance_id, f"无法自动恢复：{item.reason_text}"))
+            outcomes.append(Outcome(item.instance_id, False, f"无法自动恢复：{item.reason_text}"))
             continue
         try:
             status = release(ctx, item.instance_id, None)
-            outcomes.append((item.instance_id, f"已恢复，状态 {status}"))
+            outcomes.append(Outcome(item.instance_id, True, f"已恢复，状态 {status}"))
         except Conflict as exc:
-            outcomes.append((item.instance_id, exc.message))
+            outcomes.append(Outcome(item.instance_id, False, exc.message))
     return outcomes
 
 
@@ -138,13 +145,7 @@ READING = "instances_stranded"
 def sweep(ctx: Context) -> int:
     """The worker's periodic pass: release what can be released, store how many stay stranded
     (the `zhunru_instances_stranded` gauge reads it); returns that number."""
-    release_all(ctx)
-    remaining = len(scan(ctx))
+    remaining = sum(not outcome.released for outcome in release_all(ctx))
     with ctx.db.write() as session:
-        reading = session.get(OpsReading, READING)
-        if reading is None:
-            session.add(OpsReading(name=READING, value=remaining, measured_at=ctx.clock.now()))
-        else:
-            reading.value = remaining
-            reading.measured_at = ctx.clock.now()
+        session.merge(OpsReading(name=READING, value=remaining, measured_at=ctx.clock.now()))
     return remaining
