@@ -57,6 +57,9 @@ def test_administrator_releases_a_stranded_matter_and_closes_an_incident(
     stranded_row = page.locator("tr[data-instance-id]")
     expect(stranded_row).to_contain_text("并行办理的环节已办完")
     screenshot(page, "40-operations")
+    page.set_viewport_size({"width": 390, "height": 844})  # a township clerk's phone
+    screenshot(page, "41-operations-phone")
+    page.set_viewport_size({"width": 1440, "height": 900})
 
     stranded_row.get_by_role("button", name="恢复流转").click()
     expect(page.locator(".flash-success")).to_contain_text("已恢复流转")
