@@ -63,7 +63,7 @@ def _fire_one(ctx: Context, now: datetime) -> int | None:
     A failure on that instance (the engine, or a bug of ours) becomes a timer incident that
     holds its timers back with a growing delay: the next poll moves on to the others.
     """
-    claimed: list[int] = []
+    claimed: int | None = None
     try:
         with ctx.db.write() as session:
             instance = session.scalar(
@@ -75,15 +75,15 @@ def _fire_one(ctx: Context, now: datetime) -> int | None:
             )
             if instance is None:
                 return None
-            claimed.append(instance.id)
+            claimed = instance.id
             return _fire(session, ctx, instance, now, None)
     except Conflict:
         raise  # another writer changed the instance meanwhile: the next poll sees it anew
     except Exception as exc:
-        if not claimed:
+        if claimed is None:
             raise
-        log.warning("timers of instance %s failed: %s", claimed[0], exc)
-        incidents.timer_failed(ctx, claimed[0], exc, now)
+        log.warning("timers of instance %s failed: %s", claimed, exc)
+        incidents.timer_failed(ctx, claimed, exc, now)
         return 0
 
 
