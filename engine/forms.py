@@ -13,6 +13,7 @@ from marshmallow import ValidationError, validates_schema
 from engine import fields as f
 from engine.errors import InvalidInput, NotFound
 from engine.formkit import Form
+from engine.specs import Diagram
 
 REJECTION_REASONS = {
     "no_basis": "无法律或政策依据",
@@ -189,6 +190,18 @@ TASK_FORMS: dict[str, Form] = {
 }
 
 REASON_FORM = Form(ReasonSchema)
+
+
+def form_for_start(diagram: Diagram) -> Any:
+    """The start form of a deployed diagram: its package's, else the one built in."""
+    form = diagram.forms.get(diagram.start_id) if diagram.start_id else None
+    return form if form is not None else start_form(diagram.process_id)
+
+
+def form_for_task(diagram: Diagram, bpmn_id: str) -> Any:
+    """The form of a user task of a deployed diagram: its package's, else the one built in."""
+    form = diagram.forms.get(bpmn_id)
+    return form if form is not None else task_form(bpmn_id)
 
 
 def start_form(process_id: str) -> Form:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -112,6 +113,11 @@ class Diagram:
     subprocess_specs: dict[str, Any]
     # lane name (as SpiffWorkflow reports it on a task) -> role code
     lane_roles: dict[str, str]
+    # The package's forms by the id of the step that collects them (user tasks and the start
+    # event); empty for a bare diagram, whose steps use the forms built into the service.
+    forms: Mapping[str, Any] = field(default_factory=dict)
+    # The id of the process's none start event (its start form's step id).
+    start_id: str = ""
 
 
 def sha256_of(xml: bytes) -> str:

@@ -18,7 +18,7 @@ from engine.authz import (
     check_take_task,
 )
 from engine.errors import Conflict, NotFound
-from engine.forms import task_form
+from engine.forms import form_for_task
 from engine.models import Instance, Task
 from engine.models_cases import AccountabilityCase
 from engine.services import case_effects, commands, incidents, register
@@ -137,8 +137,9 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
     with incidents.attempt(ctx, actor, "complete") as noted, ctx.db.write() as session:
         task, instance, townships_now = _open_task(session, task_id, actor)
         noted.on(instance)
-        spec = task_form(task.bpmn_id)
         loaded = commands.restore(session, ctx, instance, townships_now)
+        # The form of the instance's own version: a package's, or the one built in.
+        spec = form_for_task(loaded.diagram, task.bpmn_id)
         spiff_task = ctx.runtime.get_task(loaded.workflow, task.spiff_task_id)
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict("任务状态已变化，请刷新后重试")
