@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.audit import Entry
-from engine.authz import Actor, CaseSubject, can_see_case, can_see_instance
+from engine.authz import Actor
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import Deployment, Instance, InstanceTownship, Organization, Task
-from engine.models_cases import AccountabilityCase
+from engine.processes import kind_of
 from engine.runtime import SERIALIZER_VERSION
-from engine.services import inbox, register
+from engine.services import inbox
 from engine.services.context import Context
 from engine.services.deployments import diagram_of
 from engine.services.rows import update_instance
@@ -65,28 +65,12 @@ def visible_instance(
 def visible_townships(session: Session, instance: Instance, actor: Actor) -> list[int]:
     """The instance's township ids, after checking the caller may see it (else NotFound).
 
-    A procedure of an accountability case is seen by its case's readers only (and has no
-    townships).
+    Who may read an instance is its process's read scope (the process table).
     """
-    if instance.case_id is not None:
-        if not can_see_case(actor, case_subject(session, instance.case_id)):
-            raise NotFound("事项不存在")
-        return []
-    townships = township_ids(session, instance.id)
-    if not can_see_instance(actor, instance.applicant_org_id, townships):
+    townships = kind_of(instance.process_id).read_scope(session, instance, actor)
+    if townships is None:
         raise NotFound("事项不存在")
     return townships
-
-
-def case_subject(session: Session, case_id: int) -> CaseSubject:
-    row = session.execute(
-        select(
-            AccountabilityCase.subject_kind,
-            AccountabilityCase.subject_user_id,
-            AccountabilityCase.subject_org_id,
-        ).where(AccountabilityCase.id == case_id)
-    ).one()
-    return CaseSubject(row.subject_kind, row.subject_user_id, row.subject_org_id)
 
 
 def new_instance(
@@ -175,7 +159,8 @@ def save(
     changes: list[Entry],
     now: datetime,
 ) -> None:
-    """Store state, rewrite the inbox, derive status, and append every change to the trail.
+    """Store state, rewrite the inbox, derive status (and what reaching it means, as the
+    process table says), and append every change to the trail.
 
     `actor` is None when the system acts (a timer fired).
     """
@@ -189,20 +174,24 @@ def save(
     def due(spiff_task_id: str) -> datetime | None:
         return runtime.deadline_of(workflow, spiff_task_id)
 
-    case = case_subject(session, instance.case_id) if instance.case_id else None
+    kind = kind_of(instance.process_id)
     if loaded.released:
         changes = [released_entry(loaded.released), *changes]
     opened, loaded.open_tasks = inbox.rewrite(
-        session, instance, loaded.diagram, ready, codes, due, now, case
+        session,
+        instance,
+        loaded.diagram,
+        ready,
+        codes,
+        due,
+        now,
+        kind.party(session, instance),
     )
     changes = changes + opened
     end = runtime.reached_end(workflow)
-    status = register.status_for(
-        end, runtime.waiting_messages(workflow), {view.bpmn_id for view in ready}
-    )
-    if status == "exited" and instance.status != "exited":
-        reason = register.exit_reason(runtime.completed_ids(workflow))
-        changes.append(register.record_exit(session, instance, reason, now))
+    status = kind.status(end, runtime.waiting_messages(workflow), {view.bpmn_id for view in ready})
+    if status != instance.status:
+        changes += kind.reached(session, ctx, loaded, status, now)
     values: dict[str, Any] = {
         "state": runtime.save(workflow),
         "updated_at": now,

@@ -39,9 +39,11 @@ class Context:
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     """Wire a context: the database, and a runtime whose timers read this clock and calendar.
 
-    Builds what the process shares before it serves (the diagram validator), in this thread.
+    Builds what the process shares before it serves (the diagram validator, the process
+    table), in this thread.
     """
     warm_up()
+    register_processes()
     db = Database(make_engine(settings.database_url, echo=settings.sql_echo))
     clock = clock or SystemClock()
     calendar = WorkingCalendar(settings.timezone, overrides=lambda: _overrides(db))
@@ -68,6 +70,15 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         calendar=calendar,
         tolerance=load_tolerance_rules(settings.tolerance_rules_file),
     )
+
+
+def register_processes() -> None:
+    """Fill the process table with what each domain adds to its processes (once is enough;
+    again changes nothing)."""
+    from engine.services import admission, procedures
+
+    admission.register_processes()
+    procedures.register_processes()
 
 
 def _overrides(db: Database) -> dict[date, bool]:

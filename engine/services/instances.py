@@ -20,14 +20,14 @@ from engine.authz import (
     require_role,
 )
 from engine.errors import Forbidden, InvalidInput
-from engine.forms import REASON_FORM, start_form
+from engine.forms import REASON_FORM, form_for_start
 from engine.models import AuditEvent, Instance, InstanceTownship, Organization, Task
+from engine.processes import kind_of, start_event
 from engine.services import commands, incidents
 from engine.services.cases_scope import cases_concerning
 from engine.services.context import Context
 from engine.services.deployments import diagram_of, latest_deployment
 from engine.services.directory import OrgRef
-from engine.services.precheck import run_precheck
 from engine.services.views import (
     InstanceDetail,
     InstanceSummary,
@@ -42,6 +42,7 @@ STATUSES = (
     "exited",
     "rejected",
     "withdrawn",
+    "completed",  # any other end event
     # accountability procedures
     "refused",
     "concluded",
@@ -76,35 +77,25 @@ class InstanceFilter:
     per_page: int = 20
 
 
-def start(ctx: Context, process_id: str, form: Any, actor: Actor) -> InstanceDetail:
-    """申请: a department files an application, which starts the process."""
-    require_role(actor, "applicant", "提交申请")
-    form_spec = start_form(process_id)
-    values = form_spec.validate(form)
+def start(ctx: Context, process_id: str, body: Any, actor: Actor) -> InstanceDetail:
+    """申请 / 发起: start a process; its kind in the process table allows and prepares the
+    start (who may, what the form must hold, what goes into the workflow)."""
+    kind = kind_of(process_id)
     now = ctx.clock.now()
     with incidents.attempt(ctx, actor, "start") as noted, ctx.db.write() as session:
         deployment = latest_deployment(session, process_id)
         noted.on_deployment(deployment)
-        townships = commands.resolve_townships(session, values["townships"])
-        # 准入前置审查: a negative-list matter, or missing resources without a justification,
-        # cannot be filed; every other finding goes to the reviewer with the application.
-        check = run_precheck(session, ctx, values, [t.id for t in townships])
-        check.raise_if_refused(values.get("resources_justification", ""))
         diagram = diagram_of(session, ctx, deployment.id)
-        workflow = ctx.runtime.start(
-            diagram, {**form_spec.data_for("application", values), "precheck": check.to_dict()}
-        )
+        begun = kind.start(session, ctx, diagram, form_for_start(diagram), body, actor)
+        workflow = ctx.runtime.start(diagram, begun.data)
         instance = commands.new_instance(
-            session, deployment, values["name"], actor, now, case_id=None
+            session, deployment, begun.title, actor, now, case_id=begun.case_id
         )
         loaded = commands.Loaded(instance, diagram, workflow, [])
-        commands.set_townships(session, loaded, townships)
-        started = Entry(
-            "instance_started",
-            "start_apply",
-            {"application": values, "precheck": check.to_dict()},
-        )
-        commands.save(session, ctx, loaded, actor, "applicant", [started], now)
+        if begun.townships:
+            commands.set_townships(session, loaded, list(begun.townships))
+        started = Entry("instance_started", start_event(diagram)[0], begun.trail)
+        commands.save(session, ctx, loaded, actor, begun.role, [started], now)
         return detail_of(session, ctx, instance, actor, loaded)
 
 
@@ -143,7 +134,7 @@ def detail_of(
             summary,
             ctx.runtime.waiting_messages(workflow),
             actor,
-            commands.case_subject(session, instance.case_id) if instance.case_id else None,
+            kind_of(instance.process_id).party(session, instance),
         ),
         case_id=instance.case_id,
         ended_at=instance.ended_at,

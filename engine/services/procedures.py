@@ -1,4 +1,5 @@
-"""Starting an accountability case's procedures (fault tolerance, clearance) and appealing.
+"""Starting an accountability case's procedures (fault tolerance, clearance) and appealing; their
+entry in the process table (start, form context, case effects, read scope, escalation).
 
 Who may start what, and when, is domain law (docs/accountability.md): the person or unit
 concerned applies for fault tolerance while the case is open (after accountability started,
@@ -8,6 +9,7 @@ consulting them; one procedure of each kind at a time.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,23 +20,25 @@ from engine.authz import (
     CASE_OPENING_ROLES,
     Actor,
     CaseSubject,
+    can_see_case,
     check_not_concerned,
     is_case_party,
 )
 from engine.cases import CASE_PROCESSES, facts
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.forms import start_form
 from engine.forms_accountability import APPEAL_FORM
 from engine.models import Instance
 from engine.models_cases import AccountabilityCase
-from engine.services import commands, incidents, instances
+from engine.processes import RUNNING, ProcessKind, Start, end_status, register
+from engine.services import case_effects, commands, instances
 from engine.services.cases import subject_of, visible_case
 from engine.services.context import Context
-from engine.services.deployments import diagram_of, latest_deployment
-from engine.services.instances import deliver_message, detail_of
+from engine.services.instances import deliver_message
 from engine.services.views import InstanceDetail
+from engine.specs import Diagram
 
 TITLES = {"fault_tolerance": "容错纠错申请", "clearance": "澄清正名"}
+END_STATUSES = frozenset({"refused", "concluded", "cleared"})
 MAX_ID = 2**31 - 1
 
 
@@ -50,30 +54,23 @@ def form_context(
     }
 
 
-def start(ctx: Context, process_id: str, body: Any, actor: Actor) -> InstanceDetail:
+def _start(
+    session: Session, ctx: Context, diagram: Diagram, form: Any, body: Any, actor: Actor
+) -> Start:
     """申请 / 提议: start a procedure of a case the caller may read."""
-    form = start_form(process_id)
-    now = ctx.clock.now()
-    with incidents.attempt(ctx, actor, "start") as noted, ctx.db.write() as session:
-        case = _named_case(session, body, actor)
-        values = form.validate(body, form_context(ctx, case, {}))
-        if case is None:
-            raise InvalidInput("申请填写有误", {"case_id": ["案件不存在"]})
-        role = _check_may_start(session, process_id, case, values, actor)
-        deployment = latest_deployment(session, process_id)
-        noted.on_deployment(deployment)
-        diagram = diagram_of(session, ctx, deployment.id)
-        workflow = ctx.runtime.start(
-            diagram, {**form.data_for("application", values), "case": facts(case)}
-        )
-        title = f"{TITLES[process_id]}：{case.subject_name}（{case.case_no}）"
-        instance = commands.new_instance(session, deployment, title, actor, now, case_id=case.id)
-        loaded = commands.Loaded(instance, diagram, workflow, [])
-        started = Entry(
-            "instance_started", "start_apply", {"application": values, "case_no": case.case_no}
-        )
-        commands.save(session, ctx, loaded, actor, role, [started], now)
-        return detail_of(session, ctx, instance, actor, loaded)
+    process_id = diagram.process_id
+    case = _named_case(session, body, actor)
+    values = form.validate(body, form_context(ctx, case, {}))
+    if case is None:
+        raise InvalidInput("申请填写有误", {"case_id": ["案件不存在"]})
+    role = _check_may_start(session, process_id, case, values, actor)
+    return Start(
+        role=role,
+        data={**form.data_for("application", values), "case": facts(case)},
+        title=f"{TITLES[process_id]}：{case.subject_name}（{case.case_no}）",
+        trail={"application": values, "case_no": case.case_no},
+        case_id=case.id,
+    )
 
 
 def _named_case(session: Session, body: Any, actor: Actor) -> AccountabilityCase | None:
@@ -150,7 +147,7 @@ def appeal(ctx: Context, instance_id: int, body: Any, actor: Actor) -> InstanceD
         case_id = loaded.instance.case_id
         if case_id is None or loaded.instance.process_id != "fault_tolerance":
             raise Conflict("该事项不能申诉")
-        subject = commands.case_subject(session, case_id)
+        subject = case_subject(session, case_id)
         _require_party(actor, subject, "只有当事人本人或被问责单位可以申诉")
 
     return deliver_message(
@@ -166,7 +163,79 @@ def appeal(ctx: Context, instance_id: int, body: Any, actor: Actor) -> InstanceD
 
 
 def start_process(ctx: Context, process_id: str, body: Any, actor: Actor) -> InstanceDetail:
-    """Start any deployed process: a case's procedure, or an admission application."""
-    if process_id in CASE_PROCESSES:
-        return start(ctx, process_id, body, actor)
+    """Start any deployed process, as the process table says (a case's procedure, an
+    admission application, or a procedure no domain knows)."""
     return instances.start(ctx, process_id, body, actor)
+
+
+def _form_context(
+    session: Session, ctx: Context, instance: Instance, data: dict[str, Any]
+) -> dict[str, Any]:
+    # The case is locked here, before the step's effects write to it.
+    case = session.scalar(
+        select(AccountabilityCase)
+        .where(AccountabilityCase.id == instance.case_id)
+        .with_for_update()
+    )
+    return form_context(ctx, case, data)
+
+
+def _after_step(
+    session: Session,
+    ctx: Context,
+    loaded: commands.Loaded,
+    step: str,
+    values: dict[str, Any],
+    data: dict[str, Any],
+    now: datetime,
+) -> list[Entry]:
+    instance = loaded.instance
+    case = session.get(AccountabilityCase, instance.case_id) if instance.case_id else None
+    return case_effects.after_task(session, instance, case, step, values, data, now)
+
+
+def _status(end_event: str | None, waiting: set[str], open_steps: set[str]) -> str:
+    return RUNNING if end_event is None else end_status(end_event, END_STATUSES)
+
+
+def _read_scope(session: Session, instance: Instance, actor: Actor) -> list[int] | None:
+    """A procedure is read by its case's readers only, and is addressed to no township."""
+    party = _party(session, instance)
+    return [] if party is not None and can_see_case(actor, party) else None
+
+
+def _party(session: Session, instance: Instance) -> CaseSubject | None:
+    return case_subject(session, instance.case_id) if instance.case_id else None
+
+
+def case_subject(session: Session, case_id: int) -> CaseSubject:
+    row = session.execute(
+        select(
+            AccountabilityCase.subject_kind,
+            AccountabilityCase.subject_user_id,
+            AccountabilityCase.subject_org_id,
+        ).where(AccountabilityCase.id == case_id)
+    ).one()
+    return CaseSubject(row.subject_kind, row.subject_user_id, row.subject_org_id)
+
+
+ACCOUNTABILITY = ProcessKind(
+    start=_start,
+    form_context=_form_context,
+    after_step=_after_step,
+    status=_status,
+    read_scope=_read_scope,
+    party=_party,
+    # Late steps are told to the organs that may read the case, never further.
+    escalate_to={
+        "ft_appeal_decide": "discipline",
+        "ft_rectify": "discipline",
+        "cl_carry_out": "case_review",
+    },
+    end_statuses=END_STATUSES,
+)
+
+
+def register_processes() -> None:
+    for process_id in CASE_PROCESSES:
+        register(process_id, ACCOUNTABILITY)

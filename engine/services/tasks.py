@@ -21,11 +21,10 @@ from engine.errors import Conflict, NotFound
 from engine.forms import form_for_task
 from engine.models import Instance, Task
 from engine.models_cases import AccountabilityCase
-from engine.services import case_effects, commands, incidents, register
+from engine.processes import kind_of
+from engine.services import commands, incidents
 from engine.services.context import Context
 from engine.services.instances import detail_of
-from engine.services.precheck import run_precheck
-from engine.services.procedures import form_context
 from engine.services.rows import update_row
 from engine.services.views import InstanceDetail, TaskInfo, task_infos
 
@@ -109,7 +108,7 @@ def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Inst
         org_id=task.org_id,
         assignee_id=task.assignee_id,
         applicant_org_id=instance.applicant_org_id,
-        case=commands.case_subject(session, instance.case_id) if instance.case_id else None,
+        case=kind_of(instance.process_id).party(session, instance),
     )
     return task, instance, townships
 
@@ -144,24 +143,10 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict("任务状态已变化，请刷新后重试")
         task_data = dict(spiff_task.data)
-        case = (
-            session.scalar(
-                select(AccountabilityCase)
-                .where(AccountabilityCase.id == instance.case_id)
-                .with_for_update()
-            )
-            if instance.case_id
-            else None
-        )
-        values = spec.validate(form, form_context(ctx, case, task_data))
-        townships, extra = None, {}
-        if task.bpmn_id == "revise" and values.get("application"):
-            # A resubmitted application is pre-checked again, as a new one would be.
-            application = values["application"]
-            townships = commands.resolve_townships(session, application["townships"])
-            check = run_precheck(session, ctx, application, [t.id for t in townships], instance.id)
-            check.raise_if_refused(application.get("resources_justification", ""))
-            extra = {"precheck": check.to_dict()}
+        # What the process's domain adds to a step (checks, data, effects): the process table.
+        kind = kind_of(instance.process_id)
+        values = spec.validate(form, kind.form_context(session, ctx, instance, task_data))
+        extra = kind.step_data(session, ctx, loaded, task.bpmn_id, values)
         ctx.runtime.complete(
             loaded.workflow, spiff_task, {**spec.data_for(task.bpmn_id, values), **extra}
         )
@@ -174,13 +159,6 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
             assignee_id=actor.user_id,
         )
         changes = [Entry("task_completed", task.bpmn_id, {"name": task.name, "form": values})]
-        if townships is not None:
-            commands.set_townships(session, loaded, townships)
-            loaded.instance.title = values["application"]["name"]
-        if task.bpmn_id == "confirm_entry":
-            changes.append(register.record_entry(session, loaded.instance, task_data, values, now))
-        changes += case_effects.after_task(
-            session, loaded.instance, case, task.bpmn_id, values, task_data, now
-        )
+        changes += kind.after_step(session, ctx, loaded, task.bpmn_id, values, task_data, now)
         commands.save(session, ctx, loaded, actor, task.role, changes, now)
         return detail_of(session, ctx, loaded.instance, actor, loaded)

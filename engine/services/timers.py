@@ -19,6 +19,7 @@ from engine.audit import Entry
 from engine.authz import Actor
 from engine.errors import Conflict, DomainError, NotFound
 from engine.models import Instance, Notification, Organization, Task, User
+from engine.processes import kind_of
 from engine.services import commands, incidents
 from engine.services.context import Context
 from engine.services.rows import update_row
@@ -26,16 +27,6 @@ from engine.services.rows import update_row
 log = logging.getLogger("zhunru.timers")
 
 DEADLINE_PREFIX = "deadline_"
-# Who is told when a step runs over: the office that supervises the one that is late.
-# Accountability steps stay within the organs that may read the case.
-ESCALATE_TO = {
-    "review": "approver",
-    "approve": "auditor",
-    "confirm_entry": "reviewer",
-    "ft_appeal_decide": "discipline",
-    "ft_rectify": "discipline",
-    "cl_carry_out": "case_review",
-}
 
 
 @dataclass(frozen=True)
@@ -137,7 +128,8 @@ def _escalate(session: Session, instance: Instance, step: str, now: datetime) ->
     ).all()
     for task in late:
         update_row(session, task, escalated_at=now)
-    role = ESCALATE_TO.get(step, "reviewer")
+    # Who supervises the late step is what its process's domain registered.
+    role = kind_of(instance.process_id).escalation_role(step)
     told = orgs_with_role(session, role)
     step_name = late[0].name if late else step
     message = f"事项“{instance.title}”的“{step_name}”已超过办理时限，请督办。"
