@@ -5,10 +5,12 @@ when the package is deployed and `SchemaForm.validate` answers exactly like `for
 the same errors, the same error shape, the same strictness as the marshmallow forms
 (`engine.fields`). What the schema alone would allow but our forms never do:
 
-- Objects are closed. A subschema saying `"type": "object"` with neither `additionalProperties`
-  nor `unevaluatedProperties` counts as `"additionalProperties": false`, so every property a
-  form accepts is declared in that object's own `properties`; `if`/`then` branches (which do
-  not repeat `"type"`) may require or constrain those properties, not add new ones.
+- Objects are closed. An object value (the form, a property, a list item, a `$defs` entry)
+  saying `"type": "object"` with neither `additionalProperties` nor `unevaluatedProperties`
+  counts as `"additionalProperties": false`: it accepts the properties it declares, and those
+  its `then`/`else`/`allOf`/`anyOf`/`oneOf` branches declare (a field shown only when returning).
+  Such a branch field is validated where its branch applies and accepted as sent where it does
+  not; a name only an `if` or a `required` mentions is refused when the form is deployed.
 - Every string obeys `fields.char_problem`: single-line unless the property's `maxLength` is
   at least `fields.MULTILINE_FROM` or its uiSchema widget is `textarea`; multi-line text has
   "\\r\\n" stored as "\\n", and lengths are measured after that, untrimmed, as `fields.text` does.
@@ -32,7 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
-from jsonschema.exceptions import SchemaError, ValidationError, best_match
+from jsonschema.exceptions import SchemaError, ValidationError, best_match, relevance
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
@@ -43,7 +45,6 @@ from engine.formkit import Check
 
 MAX_SCHEMA_BYTES = 256 * 1024
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-_BASE_URI = "urn:zhunru:form"
 _DATA_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 Path = tuple[str | int, ...]
 
@@ -183,6 +184,8 @@ def _choice_message(error: ValidationError) -> str:
     if error.validator == "const":
         label = error.schema.get("title", json.dumps(error.validator_value, ensure_ascii=False))
         return f"应为{label}"
+    if not choices:  # a oneOf whose value fits more than one branch, or none with no reason
+        return "取值无效"
     return "应为以下之一：" + "、".join(label for _, label in choices)
 
 
@@ -212,11 +215,13 @@ _MESSAGES: dict[str, Callable[[ValidationError], str]] = {
 
 
 def _relevant(error: ValidationError) -> ValidationError:
-    """The sub-error of a failed oneOf/anyOf that names a field, unless it is a labelled choice."""
+    """The sub-error of a failed oneOf/anyOf that names a field (jsonschema's best match: the
+    branch whose type fits the value), unless the combinator is a labelled choice."""
     while error.validator in ("oneOf", "anyOf") and error.context:
         if labelled_choices(error.schema):
             break
-        error = best_match(error.context)
+        best = best_match([error])
+        error = best if best is not error else min(error.context, key=relevance)
     return error
 
 
@@ -236,6 +241,12 @@ def _text_problem(text: str, multiline: bool) -> str | None:
     except UnicodeEncodeError:  # lone surrogates such as "\ud800"
         return "不是有效的 UTF-8 文本"
     return f.char_problem(text, multiline)
+
+
+def _max_length(schema: Mapping[str, Any]) -> int:
+    """The longest text `schema` allows, looking into a nullable text's anyOf/oneOf."""
+    branches = [schema, *schema.get("anyOf", ()), *schema.get("oneOf", ())]
+    return max(b.get("maxLength", 0) for b in branches if isinstance(b, Mapping))
 
 
 def _ui(ui: Any, key: str) -> Mapping[str, Any]:
@@ -274,7 +285,7 @@ class _Rules:
     root: dict[str, Any]
     ui: Mapping[str, Any]
     validator: Any
-    resolver: Any
+    resolver: Any  # referencing's, for the $ref of a declared property
 
     def resolve(self, schema: Any) -> Mapping[str, Any] | None:
         for _ in range(32):  # a $ref to a $ref …, bounded
@@ -293,6 +304,8 @@ class _Rules:
             prefix = schema.get("prefixItems", [])
             return self.resolve(prefix[key] if key < len(prefix) else schema.get("items"))
         found = schema.get("properties", {}).get(key)
+        if isinstance(found, Mapping) and _BRANCH in found:
+            found = found[_BRANCH]
         for pattern, sub in schema.get("patternProperties", {}).items():
             if found is None and re.search(pattern, key):
                 found = sub
@@ -307,8 +320,7 @@ class _Rules:
     def clean(self, value: Any, schema: Any, ui: Any, path: Path, problems: list) -> Any:
         """A copy of `value` with multi-line text normalised; problems of any text noted."""
         if isinstance(value, str):
-            resolved = self.resolve(schema) or {}
-            multiline = resolved.get("maxLength", 0) >= f.MULTILINE_FROM or (
+            multiline = _max_length(self.resolve(schema) or {}) >= f.MULTILINE_FROM or (
                 isinstance(ui, Mapping) and ui.get("ui:widget") == "textarea"
             )
             problem = _text_problem(value, multiline)
@@ -425,27 +437,41 @@ _ONE = ("items", "additionalProperties", "unevaluatedProperties", "unevaluatedIt
 _ONE += ("contains", "propertyNames", "if", "then", "else", "not")
 _MANY = ("allOf", "anyOf", "oneOf", "prefixItems")
 _NAMED = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+# Applied to the same value as the schema holding them: their properties are that object's.
+_IN_PLACE = {"allOf", "anyOf", "oneOf", "if", "then", "else", "not", "dependentSchemas"}
+_DECLARING = _IN_PLACE - {"if", "not"}
+_OPEN_WORDS = {"additionalProperties", "unevaluatedProperties"}
+_BRANCH = "x-zhunru-declared-in-branch"
 _OLD_KEYWORDS = {
     "dependencies": "dependentRequired 或 dependentSchemas",
     "additionalItems": "items",
 }
 
 
-def _subschemas(schema: dict[str, Any], pointer: str = "#") -> Iterator[tuple[str, dict]]:
-    """Every subschema with its JSON pointer; values such as `default` and `enum` are data."""
-    yield pointer, schema
+def _children(schema: dict[str, Any], pointer: str) -> Iterator[tuple[str, str, dict]]:
     for word in _ONE:
         if isinstance(schema.get(word), dict):
-            yield from _subschemas(schema[word], f"{pointer}/{word}")
+            yield word, f"{pointer}/{word}", schema[word]
     for word in _MANY:
         for i, sub in enumerate(schema.get(word) or ()):
             if isinstance(sub, dict):
-                yield from _subschemas(sub, f"{pointer}/{word}/{i}")
+                yield word, f"{pointer}/{word}/{i}", sub
     for word in _NAMED:
         for name, sub in (schema.get(word) or {}).items():
             if isinstance(sub, dict):
-                escaped = name.replace("~", "~0").replace("/", "~1")
-                yield from _subschemas(sub, f"{pointer}/{word}/{escaped}")
+                yield word, f"{pointer}/{word}/{name.replace('~', '~0').replace('/', '~1')}", sub
+
+
+def _subschemas(
+    schema: dict[str, Any], pointer: str = "#", owner: dict[str, Any] | None = None
+) -> Iterator[tuple[str, dict, dict]]:
+    """Every subschema with its JSON pointer and the object schema whose properties it speaks
+    of (itself, or for an allOf/if/then… branch the schema it is a branch of). Values such as
+    `default` and `enum` are data, not schemas."""
+    owner = schema if owner is None else owner
+    yield pointer, schema, owner
+    for word, where, sub in _children(schema, pointer):
+        yield from _subschemas(sub, where, owner if word in _IN_PLACE else None)
 
 
 class _Refused(Exception):
@@ -527,34 +553,58 @@ def _extension_problems(schema: dict[str, Any]) -> Iterator[str]:
         yield "x-data-key 应为标识符（字母开头，仅含字母、数字和下划线，至多 64 个字符）"
 
 
-def _problems(schema: dict[str, Any], resolver: Any) -> list[str]:
-    try:
-        _Validator.check_schema(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    except SchemaError as exc:
-        where = "#/" + "/".join(str(p) for p in exc.absolute_path)
-        return [f"不是有效的 JSON Schema 2020-12（{where}：{exc.message}）"]
+def _undeclared(pointer: str, sub: dict[str, Any], owner: dict[str, Any]) -> Iterator[str]:
+    """Names a closed object's schema or branches use but do not declare: such a form could
+    never be submitted (the name is refused as unknown) or its condition never hold."""
+    if owner.get("additionalProperties") is not False or owner.get("patternProperties"):
+        return
+    declared = owner.get("properties", {})
+    for name in dict.fromkeys([*sub.get("required", []), *sub.get("properties", {})]):
+        if name not in declared:
+            yield f"{pointer}：{name} 未在所属对象的 properties 中声明"
+
+
+def _default_problems(pointer: str, sub: dict[str, Any], validator: Any) -> Iterator[str]:
+    if "default" in sub and not validator.evolve(schema=sub).is_valid(sub["default"]):
+        yield f"{pointer}：默认值不符合本项自身的要求"
+
+
+def _problems(schema: dict[str, Any], rules: _Rules) -> list[str]:
     problems = [] if schema.get("type") == "object" else ["顶层的 type 应为 object"]
-    for pointer, sub in _subschemas(schema):
-        problems.extend(_subschema_problems(pointer, sub, resolver))
+    for pointer, sub, _ in _subschemas(schema):
+        problems.extend(_subschema_problems(pointer, sub, rules.resolver))
+    if problems:  # below needs every $ref resolvable
+        return problems
+    for pointer, sub, owner in _subschemas(rules.root):
+        problems.extend(_undeclared(pointer, sub, owner))
+        problems.extend(_default_problems(pointer, sub, rules.validator))
     problems.extend(_extension_problems(schema))
     return problems
 
 
+def _branch_properties(schema: dict[str, Any]) -> dict[str, Any]:
+    """Properties an object's then/else/allOf/anyOf/oneOf branches declare (an `if` only reads,
+    a `not` only forbids), each with its first declaration."""
+    found: dict[str, Any] = {}
+    for word, _, sub in _children(schema, "#"):
+        if word in _DECLARING:
+            for name, prop in {**_branch_properties(sub), **sub.get("properties", {})}.items():
+                found.setdefault(name, prop)
+    return found
+
+
 def _closed(schema: dict[str, Any]) -> dict[str, Any]:
-    """A copy in which each object that does not say otherwise refuses undeclared properties."""
+    """A copy in which each object value that does not say otherwise refuses undeclared
+    properties. A property declared in a branch is known (accepted whether or not the branch
+    applies, validated where it does); its placeholder tells `_Rules.child` where it lives."""
     closed = copy.deepcopy(schema)
-    for _, sub in _subschemas(closed):
-        if _says_object(sub.get("type")) and not sub.keys() & {
-            "additionalProperties",
-            "unevaluatedProperties",
-        }:
+    for _, sub, owner in _subschemas(closed):
+        if sub is owner and _says_object(sub.get("type")) and not sub.keys() & _OPEN_WORDS:
+            declared = sub.setdefault("properties", {})
+            for name, prop in _branch_properties(sub).items():
+                declared.setdefault(name, {_BRANCH: prop})
             sub["additionalProperties"] = False
     return closed
-
-
-def _resolver(schema: dict[str, Any]) -> Any:
-    registry = Registry().with_resource(_BASE_URI, DRAFT202012.create_resource(schema))
-    return registry, registry.resolver(base_uri=_BASE_URI)
 
 
 def build_form(name: str, schema: bytes, ui_schema: bytes | None = None) -> SchemaForm:
@@ -562,14 +612,19 @@ def build_form(name: str, schema: bytes, ui_schema: bytes | None = None) -> Sche
     try:
         json_schema = _load(schema)
         ui = _load(ui_schema) if ui_schema is not None else None
+        _Validator.check_schema(json_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     except _Refused as exc:
         raise InvalidDiagram(f"表单 {name} 无效", {"files": [f"{name}：{exc}"]}) from exc
-    problems = _problems(json_schema, _resolver(json_schema)[1])
+    except SchemaError as exc:
+        where = "/".join(["#", *(str(p) for p in exc.absolute_path)])
+        problem = f"{name}：不是有效的 JSON Schema 2020-12（{where}：{exc.message}）"
+        raise InvalidDiagram(f"表单 {name} 无效", {"files": [problem]}) from exc
+    closed = _closed(json_schema)
+    resolver = Registry().resolver_with_root(DRAFT202012.create_resource(closed))
+    rules = _Rules(closed, ui or {}, _Validator(closed, format_checker=_FORMATS), resolver)
+    problems = _problems(json_schema, rules)
     if problems:
         raise InvalidDiagram(f"表单 {name} 无效", {"files": [f"{name}：{p}" for p in problems]})
-    closed = _closed(json_schema)
-    registry, resolver = _resolver(closed)
-    validator = _Validator(closed, registry=registry, format_checker=_FORMATS)
     return SchemaForm(
         name=name,
         json_schema=json_schema,
@@ -577,5 +632,5 @@ def build_form(name: str, schema: bytes, ui_schema: bytes | None = None) -> Sche
         data_key=json_schema.get("x-data-key"),
         checks=tuple(dict.fromkeys(json_schema.get("x-checks", []))),
         title=json_schema.get("title", ""),
-        _rules=_Rules(closed, ui or {}, validator, resolver),
+        _rules=rules,
     )

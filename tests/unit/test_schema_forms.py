@@ -235,11 +235,51 @@ def test_line_breaks_count_once_towards_the_length() -> None:
     assert errors_of(FORM, review(summary="字" * 199 + "  ")) == {"summary": ["长度不能超过 200"]}
 
 
+def test_a_nullable_field_reports_the_branch_that_fits_its_value() -> None:
+    date_or_nothing = {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}
+    form = form_of({"type": "object", "properties": {"end_date": date_or_nothing}})
+    assert form.validate({"end_date": None}) == {"end_date": None}
+    assert errors_of(form, {"end_date": "12/01/2026"}) == {
+        "end_date": ["应为日期，格式 YYYY-MM-DD"]
+    }
+
+
+def test_a_nullable_long_text_is_still_multi_line() -> None:
+    note = {"anyOf": [{"type": "string", "maxLength": 5000}, {"type": "null"}]}
+    form = form_of({"type": "object", "properties": {"note": note}})
+    assert form.validate({"note": "甲\r\n乙"}) == {"note": "甲\n乙"}
+    assert form.validate({"note": None}) == {"note": None}
+
+
 def test_single_line_text_refuses_a_line_break() -> None:
     form = form_of({"type": "object", "properties": {"name": {"type": "string", "maxLength": 50}}})
     assert errors_of(form, {"name": "甲\r\n乙"}) == {
         "name": ["只能填写一行，不能包含换行符或制表符（U+000D）"]
     }
+
+
+def test_a_field_declared_in_a_branch_is_known_and_checked_where_the_branch_applies() -> None:
+    reason = {"type": "string", "maxLength": 500, "x-messages": {"required": "退回时须写明理由"}}
+    conditional = {
+        **REVIEW,
+        "allOf": [
+            {
+                "if": {"properties": {"decision": {"const": "return"}}, "required": ["decision"]},
+                "then": {"required": ["return_reason"], "properties": {"return_reason": reason}},
+            }
+        ],
+    }
+    form = form_of(conditional)
+    returned = form.validate(review(decision="return", return_reason="缺少经费测算依据"))
+    assert returned["return_reason"] == "缺少经费测算依据"
+    assert errors_of(form, review(decision="return")) == {"return_reason": ["退回时须写明理由"]}
+    assert errors_of(form, review(decision="return", return_reason="长" * 501)) == {
+        "return_reason": ["长度不能超过 500"]
+    }
+    assert errors_of(form, review(decision="return", return_reason="甲\n乙")) == {
+        "return_reason": ["只能填写一行，不能包含换行符或制表符（U+000A）"]
+    }
+    assert errors_of(form, review(reason="x")) == {"reason": ["不允许的字段"]}
 
 
 def test_objects_that_allow_more_properties_say_so() -> None:
@@ -337,6 +377,21 @@ def test_a_check_name_belongs_to_one_function() -> None:
         ({"type": "object", "properties": {"a": {"format": "phone"}}}, "不支持的格式 phone"),
         ({"type": "object", "dependencies": {"a": ["b"]}}, "不再有 dependencies"),
         ({"type": "object", "x-checks": ["no_such_rule"]}, "未知的校验规则 no_such_rule"),
+        (
+            {"type": "object", "required": ["comment"]},
+            "#：comment 未在所属对象的 properties 中声明",
+        ),
+        (
+            {"type": "object", "properties": {}, "if": {"properties": {"decison": {"const": "x"}}}},
+            "#/if：decison 未在所属对象的 properties 中声明",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {"n": {"type": "integer", "minimum": 1, "default": 0}},
+            },
+            "#/properties/n：默认值不符合本项自身的要求",
+        ),
         ({"type": "object", "x-data-key": "review-1"}, "x-data-key 应为标识符"),
         ({"type": "object", "x-data-key": "class"}, "x-data-key 应为标识符"),
     ],
