@@ -60,17 +60,24 @@ def db_check() -> None:
     sys.exit(1 if differences else 0)
 
 
-@main.command("deploy", help="Deploy every *.bpmn in a directory (default: the bpmn/ folder).")
+@main.command(
+    "deploy",
+    help="Deploy every procedure package in a directory (default: the bpmn/ folder): each "
+    "sub-folder, and each loose *.bpmn. New versions are drafts unless --activate.",
+)
 @click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
-def deploy(directory: str | None) -> None:
+@click.option("--activate", is_flag=True, help="Also make each the version new instances use.")
+def deploy(directory: str | None, activate: bool) -> None:
     ctx = _context()
     create_schema(ctx)
     try:
-        infos = deploy_directory(ctx, Path(directory) if directory else ctx.settings.bpmn_dir)
+        infos = deploy_directory(
+            ctx, Path(directory) if directory else ctx.settings.bpmn_dir, activate=activate
+        )
     except DomainError as exc:
         _fail(f"{exc.message} {exc.errors}")
     for info in infos:
-        click.echo(f"{info.process_id} v{info.version} {info.sha256[:12]}")
+        click.echo(f"{info.process_id} v{info.version} {info.state} {info.sha256[:12]}")
 
 
 @main.command("load-demo", help="Create the demo county (password from ZHUNRU_DEMO_PASSWORD).")

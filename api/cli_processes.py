@@ -28,8 +28,11 @@ def _fail(error: DomainError) -> NoReturn:
     sys.exit(2)
 
 
+STATES = {"draft": "草稿", "active": "当前", "retired": "停用"}
+
+
 def _line(info: deployments.ProcessInfo) -> str:
-    mark = "当前" if info.current else "    "
+    mark = STATES.get(info.state, info.state)
     deployed = info.deployed_at.isoformat(timespec="seconds")
     return f"{mark} {info.process_id} v{info.version} {info.sha256[:12]} {deployed}"
 

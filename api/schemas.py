@@ -40,7 +40,37 @@ class ProcessSchema(ma.Schema):
     version = fields.Integer()
     sha256 = fields.String()
     deployed_at = fields.DateTime()
-    current = fields.Boolean(metadata={"description": "新申请使用的版本（每个流程恰有一个）"})
+    current = fields.Boolean(metadata={"description": "新申请使用的版本（每个流程至多一个）"})
+    state = fields.String(
+        metadata={"description": "draft 草稿（未启用）、active 使用中、retired 已停用"}
+    )
+    deployed_by = fields.String(allow_none=True)
+    activated_at = fields.DateTime(allow_none=True)
+    activated_by = fields.String(allow_none=True)
+    files = fields.List(fields.String(), metadata={"description": "程序包中的表单文件"})
+
+
+class DiffQuerySchema(f.Schema):
+    against = f.Integer(required=True, validate=f.between(1, 2**31 - 1))
+
+
+class StepSchema(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+
+
+class ChangedStepSchema(ma.Schema):
+    step = fields.Nested(StepSchema)
+    attributes = fields.List(fields.String())
+
+
+class VersionDiffSchema(ma.Schema):
+    added = fields.List(fields.Nested(StepSchema))
+    removed = fields.List(fields.Nested(StepSchema))
+    changed = fields.List(fields.Nested(ChangedStepSchema))
+    forms_changed = fields.List(fields.Nested(StepSchema))
+    identical = fields.Boolean()
 
 
 class OrgRefSchema(ma.Schema):

@@ -104,7 +104,7 @@ def load_demo(ctx: Context, password: str) -> DemoResult:
         raise InvalidInput(
             "演示密码至少 8 个字符", {"ZHUNRU_DEMO_PASSWORD": ["请设置至少 8 个字符的演示密码"]}
         )
-    deploy_directory(ctx, ctx.settings.bpmn_dir)
+    deploy_directory(ctx, ctx.settings.bpmn_dir, activate=True)
     usernames = [code for code, *_ in DEMO_ORGS] + [name for name, *_ in DEMO_PEOPLE]
     now = ctx.clock.now()
     with ctx.db.write() as session:

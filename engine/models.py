@@ -109,9 +109,23 @@ class Deployment(Base):
     xml: Mapped[bytes] = mapped_column(LargeBinary)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    # The version new instances start on: the latest deployed or activated one. Running
-    # instances stay on the version they started on.
+    # The version new instances start on (state "active"): the one an administrator activated
+    # last. A deployment is a draft until first activated, and retired once another version is
+    # activated after it. Running instances stay on the version they started on.
     is_current: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    activated_at: Mapped[datetime | None]
+    activated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", name="fk_deployment_activated_by")
+    )
+    # The package's other files (its JSON Schema forms) by name, as text; None for a bare
+    # diagram. Stored with the XML so a version's forms are exactly those it was deployed with.
+    files: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    @property
+    def state(self) -> str:
+        if self.is_current:
+            return "active"
+        return "draft" if self.activated_at is None else "retired"
 
 
 class Instance(Base):

@@ -22,6 +22,8 @@ from engine.expressions import (
     check_script,
     static_int,
 )
+from engine.packages import Package, check_files, form_refs, none_start_id
+from engine.schema_forms import build_form
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
@@ -91,6 +93,9 @@ SUPPORTED_ELEMENTS = frozenset(
         "scriptTask",
         "script",
         "multiInstanceLoopCharacteristics",
+        # Declares a process variable so a loopDataInputRef / loopDataOutputRef naming it
+        # resolves in modelers; SpiffWorkflow's parser does not read it (no run-time effect).
+        "property",
         "loopDataInputRef",
         "loopDataOutputRef",
         "inputDataItem",
@@ -273,11 +278,24 @@ def _wire_loops(spec: BpmnProcessSpec) -> None:
                 child.completed_event.connect(task_spec.merge_child)
 
 
-def parse_diagram(xml: bytes) -> Diagram:
-    """Parse, validate and vet one diagram with exactly one executable process."""
+def _package_forms(root: etree._Element, files: Mapping[str, bytes]) -> dict[str, Any]:
+    """The forms the diagram's steps name, built from the package's files."""
+    refs = form_refs(root)
+    check_files(refs, files)
+    return {
+        step: build_form(ref.schema, files[ref.schema], files[ref.ui] if ref.ui else None)
+        for step, ref in refs.items()
+    }
+
+
+def parse_diagram(xml: bytes, files: Mapping[str, bytes] | None = None) -> Diagram:
+    """Parse, validate and vet one diagram with exactly one executable process, and build the
+    forms its steps name from the package's `files`."""
+    package = Package(xml, dict(files or {}))
     root = _secure_parse(xml)
     _vet(root)
     lane_roles = _lane_roles(root)
+    forms = _package_forms(root, package.files)
     parser = BpmnParser(validator=_validator())
     try:
         parser.add_bpmn_xml(root)
@@ -299,12 +317,18 @@ def parse_diagram(xml: bytes) -> Diagram:
     return Diagram(
         process_id=process_id,
         name=spec.description or process_id,
-        sha256=sha256_of(xml),
+        sha256=package.sha256,
         xml=xml,
         spec=spec,
         subprocess_specs=subprocess_specs,
         lane_roles=lane_roles,
+        forms=forms,
+        start_id=none_start_id(root),
     )
+
+
+def parse_package(package: Package) -> Diagram:
+    return parse_diagram(package.xml, package.files)
 
 
 class DiagramRegistry:
@@ -314,14 +338,17 @@ class DiagramRegistry:
         self._by_sha: dict[str, Diagram] = {}
         self._lock = threading.Lock()
 
-    def get(self, sha256: str, load_xml: Any) -> Diagram:
-        """Return the parsed diagram for `sha256`, calling `load_xml()` only on a miss."""
+    def get(self, sha256: str, load: Any) -> Diagram:
+        """Return the parsed diagram for `sha256`, calling `load()` (the diagram's XML or its
+        whole Package) only on a miss."""
         diagram = self._by_sha.get(sha256)
         if diagram is None:
             with self._lock:  # parsed once, by one thread; a failed parse caches nothing
                 diagram = self._by_sha.get(sha256)
                 if diagram is None:
-                    diagram = self._by_sha[sha256] = parse_diagram(load_xml())
+                    loaded = load()
+                    package = loaded if isinstance(loaded, Package) else Package(loaded)
+                    diagram = self._by_sha[sha256] = parse_package(package)
         return diagram
 
     def add(self, diagram: Diagram) -> Diagram:

@@ -14,12 +14,18 @@ from tests.test_cli import env  # noqa: F401 (fixture)
 
 def test_operator_rolls_back_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     runner = CliRunner()
-    assert runner.invoke(main, ["deploy"], env=env).exit_code == 0
+    assert runner.invoke(main, ["deploy", "--activate"], env=env).exit_code == 0
     bad_dir = tmp_path / "bad"
     bad_dir.mkdir()
     (bad_dir / "matter_admission.bpmn").write_bytes(BAD)
     deployed = runner.invoke(main, ["deploy", str(bad_dir)], env=env)
-    assert deployed.exit_code == 0 and "matter_admission v2" in deployed.output
+    assert deployed.exit_code == 0 and "matter_admission v2 draft" in deployed.output
+    drafted = runner.invoke(main, ["process", "versions", "matter_admission"], env=env)
+    assert drafted.output.splitlines()[1].startswith("当前 matter_admission v1")
+    assert (
+        runner.invoke(main, ["process", "activate", "matter_admission", "2"], env=env).exit_code
+        == 0
+    )
 
     listed = runner.invoke(main, ["process", "versions", "matter_admission"], env=env)
     assert listed.exit_code == 0, listed.output

@@ -12,72 +12,92 @@ from flask_smorest import Blueprint, abort
 from api.auth import context, current_actor
 from api.body import json_body
 from api.resources import form_ref
-from api.schemas import InstanceDetailSchema, ProcessSchema
+from api.schemas import DiffQuerySchema, InstanceDetailSchema, ProcessSchema, VersionDiffSchema
 from engine.forms import START_FORMS
+from engine.packages import ZIP_MEDIA_TYPE, Package, read_zip
 from engine.services import deployments, procedures
 
 blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="流程（BPMN 流程图）")
 
 DIAGRAM_MEDIA_TYPE = "application/xml"
+UPLOAD_TYPES = (ZIP_MEDIA_TYPE, DIAGRAM_MEDIA_TYPE)
 
 
-def _diagram_body() -> bytes:
-    """The uploaded diagram; any other declared content type is a 415 in the error shape."""
+def _package_body() -> Package:
+    """The uploaded package (zip) or bare diagram (XML); any other declared content type is a
+    415 in the error shape."""
+    if request.mimetype == ZIP_MEDIA_TYPE:
+        return read_zip(request.get_data())
     if request.mimetype != DIAGRAM_MEDIA_TYPE:
         abort(
             415,
-            message="流程图须以 application/xml 格式上传",
+            message="流程须以 application/zip（程序包）或 application/xml（流程图）格式上传",
             errors={
                 "content_type": [
                     f"请求的 Content-Type 为 {request.mimetype or '（未声明）'}，"
-                    f"应为 {DIAGRAM_MEDIA_TYPE}"
+                    f"应为 {' 或 '.join(UPLOAD_TYPES)}"
                 ]
             },
         )
-    return request.get_data()
+    return Package(request.get_data())
 
 
 @blp.route("/processes")
 class Processes(MethodView):
     @blp.response(200, ProcessSchema(many=True))
     def get(self) -> Any:
-        """List deployed processes (the current version of each)."""
+        """List processes (the active version of each)."""
         current_actor()
         return deployments.list_processes(context())
 
     @blp.doc(
         requestBody={
             "required": True,
-            "content": {DIAGRAM_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in UPLOAD_TYPES
+            },
         }
     )
     @blp.response(201, ProcessSchema)
-    @blp.alt_response(415, description="请求体不是 application/xml")
+    @blp.alt_response(415, description="请求体不是 application/zip 或 application/xml")
     def post(self) -> Any:
-        """Deploy a BPMN diagram (admin) and make it current. The same XML deployed twice is
-        stored once; deploying the XML of an earlier version makes that version current again.
-        Only `Content-Type: application/xml` is accepted."""
+        """Deploy a procedure package (admin) as a draft version. A package is a zip of one
+        BPMN diagram and the JSON Schema forms its steps name (`application/zip`); a diagram
+        naming no files may be sent bare (`application/xml`). Nothing changes for users until
+        the version is activated. The same package deployed twice is stored once: the stored
+        version is returned as it is."""
         actor = current_actor()
-        return deployments.deploy_uploaded(context(), _diagram_body(), actor)
+        return deployments.deploy_uploaded(context(), _package_body(), actor)
 
 
 @blp.route("/processes/<string:process_id>/versions")
 class ProcessVersions(MethodView):
     @blp.response(200, ProcessSchema(many=True))
     def get(self, process_id: str) -> Any:
-        """Every deployed version of a process, newest first; `current` marks the one new
-        applications start on."""
+        """Every version of a process, newest first, with its state (draft / active / retired),
+        who deployed and activated it, and when."""
         current_actor()
         return deployments.list_versions(context(), process_id)
+
+
+@blp.route("/processes/<string:process_id>/versions/<id:version>/diff")
+class VersionDiff(MethodView):
+    @blp.arguments(DiffQuerySchema, location="query")
+    @blp.response(200, VersionDiffSchema)
+    def get(self, query: dict[str, int], process_id: str, version: int) -> Any:
+        """What changed in a version against another (`against`): steps added, removed and
+        changed, and forms changed."""
+        current_actor()
+        return deployments.diff(context(), process_id, version, query["against"])
 
 
 @blp.route("/processes/<string:process_id>/versions/<id:version>/activate")
 class ActivateVersion(MethodView):
     @blp.response(200, ProcessSchema)
     def post(self, process_id: str, version: int) -> Any:
-        """Make a version current (admin): new applications start on it, running ones keep
-        theirs. Rolls a bad deployment back; the version is vetted again first, and the
-        change is recorded on the administrative trail."""
+        """Activate a version (admin): new instances start on it, running ones keep theirs.
+        Puts a draft into use, or rolls back to an earlier version; the version is vetted
+        again first, and the change is recorded on the administrative trail."""
         return deployments.activate(context(), process_id, version, current_actor())
 
 

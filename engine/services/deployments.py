@@ -1,11 +1,11 @@
-"""Use cases for diagrams: deploy once per content, choose the current version, list processes,
-find an instance's diagram.
+"""Use cases for procedure versions: deploy a package as a draft, activate one version per
+process, list and compare versions, find an instance's diagram.
 
-Each process has one *current* deployment (`Deployment.is_current`): the version new instances
-start on. Deploying a new diagram makes it current; an administrator can make any earlier
-version current again (`activate`), and deploying XML identical to an earlier version does the
-same, so a bad deployment can always be rolled back. Instances keep the version they started
-on. Each change of the current version is an event on the administrative trail.
+Deploying stores a package (a diagram and the forms it names) once per content as a *draft*:
+nothing changes for users until an administrator *activates* a version, which becomes the one
+new instances start on (state "active"; the one it replaces is "retired"). Activating an older
+version is the rollback. Instances keep the version they started on until migrated. Every
+deployment and activation is an event on the administrative trail.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from engine import audit
 from engine.authz import Actor, require_role
 from engine.errors import Conflict, InvalidDiagram, NotFound
 from engine.forms import START_FORMS, TASK_FORMS
-from engine.models import Deployment
+from engine.models import Deployment, User
+from engine.packages import Package, read_directory
 from engine.services.context import Context
-from engine.specs import Diagram, parse_diagram, sha256_of, user_task_ids
+from engine.specs import Diagram, parse_package, user_task_ids
+from engine.versions import VersionDiff, compare
 
 
 @dataclass(frozen=True)
@@ -35,23 +37,45 @@ class ProcessInfo:
     sha256: str
     deployed_at: datetime
     current: bool = True
+    state: str = "active"  # draft | active | retired
+    deployed_by: str | None = None  # display names, never usernames
+    activated_at: datetime | None = None
+    activated_by: str | None = None
+    files: tuple[str, ...] = ()
 
 
-def _info(row: Deployment) -> ProcessInfo:
+def _info(session: Session, row: Deployment) -> ProcessInfo:
+    ids = {row.deployed_by, row.activated_by} - {None}
+    names = (
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+        if ids
+        else {}
+    )
     return ProcessInfo(
-        row.process_id, row.name, row.version, row.sha256, row.deployed_at, row.is_current
+        row.process_id,
+        row.name,
+        row.version,
+        row.sha256,
+        row.deployed_at,
+        row.is_current,
+        row.state,
+        names.get(row.deployed_by),
+        row.activated_at,
+        names.get(row.activated_by),
+        tuple(sorted(row.files or {})),
     )
 
 
 def _check_forms(diagram: Diagram) -> None:
-    """The service validates every step's input, so every step needs a form it knows."""
+    """The service validates every step's input, so every step needs a form: one its package
+    names, else one built into the service."""
     problems = []
-    if diagram.process_id not in START_FORMS:
+    if diagram.start_id not in diagram.forms and diagram.process_id not in START_FORMS:
         problems.append(f"流程 {diagram.process_id} 没有申请表单")
     problems += [
         f"任务 {task} 没有表单定义"
         for task in sorted(user_task_ids(diagram.spec))
-        if task not in TASK_FORMS
+        if task not in diagram.forms and task not in TASK_FORMS
     ]
     if problems:
         raise InvalidDiagram("流程图中的步骤没有对应的表单", {"xml": problems})
@@ -120,37 +144,45 @@ def _record(
 def _activate(
     session: Session, ctx: Context, row: Deployment, actor: Actor | None, via: str
 ) -> ProcessInfo:
-    """Make a stored version current again, if it still passes today's vetting."""
+    """Make a stored version current, if it still passes today's vetting."""
     if row.is_current:
-        return _info(row)
+        return _info(session, row)
     # Vetted again: a version stored under older rules may hold what they now refuse.
     _check_forms(diagram_of(session, ctx, row.id))
     previous = _make_current(session, row)
+    now = ctx.clock.now()
+    row.activated_at = now
+    row.activated_by = actor.user_id if actor else None
+    _flush(session)
     _record(
         session,
         "diagram_activated",
         row,
         actor,
-        ctx.clock.now(),
+        now,
         previous_version=previous.version if previous is not None else None,
         via=via,
     )
-    return _info(row)
+    return _info(session, row)
 
 
-def deploy(session: Session, ctx: Context, xml: bytes, actor: Actor | None) -> ProcessInfo:
-    """Store a diagram once and make it current. XML already stored is not stored again: its
-    version becomes current again (a rollback by redeploying the good diagram).
+def deploy(
+    session: Session, ctx: Context, package: Package | bytes, actor: Actor | None
+) -> ProcessInfo:
+    """Store a package once, as a draft of its process's next version. A package already
+    stored is not stored again: its version is returned as it is (activate it to use it).
 
     Deployments take turns (PostgreSQL advisory lock; SQLite writers already queue): the next
     version number is read and written, and the administrative trail appended, by one at a
     time — concurrent uploads once collided on (process_id, version) with a 500.
     """
+    if isinstance(package, bytes):
+        package = Package(package)
     audit.lock_admin_chain(session)
-    existing = session.scalar(select(Deployment).where(Deployment.sha256 == sha256_of(xml)))
+    existing = session.scalar(select(Deployment).where(Deployment.sha256 == package.sha256))
     if existing is not None:
-        return _activate(session, ctx, existing, actor, via="redeploy")
-    diagram = parse_diagram(xml)
+        return _info(session, existing)
+    diagram = parse_package(package)
     _check_forms(diagram)
     ctx.diagrams.add(diagram)
     latest = session.scalar(
@@ -162,52 +194,69 @@ def deploy(session: Session, ctx: Context, xml: bytes, actor: Actor | None) -> P
         name=diagram.name,
         version=(latest or 0) + 1,
         sha256=diagram.sha256,
-        xml=xml,
+        xml=package.xml,
+        files=package.stored_files(),
         deployed_at=now,
         deployed_by=actor.user_id if actor else None,
         is_current=False,
     )
     session.add(row)
     _flush(session)
-    _make_current(session, row)
-    _record(session, "diagram_deployed", row, actor, now)
-    return _info(row)
+    _record(session, "diagram_deployed", row, actor, now, files=sorted(package.files))
+    return _info(session, row)
 
 
-def deploy_uploaded(ctx: Context, xml: bytes, actor: Actor) -> ProcessInfo:
-    """An administrator deploys a diagram; a bad diagram is refused with the reason."""
-    require_role(actor, "admin", "部署流程图")
+def deploy_uploaded(ctx: Context, package: Package, actor: Actor) -> ProcessInfo:
+    """An administrator deploys a package (or a bare diagram) as a draft; a bad one is
+    refused with the reason."""
+    require_role(actor, "admin", "部署流程")
     with ctx.db.write() as session:
-        return deploy(session, ctx, xml, actor)
+        return deploy(session, ctx, package, actor)
+
+
+def packages_in(directory: Path) -> list[Package]:
+    """The packages kept in `directory`: each sub-folder is one, each loose .bpmn another."""
+    folders = sorted(path for path in directory.iterdir() if path.is_dir())
+    loose = sorted(directory.glob("*.bpmn"))
+    return [read_directory(folder) for folder in folders if any(folder.glob("*.bpmn"))] + [
+        Package(path.read_bytes()) for path in loose
+    ]
 
 
 def deploy_directory(
-    ctx: Context, directory: Path, actor: Actor | None = None
+    ctx: Context, directory: Path, actor: Actor | None = None, activate: bool = False
 ) -> list[ProcessInfo]:
+    """Deploy every package in `directory` (the operator at the command line); with
+    `activate`, each also becomes the version new instances start on."""
     with ctx.db.write() as session:
-        return [
-            deploy(session, ctx, path.read_bytes(), actor)
-            for path in sorted(directory.glob("*.bpmn"))
-        ]
+        infos = [deploy(session, ctx, package, actor) for package in packages_in(directory)]
+        if not activate:
+            return infos
+        rows = [_version_row(session, info.process_id, info.version) for info in infos]
+        return [_activate(session, ctx, row, actor, via="operator") for row in rows]
+
+
+def _version_row(session: Session, process_id: str, version: int) -> Deployment:
+    row = session.scalar(
+        select(Deployment).where(Deployment.process_id == process_id, Deployment.version == version)
+    )
+    if row is None:
+        raise NotFound(f"流程 {process_id} 没有第 {version} 版")
+    return row
 
 
 def activate(ctx: Context, process_id: str, version: int, actor: Actor | None) -> ProcessInfo:
-    """Make an earlier (or later) version of a process current: new instances start on it.
+    """Make a version of a process the one new instances start on: a draft goes live, or an
+    earlier version comes back (rollback). Running instances keep theirs.
 
     `actor` None is the operator at the command line. A version that no longer passes vetting
-    is refused (InvalidDiagram); activating the current version changes nothing.
+    is refused (InvalidDiagram); activating the active version changes nothing.
     """
     if actor is not None:
-        require_role(actor, "admin", "切换流程版本")
+        require_role(actor, "admin", "启用流程版本")
     with ctx.db.write() as session:
         audit.lock_admin_chain(session)
-        row = session.scalar(
-            select(Deployment).where(
-                Deployment.process_id == process_id, Deployment.version == version
-            )
-        )
-        if row is None:
-            raise NotFound(f"流程 {process_id} 没有第 {version} 版")
+        row = _version_row(session, process_id, version)
         return _activate(session, ctx, row, actor, via="activate")
 
 
@@ -219,7 +268,7 @@ def list_processes(ctx: Context) -> list[ProcessInfo]:
             .where(Deployment.is_current.is_(True))
             .order_by(Deployment.process_id)
         )
-        return [_info(row) for row in rows]
+        return [_info(session, row) for row in rows]
 
 
 def list_versions(ctx: Context, process_id: str) -> list[ProcessInfo]:
@@ -234,7 +283,7 @@ def list_versions(ctx: Context, process_id: str) -> list[ProcessInfo]:
         )
         if not rows:
             raise NotFound(f"流程 {process_id} 不存在")
-        return [_info(row) for row in rows]
+        return [_info(session, row) for row in rows]
 
 
 def current_deployment(session: Session, process_id: str) -> Deployment:
@@ -259,9 +308,23 @@ def diagram_of(session: Session, ctx: Context, deployment_id: int) -> Diagram:
             raise NotFound("流程部署不存在")
         ctx.deployment_shas[deployment_id] = sha
 
-    def load_xml() -> bytes:
-        xml = session.scalar(select(Deployment.xml).where(Deployment.id == deployment_id))
-        assert xml is not None
-        return xml
+    def load() -> Package:
+        row = session.execute(
+            select(Deployment.xml, Deployment.files).where(Deployment.id == deployment_id)
+        ).one()
+        return Package.from_stored(row.xml, row.files)
 
-    return ctx.diagrams.get(sha, load_xml)
+    return ctx.diagrams.get(sha, load)
+
+
+def diff(ctx: Context, process_id: str, version: int, against: int) -> VersionDiff:
+    """Version `version` of a process against version `against`: steps added, removed and
+    changed, forms changed."""
+    with ctx.db.read() as session:
+        new = _version_row(session, process_id, version)
+        old = _version_row(session, process_id, against)
+        return compare(
+            ctx.runtime.serializer.registry,
+            diagram_of(session, ctx, old.id),
+            diagram_of(session, ctx, new.id),
+        )

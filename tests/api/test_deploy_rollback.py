@@ -17,6 +17,7 @@ PROCESSES = "/api/v1/processes"
 VERSIONS = "/api/v1/processes/matter_admission/versions"
 APPLY = "/api/v1/processes/matter_admission/instances"
 XML_HEADERS = {"Content-Type": "application/xml"}
+ADMIN_NAME = "县政务服务和大数据管理局经办人"
 GOOD = (Path(__file__).parents[2] / "bpmn" / "matter_admission.bpmn").read_bytes()
 FLOW = b'<bpmn:sequenceFlow id="f_start" sourceRef="start_apply" targetRef="legal_review" />'
 # Passes every deploy-time check (the name's length is not known then), but repeats the
@@ -57,15 +58,15 @@ def _filing_works(login) -> None:
     assert [t["bpmn_id"] for t in created.json()["open_tasks"]] == ["legal_review"]
 
 
-def test_diagram_upload_must_be_application_xml(login) -> None:
+def test_a_package_upload_is_a_zip_or_a_bare_diagram(login) -> None:
     admin = login("admin")
     for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "text/xml"}, {}):
         body = assert_error(admin.post(PROCESSES, data=BAD, headers=headers), 415, "content_type")
-        assert "application/xml" in body["message"]
+        assert "application/zip" in body["message"] and "application/xml" in body["message"]
     assert [v["version"] for v in admin.get(VERSIONS).json()] == [1]
     spec = admin.get("/api/v1/openapi.json").json()
     upload = spec["paths"][PROCESSES]["post"]
-    assert list(upload["requestBody"]["content"]) == ["application/xml"]
+    assert list(upload["requestBody"]["content"]) == ["application/zip", "application/xml"]
     assert "415" in upload["responses"]
     assert (
         f"{VERSIONS.replace('matter_admission', '{process_id}')}/{{version}}/activate"
@@ -73,54 +74,69 @@ def test_diagram_upload_must_be_application_xml(login) -> None:
     )
 
 
-def test_a_bad_deployment_is_rolled_back_by_activating_the_good_version(login) -> None:
+def test_a_deployment_is_a_draft_until_activated_and_activating_the_old_one_rolls_back(
+    login,
+) -> None:
     admin = login("admin")
     _filing_works(login)
     deployed = admin.post(PROCESSES, data=BAD, headers=XML_HEADERS)
     assert deployed.status_code == 201, deployed.text
-    assert deployed.json()["version"] == 2 and deployed.json()["current"] is True
-    assert _current(admin)["version"] == 2
+    assert (deployed.json()["version"], deployed.json()["state"]) == (2, "draft")
+    assert deployed.json()["current"] is False and deployed.json()["deployed_by"] == ADMIN_NAME
+    # A draft changes nothing for users: new applications still start on version 1.
+    assert _current(admin)["version"] == 1
+    _filing_works(login)
 
+    activate_2 = f"{VERSIONS}/2/activate"
+    assert_error(login("nongye").post(activate_2), 403)
+    assert admin.post(activate_2).json()["state"] == "active"
+    assert _current(admin)["version"] == 2
     _filing_fails_clearly(login)  # a clear domain error, not a 500
 
     versions = admin.get(VERSIONS).json()
-    assert [(v["version"], v["current"]) for v in versions] == [(2, True), (1, False)]
+    assert [(v["version"], v["state"]) for v in versions] == [(2, "active"), (1, "retired")]
+    assert versions[0]["activated_by"] == ADMIN_NAME and versions[0]["activated_at"]
     activate = f"{VERSIONS}/1/activate"
-    assert_error(login("nongye").post(activate), 403)
     assert_error(admin.post(f"{VERSIONS}/9/activate"), 404)
     assert_error(admin.post("/api/v1/processes/nope/versions/1/activate"), 404)
-    assert _current(admin)["version"] == 2
 
     activated = admin.post(activate)
     assert activated.status_code == 200, activated.text
-    assert activated.json()["version"] == 1 and activated.json()["current"] is True
+    assert activated.json()["version"] == 1 and activated.json()["state"] == "active"
     assert _current(admin)["version"] == 1
     _filing_works(login)
-    assert admin.post(activate).json()["version"] == 1  # activating the current one: no change
+    assert admin.post(activate).json()["version"] == 1  # activating the active one: no change
 
     events = login("jiwei").get("/api/v1/audit/events", params={"action": "diagram_activated"})
-    [event] = events.json()["items"]
-    assert event["actor"] == "admin" and event["instance_id"] is None
-    assert event["payload"]["version"] == 1 and event["payload"]["previous_version"] == 2
-    assert event["payload"]["via"] == "activate"
+    rollback = events.json()["items"][0]
+    assert rollback["actor"] == "admin" and rollback["instance_id"] is None
+    assert rollback["payload"]["version"] == 1 and rollback["payload"]["previous_version"] == 2
+    assert rollback["payload"]["via"] == "activate"
+    deployed_events = login("jiwei").get(
+        "/api/v1/audit/events", params={"action": "diagram_deployed"}
+    )
+    assert [e["payload"]["version"] for e in deployed_events.json()["items"]][0] == 2
     assert login("jiwei").get("/api/v1/audit/verify").json()["ok"] is True
 
 
-def test_redeploying_the_good_xml_makes_its_version_current_again(login) -> None:
+def test_redeploying_identical_bytes_returns_the_stored_version_and_changes_nothing(
+    login,
+) -> None:
     admin = login("admin")
     assert admin.post(PROCESSES, data=BAD, headers=XML_HEADERS).json()["version"] == 2
+    assert admin.post(f"{VERSIONS}/2/activate").status_code == 200
     _filing_fails_clearly(login)
 
+    # The good XML again is version 1 as stored: not a third version, and not live by itself.
     again = admin.post(PROCESSES, data=GOOD, headers=XML_HEADERS)
     assert again.status_code == 201, again.text
-    assert again.json()["version"] == 1 and again.json()["current"] is True
+    assert (again.json()["version"], again.json()["state"]) == (1, "retired")
+    assert _current(admin)["version"] == 2
+    # Identical bytes do not block the rollback.
+    assert admin.post(f"{VERSIONS}/1/activate").json()["state"] == "active"
     _filing_works(login)
-
-    # And forward again: the stored bad version, not a third copy of it.
     assert admin.post(PROCESSES, data=BAD, headers=XML_HEADERS).json()["version"] == 2
     assert [v["version"] for v in admin.get(VERSIONS).json()] == [2, 1]
-    events = login("jiwei").get("/api/v1/audit/events", params={"action": "diagram_activated"})
-    assert [e["payload"]["via"] for e in events.json()["items"]] == ["redeploy", "redeploy"]
 
 
 def test_a_stored_version_that_fails_todays_checks_answers_422_and_is_rolled_back(

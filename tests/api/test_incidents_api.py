@@ -21,9 +21,15 @@ XML = {"Content-Type": "application/xml"}
 
 
 def deploy(admin, xml: str) -> dict:
+    """Deploy and activate: new applications start on the diagram."""
     response = admin.post("/api/v1/processes", data=xml.encode(), headers=XML)
     assert response.status_code in (200, 201), response.text
-    return response.json()
+    info = response.json()
+    activated = admin.post(
+        f"/api/v1/processes/{info['process_id']}/versions/{info['version']}/activate"
+    )
+    assert activated.status_code == 200, activated.text
+    return activated.json()
 
 
 def broken_condition() -> str:

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from engine import specs
 from engine.services.context import Context, build_context
-from tests.api.test_incidents_api import XML, broken_condition
+from tests.api.test_incidents_api import broken_condition, deploy
 from tests.browser.conftest import screenshot
 from tests.factories import CONFIRM, LAWFUL, PASS, application
 
@@ -39,7 +39,7 @@ def test_administrator_releases_a_stranded_matter_and_closes_an_incident(
     monkeypatch.undo()
     # And a county diagram that fails at the review.
     admin = api("admin")
-    assert admin.post("/api/v1/processes", data=broken_condition().encode(), headers=XML).ok
+    deploy(admin, broken_condition())
     nongye.post("/api/v1/processes/matter_admission/instances", json=application(name="防汛值守"))
     sifa = api("sifa")
     [task] = sifa.get("/api/v1/tasks").json()
