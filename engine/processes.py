@@ -78,14 +78,20 @@ def end_status(end_event: str, statuses: Collection[str]) -> str:
 
 def start_event(diagram: Diagram) -> tuple[str, str | None]:
     """The id and lane of the process's start event without a trigger."""
-    for spec in diagram.spec.task_specs.values():
-        if not isinstance(spec, StartEvent) or not spec.bpmn_id:
-            continue
-        if spec.bpmn_id == diagram.start_id or (
-            not diagram.start_id and isinstance(spec.event_definition, NoneEventDefinition)
-        ):
-            return spec.bpmn_id, spec.lane
-    return diagram.start_id or "start", None
+    starts = {
+        spec.bpmn_id: spec
+        for spec in diagram.spec.task_specs.values()
+        if isinstance(spec, StartEvent) and spec.bpmn_id
+    }
+    found = starts.get(diagram.start_id) or next(
+        (
+            spec
+            for spec in starts.values()
+            if isinstance(spec.event_definition, NoneEventDefinition)
+        ),
+        None,
+    )
+    return (found.bpmn_id, found.lane) if found is not None else (diagram.start_id or "start", None)
 
 
 def form_context(

@@ -119,12 +119,9 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime, by: Actor) -> i
 def _escalate(session: Session, instance: Instance, step: str, now: datetime) -> list[Entry]:
     """Mark the late step's open tasks overdue and tell the supervising office."""
     late = session.scalars(
-        select(Task).where(
-            Task.instance_id == instance.id,
-            Task.bpmn_id == step,
-            Task.state == "open",
-            Task.escalated_at.is_(None),
-        )
+        select(Task)
+        .filter_by(instance_id=instance.id, bpmn_id=step, state="open")
+        .where(Task.escalated_at.is_(None))
     ).all()
     for task in late:
         update_row(session, task, escalated_at=now)
