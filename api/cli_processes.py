@@ -1,5 +1,6 @@
-"""`zhunru process versions PROCESS_ID` and `zhunru process activate PROCESS_ID VERSION`: see a
-process's deployed versions and make one current again (rolling a bad deployment back)."""
+"""`zhunru process versions PROCESS_ID`, `zhunru process activate PROCESS_ID VERSION` and
+`zhunru process migrate PROCESS_ID --from N --to M`: see a process's deployed versions, make one
+current again (rolling a bad deployment back), move running instances between versions."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import click
 
 from config import Settings
 from engine.errors import DomainError
-from engine.services import deployments
+from engine.services import deployments, migration
 from engine.services.context import Context, build_context, create_schema
 
 
@@ -65,3 +66,24 @@ def activate(process_id: str, version: int) -> None:
     except DomainError as exc:
         _fail(exc)
     click.echo(f"已设为当前版本：{_line(info).strip()}")
+
+
+@process.command(
+    "migrate",
+    help="Move every running instance of version --from of PROCESS_ID that can move to --to; "
+    "list those that cannot, with the reasons.",
+)
+@click.argument("process_id")
+@click.option("--from", "from_version", type=click.IntRange(min=1), required=True)
+@click.option("--to", "to_version", type=click.IntRange(min=1), required=True)
+def migrate(process_id: str, from_version: int, to_version: int) -> None:
+    try:
+        report = migration.migrate_all(_context(), process_id, from_version, to_version, None)
+    except DomainError as exc:
+        _fail(exc)
+    for instance_id, reasons in report.refused.items():
+        click.echo(f"事项 {instance_id} 未迁移：{'；'.join(reasons)}")
+    click.echo(
+        f"已从第 {from_version} 版迁移到第 {to_version} 版：{len(report.moved)} 个事项；"
+        f"未迁移：{len(report.refused)} 个。"
+    )

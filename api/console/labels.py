@@ -287,6 +287,7 @@ ACTION_LABELS: dict[str, str] = {
     "instance_suspended": "管理员暂停办理",
     "instance_resumed": "管理员恢复办理",
     "instance_terminated": "管理员终止办理",
+    "instance_migrated": "迁移流程版本",
 }
 
 REGISTER_STATUS_LABELS = {"in_force": "在册", "exited": "已退出"}
