@@ -51,6 +51,7 @@ def register_console(app: Flask, api_prefix: str = "/api/v1") -> None:
         matter_pages,
         operations_pages,
         pages,
+        process_pages,
     )
     from api.console.web import bp, csrf, not_found_outside_api
 

@@ -13,16 +13,17 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from api.console import case_views, forms, lookups
+from api.console import case_views, forms, lookups, schema_forms
 from api.console.labels import CASE_ACTION_LABELS, CASE_STATUS_LABELS
 from api.console.matter_pages import form_again
 from api.console.web import bp, context, me, render
-from engine import forms as engine_forms
 from engine.authz import CASE_OPENING_ROLES, CASE_READERS
 from engine.case_forms import CaseFindingSchema, CaseSchema
 from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.schema_forms import SchemaForm
 from engine.services import cases, procedures
 from engine.services.cases import CaseDetail
+from engine.services.forms_view import start_form_of
 
 PER_PAGE = 20
 OPENING_ROLES = set(CASE_OPENING_ROLES)
@@ -164,7 +165,10 @@ def start_procedure(case_id: int, path: str) -> Response | tuple[str, int]:
     if isinstance(case, Response):
         return case
     process_id, origin = STARTS[name]
-    schema = engine_forms.start_form(process_id).schema
+    # The current version's start form: a package's own, or the one built in.
+    form = start_form_of(context(), process_id)
+    package = isinstance(form, SchemaForm)
+    schema = form if package else form.schema
     choices = case_views.tolerance_choices(context().tolerance)
     fixed = {"case_id": str(case_id), **({"origin": origin} if origin else {})}
     shape: dict[str, Any] = {"hidden": set(fixed)}
@@ -178,10 +182,16 @@ def start_procedure(case_id: int, path: str) -> Response | tuple[str, int]:
         "submit": "提交" + ("提议" if origin == "proposal" else "申请"),
     }
     if request.method == "GET":
-        fields = forms.describe(schema, fixed, {}, choices, **shape)
+        if package:
+            fields = schema_forms.describe(form.json_schema, form.ui_schema, fixed, **shape)
+        else:
+            fields = forms.describe(schema, fixed, {}, choices, **shape)
         return render("case_form.html", fields=fields, summary=[], **page)
     try:
-        body = forms.payload_from(schema, request.form, choices=choices)
+        if package:
+            body = schema_forms.payload_from(form.json_schema, request.form)
+        else:
+            body = forms.payload_from(schema, request.form, choices=choices)
         started = procedures.start_process(context(), process_id, body, me())
     except InvalidInput as exc:
         return form_again("case_form.html", schema, exc, choices, shape, **page)

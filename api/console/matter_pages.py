@@ -12,7 +12,7 @@ from flask import flash, redirect, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from api.console import case_views, forms, lookups
+from api.console import case_views, forms, lookups, schema_forms
 from api.console.labels import (
     STATUS_LABELS,
     action_label,
@@ -29,8 +29,10 @@ from engine.authz import require_role
 from engine.diagram_svg import read_plane, render_svg
 from engine.errors import Conflict, DomainError, InvalidInput
 from engine.fields import char_problem
+from engine.schema_forms import SchemaForm
 from engine.services import cases, instances, precheck, procedures, tasks
 from engine.services.cases import CaseDetail
+from engine.services.forms_view import InstanceForms, instance_forms, start_form_of, task_form_of
 from engine.services.instances import TrailEntry
 from engine.services.views import InstanceDetail
 
@@ -93,7 +95,10 @@ def matter_list() -> tuple[str, int]:
 def apply() -> Response | tuple[str, int]:
     """新建申请: a department files a matter; the schema of the API's start form judges it."""
     require_role(me(), "applicant", "提交申请")
-    schema = engine_forms.start_form(PROCESS_ID).schema
+    form = start_form_of(context(), PROCESS_ID)
+    if isinstance(form, SchemaForm):  # a package now brings the application's own form
+        return redirect(url_for("console.start_process", process_id=PROCESS_ID))
+    schema = form.schema
     choices = _township_choices()
     if request.method == "GET":
         return render("apply.html", fields=forms.describe(schema, {}, {}, choices), summary=[])
@@ -147,7 +152,7 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
         return redirect(url_for("console.matter_page", instance_id=instance_id))
     if task.id not in my_task_ids(me()):
         return error_page(403, "该任务不在您的待办中：可能已由他人认领，或不属于您的单位和角色。")
-    schema = _task_schema(task.bpmn_id)
+    form = task_form_of(context(), task_id, me())
     choices = _choices(detail)
     case = _case_of(detail)
     page = {
@@ -161,13 +166,22 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
         **_history(detail, case),
     }
     if request.method == "GET":
-        fields = forms.describe(schema, _prefill(detail, task.bpmn_id), {}, choices)
-        return render("task.html", fields=fields, summary=[], **page)
+        return render(
+            "task.html",
+            fields=_task_fields(form, detail, task.bpmn_id, choices),
+            summary=[],
+            **page,
+        )
     try:
-        body = forms.payload_from(schema, request.form, choices=choices)
+        if isinstance(form, SchemaForm):
+            body = schema_forms.payload_from(form.json_schema, request.form)
+        else:
+            body = forms.payload_from(form.schema, request.form, choices=choices)
         after = tasks.complete(context(), task_id, body, me())
     except InvalidInput as exc:
-        return form_again("task.html", schema, exc, choices, **page)
+        return form_again(
+            "task.html", form if isinstance(form, SchemaForm) else form.schema, exc, choices, **page
+        )
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("console.matter_page", instance_id=instance_id))
@@ -177,6 +191,16 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
         "success",
     )
     return redirect(url_for("console.matter_page", instance_id=instance_id))
+
+
+def _task_fields(
+    form: Any, detail: InstanceDetail, step: str, choices: dict[str, list[tuple[str, str]]]
+) -> list[forms.FieldView]:
+    """A task's fields as the form first shows them: a package's with its schema's defaults."""
+    if isinstance(form, SchemaForm):
+        start = forms.flat_values(schema_forms.defaults(form.json_schema))
+        return schema_forms.describe(form.json_schema, form.ui_schema, start)
+    return forms.describe(form.schema, _prefill(detail, step), {}, choices)
 
 
 def _prefill(detail: InstanceDetail, step: str) -> forms.Flat:
@@ -214,10 +238,6 @@ def _precheck(detail: InstanceDetail, step: str) -> dict[str, Any] | None:
     return found
 
 
-def _task_schema(bpmn_id: str) -> type:
-    return engine_forms.task_form(bpmn_id).schema
-
-
 def _township_choices() -> dict[str, list[tuple[str, str]]]:
     return {"townships": [(t.code, t.name) for t in lookups.townships(context())]}
 
@@ -252,7 +272,7 @@ def lookup() -> forms.Lookup:
 
 def form_again(
     template: str,
-    schema: type,
+    schema: type | SchemaForm,
     exc: InvalidInput,
     choices: Any,
     describe_args: dict[str, Any] | None = None,
@@ -260,11 +280,18 @@ def form_again(
 ) -> tuple[str, int]:
     """The same form with what was typed and each error beside its field; nothing was saved.
 
-    `describe_args` are the hidden and omitted fields the form was first drawn with."""
+    `schema` is a marshmallow schema or a package's form; `describe_args` are the hidden and
+    omitted fields the form was first drawn with."""
     describe_args = describe_args or {}
     values = forms.posted_values(request.form)
-    errors = forms.relocate(forms.flat_errors(exc.errors), schema)
-    fields = forms.describe(schema, values, errors, choices, **describe_args)
+    if isinstance(schema, SchemaForm):
+        errors = forms.flat_errors(exc.errors)
+        fields = schema_forms.describe(
+            schema.json_schema, schema.ui_schema, values, errors, **describe_args
+        )
+    else:
+        errors = forms.relocate(forms.flat_errors(exc.errors), schema)
+        fields = forms.describe(schema, values, errors, choices, **describe_args)
     return render(
         template,
         422,
@@ -323,28 +350,46 @@ def _history(
     names = lookup()
     step_names = {s.element.id: s.element.name for s in read_plane(xml).shapes} if xml else {}
     application = detail.data.get("application") or {}
-    schema = engine_forms.start_form(detail.process_id).schema
+    known = instance_forms(context(), detail.id, me())
     orgs = case_views.told_names(lookups.organizations(context()), case) if case else {}
     # A procedure's case is its page's own; only a proposal consults the person concerned.
     skip = {"case_id"} | (
         {"person_consulted"} if application.get("origin") == "application" else set()
     )
     return {
-        "application": forms.read_only(schema, application, names, skip=skip),
-        "decisions": [_decision(entry, names) for entry in trail if _is_decision(entry)],
-        "timeline": [_event(entry, step_names, names, orgs) for entry in trail],
+        "application": _application(known.start, application, trail, names, skip),
+        "decisions": [_decision(entry, names, known) for entry in trail if _is_decision(entry)],
+        "timeline": [_event(entry, step_names, names, orgs, known) for entry in trail],
     }
+
+
+def _application(
+    form: Any,
+    application: dict[str, Any],
+    trail: list[TrailEntry],
+    names: forms.Lookup,
+    skip: set[str],
+) -> list[tuple[str, str]]:
+    """What the instance was started with, read by its own start form; a package's values are
+    those its start entry on the trail recorded."""
+    if isinstance(form, SchemaForm):
+        started = next((e.payload for e in trail if e.action == "instance_started"), {})
+        values = started.get("form", started.get("application")) or {}
+        return schema_forms.read_only(form.json_schema, values, form.ui_schema, skip)
+    return forms.read_only(form.schema, application, names, skip=skip) if form else []
 
 
 def _is_decision(entry: TrailEntry) -> bool:
     return entry.action in DECISION_ACTIONS
 
 
-def _decision(entry: TrailEntry, names: forms.Lookup) -> dict[str, Any]:
+def _decision(entry: TrailEntry, names: forms.Lookup, forms_of: InstanceForms) -> dict[str, Any]:
     form = entry.payload.get("form", entry.payload)
-    known = (
-        engine_forms.TASK_FORMS.get(entry.task or "") if entry.action == "task_completed" else None
-    )
+    step = entry.payload.get("name") or action_label(entry.action)
+    known = forms_of.tasks.get(entry.task or "") if entry.action == "task_completed" else None
+    if isinstance(known, SchemaForm):
+        rows = schema_forms.read_only(known.json_schema, form, known.ui_schema)
+        return {"step": step, "entry": entry, "rows": rows}
     schema = known.schema if known else ACTION_SCHEMAS.get(entry.action)
     specs = schema().fields if schema else {}
     order = list(specs)
@@ -357,15 +402,15 @@ def _decision(entry: TrailEntry, names: forms.Lookup) -> dict[str, Any]:
     ]
     if form.get("application"):
         rows.append((field_label("application"), "已随表提交（见申请内容）"))
-    return {
-        "step": entry.payload.get("name") or action_label(entry.action),
-        "entry": entry,
-        "rows": rows,
-    }
+    return {"step": step, "entry": entry, "rows": rows}
 
 
 def _event(
-    entry: TrailEntry, steps: dict[str, str], names: forms.Lookup, orgs: dict[str, str]
+    entry: TrailEntry,
+    steps: dict[str, str],
+    names: forms.Lookup,
+    orgs: dict[str, str],
+    forms_of: InstanceForms,
 ) -> dict[str, Any]:
     payload = entry.payload
     detail = ""
@@ -386,7 +431,7 @@ def _event(
     elif "reason" in payload:
         detail = f"理由：{payload['reason']}"
     elif entry.action == "task_completed":
-        detail = "；".join(f"{k}：{v}" for k, v in _decision(entry, names)["rows"][:3])
+        detail = "；".join(f"{k}：{v}" for k, v in _decision(entry, names, forms_of)["rows"][:3])
     return {
         "entry": entry,
         "action": action_label(entry.action),

@@ -1,0 +1,55 @@
+"""Console pages on deployed processes: what I may start, and the start form of a process whose
+package brings its own (JSON Schema) form, posted to the same use case as the API."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from api.console import forms, schema_forms
+from api.console.matter_pages import PROCESS_ID, form_again
+from api.console.web import bp, context, error_page, me, render
+from engine.errors import Conflict, InvalidInput
+from engine.fields import char_problem
+from engine.schema_forms import SchemaForm
+from engine.services import procedures
+from engine.services.forms_view import start_form_of, startable
+
+
+@bp.route("/processes")
+def process_list() -> tuple[str, int]:
+    """发起办理: the processes I may start (an admission application for applicants)."""
+    return render("processes.html", offers=startable(context(), me()))
+
+
+@bp.route("/processes/<process_id>/start", methods=["GET", "POST"])
+def start_process(process_id: str) -> Response | tuple[str, int]:
+    """发起: the start form of the process's current version, drawn from its package."""
+    if char_problem(process_id):
+        return error_page(404)
+    form = start_form_of(context(), process_id)
+    if not isinstance(form, SchemaForm):
+        # Built-in start forms have pages of their own: the application, a case's procedures.
+        if process_id == PROCESS_ID:
+            return redirect(url_for("console.apply"))
+        return error_page(404, "该流程须从相应页面发起（问责案件的程序从案件页面发起）。")
+    page = {
+        "title": form.title or process_id,
+        "intro": str(form.json_schema.get("description") or ""),
+        "action": url_for("console.start_process", process_id=process_id),
+    }
+    if request.method == "GET":
+        start = forms.flat_values(schema_forms.defaults(form.json_schema))
+        fields = schema_forms.describe(form.json_schema, form.ui_schema, start)
+        return render("process_start.html", fields=fields, summary=[], **page)
+    try:
+        body = schema_forms.payload_from(form.json_schema, request.form)
+        started = procedures.start_process(context(), process_id, body, me())
+    except InvalidInput as exc:
+        return form_again("process_start.html", form, exc, {}, **page)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("console.process_list"))
+    steps = "、".join(t.name for t in started.open_tasks) or "无"
+    flash(f"已提交，当前环节：{steps}。", "success")
+    return redirect(url_for("console.matter_page", instance_id=started.id))
