@@ -3,7 +3,12 @@
 #   python    — venv support for the project's virtual environment (python3-venv)
 #   postgres  — PostgreSQL server binaries (initdb, pg_ctl): the tests start their own server
 #   browser   — Debian's chromium for the console's browser tests, and a CJK font to draw Chinese
+#   lint      — node and npm, then the pinned BPMN linter (tools/bpmnlint, `npm ci`) that the
+#               tests run over every shipped diagram
 set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+linter="$root/tools/bpmnlint"
 
 have_venv() { python3 -c 'import ensurepip, venv' >/dev/null 2>&1; }
 have_initdb() {
@@ -13,9 +18,17 @@ have_initdb() {
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
 }
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family)" ]; }
+# npm writes node_modules/.package-lock.json on install: newer than the lockfile means current.
+have_linter() { [ "$linter/node_modules/.package-lock.json" -nt "$linter/package-lock.json" ]; }
+
+requested=("$@")
+# `make system-deps` asks for what the tests need as `python postgres browser`; the diagram
+# linter is a test need too, so it comes with `browser` until that list names `lint` itself.
+for need in "$@"; do [ "$need" = browser ] && requested+=(lint); done
 
 missing=()
-for need in "$@"; do
+lint=0
+for need in "${requested[@]}"; do
   case "$need" in
     python) have_venv || missing+=(python3-venv) ;;
     postgres) have_initdb || missing+=(postgresql) ;;
@@ -23,14 +36,27 @@ for need in "$@"; do
       command -v chromium >/dev/null 2>&1 || missing+=(chromium)
       have_cjk_font || missing+=(fonts-wqy-microhei)
       ;;
+    lint)
+      [ "$lint" -eq 1 ] && continue
+      lint=1
+      command -v node >/dev/null 2>&1 || missing+=(nodejs)
+      command -v npm >/dev/null 2>&1 || missing+=(npm)
+      ;;
     *) echo "unknown requirement: $need" >&2; exit 2 ;;
   esac
 done
 
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing system packages: ${missing[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# As the invoking user, never sudo: exactly the versions in package-lock.json, no install scripts.
+if [ "$lint" -eq 1 ] && ! have_linter; then
+  echo "installing the BPMN linter (tools/bpmnlint)"
+  (cd "$linter" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
