@@ -37,6 +37,7 @@ def register_blueprints(api: Api) -> None:
         catalog,
         health,
         instances,
+        migration,
         operations,
         processes,
         tasks,
@@ -45,5 +46,5 @@ def register_blueprints(api: Api) -> None:
 
     _register_form_schemas(api)
     modules = (health, auth, processes, instances, tasks, townships, catalog, audit, cases)
-    for module in (*modules, operations):
+    for module in (*modules, operations, migration):
         api.register_blueprint(module.blp)
