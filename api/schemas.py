@@ -51,7 +51,7 @@ class ProcessSchema(ma.Schema):
 
 
 class DiffQuerySchema(f.Schema):
-    against = f.Integer(required=True, validate=f.between(1, 2**31 - 1))
+    against = f.Integer(strict=False, required=True, validate=f.between(1, 2**31 - 1))
 
 
 class StepSchema(ma.Schema):
