@@ -180,9 +180,15 @@ def file_plan(login, **changes: Any) -> dict[str, Any]:
     return response.json()
 
 
-def take(login, user: str, step: str, form: dict[str, Any]) -> dict[str, Any]:
+def take(
+    login, user: str, step: str, form: dict[str, Any], instance_id: int | None = None
+) -> dict[str, Any]:
     client = login(user)
-    [task] = [t for t in client.get("/api/v1/tasks").json() if t["bpmn_id"] == step]
+    [task] = [
+        t
+        for t in client.get("/api/v1/tasks").json()
+        if t["bpmn_id"] == step and instance_id in (None, t["instance_id"])
+    ]
     response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=form)
     assert response.status_code == 200, response.text
     return response.json()
@@ -285,3 +291,54 @@ def test_a_package_that_does_not_hold_together_is_refused_with_reasons(login) ->
     assert "no_such_check" in json.dumps(body["errors"], ensure_ascii=False)
     assert_error(admin.post(PROCESSES, data=b"PK\x03\x04 not a zip", headers=ZIP), 422)
     assert_error(admin.get(VERSIONS), 404)  # nothing was stored
+
+
+def test_running_instances_migrate_to_version_two_unless_a_changed_step_is_behind_them(
+    login,
+) -> None:
+    admin = login("admin")
+    deploy(admin, 1)
+    activate(admin, 1)
+    untouched = file_plan(login, title="尚在审核的报备")  # nothing version 2 changed behind it
+    returned = file_plan(login, title="被退回的报备")
+    take(login, "bianban", "review_plan", {"decision": "pass"}, returned["id"])
+    back = take(login, "xianwei", "approve_plan", {"decision": "return", "comment": "重审"})
+    assert [t["bpmn_id"] for t in back["open_tasks"]] == ["review_plan"]
+    deploy(admin, 2)
+
+    def check(instance: dict[str, Any]) -> dict[str, Any]:
+        url = f"/api/v1/instances/{instance['id']}/migration"
+        return admin.get(url, params={"to_version": 2}).json()
+
+    assert check(untouched)["can"] is True and check(untouched)["reasons"] == []
+    # The returned one has completed the approval step, which version 2 changed.
+    refused = check(returned)
+    assert refused["can"] is False
+    assert any("审批检查计划" in reason for reason in refused["reasons"]), refused
+    url = f"/api/v1/instances/{returned['id']}/migration"
+    body = assert_error(admin.post(url, json={"to_version": 2}), 409)
+    assert "审批检查计划" in json.dumps(body, ensure_ascii=False)
+    assert_error(login("nongye").post(url, json={"to_version": 2}), 403)
+
+    url = f"/api/v1/instances/{untouched['id']}/migration"
+    moved = admin.post(url, json={"to_version": 2})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["from_version"], moved.json()["to_version"]) == (1, 2)
+
+    # The migrated one runs version 2: the renamed approval, then the new filing step.
+    take(login, "bianban", "review_plan", {"decision": "pass"}, untouched["id"])
+    [task] = [
+        t
+        for t in login("xianwei").get("/api/v1/tasks").json()
+        if t["instance_id"] == untouched["id"]
+    ]
+    assert task["name"] == "县委县政府审批检查计划"
+    approved = take(login, "xianwei", "approve_plan", {"decision": "approve"}, untouched["id"])
+    assert [t["bpmn_id"] for t in approved["open_tasks"]] == ["file_record"]
+    ended = take(login, "bianban", "file_record", {"record_no": "备〔2027〕2号"}, untouched["id"])
+    assert ended["open_tasks"] == []
+    # The refused one stays on version 1 and still ends there.
+    take(login, "bianban", "review_plan", {"decision": "pass"}, returned["id"])
+    last = take(login, "xianwei", "approve_plan", {"decision": "approve"}, returned["id"])
+    assert last["open_tasks"] == []
+    assert login("jiwei").get("/api/v1/audit/verify").json()["ok"] is True
