@@ -19,7 +19,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 setup: $(VENV)/.installed
 
 system-deps:
-	bash scripts/system-deps.sh python postgres browser
+	bash scripts/system-deps.sh python postgres browser lint
 
 var/secret_key:
 	mkdir -p var

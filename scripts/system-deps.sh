@@ -22,9 +22,6 @@ have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh
 have_linter() { [ "$linter/node_modules/.package-lock.json" -nt "$linter/package-lock.json" ]; }
 
 requested=("$@")
-# `make system-deps` asks for what the tests need as `python postgres browser`; the diagram
-# linter is a test need too, so it comes with `browser` until that list names `lint` itself.
-for need in "$@"; do [ "$need" = browser ] && requested+=(lint); done
 
 missing=()
 lint=0
