@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from api.cli import main
 from engine.audit import verify_chain
+from engine.clock import ManualClock
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import AuditEvent, Deployment, Instance, Task
 from engine.services import deployments, instances, interventions, migration, tasks
@@ -209,6 +211,11 @@ def open_task(ctx: Context, instance_id: int) -> SimpleNamespace:
         return SimpleNamespace(id=row.id, bpmn_id=row.bpmn_id, due_at=row.due_at, org_id=row.org_id)
 
 
+def next_timer(ctx: Context, instance_id: int) -> datetime | None:
+    with ctx.db.read() as session:
+        return session.get_one(Instance, instance_id).next_timer_at
+
+
 def deployment_version(ctx: Context, instance_id: int) -> int:
     with ctx.db.read() as session:
         instance = session.get_one(Instance, instance_id)
@@ -216,11 +223,13 @@ def deployment_version(ctx: Context, instance_id: int) -> int:
 
 
 def test_an_instance_that_completed_no_changed_step_moves_and_runs_the_new_step(
-    ctx: Context, fresh: Context, versions: Versions
+    ctx: Context, fresh: Context, versions: Versions, clock: ManualClock
 ) -> None:
     instance_id = file(ctx)
     take(ctx, "sifa", LAWFUL)
     review = open_task(ctx, instance_id)
+    due = next_timer(ctx, instance_id)
+    clock.advance(timedelta(days=3))
     admin = actor(ctx, "admin")
 
     checked = migration.check(ctx, instance_id, versions.approval, admin)
@@ -234,7 +243,8 @@ def test_an_instance_that_completed_no_changed_step_moves_and_runs_the_new_step(
     assert [(s.bpmn_id, s.name) for s in moved.open_steps] == [("review", "审核")]
     assert deployment_version(ctx, instance_id) == versions.approval
     after = open_task(ctx, instance_id)
-    assert (after.id, after.due_at) == (review.id, review.due_at)  # the deadline runs on
+    assert (after.id, after.due_at) == (review.id, review.due_at)
+    assert next_timer(ctx, instance_id) == due  # the deadline runs on, not from the move
     assert trail_verifies(ctx, instance_id) == (
         "instance_migrated",
         {
