@@ -1,0 +1,1 @@
+"""Use cases: each one function, one transaction — the core's and the domains'."""
