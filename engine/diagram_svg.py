@@ -101,8 +101,10 @@ def render_svg(
     completed: Collection[str] = (),
     current: Collection[str] = (),
     title: str = "流程图",
+    legend: bool = True,
 ) -> str:
-    """The first diagram of `xml` as standalone SVG; `completed` and `current` are element ids."""
+    """The first diagram of `xml` as standalone SVG; `completed` and `current` are element ids.
+    Without `legend` (a version, not a matter's progress) nothing is marked or explained."""
     plane = read_plane(xml)
     done, now = set(completed), set(current)
     boxes = [s.box for s in plane.shapes] + [s.label for s in plane.shapes if s.label]
@@ -115,10 +117,13 @@ def render_svg(
     height = (max(bottom) + PAD - top) if bottom else 100
     names = [s.element.name for s in plane.shapes if s.element.id in now and s.element.name]
     desc = "当前环节：" + ("、".join(dict.fromkeys(names)) or "无")
+    if not legend:
+        desc = "该版本的步骤及其流向"
+    legend_height = LEGEND_HEIGHT if legend else 0
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="bpmn-diagram" role="img" '
-        f'viewBox="{_n(left)} {_n(top)} {_n(width)} {_n(height + LEGEND_HEIGHT)}" '
-        f'width="{_n(width)}" height="{_n(height + LEGEND_HEIGHT)}" '
+        f'viewBox="{_n(left)} {_n(top)} {_n(width)} {_n(height + legend_height)}" '
+        f'width="{_n(width)}" height="{_n(height + legend_height)}" '
         f"aria-label={quoteattr(f'{title}。{desc}')}>",
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>",
         f"<style>{STYLE}</style>",
@@ -133,7 +138,8 @@ def render_svg(
     for shape in plane.shapes:
         if shape.element.kind not in order:
             out.append(_node(shape, _state(shape.element.id, done, now)))
-    out.append(_legend(left + PAD, top + height + 4))
+    if legend:
+        out.append(_legend(left + PAD, top + height + 4))
     out.append("</svg>")
     return "\n".join(part for part in out if part)
 

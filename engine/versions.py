@@ -43,7 +43,8 @@ def _step(task_spec: Any) -> Step | None:
     return Step(task_spec.bpmn_id, task_spec.bpmn_name or "", type(task_spec).__name__)
 
 
-def _steps(specs: Any) -> tuple[Step, ...]:
+def steps_of(specs: Any) -> tuple[Step, ...]:
+    """The steps a modeller drew among `specs`, by id."""
     found = (_step(spec) for spec in specs)
     return tuple(sorted((step for step in found if step), key=lambda step: step.id))
 
@@ -69,8 +70,8 @@ def compare(registry: Any, old: Diagram, new: Diagram) -> VersionDiff:
         if step_id in steps and _form_of(old, step_id) != _form_of(new, step_id)
     )
     return VersionDiff(
-        added=_steps(diff.added),
-        removed=_steps(diff.removed),
+        added=steps_of(diff.added),
+        removed=steps_of(diff.removed),
         changed=tuple(sorted(changed, key=lambda item: item.step.id)),
         forms_changed=tuple(step for step in (_step(steps[i]) for i in form_ids) if step),
     )

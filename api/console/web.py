@@ -86,6 +86,20 @@ def local_time(value: datetime | date | None, with_time: bool = True) -> Markup 
     return Markup('<time datetime="{}">{}</time>').format(local.isoformat(), shown)
 
 
+@bp.app_template_filter("cn_date")
+def cn_date(value: datetime | date | None, with_time: bool = False) -> Markup | str:
+    """A date as officials write it, 2026年12月21日 (an instant in the county's local time,
+    with the time of day if asked), in a <time> element."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(context().settings.timezone))
+    shown = f"{value.year}年{value.month}月{value.day}日"
+    if with_time and isinstance(value, datetime):
+        shown += value.strftime(" %H:%M")
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), shown)
+
+
 def is_overdue(task: Any) -> bool:
     """Escalated by the worker, or past its due time already by the service's clock."""
     due = getattr(task, "due_at", None)

@@ -16,17 +16,17 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine import audit
 from engine.authz import Actor, require_role
 from engine.errors import Conflict, InvalidDiagram, NotFound
 from engine.forms import START_FORMS, TASK_FORMS
-from engine.models import Deployment, User
+from engine.models import Deployment, Instance, User
 from engine.packages import Package, read_directory
 from engine.services.context import Context
 from engine.specs import Diagram, parse_package, user_task_ids
-from engine.versions import VersionDiff, compare
+from engine.versions import Step, VersionDiff, compare, steps_of
 
 
 @dataclass(frozen=True)
@@ -328,3 +328,90 @@ def diff(ctx: Context, process_id: str, version: int, against: int) -> VersionDi
             diagram_of(session, ctx, old.id),
             diagram_of(session, ctx, new.id),
         )
+
+
+@dataclass(frozen=True)
+class ProcessOverview:
+    """A process as administrators list it: its newest version, the one in use (None while
+    it only has drafts) and how many drafts wait."""
+
+    newest: ProcessInfo
+    active: ProcessInfo | None
+    drafts: int
+
+
+def list_all(ctx: Context, actor: Actor) -> list[ProcessOverview]:
+    """Every process deployed, drafts-only ones included (administrators)."""
+    require_role(actor, "admin", "管理流程")
+    with ctx.db.read() as session:
+        # Every column but the XML: the list reads no diagram.
+        rows = session.scalars(
+            select(Deployment)
+            .options(defer(Deployment.xml))
+            .order_by(Deployment.process_id, Deployment.version.desc())
+        ).all()
+        versions: dict[str, list[Deployment]] = {}
+        for row in rows:
+            versions.setdefault(row.process_id, []).append(row)
+        return [
+            ProcessOverview(
+                newest=_info(session, found[0]),
+                active=next((_info(session, r) for r in found if r.is_current), None),
+                drafts=sum(r.state == "draft" for r in found),
+            )
+            for found in versions.values()
+        ]
+
+
+@dataclass(frozen=True)
+class VersionDrawing:
+    """What is needed to show one version: its record, its XML (for the picture) and its
+    steps (for a diagram drawn without layout)."""
+
+    info: ProcessInfo
+    xml: bytes
+    steps: tuple[Step, ...]
+
+
+def drawing(ctx: Context, process_id: str, version: int, actor: Actor) -> VersionDrawing:
+    """One version of a process as administrators see it before activating it."""
+    require_role(actor, "admin", "管理流程")
+    with ctx.db.read() as session:
+        row = _version_row(session, process_id, version)
+        diagram = diagram_of(session, ctx, row.id)
+        return VersionDrawing(
+            _info(session, row), row.xml, steps_of(diagram.spec.task_specs.values())
+        )
+
+
+@dataclass(frozen=True)
+class VersionUse:
+    """A version and how many instances still run on it (they stay until migrated)."""
+
+    info: ProcessInfo
+    running: int
+
+
+def history(ctx: Context, process_id: str, actor: Actor) -> list[VersionUse]:
+    """Every version of a process, newest first, with its running instances (administrators)."""
+    require_role(actor, "admin", "管理流程")
+    with ctx.db.read() as session:
+        rows = session.scalars(
+            select(Deployment)
+            .options(defer(Deployment.xml))
+            .where(Deployment.process_id == process_id)
+            .order_by(Deployment.version.desc())
+        ).all()
+        if not rows:
+            raise NotFound("该流程不存在")
+        running = dict(
+            session.execute(
+                select(Instance.deployment_id, func.count())
+                .where(
+                    Instance.deployment_id.in_([row.id for row in rows]),
+                    Instance.ended_at.is_(None),
+                )
+                .group_by(Instance.deployment_id)
+            ).all()
+        )
+        return [VersionUse(_info(session, row), running.get(row.id, 0)) for row in rows]

@@ -221,11 +221,7 @@ def migrate_all(
         _version(session, process_id, to_version, "to_version")
         if from_version == to_version:
             raise InvalidInput("版本有误", {"to_version": ["应与原版本不同"]})
-        ids = session.scalars(
-            select(Instance.id)
-            .where(Instance.deployment_id == source.id, Instance.ended_at.is_(None))
-            .order_by(Instance.id)
-        ).all()
+        ids = [row.id for row in _running(session, source)]
     moved: list[int] = []
     refused: dict[int, list[str]] = {}
     for instance_id in ids:
@@ -236,3 +232,30 @@ def migrate_all(
         else:
             moved.append(instance_id)
     return MigrationReport(process_id, from_version, to_version, moved, refused)
+
+
+@dataclass(frozen=True)
+class Running:
+    """A running instance as the migration page lists it."""
+
+    id: int
+    title: str
+    status: str
+
+
+def running_on(ctx: Context, process_id: str, version: int, actor: Actor) -> list[Running]:
+    """The instances still running on one version of a process (administrators), the ones
+    `migrate_all` would try to move."""
+    require_role(actor, "admin", ACTION)
+    with ctx.db.read() as session:
+        source = _version(session, process_id, version, "from_version")
+        return _running(session, source)
+
+
+def _running(session: Session, source: Deployment) -> list[Running]:
+    rows = session.execute(
+        select(Instance.id, Instance.title, Instance.status)
+        .where(Instance.deployment_id == source.id, Instance.ended_at.is_(None))
+        .order_by(Instance.id)
+    ).all()
+    return [Running(row.id, row.title, row.status) for row in rows]
