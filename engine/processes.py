@@ -4,7 +4,10 @@ The core (start, complete, save, read scope, timers) never branches on a process
 name: it asks `kind_of(process_id)`. A domain registers a `ProcessKind` for each process it
 knows (`register`, from the domain's `register_processes()`, which building a context calls).
 A process nobody registered runs as `GENERIC`: its start form, its lanes and its end events are
-all it has, so a county can draw and deploy a procedure no Python knows.
+all it has, so a county can draw and deploy a procedure no Python knows. A start form's field
+marked `"x-township": true` (a township's code, or a list of codes) addresses the instance to
+those townships: they read it, the data holds `townships` (and `township` when there is one),
+and a step in `lane_township` goes to the township its data names.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import Entry
 from engine.authz import Actor, CaseSubject, can_see_instance, require_role
-from engine.models import Instance, Organization
+from engine.errors import InvalidInput
+from engine.models import Instance, InstanceTownship, Organization
 from engine.specs import Diagram
 
 if TYPE_CHECKING:
@@ -35,6 +40,8 @@ DEFAULT_STARTER = "applicant"
 RUNNING = "pending"
 ENDED = "completed"
 TITLE_MAX = 200
+# Marks the start form's fields that name the townships an instance is addressed to.
+TOWNSHIP_MARK = "x-township"
 
 
 @dataclass(frozen=True)
@@ -106,17 +113,70 @@ def today(ctx: Context) -> str:
     return ctx.calendar.local(ctx.clock.now()).date().isoformat()
 
 
+def resolve_townships(
+    session: Session, codes: Sequence[str], field: str = "townships"
+) -> list[Organization]:
+    """The township organisations named by `codes`; unknown codes are an error on `field`."""
+    rows = session.scalars(
+        select(Organization).where(Organization.code.in_(codes), Organization.level == "township")
+    ).all()
+    found = {row.code: row for row in rows}
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise InvalidInput("申请填写有误", {field: [f"未知乡镇：{'、'.join(unknown)}"]})
+    return [found[code] for code in codes]
+
+
+def township_fields(form: Any) -> list[str]:
+    """The start form's top-level fields marked `x-township` (a package's JSON Schema form)."""
+    properties = (getattr(form, "json_schema", None) or {}).get("properties") or {}
+    return [
+        name
+        for name, prop in properties.items()
+        if isinstance(prop, Mapping) and prop.get(TOWNSHIP_MARK) is True
+    ]
+
+
+def township_ids(session: Session, instance_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(InstanceTownship.org_id).where(InstanceTownship.instance_id == instance_id)
+        )
+    )
+
+
+def _addressed(
+    session: Session, form: Any, values: dict[str, Any]
+) -> tuple[list[Organization], dict[str, Any]]:
+    """The townships the start form's marked fields name, and the data saying so."""
+    named: dict[int, Organization] = {}
+    for name in township_fields(form):
+        value = values.get(name)
+        codes = [value] if isinstance(value, str) else list(value or [])
+        named.update((org.id, org) for org in resolve_townships(session, codes, name))
+    townships = list(named.values())
+    if not townships:
+        return [], {}
+    data: dict[str, Any] = {"townships": [org.code for org in townships]}
+    if len(townships) == 1:
+        data["township"] = townships[0].code
+    return townships, data
+
+
 def _generic_start(
     session: Session, ctx: Context, diagram: Diagram, form: Any, body: Any, actor: Actor
 ) -> Start:
-    """The start event's lane says who may start; its form's values are the start data."""
+    """The start event's lane says who may start; its form's values are the start data, and
+    its marked fields the townships the instance is addressed to."""
     step, lane = start_event(diagram)
     role = diagram.lane_roles.get(lane or "", DEFAULT_STARTER)
     require_role(actor, role, f"发起“{diagram.name}”")
     values = form.validate(body, {"data": {}, "today": today(ctx)})
+    townships, addressed = _addressed(session, form, values)
     named = values.get("title") or values.get("name")
     title = named if isinstance(named, str) and named.strip() else diagram.name
-    return Start(role, form.data_for(step, values), title[:TITLE_MAX], {"form": values})
+    data = {**form.data_for(step, values), **addressed}
+    return Start(role, data, title[:TITLE_MAX], {"form": values}, townships=townships)
 
 
 def _generic_status(end_event: str | None, waiting: set[str], open_steps: set[str]) -> str:
@@ -125,8 +185,9 @@ def _generic_status(end_event: str | None, waiting: set[str], open_steps: set[st
 
 
 def _generic_read_scope(session: Session, instance: Instance, actor: Actor) -> list[int] | None:
-    # The filing organisation and the county offices; addressed to no township.
-    return [] if can_see_instance(actor, instance.applicant_org_id, ()) else None
+    # The filing organisation, the townships it is addressed to, the county offices.
+    townships = township_ids(session, instance.id)
+    return townships if can_see_instance(actor, instance.applicant_org_id, townships) else None
 
 
 def _no_step_data(*_: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
@@ -33,11 +34,14 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Conflict, DomainError, ExpressionFailed
 from engine.expressions import script_engine
-from engine.specs import Diagram
+from engine.specs import Diagram, OperationTask
 from engine.timers import parse_instant
 from engine.workdays import NEVER
 
 SERIALIZER_VERSION = VERSION
+# Set in a completed service task's internal data once the core has run its operation: state
+# and effects are stored in one transaction, so a restored workflow knows what already ran.
+OPERATION_RAN = "operation_ran"
 
 
 class EngineFailure(Exception):
@@ -94,6 +98,17 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class OperationTaskConverter(BpmnTaskSpecConverter):
+    """Renders an OperationTask's operation and parameters (specs are not stored with state;
+    version diffs and migration compare specs through the registry)."""
+
+    def to_dict(self, spec: OperationTask) -> dict[str, Any]:
+        dct = self.get_default_attributes(spec)
+        dct["operation"] = spec.operation
+        dct["parameters"] = {key: list(value) for key, value in spec.parameters.items()}
+        return dct
+
+
 @dataclass(frozen=True)
 class UserTaskView:
     """What the service layer needs to know of a ready user task."""
@@ -114,6 +129,7 @@ class Runtime:
     def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         config = dict(DEFAULT_CONFIG)
         config[BpmnWorkflow] = SpeclessWorkflowConverter
+        config[OperationTask] = OperationTaskConverter
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
         self.script_engine = script_engine(functions)
 
@@ -212,6 +228,20 @@ class Runtime:
                     return parse_instant(value) if value is not None else None
             task, ancestor = ancestor, ancestor.parent
         return None
+
+    def operations_due(self, workflow: BpmnWorkflow) -> list[SpiffTask]:
+        """Completed service tasks whose operation has not run yet, oldest first: those the
+        engine passed during the command under way."""
+        due = [
+            task
+            for task in workflow.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(task.task_spec, OperationTask)
+            and not task._get_internal_data(OPERATION_RAN)
+        ]
+        return sorted(due, key=lambda task: task.last_state_change)
+
+    def mark_operation_ran(self, task: SpiffTask) -> None:
+        task._set_internal_data(**{OPERATION_RAN: True})
 
     def completed_ids(self, workflow: BpmnWorkflow) -> list[str]:
         """bpmn ids of completed tasks, oldest first."""

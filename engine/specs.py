@@ -10,7 +10,10 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 
 from engine.authz import ROLES
@@ -22,10 +25,11 @@ from engine.expressions import (
     check_script,
     static_int,
 )
-from engine.packages import Package, check_files, form_refs, none_start_id
+from engine.operations import signature_problems
+from engine.packages import SPIFF_NS, Package, check_files, form_refs, none_start_id
 from engine.schema_forms import build_form
 
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "spiffworkflow": SPIFF_NS}
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
 LANE_PREFIX = "lane_"
 
@@ -50,12 +54,13 @@ _EXPRESSION_XPATHS = (
 _SCRIPT_XPATHS = (".//bpmn:script",)
 
 # The BPMN elements the runtime and the services run (and the inert ones modellers write):
-# user tasks in lanes, restricted scripts, exclusive/parallel/event-based gateways, timer and
-# message events, none throw events, multi-instance over a data list. Anything else (service,
-# send, receive, business-rule, manual tasks, call activities, subprocesses, data objects and
-# stores, signals, errors, conditional events, …) would reach the engine at run time and fail
-# there, so it is refused when deployed. Only elements in the BPMN model namespace are checked;
-# the content of extensionElements is not read by the parser.
+# user tasks in lanes, restricted scripts, service tasks naming a registered operation
+# (engine/operations), exclusive/parallel/event-based gateways, timer and message events, none
+# throw events, multi-instance over a data list. Anything else (send, receive, business-rule,
+# manual tasks, call activities, subprocesses, data objects and stores, signals, errors,
+# conditional events, …) would reach the engine at run time and fail there, so it is refused
+# when deployed. Only elements in the BPMN model namespace are checked; of extensionElements,
+# only a service task's operator is read (by _operation_problems).
 SUPPORTED_ELEMENTS = frozenset(
     {
         "definitions",
@@ -92,6 +97,7 @@ SUPPORTED_ELEMENTS = frozenset(
         "userTask",
         "scriptTask",
         "script",
+        "serviceTask",
         "multiInstanceLoopCharacteristics",
         # Declares a process variable so a loopDataInputRef / loopDataOutputRef naming it
         # resolves in modelers; SpiffWorkflow's parser does not read it (no run-time effect).
@@ -104,6 +110,55 @@ SUPPORTED_ELEMENTS = frozenset(
         "completionCondition",
     }
 )
+
+
+class OperationTask(ServiceTask):
+    """A service task as the runtime knows it: the operation it names and its parameters
+    (id → (type, value), unresolved). The engine completes it at once and calls nothing
+    (SpiffWorkflow's own service task asks the script engine to `call_service`); the core runs
+    the operation once the command's engine steps are done (services/commands.save)."""
+
+    def __init__(
+        self,
+        wf_spec: Any,
+        bpmn_id: str,
+        operation: str = "",
+        parameters: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.operation = operation
+        self.parameters = {key: tuple(value) for key, value in (parameters or {}).items()}
+
+    def _run_hook(self, task: Any) -> bool:
+        return True
+
+
+def operator_of(node: etree._Element) -> tuple[str, dict[str, tuple[str, str]]] | None:
+    """The operation a serviceTask element names and its parameters (id → (type, value)), as
+    SpiffArena writes them; None when it names none."""
+    found = node.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
+    if not found:
+        return None
+    parameters = {
+        param.get("id", ""): (param.get("type", ""), param.get("value", ""))
+        for param in found[0].xpath(
+            "./spiffworkflow:parameters/spiffworkflow:parameter", namespaces=NS
+        )
+    }
+    return found[0].get("id", ""), parameters
+
+
+class _OperationTaskParser(TaskParser):
+    def create_task(self) -> OperationTask:
+        name, parameters = operator_of(self.node) or ("", {})
+        return OperationTask(self.spec, self.bpmn_id, name, parameters, **self.bpmn_attributes)
+
+
+class _Parser(BpmnParser):
+    """BpmnParser with service tasks parsed as OperationTask."""
+
+    OVERRIDE_PARSER_CLASSES = {full_tag("serviceTask"): (_OperationTaskParser, OperationTask)}
 
 
 @dataclass(frozen=True)
@@ -205,7 +260,9 @@ def _element_problems(root: etree._Element) -> list[str]:
         element = stack.pop()
         name = etree.QName(element)
         if name.namespace == NS["bpmn"]:
-            if name.localname not in SUPPORTED_ELEMENTS:
+            # A service task runs only as the registered operation it names.
+            nameless = name.localname == "serviceTask" and operator_of(element) is None
+            if name.localname not in SUPPORTED_ELEMENTS or nameless:
                 unsupported.setdefault(name.localname, []).append(element.get("id") or "")
                 continue
             if name.localname == "extensionElements":
@@ -217,14 +274,37 @@ def _element_problems(root: etree._Element) -> list[str]:
     ]
 
 
+def _operation_problems(root: etree._Element) -> list[str]:
+    """Every service task names a registered operation with its parameters, each one a value
+    read without evaluating it (engine/operations); none runs once per township."""
+    problems = []
+    for node in root.xpath(".//bpmn:serviceTask", namespaces=NS):
+        step = f"步骤“{node.get('name') or node.get('id', '')}”（{node.get('id', '')}）"
+        operator = operator_of(node)
+        if operator is None:
+            continue  # an unsupported element (_element_problems)
+        problems += [f"{step}：{problem}" for problem in signature_problems(*operator)]
+        if node.xpath("./bpmn:multiInstanceLoopCharacteristics", namespaces=NS):
+            problems.append(f"{step}：操作步骤不能是多实例")
+    return problems
+
+
 def _vet(root: etree._Element) -> None:
-    """Refuse code outside the whitelist or its bounds, and elements the runtime cannot run;
-    every problem is reported at once."""
-    code, elements = _code_problems(root), _element_problems(root)
+    """Refuse code outside the whitelist or its bounds, elements the runtime cannot run and
+    operations nobody registered; every problem is reported at once."""
+    code, elements, operations = (
+        _code_problems(root),
+        _element_problems(root),
+        _operation_problems(root),
+    )
     if code:
-        raise InvalidDiagram("流程图包含不允许的表达式或脚本", {"xml": code + elements})
+        raise InvalidDiagram(
+            "流程图包含不允许的表达式或脚本", {"xml": code + elements + operations}
+        )
     if elements:
-        raise InvalidDiagram("流程图包含本系统不支持的元素", {"xml": elements})
+        raise InvalidDiagram("流程图包含本系统不支持的元素", {"xml": elements + operations})
+    if operations:
+        raise InvalidDiagram("流程图包含未知的操作或操作参数有误", {"xml": operations})
 
 
 def _lane_roles(root: etree._Element) -> dict[str, str]:
@@ -296,7 +376,7 @@ def parse_diagram(xml: bytes, files: Mapping[str, bytes] | None = None) -> Diagr
     _vet(root)
     lane_roles = _lane_roles(root)
     forms = _package_forms(root, package.files)
-    parser = BpmnParser(validator=_validator())
+    parser = _Parser(validator=_validator())
     try:
         parser.add_bpmn_xml(root)
         process_ids = parser.get_process_ids()

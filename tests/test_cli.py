@@ -40,7 +40,12 @@ def test_deploy_reports_each_process(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["deploy"], env=env)
     assert result.exit_code == 0, result.output
     deployed = [line.split()[:2] for line in result.output.splitlines()]
-    assert deployed == [["clearance", "v1"], ["fault_tolerance", "v1"], ["matter_admission", "v1"]]
+    assert sorted(deployed) == [
+        ["clearance", "v1"],
+        ["fault_tolerance", "v1"],
+        ["matter_admission", "v1"],
+        ["secondment_admission", "v1"],
+    ]
 
 
 def test_app_factory_refuses_to_start_without_a_secret(env: dict[str, str]) -> None:

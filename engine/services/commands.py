@@ -10,13 +10,14 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, processes
 from engine.audit import Entry
 from engine.authz import Actor
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, DomainError, NotFound
 from engine.models import Deployment, Instance, InstanceTownship, Organization, Task
+from engine.operations import operation, resolve_all
 from engine.processes import kind_of
-from engine.runtime import SERIALIZER_VERSION
+from engine.runtime import SERIALIZER_VERSION, EngineFailure
 from engine.services import inbox
 from engine.services.context import Context
 from engine.services.deployments import diagram_of
@@ -42,11 +43,7 @@ class Loaded:
 
 
 def township_ids(session: Session, instance_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(InstanceTownship.org_id).where(InstanceTownship.instance_id == instance_id)
-        )
-    )
+    return processes.township_ids(session, instance_id)
 
 
 def visible_instance(
@@ -127,14 +124,7 @@ def restore(
 
 def resolve_townships(session: Session, codes: list[str]) -> list[Organization]:
     """The township organisations named by `codes`; unknown codes are a field error."""
-    rows = session.scalars(
-        select(Organization).where(Organization.code.in_(codes), Organization.level == "township")
-    ).all()
-    found = {row.code: row for row in rows}
-    unknown = [code for code in codes if code not in found]
-    if unknown:
-        raise InvalidInput("申请填写有误", {"townships": [f"未知乡镇：{'、'.join(unknown)}"]})
-    return [found[code] for code in codes]
+    return processes.resolve_townships(session, codes)
 
 
 def set_townships(session: Session, loaded: Loaded, townships: list[Organization]) -> None:
@@ -159,13 +149,16 @@ def save(
     changes: list[Entry],
     now: datetime,
 ) -> None:
-    """Store state, rewrite the inbox, derive status (and what reaching it means, as the
-    process table says), and append every change to the trail.
+    """Run the operations of the service tasks the engine passed, store state, rewrite the
+    inbox, derive status (and what reaching it means, as the process table says), and append
+    every change to the trail.
 
-    `actor` is None when the system acts (a timer fired).
+    Every command ends here (start, complete, message, timer, intervention), so this is the one
+    place operations run. `actor` is None when the system acts (a timer fired).
     """
     instance, workflow = loaded.instance, loaded.workflow
     runtime = ctx.runtime
+    changes = changes + run_operations(session, ctx, loaded, now)
     ready = runtime.ready_user_tasks(workflow)
     codes = {
         ref.code: org_id for org_id, ref in ctx.names.orgs(session, loaded.township_ids).items()
@@ -203,6 +196,29 @@ def save(
     if end is not None and instance.ended_at is None:
         values["ended_at"] = now
     record(session, instance, actor, role, changes, now, values)
+
+
+def run_operations(session: Session, ctx: Context, loaded: Loaded, now: datetime) -> list[Entry]:
+    """Run, once each, the operation of every service task completed since the state was last
+    stored, in this transaction; a failure rolls the whole command back (a domain error as
+    itself, anything else as an EngineFailure, which opens an incident)."""
+    entries: list[Entry] = []
+    for task in ctx.runtime.operations_due(loaded.workflow):
+        spec, step = task.task_spec, task.task_spec.bpmn_id
+        registered = operation(spec.operation)
+        try:
+            if registered is None:  # vetted when deployed; the code no longer offers it
+                raise LookupError(f"未知的操作 {spec.operation}")
+            parameters = resolve_all(spec.parameters, task.data)
+            done = registered.run(session, ctx, loaded, parameters, now)
+        except DomainError:
+            raise
+        except Exception as exc:
+            raise EngineFailure(step, exc) from exc
+        ctx.runtime.mark_operation_ran(task)
+        ran = {"operation": registered.name, "label": registered.label, "parameters": parameters}
+        entries += [Entry("operation_ran", step, ran), *done]
+    return entries
 
 
 def released_entry(children: int) -> Entry:

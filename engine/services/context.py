@@ -73,11 +73,12 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
 
 
 def register_processes() -> None:
-    """Fill the process table with what each domain adds to its processes (once is enough;
-    again changes nothing)."""
-    from engine.services import admission, procedures
+    """Fill the process table with what each domain adds to its processes, and the operations
+    each offers to diagrams' service tasks (once is enough; again changes nothing)."""
+    from engine.services import admission, admission_operations, procedures
 
     admission.register_processes()
+    admission_operations.register_operations()
     procedures.register_processes()
 
 

@@ -97,6 +97,7 @@ def test_processes_and_me(login) -> None:
         "clearance",
         "fault_tolerance",
         "matter_admission",
+        "secondment_admission",
     ]
     me = client.get("/api/v1/me").json()
     assert me["org_name"] == "县委编办" and me["roles"] == ["reviewer"]

@@ -1,0 +1,75 @@
+"""借调准入 over real HTTP, from the shipped package (bpmn/secondment_admission, deployed and
+activated by load-demo) and no Python of its own: a department asks to second a township's
+cadre, 编办 reviews, the county approves, the township is told, confirms the person left (onto
+its register) and returned (off it). Bad input is refused with Chinese field messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.test_admission_api import complete
+from tests.api.test_bad_input import assert_error
+from tests.integration.test_operations import application
+
+APPLY = "/api/v1/processes/secondment_admission/instances"
+PASS = {"decision": "pass"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"township_agreed": False}, "township_agreed", "借调须经人员所在乡镇同意"),
+        ({"person_name": "  "}, "person_name", "不能只填空白"),
+        ({"end_date": "2025-13-40"}, "end_date", "日期"),
+        ({"township": "nowhere"}, "township", "未知乡镇：nowhere"),
+        ({"township": "nongye"}, "township", "未知乡镇：nongye"),
+    ],
+)
+def test_bad_applications_are_refused_with_chinese_field_messages(
+    login: Any, changes: dict[str, Any], field: str, message: str
+) -> None:
+    nongye = login("nongye")
+    body = assert_error(nongye.post(APPLY, json=application(**changes)), 422, field)
+    assert message in " ".join(body["errors"][field])
+    assert nongye.get("/api/v1/instances?process_id=secondment_admission").json()["total"] == 0
+
+
+def test_a_secondment_runs_from_application_to_return_and_the_register_shows_it(
+    login: Any,
+) -> None:
+    nongye, bianban, xianwei = login("nongye"), login("bianban"), login("xianwei")
+    xishan, donghe = login("xishan"), login("donghe")
+    started = nongye.post(APPLY, json=application())
+    assert started.status_code == 201, started.text
+    instance_id = started.json()["id"]
+    # Addressed to 西山镇 by the form's township field: it reads the matter, others do not.
+    assert xishan.get(f"/api/v1/instances/{instance_id}").status_code == 200
+    assert donghe.get(f"/api/v1/instances/{instance_id}").status_code == 404
+
+    complete(bianban, "review", PASS)
+    approved = complete(xianwei, "approve", PASS)
+    assert [(t["bpmn_id"], t["township"]) for t in approved["open_tasks"]] == [
+        ("confirm_departure", "xishan")
+    ]
+    assert "已同意借调张三" in xishan.get("/api/v1/notifications").json()[0]["message"]
+
+    name = "借调：张三（西山镇农业服务中心科员，借调从事高标准农田建设督导）"
+    complete(xishan, "confirm_departure", {"departed_on": application()["start_date"]})
+    register = xishan.get("/api/v1/register?status=in_force").json()
+    assert [(r["name"], r["township"]["code"]) for r in register] == [(name, "xishan")]
+    assert donghe.get("/api/v1/register").json() == []
+
+    returned = complete(xishan, "confirm_return", {"returned_on": application()["end_date"]})
+    assert returned["status"] == "exited"
+    assert xishan.get("/api/v1/register?status=in_force").json() == []
+    exited = xishan.get("/api/v1/register?status=exited").json()
+    assert [(r["name"], r["exit_reason"]) for r in exited] == [(name, "借调期满，人员已返回")]
+
+    trail = login("jiwei").get(f"/api/v1/instances/{instance_id}/trail").json()
+    assert [e["task"] for e in trail if e["action"] == "operation_ran"] == [
+        "notify_township",
+        "enter_register",
+        "exit_register",
+    ]
