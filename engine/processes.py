@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import Entry
-from engine.authz import Actor, CaseSubject, can_see_instance, require_role
+from engine.authz import Actor, CaseSubject, InstanceScope, can_see_instance, require_role
 from engine.errors import InvalidInput
 from engine.models import Instance, InstanceTownship, Organization
 from engine.specs import Diagram
@@ -245,3 +245,37 @@ def kind_of(process_id: str) -> ProcessKind:
 def known_statuses() -> frozenset[str]:
     """Every status some registered kind's end events may name."""
     return frozenset().union(*(kind.end_statuses for kind in list(_TABLE.values())))
+
+
+# Rules that span processes, which a domain adds beside its kinds.
+# (role, actor) → a condition on `task` rows the role's holder must not see (recusal), or None.
+InboxRule = Callable[[str, Actor], Any]
+# (session, the caller's scope) → conditions on `instance` rows the caller may also read; the
+# instance search ORs them with the core's (own filings, addressed townships, county readers).
+SearchScope = Callable[[Session, InstanceScope], list[Any]]
+
+_INBOX_RULES: list[InboxRule] = []
+_SEARCH_SCOPES: list[SearchScope] = []
+
+
+def add_inbox_rule(rule: InboxRule) -> None:
+    with _LOCK:
+        if rule not in _INBOX_RULES:
+            _INBOX_RULES.append(rule)
+
+
+def add_search_scope(scope: SearchScope) -> None:
+    with _LOCK:
+        if scope not in _SEARCH_SCOPES:
+            _SEARCH_SCOPES.append(scope)
+
+
+def inbox_exclusions(role: str, actor: Actor) -> list[Any]:
+    """What every domain hides from `actor`'s inbox when acting in `role`."""
+    found = (rule(role, actor) for rule in list(_INBOX_RULES))
+    return [condition for condition in found if condition is not None]
+
+
+def search_scopes(session: Session, scope: InstanceScope) -> list[Any]:
+    """What every domain lets the caller read beyond the core's own scope."""
+    return [condition for rule in list(_SEARCH_SCOPES) for condition in rule(session, scope)]

@@ -22,9 +22,8 @@ from engine.authz import (
 from engine.errors import Forbidden, InvalidInput
 from engine.forms import REASON_FORM, form_for_start
 from engine.models import AuditEvent, Instance, InstanceTownship, Organization, Task
-from engine.processes import kind_of, start_event
+from engine.processes import kind_of, search_scopes, start_event
 from engine.services import commands, incidents
-from engine.services.cases_scope import cases_concerning
 from engine.services.context import Context
 from engine.services.deployments import diagram_of, latest_deployment
 from engine.services.directory import OrgRef
@@ -204,12 +203,7 @@ def _visible(session: Session, scope: InstanceScope) -> Any:
     if scope.township_org_id is not None:
         # Procedures are addressed to no township, so this never reaches one.
         visible.append(_addressed_to(scope.township_org_id))
-    if scope.all_cases:
-        visible.append(Instance.case_id.is_not(None))
-    else:
-        own_cases = list(session.scalars(cases_concerning(scope)))
-        if own_cases:
-            visible.append(Instance.case_id.in_(own_cases))
+    visible += search_scopes(session, scope)  # what domains let the caller read besides
     if not visible:
         return None
     return or_(*visible)

@@ -29,8 +29,16 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.forms_accountability import APPEAL_FORM
 from engine.models import Instance
 from engine.models_cases import AccountabilityCase
-from engine.processes import RUNNING, ProcessKind, Start, end_status, register
-from engine.services import case_effects, commands, instances
+from engine.processes import (
+    RUNNING,
+    ProcessKind,
+    Start,
+    add_inbox_rule,
+    add_search_scope,
+    end_status,
+    register,
+)
+from engine.services import case_effects, cases_scope, commands, instances
 from engine.services.cases import subject_of, visible_case
 from engine.services.context import Context
 from engine.services.instances import deliver_message
@@ -239,3 +247,5 @@ ACCOUNTABILITY = ProcessKind(
 def register_processes() -> None:
     for process_id in CASE_PROCESSES:
         register(process_id, ACCOUNTABILITY)
+    add_inbox_rule(cases_scope.recusal)
+    add_search_scope(cases_scope.case_procedures_visible)

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from engine.audit import Entry
 from engine.authz import (
-    CASE_HANDLING_ROLES,
     JUDGING_ROLES,
     ORG_SCOPED_ROLES,
     TASK_ROLES,
@@ -20,8 +19,7 @@ from engine.authz import (
 from engine.errors import Conflict, NotFound
 from engine.forms import form_for_task
 from engine.models import Instance, Task
-from engine.models_cases import AccountabilityCase
-from engine.processes import kind_of
+from engine.processes import inbox_exclusions, kind_of
 from engine.services import commands, incidents
 from engine.services.context import Context
 from engine.services.instances import detail_of
@@ -68,20 +66,8 @@ def _inbox_ids(role: str, actor: Actor, reach: int) -> Any:
             Instance.id == Task.instance_id, Instance.applicant_org_id == actor.org_id
         )
         query = query.where(~own.exists())
-    if role in CASE_HANDLING_ROLES:
-        # 回避: never the cases of the caller, or of the caller's own organisation.
-        concerned = (
-            select(Instance.id)
-            .join(AccountabilityCase, AccountabilityCase.id == Instance.case_id)
-            .where(
-                Instance.id == Task.instance_id,
-                or_(
-                    AccountabilityCase.subject_user_id == actor.user_id,
-                    AccountabilityCase.subject_org_id == actor.org_id,
-                ),
-            )
-        )
-        query = query.where(~concerned.exists())
+    for hidden in inbox_exclusions(role, actor):  # a domain's recusal rules
+        query = query.where(~hidden)
     return query.order_by(Task.created_at, Task.id).limit(reach)
 
 
