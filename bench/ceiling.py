@@ -8,9 +8,11 @@ from typing import Any
 from bench.common import APPLICATION, STEPS
 from config import Settings
 from engine.clock import SystemClock
-from engine.forms import START_FORMS, TASK_FORMS
+from engine.forms import form_for_start, form_for_task
+from engine.packages import read_directory
 from engine.runtime import Runtime
-from engine.specs import parse_diagram
+from engine.services.admission import application_data, register_checks
+from engine.specs import parse_package
 from engine.timers import TimerRules
 from engine.workdays import WorkingCalendar
 
@@ -18,7 +20,8 @@ from engine.workdays import WorkingCalendar
 def run(lifecycles: int) -> dict[str, Any]:
     """Per lifecycle: create; then per user task deserialize → complete → serialize."""
     settings = Settings()
-    diagram = parse_diagram((settings.bpmn_dir / "matter_admission.bpmn").read_bytes())
+    register_checks()
+    diagram = parse_package(read_directory(settings.bpmn_dir / "matter_admission"))
     # The service's own runtime: same serializer, same restricted script engine and timer
     # functions (the diagram's deadlines are evaluated here too), no database.
     limits = {
@@ -27,9 +30,12 @@ def run(lifecycles: int) -> dict[str, Any]:
         "confirm_entry": settings.confirm_days,
     }
     runtime = Runtime(TimerRules(SystemClock(), WorkingCalendar(), limits).functions())
-    start_form = START_FORMS["matter_admission"]
-    start_data = start_form.data_for("application", start_form.validate(APPLICATION))
-    forms = [(bpmn_id, TASK_FORMS[bpmn_id].data_for(bpmn_id, form)) for _, bpmn_id, form in STEPS]
+    start_form = form_for_start(diagram)
+    start_data = application_data(start_form, start_form.validate(APPLICATION))
+    forms = [
+        (bpmn_id, form_for_task(diagram, bpmn_id).data_for(bpmn_id, form))
+        for _, bpmn_id, form in STEPS
+    ]
 
     def lifecycle() -> str:
         state = runtime.dumps(runtime.start(diagram, start_data))

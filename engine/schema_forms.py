@@ -341,7 +341,14 @@ class _Rules:
     ) -> Any:
         if isinstance(key, str) and (problem := _text_problem(key, False)) is not None:
             problems.append(((*path, key), problem))
-        return self.clean(value[key], self.child(schema, key), _ui(ui, key), (*path, key), problems)
+        child = self.child(schema, key)
+        if child is None and self._closed(schema):
+            return value[key]  # a field the form does not have is refused whole, not looked into
+        return self.clean(value[key], child, _ui(ui, key), (*path, key), problems)
+
+    def _closed(self, schema: Any) -> bool:
+        resolved = self.resolve(schema)
+        return resolved is not None and resolved.get("additionalProperties") is False
 
     def with_defaults(self, value: Any, schema: Any) -> Any:
         """`value` with each absent property's `default`, at every depth."""
@@ -372,12 +379,19 @@ class _Rules:
                 for need in needs if name in error.instance else ():
                     if need not in error.instance:
                         yield (*path, need), self.message(error, (*path, need))
-        elif error.validator == "type" and _says_object(error.validator_value) and path:
+        elif (
+            error.validator == "type"
+            and _says_object(error.validator_value)
+            and error.instance is not None
+            and path
+        ):
             yield (*path, "_schema"), self.message(error, path)  # as marshmallow's Nested does
         else:
             yield path, self.message(error, path)
 
     def message(self, error: ValidationError, path: Path) -> str:
+        if error.validator == "type" and error.instance is None:
+            return _type_message(error)  # "此项不能为空", whatever the wrong type's message is
         for schema in (error.schema, self.at(path)):
             custom = schema.get("x-messages", {}) if isinstance(schema, Mapping) else {}
             if error.validator in custom:
@@ -413,9 +427,19 @@ class SchemaForm:
         problems: list[tuple[Path, str]] = []
         values = rules.clean(payload, rules.root, rules.ui, (), problems)
         broken = {path for path, _ in problems}  # a text's own problem is all marshmallow says
-        for error in rules.validator.iter_errors(values):
+        errors = list(rules.validator.iter_errors(values))
+        # A value of the wrong type (or null) is told only that, as a marshmallow field is:
+        # not also that it is none of the choices, or not the constant a branch wants.
+        mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+        for error in errors:
+            if error.validator != "type" and tuple(error.absolute_path) in mistyped:
+                continue
             problems.extend(p for p in rules.problems(error) if p[0] not in broken)
         if problems:
+            # A list or object whose parts are wrong is told about its parts, as marshmallow's
+            # List and Nested do (and one error tree never mixes list indices with names).
+            inner = {path[:i] for path, _ in problems for i in range(len(path))}
+            problems = [(path, message) for path, message in problems if path not in inner]
             raise InvalidInput("表单填写有误", _nest(problems))
         values = rules.with_defaults(values, rules.root)
         found: dict[str, Any] = {}

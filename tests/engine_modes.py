@@ -12,8 +12,10 @@ from __future__ import annotations
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
+from engine.packages import Package
 from engine.runtime import Runtime
 from engine.specs import Diagram, DiagramRegistry
+from tests.packages import shipped
 
 MODES = ("live", "roundtrip", "fresh")
 modes = pytest.mark.parametrize("mode", MODES)
@@ -25,5 +27,11 @@ def carry(runtime: Runtime, diagram: Diagram, workflow: BpmnWorkflow, mode: str)
         return workflow
     state = runtime.dumps(workflow)
     if mode == "fresh":
-        diagram = DiagramRegistry().get(diagram.sha256, lambda: diagram.xml)
+        diagram = DiagramRegistry().get(diagram.sha256, lambda: _package(diagram))
     return runtime.loads(diagram, state)
+
+
+def _package(diagram: Diagram) -> Package:
+    """What `diagram` was parsed from: its shipped package (diagram and forms), else its XML."""
+    package = shipped(diagram.process_id)
+    return package if package.sha256 == diagram.sha256 else Package(diagram.xml)

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from api.cli import main
-from tests.api.test_deploy_rollback import BAD
+from tests.api.test_deploy_rollback import ADMISSION, BAD
 from tests.test_cli import env  # noqa: F401 (fixture)
 
 
@@ -16,8 +16,10 @@ def test_operator_rolls_back_from_the_command_line(env: dict[str, str], tmp_path
     runner = CliRunner()
     assert runner.invoke(main, ["deploy", "--activate"], env=env).exit_code == 0
     bad_dir = tmp_path / "bad"
-    bad_dir.mkdir()
-    (bad_dir / "matter_admission.bpmn").write_bytes(BAD)
+    (bad_dir / "matter_admission").mkdir(parents=True)  # a package folder: diagram and forms
+    (bad_dir / "matter_admission" / "matter_admission.bpmn").write_bytes(BAD)
+    for name, content in ADMISSION.files.items():
+        (bad_dir / "matter_admission" / name).write_bytes(content)
     deployed = runner.invoke(main, ["deploy", str(bad_dir)], env=env)
     assert deployed.exit_code == 0 and "matter_admission v2 draft" in deployed.output
     drafted = runner.invoke(main, ["process", "versions", "matter_admission"], env=env)

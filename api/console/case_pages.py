@@ -189,7 +189,7 @@ def start_procedure(case_id: int, path: str) -> Response | tuple[str, int]:
         return render("case_form.html", fields=fields, summary=[], **page)
     try:
         if package:
-            body = schema_forms.payload_from(form.json_schema, request.form)
+            body = schema_forms.payload_from(form.json_schema, request.form, form.ui_schema)
         else:
             body = forms.payload_from(schema, request.form, choices=choices)
         started = procedures.start_process(context(), process_id, body, me())

@@ -8,15 +8,6 @@ from typing import Any
 from engine import cases as case_facts
 from engine import forms_accountability as fa
 from engine.authz import ROLE_LABELS
-from engine.forms import (
-    DECISIONS,
-    LEGAL_OPINIONS,
-    OBJECTION_DECISIONS,
-    REEVALUATION_DECISIONS,
-    REJECTION_REASONS,
-    REVISE_ACTIONS,
-    TERM_TYPES,
-)
 from engine.services.register import EXIT_LABELS
 
 FIELD_LABELS: dict[str, str] = {
@@ -110,17 +101,9 @@ FIELD_LABELS: dict[str, str] = {
     "ReferSchema.reference": "移送文号",
 }
 
-# Hints by field name, or by "Schema.field" where one form means something else by it.
+# Hints by field name, or by "Schema.field" where one form means something else by it (the
+# admission package's hints are its schemas' descriptions).
 FIELD_HINTS: dict[str, str] = {
-    "townships": "可选择多个乡镇（街道）。",
-    "end_date": "短期事项必填，须晚于开始日期。",
-    "reasons": "仅在“不予准入”时选择，可多选。",
-    "DecisionSchema.comment": "退回修改或不予准入时必填。",
-    "LegalReviewSchema.comment": "认为需修改或不合法时必填。",
-    "ConfirmEntrySchema.comment": "资源未到位时必填，写明情况。",
-    "application": "仅在选择“修改后重新提交”时随表提交。",
-    "funding_yuan": "整数，单位：元。",
-    "resources_received": "选择“否”时须在“意见或说明”中写明情况。",
     # accountability cases
     "CaseSchema.subject_username": "当事人有本平台账号时填写（如 zhangming），所在单位随账号带出。",
     "CaseSchema.subject_name": "无账号的当事人必填；有账号时可不填，默认为账号姓名。",
@@ -177,15 +160,11 @@ def field_hint(schema_name: str, name: str) -> str:
     return FIELD_HINTS.get(f"{schema_name}.{name}") or FIELD_HINTS.get(name, "")
 
 
+# A register entry's term (the register's column; the application form titles its choices).
+TERM_LABELS = {"short": "短期（临时性）", "long": "长期"}
 # Choice labels come from the engine's own tables, matched by their set of values.
 CHOICE_SETS: tuple[Mapping[str, str], ...] = (
-    DECISIONS,
-    LEGAL_OPINIONS,
-    OBJECTION_DECISIONS,
-    REEVALUATION_DECISIONS,
-    REJECTION_REASONS,
-    REVISE_ACTIONS,
-    TERM_TYPES,
+    TERM_LABELS,
     # accountability cases and procedures
     case_facts.SUBJECT_KINDS,
     case_facts.SOURCES,

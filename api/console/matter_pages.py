@@ -96,18 +96,14 @@ def apply() -> Response | tuple[str, int]:
     """新建申请: a department files a matter; the schema of the API's start form judges it."""
     require_role(me(), "applicant", "提交申请")
     form = start_form_of(context(), PROCESS_ID)
-    if isinstance(form, SchemaForm):  # a package now brings the application's own form
-        return redirect(url_for("console.start_process", process_id=PROCESS_ID))
-    schema = form.schema
     choices = _township_choices()
     if request.method == "GET":
-        return render("apply.html", fields=forms.describe(schema, {}, {}, choices), summary=[])
+        return render("apply.html", fields=_fields(form, {}, choices), summary=[])
     try:
-        detail = instances.start(
-            context(), PROCESS_ID, forms.payload_from(schema, request.form), me()
-        )
+        body = _payload(form, choices)
+        detail = instances.start(context(), PROCESS_ID, body, me())
     except InvalidInput as exc:
-        return form_again("apply.html", schema, exc, choices)
+        return form_again("apply.html", _form_or_schema(form), exc, choices)
     flash(f"申请已提交，当前环节：{_open_names(detail)}。", "success")
     return redirect(url_for("console.matter_page", instance_id=detail.id))
 
@@ -173,15 +169,9 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
             **page,
         )
     try:
-        if isinstance(form, SchemaForm):
-            body = schema_forms.payload_from(form.json_schema, request.form)
-        else:
-            body = forms.payload_from(form.schema, request.form, choices=choices)
-        after = tasks.complete(context(), task_id, body, me())
+        after = tasks.complete(context(), task_id, _payload(form, choices), me())
     except InvalidInput as exc:
-        return form_again(
-            "task.html", form if isinstance(form, SchemaForm) else form.schema, exc, choices, **page
-        )
+        return form_again("task.html", _form_or_schema(form), exc, choices, **page)
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("console.matter_page", instance_id=instance_id))
@@ -196,11 +186,29 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
 def _task_fields(
     form: Any, detail: InstanceDetail, step: str, choices: dict[str, list[tuple[str, str]]]
 ) -> list[forms.FieldView]:
-    """A task's fields as the form first shows them: a package's with its schema's defaults."""
+    """A task's fields as the form first shows them (the application to revise filled in)."""
+    return _fields(form, _prefill(detail, step), choices)
+
+
+def _fields(
+    form: Any, values: forms.Flat, choices: dict[str, list[tuple[str, str]]]
+) -> list[forms.FieldView]:
+    """A form's fields, first shown: a package's with its schema's defaults under `values`."""
     if isinstance(form, SchemaForm):
-        start = forms.flat_values(schema_forms.defaults(form.json_schema))
-        return schema_forms.describe(form.json_schema, form.ui_schema, start)
-    return forms.describe(form.schema, _prefill(detail, step), {}, choices)
+        start = {**forms.flat_values(schema_forms.defaults(form.json_schema)), **values}
+        return schema_forms.describe(form.json_schema, form.ui_schema, start, choices=choices)
+    return forms.describe(form.schema, values, {}, choices)
+
+
+def _payload(form: Any, choices: dict[str, list[tuple[str, str]]]) -> Any:
+    """The posted form as the JSON body its use case validates."""
+    if isinstance(form, SchemaForm):
+        return schema_forms.payload_from(form.json_schema, request.form, form.ui_schema)
+    return forms.payload_from(form.schema, request.form, choices=choices)
+
+
+def _form_or_schema(form: Any) -> Any:
+    return form if isinstance(form, SchemaForm) else form.schema
 
 
 def _prefill(detail: InstanceDetail, step: str) -> forms.Flat:
@@ -287,7 +295,7 @@ def form_again(
     if isinstance(schema, SchemaForm):
         errors = forms.flat_errors(exc.errors)
         fields = schema_forms.describe(
-            schema.json_schema, schema.ui_schema, values, errors, **describe_args
+            schema.json_schema, schema.ui_schema, values, errors, choices=choices, **describe_args
         )
     else:
         errors = forms.relocate(forms.flat_errors(exc.errors), schema)
@@ -373,10 +381,15 @@ def _application(
     """What the instance was started with, read by its own start form; a package's values are
     those its start entry on the trail recorded."""
     if isinstance(form, SchemaForm):
+        # The application as it stands (a resubmission replaced it), else as it was started.
         started = next((e.payload for e in trail if e.action == "instance_started"), {})
-        values = started.get("form", started.get("application")) or {}
-        return schema_forms.read_only(form.json_schema, values, form.ui_schema, skip)
+        values = application or started.get("form", started.get("application")) or {}
+        return schema_forms.read_only(form.json_schema, values, form.ui_schema, skip, names)
     return forms.read_only(form.schema, application, names, skip=skip) if form else []
+
+
+def _title(form: SchemaForm, name: str) -> str:
+    return str(form.json_schema.get("properties", {}).get(name, {}).get("title") or name)
 
 
 def _is_decision(entry: TrailEntry) -> bool:
@@ -388,7 +401,10 @@ def _decision(entry: TrailEntry, names: forms.Lookup, forms_of: InstanceForms) -
     step = entry.payload.get("name") or action_label(entry.action)
     known = forms_of.tasks.get(entry.task or "") if entry.action == "task_completed" else None
     if isinstance(known, SchemaForm):
-        rows = schema_forms.read_only(known.json_schema, form, known.ui_schema)
+        # A resubmitted application is shown with the application, not again with its answer.
+        rows = schema_forms.read_only(known.json_schema, form, known.ui_schema, {"application"})
+        if isinstance(form.get("application"), dict):
+            rows.append((_title(known, "application"), "已随表提交（见申请内容）"))
         return {"step": step, "entry": entry, "rows": rows}
     schema = known.schema if known else ACTION_SCHEMAS.get(entry.action)
     specs = schema().fields if schema else {}

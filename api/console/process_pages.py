@@ -27,11 +27,11 @@ def start_process(process_id: str) -> Response | tuple[str, int]:
     """发起: the start form of the process's current version, drawn from its package."""
     if char_problem(process_id):
         return error_page(404)
+    if process_id == PROCESS_ID:  # the application has its page, with the townships to pick
+        return redirect(url_for("console.apply"))
     form = start_form_of(context(), process_id)
     if not isinstance(form, SchemaForm):
-        # Built-in start forms have pages of their own: the application, a case's procedures.
-        if process_id == PROCESS_ID:
-            return redirect(url_for("console.apply"))
+        # Built-in start forms have pages of their own: a case's procedures.
         return error_page(404, "该流程须从相应页面发起（问责案件的程序从案件页面发起）。")
     page = {
         "title": form.title or process_id,
@@ -43,7 +43,7 @@ def start_process(process_id: str) -> Response | tuple[str, int]:
         fields = schema_forms.describe(form.json_schema, form.ui_schema, start)
         return render("process_start.html", fields=fields, summary=[], **page)
     try:
-        body = schema_forms.payload_from(form.json_schema, request.form)
+        body = schema_forms.payload_from(form.json_schema, request.form, form.ui_schema)
         started = procedures.start_process(context(), process_id, body, me())
     except InvalidInput as exc:
         return form_again("process_start.html", form, exc, {}, **page)

@@ -4,7 +4,10 @@ submitted values to read — the same `FieldView`s `forms` draws from marshmallo
 Everything a person reads comes from the schema: a property's `title` (its key only as a last
 resort, which is the package author's omission), `description` or `ui:help`, the `title` of each
 `oneOf` choice; a field that only applies to one answer of another comes from the schema's
-`if`/`then`/`else`, never from a table kept here.
+`if`/`then`/`else`, never from a table kept here. A field a branch only makes required (a
+comment required when returning) shows for every answer when its uiSchema says
+`"ui:options": {"alwaysShown": true}`. Codes the schema cannot list (townships, which live in
+the database) take their options and names from the page, by property name.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from engine.schema_forms import labelled_choices
 
 JSON = dict[str, Any]
 Condition = tuple[str, tuple[str, ...]]  # (field name within its object, values as posted)
+Choices = Mapping[str, list[tuple[str, str]]]  # property name → (code, name) the page supplies
 RADIO_UP_TO = 4  # more choices than this are a drop-down list
 BOOLEAN_CHOICES = [("true", BOOL_LABELS[True]), ("false", BOOL_LABELS[False])]
 
@@ -70,17 +74,30 @@ def properties(schema: JSON, ui: JSON | None = None) -> list[Prop]:
     for condition, branch in _branches(schema, declared):
         required |= set(branch.get("required") or [])
         for name, extra in (branch.get("properties") or {}).items():
-            declared[name] = {**declared.get(name, {}), **(extra or {})}
+            # The property as declared wins; a branch adds what it does not say (its own fields).
+            declared[name] = {**(extra or {}), **declared.get(name, {})}
         for name in [*(branch.get("required") or []), *(branch.get("properties") or {})]:
             before = shown.get(name)
             if before is None or before[0] == condition[0]:
                 values = (*before[1], *condition[1]) if before else condition[1]
                 shown[name] = (condition[0], tuple(dict.fromkeys(values)))
+    top = set(schema.get("required") or [])
     names = _ordered(list(declared), ui.get("ui:order"))
-    return [
-        Prop(name, declared[name] or {}, ui.get(name) or {}, name in required, shown.get(name))
-        for name in names
-    ]
+    props = []
+    for name in names:
+        prop_ui = ui.get(name) or {}
+        if _always_shown(prop_ui):
+            props.append(Prop(name, declared[name] or {}, prop_ui, name in top, None))
+        else:
+            props.append(
+                Prop(name, declared[name] or {}, prop_ui, name in required, shown.get(name))
+            )
+    return props
+
+
+def _always_shown(ui: Any) -> bool:
+    options = ui.get("ui:options") if isinstance(ui, Mapping) else None
+    return isinstance(options, Mapping) and options.get("alwaysShown") is True
 
 
 def _branches(schema: JSON, declared: Mapping[str, JSON]) -> Iterator[tuple[Condition, JSON]]:
@@ -149,11 +166,13 @@ def describe(
     prefix: str = "",
     hidden: Collection[str] = (),
     omit: Collection[str] = (),
+    choices: Choices | None = None,
 ) -> list[FieldView]:
     """The schema's fields with current values (dotted names) and the errors beside them.
 
-    `hidden` fields are sent as they are (fixed by the page); `omit` fields are not drawn."""
-    values, errors = values or {}, errors or {}
+    `hidden` fields are sent as they are (fixed by the page); `omit` fields are not drawn;
+    `choices` are the options of fields whose codes the schema cannot list."""
+    values, errors, choices = values or {}, errors or {}, choices or {}
     views = []
     for prop in properties(schema, ui):
         if prop.name in omit:
@@ -168,7 +187,7 @@ def describe(
             errors=list(errors.get(dotted, [])),
             shown_when=_named(prefix, prop.shown_when),
         )
-        _draw(view, prop, values, errors, hidden)
+        _draw(view, prop, values, errors, hidden, choices)
         views.append(view)
     return views
 
@@ -179,6 +198,7 @@ def _draw(
     values: Flat,
     errors: Mapping[str, list[str]],
     hidden: Collection[str],
+    choices: Choices,
 ) -> None:
     spec, widget, raw = prop.spec, prop.ui.get("ui:widget"), values.get(view.name)
     kind = _type(spec)
@@ -186,10 +206,10 @@ def _draw(
         view.kind, view.value = "hidden", posted(raw) if not isinstance(raw, list) else ""
     elif kind == "object":
         view.kind = "group"
-        view.children = describe(spec, prop.ui, values, errors, view.name + ".")
+        view.children = describe(spec, prop.ui, values, errors, view.name + ".", choices=choices)
     elif kind == "array":
         view.values = [str(v) for v in (raw if isinstance(raw, list) else [raw] if raw else [])]
-        view.choices = choices_of(_items(spec))
+        view.choices = list(choices.get(prop.name) or choices_of(_items(spec)))
         if view.choices:
             view.kind = "checkboxes"
         else:
@@ -238,7 +258,9 @@ def defaults(schema: JSON) -> JSON:
 # --- from a posted form to the JSON payload the use case validates ---------------------------
 
 
-def payload_from(schema: JSON, form: MultiDict[str, str], prefix: str = "") -> JSON:
+def payload_from(
+    schema: JSON, form: MultiDict[str, str], ui: JSON | None = None, prefix: str = ""
+) -> JSON:
     """What the browser sent, typed as the schema declares; the schema still judges it.
 
     Empty inputs are left out (a required one then reads "此项为必填项"); a field whose
@@ -246,14 +268,14 @@ def payload_from(schema: JSON, form: MultiDict[str, str], prefix: str = "") -> J
     not parse as a number is passed on for the schema to refuse.
     """
     payload: JSON = {}
-    for prop in properties(schema):
+    for prop in properties(schema, ui):
         key = prefix + prop.name
         gate = _named(prefix, prop.shown_when)
         if gate and form.get(gate[0], "") not in gate[1]:
             continue
         kind = _type(prop.spec)
         if kind == "object":
-            inner = payload_from(prop.spec, form, key + ".")
+            inner = payload_from(prop.spec, form, prop.ui, key + ".")
             if inner or prop.required:
                 payload[prop.name] = inner
         elif kind == "array":
@@ -297,28 +319,35 @@ def typed(spec: JSON, raw: str) -> Any:
 
 
 def read_only(
-    schema: JSON, values: Mapping[str, Any], ui: JSON | None = None, skip: Collection[str] = ()
+    schema: JSON,
+    values: Mapping[str, Any],
+    ui: JSON | None = None,
+    skip: Collection[str] = (),
+    names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[tuple[str, str]]:
-    """Stored values as (label, text) rows in the form's order; nested groups flattened."""
+    """Stored values as (label, text) rows in the form's order; nested groups flattened.
+    `names` name the codes the schema cannot list (townships), by property name."""
     rows: list[tuple[str, str]] = []
+    names = names or {}
     for prop in properties(schema, ui):
         value = values.get(prop.name)
         if prop.name in skip or value in (None, "", [], {}):
             continue
         if _type(prop.spec) == "object" and isinstance(value, Mapping):
-            rows += read_only(prop.spec, value, prop.ui, skip)
+            rows += read_only(prop.spec, value, prop.ui, skip, names)
         else:
-            rows.append((prop.label, shown(prop.spec, value)))
+            rows.append((prop.label, shown(prop.spec, value, names.get(prop.name))))
     return rows
 
 
-def shown(spec: JSON, value: Any) -> str:
-    """One stored value as a person reads it: a choice by its title, 是/否, a list joined."""
+def shown(spec: JSON, value: Any, names: Mapping[str, str] | None = None) -> str:
+    """One stored value as a person reads it: a choice by its title (or the page's name for
+    it), 是/否, a list joined."""
     if isinstance(value, list):
         items = _items(spec)
-        texts = [shown(items, item) for item in value]
-        return ("、" if choices_of(items) else "；").join(texts) or "无"
-    titles = dict(choices_of(spec))
+        texts = [shown(items, item, names) for item in value]
+        return ("、" if choices_of(items) or names else "；").join(texts) or "无"
+    titles = {**dict(choices_of(spec)), **(names or {})}
     if posted(value) in titles:
         return titles[posted(value)]
     if isinstance(value, Mapping):

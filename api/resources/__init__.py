@@ -17,9 +17,13 @@ def form_ref(schema: type) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{schema_name(schema)}"}
 
 
-def task_form_refs() -> list[dict[str, str]]:
-    unique = {form.schema: None for form in TASK_FORMS.values()}
-    return [form_ref(schema) for schema in unique]
+# A step's form is data deployed with its diagram version (a package's JSON Schema file), so
+# the body that fills one is a JSON object whose fields the instance's own version defines.
+FORM_BODY: dict[str, object] = {
+    "type": "object",
+    "description": "步骤表单的填写内容；字段由实例所用流程版本的表单（JSON Schema）规定，"
+    "各版本可不同",
+}
 
 
 def _register_form_schemas(api: Api) -> None:

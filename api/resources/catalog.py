@@ -11,7 +11,7 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.resources import form_ref
+from api.resources import FORM_BODY
 from api.schemas_catalog import (
     BurdenQuerySchema,
     BurdenReportSchema,
@@ -26,7 +26,6 @@ from api.schemas_catalog import (
 from engine.catalog_files import FORMATS
 from engine.catalog_forms import ItemEditSchema, ItemSchema, RetireSchema
 from engine.errors import InvalidInput
-from engine.forms import ApplicationSchema
 from engine.services import burden, catalog, catalog_io, precheck
 
 blp = Blueprint(
@@ -129,7 +128,7 @@ class Import(MethodView):
 @blp.route("/catalog/precheck")
 class Precheck(MethodView):
     @blp.arguments(PrecheckQuerySchema, location="query", unknown=RAISE)
-    @blp.doc(requestBody=_json(form_ref(ApplicationSchema)))
+    @blp.doc(requestBody=_json(FORM_BODY))  # the admission start form
     @blp.response(200, PreCheckSchema)
     def post(self, query: dict[str, Any]) -> Any:
         """Pre-check an application before filing: duty lists, negative lists, duplicates."""

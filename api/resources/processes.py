@@ -11,9 +11,8 @@ from flask_smorest import Blueprint, abort
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.resources import form_ref
+from api.resources import FORM_BODY
 from api.schemas import DiffQuerySchema, InstanceDetailSchema, ProcessSchema, VersionDiffSchema
-from engine.forms import START_FORMS
 from engine.packages import ZIP_MEDIA_TYPE, Package, read_zip
 from engine.services import deployments, procedures
 
@@ -106,11 +105,8 @@ class ProcessInstances(MethodView):
     @blp.doc(
         requestBody={
             "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"oneOf": [form_ref(form.schema) for form in START_FORMS.values()]}
-                }
-            },
+            "description": "the start form of the process's current version",
+            "content": {"application/json": {"schema": FORM_BODY}},
         }
     )
     @blp.response(201, InstanceDetailSchema)

@@ -10,7 +10,7 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.resources import task_form_refs
+from api.resources import FORM_BODY
 from api.schemas import InboxQuerySchema, InstanceDetailSchema, TaskSchema
 from engine.services import tasks
 
@@ -40,7 +40,7 @@ class Complete(MethodView):
         requestBody={
             "required": True,
             "description": "the form of the task's step (bpmn_id)",
-            "content": {"application/json": {"schema": {"oneOf": task_form_refs()}}},
+            "content": {"application/json": {"schema": FORM_BODY}},
         }
     )
     @blp.response(200, InstanceDetailSchema)

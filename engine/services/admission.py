@@ -3,6 +3,7 @@ steps mean for the townships, its status and exit, who reads it, who is told whe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from engine.audit import Entry
 from engine.authz import Actor, can_see_instance, require_role
+from engine.forms import form_for_task
 from engine.models import Instance
 from engine.processes import ProcessKind, Start, register
+from engine.schema_forms import register_check
 from engine.services import commands
 from engine.services import register as matters_register
 from engine.services.context import Context
@@ -36,11 +39,28 @@ def _start(
     check.raise_if_refused(values.get("resources_justification", ""))
     return Start(
         role="applicant",
-        data={**form.data_for("application", values), "precheck": check.to_dict()},
+        data={**application_data(form, values), "precheck": check.to_dict()},
         title=values["name"],
         trail={"application": values, "precheck": check.to_dict()},
         townships=townships,
     )
+
+
+def application_data(form: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The workflow's data from an application: the form's values under its data key
+    (`application`), and the township list top-level, which the entry step loops over."""
+    return {**form.data_for("application", values), "townships": values["townships"]}
+
+
+def revise_data(form: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The workflow's data from 修改或撤回: the answer (action, comment) under the step's id; a
+    resubmitted application replaces the application and its townships."""
+    answer = {key: value for key, value in values.items() if key != "application"}
+    application = values.get("application")
+    return {
+        **form.data_for("revise", answer),
+        **(application_data(form, application) if application else {}),
+    }
 
 
 def _resubmitted(
@@ -48,16 +68,17 @@ def _resubmitted(
 ) -> dict[str, Any]:
     """A resubmitted application is pre-checked again, as a new one would be, and the matter
     takes its townships and name."""
+    data = revise_data(form_for_task(loaded.diagram, "revise"), values)
     application = values.get("application")
     if not application:
-        return {}
+        return data
     townships = commands.resolve_townships(session, application["townships"])
     instance_id = loaded.instance.id
     check = run_precheck(session, ctx, application, [t.id for t in townships], instance_id)
     check.raise_if_refused(application.get("resources_justification", ""))
     commands.set_townships(session, loaded, townships)
     loaded.instance.title = application["name"]
-    return {"precheck": check.to_dict()}
+    return {**data, "precheck": check.to_dict()}
 
 
 def _entered(
@@ -124,5 +145,23 @@ ADMISSION = ProcessKind(
 )
 
 
+def end_after_start(values: dict[str, Any], _: Mapping[str, Any]) -> dict[str, Any]:
+    """结束日期须晚于开始日期, in the form and in an application it holds (the revised one)."""
+    problems: dict[str, Any] = {}
+    start, end = values.get("start_date"), values.get("end_date")
+    if isinstance(start, str) and isinstance(end, str) and end <= start:  # ISO dates
+        problems["end_date"] = ["结束日期须晚于开始日期"]
+    for key, value in values.items():
+        if isinstance(value, dict) and (inner := end_after_start(value, _)):
+            problems[key] = inner
+    return problems
+
+
+def register_checks() -> None:
+    """The named checks the admission package's forms list in x-checks."""
+    register_check("end_after_start", end_after_start)
+
+
 def register_processes() -> None:
+    register_checks()
     register(PROCESS_ID, ADMISSION)

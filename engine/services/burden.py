@@ -15,13 +15,21 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine.authz import Actor, instance_scope
-from engine.forms import REJECTION_REASONS
 from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
 from engine.services.context import Context
 from engine.services.directory import OrgRef
 
 # Decisions that judge an application; "return" at review goes back to the applicant.
 DECISION_STEPS = ("review", "approve")
+# Rejection reasons by code, as the shipped decision form (bpmn/matter_admission/decision.json)
+# titles them; the report counts codes any version recorded (an unknown one is shown as is).
+REJECTION_REASONS = {
+    "no_basis": "无法律或政策依据",
+    "duplicates_list_item": "与清单内事项重复",
+    "no_resources": "未随事下放经费、人员或权限",
+    "negative_list": "属于负面清单事项",
+    "other": "其他",
+}
 
 
 @dataclass

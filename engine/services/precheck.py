@@ -19,13 +19,15 @@ from engine.catalog import (
     precheck,
 )
 from engine.errors import Forbidden
-from engine.forms import start_form
+from engine.forms import form_for_start
 from engine.models import Instance, InstanceTownship, Matter, Organization
 from engine.models_catalog import DutyItem, DutyItemRemoval
 from engine.services import commands
 from engine.services.catalog import county_of
 from engine.services.context import Context
+from engine.services.deployments import current_deployment, diagram_of
 
+PROCESS_ID = "matter_admission"
 # Lists an application is checked against (village own/assist lists say nothing about it).
 CHECKED_LISTS = ("basic", "assisting", "taken_back", "negative")
 # Where the justification for missing resources is read from, when the form carries one.
@@ -151,8 +153,10 @@ def check_application(
     `instance_id`: the caller's own pending application that this one revises."""
     if not (actor.has("applicant") or actor.roles & COUNTY_WIDE_READERS):
         raise Forbidden("预检需要“申请单位”或县级审核、审批、监督角色")
-    values = start_form("matter_admission").validate(body)
     with ctx.db.read() as session:
+        # The application form of the version a new application would be filed on.
+        deployment = current_deployment(session, PROCESS_ID)
+        values = form_for_start(diagram_of(session, ctx, deployment.id)).validate(body)
         townships = commands.resolve_townships(session, values["townships"])
         if instance_id is not None:
             commands.visible_instance(session, instance_id, actor, lock=False)

@@ -307,16 +307,21 @@ def test_unknown_process_is_404(login) -> None:
 
 
 def test_diagram_whose_steps_have_no_form_is_refused(login) -> None:
-    from pathlib import Path
+    from engine.packages import Package
+    from tests.packages import ZIP, shipped, zipped
 
-    xml = (Path(__file__).parents[2] / "bpmn" / "matter_admission.bpmn").read_bytes()
-    renamed = xml.replace(b'"legal_review"', b'"legal_check"').replace(
-        b">legal_review<", b">legal_check<"
+    package = shipped("matter_admission")
+    named = b'<spiffworkflow:property name="%s" value="legal_review%s" />'
+    renamed = (
+        package.xml.replace(b'"legal_review"', b'"legal_check"')
+        .replace(b">legal_review<", b">legal_check<")
+        .replace(named % (b"formJsonSchemaFilename", b".json"), b"")
+        .replace(named % (b"formUiSchemaFilename", b".ui.json"), b"")
     )
+    assert b"legal_review.json" not in renamed  # legal_check names no form, none built in
+    files = {k: v for k, v in package.files.items() if not k.startswith("legal_review.")}
     body = assert_error(
-        login("admin").post(
-            "/api/v1/processes", data=renamed, headers={"Content-Type": "application/xml"}
-        ),
+        login("admin").post("/api/v1/processes", data=zipped(Package(renamed, files)), headers=ZIP),
         422,
         "xml",
     )

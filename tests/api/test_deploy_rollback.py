@@ -3,8 +3,6 @@ be rolled back, after which new applications work again."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import update
 
 from engine.models import Deployment
@@ -12,13 +10,16 @@ from engine.services.context import Context
 from engine.specs import sha256_of
 from tests.api.test_bad_input import assert_error
 from tests.factories import application
+from tests.packages import ZIP, shipped, upload
 
 PROCESSES = "/api/v1/processes"
+PROCESS = "matter_admission"
 VERSIONS = "/api/v1/processes/matter_admission/versions"
 APPLY = "/api/v1/processes/matter_admission/instances"
 XML_HEADERS = {"Content-Type": "application/xml"}
 ADMIN_NAME = "县政务服务和大数据管理局经办人"
-GOOD = (Path(__file__).parents[2] / "bpmn" / "matter_admission.bpmn").read_bytes()
+ADMISSION = shipped("matter_admission")
+GOOD = ADMISSION.xml
 FLOW = b'<bpmn:sequenceFlow id="f_start" sourceRef="start_apply" targetRef="legal_review" />'
 # Passes every deploy-time check (the name's length is not known then), but repeats the
 # applicant's matter name 100000 times when an application is filed: a run-time bound hit.
@@ -79,7 +80,7 @@ def test_a_deployment_is_a_draft_until_activated_and_activating_the_old_one_roll
 ) -> None:
     admin = login("admin")
     _filing_works(login)
-    deployed = admin.post(PROCESSES, data=BAD, headers=XML_HEADERS)
+    deployed = admin.post(PROCESSES, data=upload(PROCESS, BAD), headers=ZIP)
     assert deployed.status_code == 201, deployed.text
     assert (deployed.json()["version"], deployed.json()["state"]) == (2, "draft")
     assert deployed.json()["current"] is False and deployed.json()["deployed_by"] == ADMIN_NAME
@@ -123,19 +124,19 @@ def test_redeploying_identical_bytes_returns_the_stored_version_and_changes_noth
     login,
 ) -> None:
     admin = login("admin")
-    assert admin.post(PROCESSES, data=BAD, headers=XML_HEADERS).json()["version"] == 2
+    assert admin.post(PROCESSES, data=upload(PROCESS, BAD), headers=ZIP).json()["version"] == 2
     assert admin.post(f"{VERSIONS}/2/activate").status_code == 200
     _filing_fails_clearly(login)
 
     # The good XML again is version 1 as stored: not a third version, and not live by itself.
-    again = admin.post(PROCESSES, data=GOOD, headers=XML_HEADERS)
+    again = admin.post(PROCESSES, data=upload(PROCESS, GOOD), headers=ZIP)
     assert again.status_code == 201, again.text
     assert (again.json()["version"], again.json()["state"]) == (1, "retired")
     assert _current(admin)["version"] == 2
     # Identical bytes do not block the rollback.
     assert admin.post(f"{VERSIONS}/1/activate").json()["state"] == "active"
     _filing_works(login)
-    assert admin.post(PROCESSES, data=BAD, headers=XML_HEADERS).json()["version"] == 2
+    assert admin.post(PROCESSES, data=upload(PROCESS, BAD), headers=ZIP).json()["version"] == 2
     assert [v["version"] for v in admin.get(VERSIONS).json()] == [2, 1]
 
 
@@ -159,6 +160,7 @@ def test_a_stored_version_that_fails_todays_checks_answers_422_and_is_rolled_bac
                 version=2,
                 sha256=sha256_of(legacy),
                 xml=legacy,
+                files=ADMISSION.stored_files(),
                 deployed_at=ctx.clock.now(),
                 is_current=True,
             )

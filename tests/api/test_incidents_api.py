@@ -10,19 +10,18 @@ diagram lets work go on.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from engine.clock import ManualClock
 from tests.api.test_admission_api import complete, only_task
 from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.packages import ZIP, shipped, upload
 
-GOOD = (Path(__file__).parents[2] / "bpmn" / "matter_admission.bpmn").read_text(encoding="utf-8")
-XML = {"Content-Type": "application/xml"}
+GOOD = shipped("matter_admission").xml.decode()
 
 
 def deploy(admin, xml: str) -> dict:
     """Deploy and activate: new applications start on the diagram."""
-    response = admin.post("/api/v1/processes", data=xml.encode(), headers=XML)
+    response = admin.post("/api/v1/processes", data=upload("matter_admission", xml), headers=ZIP)
     assert response.status_code in (200, 201), response.text
     info = response.json()
     activated = admin.post(

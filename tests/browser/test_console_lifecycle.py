@@ -117,9 +117,11 @@ def test_a_returned_application_is_revised_from_a_filled_in_form(
     submit_task(bianban, "审核")
 
     open_task(nongye, "修改或撤回申请")
+    # The application to revise shows once 修改后重新提交 is chosen, filled in as it was.
+    expect(nongye.get_by_label("事项名称")).to_be_hidden()
+    nongye.get_by_label("修改后重新提交").check()
     expect(nongye.get_by_label("事项名称")).to_have_value(TITLE)
     expect(nongye.get_by_label("东河乡")).to_be_checked()
-    nongye.get_by_label("修改后重新提交").check()
     nongye.get_by_label("事项名称").fill("")
     nongye.get_by_role("button", name="提交办理结果").click()
     expect(error_of(nongye, "application.name")).to_contain_text("此项为必填项")

@@ -23,23 +23,27 @@ from pathlib import Path
 import pytest
 import requests
 
+from engine.packages import Package
 from tests.factories import application
-from tests.servers import BACKEND_PARAMS, ROOT, Client, ZhunruServer, fresh_database, running
+from tests.packages import shipped, zipped
+from tests.servers import BACKEND_PARAMS, Client, ZhunruServer, fresh_database, running
 
 ROUNDS = 10
 BURST = 16
 APPLICANTS = ("nongye", "jiaoyu", "minzheng")
 TOWNSHIPS = ("chengguan", "donghe", "xishan", "nanhu", "beiling")
-DIAGRAMS = {
-    p: (ROOT / "bpmn" / f"{p}.bpmn").read_bytes()
-    for p in ("matter_admission", "fault_tolerance", "clearance")
-}
+PACKAGES = {p: shipped(p) for p in ("matter_admission", "fault_tolerance", "clearance")}
 
 
-def variant(xml: bytes, label: str) -> bytes:
-    """The same diagram as a new version: a comment changes its sha256, so it is parsed anew."""
-    head, _, rest = xml.partition(b"?>")
-    return head + b"?>\n<!-- " + label.encode() + b" -->" + rest
+def variant(process: str, label: str) -> tuple[bytes, dict[str, str]]:
+    """The same package as a new version (a comment changes its diagram's sha256, so it is
+    parsed anew), as uploaded: a zip when it has forms, else the bare diagram."""
+    package = PACKAGES[process]
+    head, _, rest = package.xml.partition(b"?>")
+    xml = head + b"?>\n<!-- " + label.encode() + b" -->" + rest
+    if package.files:
+        return zipped(Package(xml, package.files)), {"Content-Type": "application/zip"}
+    return xml, {"Content-Type": "application/xml"}
 
 
 def first_requests(users: dict[str, Client], round_: int, rng: random.Random) -> list[str]:
@@ -47,13 +51,11 @@ def first_requests(users: dict[str, Client], round_: int, rng: random.Random) ->
     barrier = threading.Barrier(BURST, timeout=30)
 
     def one(seat: int) -> str:
-        if seat < len(DIAGRAMS):  # a new version of a diagram, parsed on upload
-            xml = variant(list(DIAGRAMS.values())[seat], f"cold start round {round_}")
+        if seat < len(PACKAGES):  # a new version of a diagram, parsed on upload
+            upload, headers = variant(list(PACKAGES)[seat], f"cold start round {round_}")
             barrier.wait()
             response = (
-                users["admin"]
-                .session()
-                .post("/api/v1/processes", data=xml, headers={"Content-Type": "application/xml"})
+                users["admin"].session().post("/api/v1/processes", data=upload, headers=headers)
             )
         else:  # a filing: a process parses the diagram on its first one
             body = application(
@@ -107,18 +109,16 @@ def test_concurrent_deployments_of_one_process_all_succeed(
     with running(server):
         admin = Client(server, "admin", keepalive=False)
         for round_ in range(1, 4):
-            xmls = [
-                variant(DIAGRAMS["matter_admission"], f"race {round_}-{n}") for n in (0, 1, 2, 3, 4)
-            ]
+            xmls = [variant("matter_admission", f"race {round_}-{n}") for n in (0, 1, 2, 3, 4)]
             xmls.append(xmls[0])  # the same upload twice
             barrier = threading.Barrier(len(xmls), timeout=30)
 
-            def deploy(xml: bytes, barrier: threading.Barrier = barrier) -> tuple[int, dict]:
+            def deploy(
+                upload: tuple[bytes, dict[str, str]], barrier: threading.Barrier = barrier
+            ) -> tuple[int, dict]:
                 session = admin.session()
                 barrier.wait()
-                response = session.post(
-                    "/api/v1/processes", data=xml, headers={"Content-Type": "application/xml"}
-                )
+                response = session.post("/api/v1/processes", data=upload[0], headers=upload[1])
                 return response.status_code, response.json()
 
             with ThreadPoolExecutor(len(xmls)) as pool:

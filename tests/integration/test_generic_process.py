@@ -99,6 +99,15 @@ class SecondmentSchema(f.Schema):
     days = f.Integer(required=True, validate=f.between(1, 365))
 
 
+class DecisionSchema(f.Schema):
+    """审核借调 / 审批借调: lent to the diagram's two steps the same way (the service no longer
+    builds in a form for steps named review or approve: admission's are its package's)."""
+
+    decision = f.String(required=True, validate=f.one_of(["pass", "reject"]))
+    reasons = f.List(f.String(), load_default=list)
+    comment = f.text(5000)
+
+
 APPLICATION = {"name": "借调城关镇干部参与防汛督查", "person": "赵强", "days": 30}
 PASS = {"decision": "pass"}
 
@@ -107,6 +116,8 @@ PASS = {"decision": "pass"}
 def county(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> Context:
     """The demo county with 借调准入 deployed and activated."""
     monkeypatch.setitem(forms.START_FORMS, PROCESS_ID, Form(SecondmentSchema))
+    for step in ("review", "approve"):
+        monkeypatch.setitem(forms.TASK_FORMS, step, Form(DecisionSchema))
     with ctx.db.write() as session:
         version = deployments.deploy(session, ctx, SECONDMENT, None).version
     deployments.activate(ctx, PROCESS_ID, version, None)

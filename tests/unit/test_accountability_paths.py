@@ -25,7 +25,10 @@ from tests import accountability_factories as af
 from tests.engine_modes import carry, modes
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
-XML = {name: (BPMN_DIR / f"{name}.bpmn").read_bytes() for name in ("fault_tolerance", "clearance")}
+XML = {
+    name: (BPMN_DIR / name / f"{name}.bpmn").read_bytes()
+    for name in ("fault_tolerance", "clearance")
+}
 DIAGRAMS = {name: parse_diagram(xml) for name, xml in XML.items()}
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 SVG = "{http://www.w3.org/2000/svg}"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from lxml import etree
 
 from engine.diagram_svg import read_plane, render_svg
+from tests.packages import BPMN
 
-XML = (Path(__file__).resolve().parents[2] / "bpmn" / "matter_admission.bpmn").read_bytes()
+XML = (BPMN / "matter_admission" / "matter_admission.bpmn").read_bytes()
 SVG = "{http://www.w3.org/2000/svg}"
 
 

@@ -1,14 +1,16 @@
-"""Task forms validate on the server with zh-CN messages per field."""
+"""The admission package's forms validate on the server with zh-CN messages per field."""
 
 from __future__ import annotations
 
 import pytest
 
 from engine.errors import InvalidInput
-from engine.forms import START_FORMS, TASK_FORMS
+from engine.services.admission import revise_data
 from tests.factories import application
+from tests.packages import shipped_diagram
 
-APPLY = START_FORMS["matter_admission"]
+FORMS = shipped_diagram("matter_admission").forms
+APPLY = FORMS["start_apply"]
 
 
 def errors_of(form, payload) -> dict:
@@ -67,7 +69,7 @@ def test_non_object_body_is_refused() -> None:
 
 @pytest.mark.parametrize("step", ["review", "approve"])
 def test_return_and_reject_need_grounds(step: str) -> None:
-    form = TASK_FORMS[step]
+    form = FORMS[step]
     assert "comment" in errors_of(form, {"decision": "return"})
     assert "reasons" in errors_of(form, {"decision": "reject", "comment": "无依据"})
     assert "reasons" in errors_of(form, {"decision": "reject", "reasons": ["x"], "comment": "c"})
@@ -75,29 +77,47 @@ def test_return_and_reject_need_grounds(step: str) -> None:
 
 
 def test_pass_takes_no_rejection_reasons_and_reasons_are_unique() -> None:
-    form = TASK_FORMS["review"]
+    form = FORMS["review"]
     assert "reasons" in errors_of(form, {"decision": "pass", "reasons": ["no_basis"]})
     duplicate = {"decision": "reject", "reasons": ["no_basis", "no_basis"], "comment": "无依据"}
     assert "reasons" in errors_of(form, duplicate)
 
 
 def test_withdrawal_carries_no_application() -> None:
-    form = TASK_FORMS["revise"]
+    form = FORMS["revise"]
     assert "application" in errors_of(form, {"action": "withdraw", "application": application()})
 
 
 def test_resubmission_carries_a_complete_application() -> None:
-    form = TASK_FORMS["revise"]
+    form = FORMS["revise"]
     assert "application" in errors_of(form, {"action": "resubmit"})
     assert "application" in errors_of(form, {"action": "resubmit", "application": {"name": "x"}})
     values = form.validate({"action": "resubmit", "application": application()})
-    data = form.data_for("revise", values)
+    data = revise_data(form, values)
     assert data["townships"] == ["chengguan", "donghe"]
     assert data["revise"] == {"action": "resubmit", "comment": ""}
 
 
+def test_a_townships_confirmation_goes_under_entry() -> None:
+    form = FORMS["confirm_entry"]
+    values = form.validate({"confirmed": True, "resources_received": True})
+    assert form.data_for("confirm_entry", values) == {"entry": values}
+
+
 def test_township_must_confirm_and_explain_missing_resources() -> None:
-    form = TASK_FORMS["confirm_entry"]
+    form = FORMS["confirm_entry"]
     assert "confirmed" in errors_of(form, {"confirmed": False, "resources_received": True})
     assert "comment" in errors_of(form, {"confirmed": True, "resources_received": False})
     assert "confirmed" in errors_of(form, {"confirmed": "yes", "resources_received": True})
+
+
+def test_errors_never_mix_list_indices_with_names() -> None:
+    """What the fuzzer found: text problems inside an unknown field (or a list's items beside
+    the list's own rule) made an error tree JSON cannot sort, hence a 500."""
+    import json
+
+    unknown = application(surprise=["\x10", {"\x98": None}])
+    assert errors_of(APPLY, unknown) == {"surprise": ["不允许的字段"]}
+    twice = errors_of(APPLY, application(townships=["", ""]))
+    assert twice == {"townships": {0: ["长度应在 1 到 64 之间"], 1: ["长度应在 1 到 64 之间"]}}
+    json.dumps(twice, sort_keys=True)

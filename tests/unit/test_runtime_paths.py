@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.clock import ManualClock
 from engine.errors import Conflict
-from engine.forms import START_FORMS, TASK_FORMS
+from engine.forms import form_for_start, form_for_task
 from engine.runtime import Runtime
-from engine.specs import parse_diagram
+from engine.services.admission import application_data, revise_data
 from engine.timers import TimerRules
 from engine.workdays import WorkingCalendar
 from tests.engine_modes import carry, modes
 from tests.factories import CONFIRM, LAWFUL, PASS, application, rejected, returned
+from tests.packages import shipped_diagram
 
 LIMITS = {"review": 15, "approve": 15, "confirm_entry": 10}
-DIAGRAM = parse_diagram((Path(__file__).parents[2] / "bpmn" / "matter_admission.bpmn").read_bytes())
+DIAGRAM = shipped_diagram("matter_admission")
 
 
 class Walk:
@@ -30,9 +30,10 @@ class Walk:
         rules = TimerRules(ManualClock(datetime.now(UTC)), WorkingCalendar(), LIMITS)
         self.runtime = Runtime(rules.functions())
         self.mode = mode
-        form = START_FORMS["matter_admission"]
+        # What the admission kind starts with (its start hook, less the database's pre-check).
+        form = form_for_start(DIAGRAM)
         values = form.validate(application(townships=townships or ["chengguan", "donghe"]))
-        self.workflow = self.runtime.start(DIAGRAM, form.data_for("application", values))
+        self.workflow = self.runtime.start(DIAGRAM, application_data(form, values))
         self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -47,8 +48,11 @@ class Walk:
             views = [v for v in views if v.data["township"] == township]
         assert views, f"{bpmn_id} is not ready; ready: {self.ready()}"
         task = self.runtime.get_task(self.workflow, views[0].spiff_task_id)
-        spec = TASK_FORMS[bpmn_id]
-        self.runtime.complete(self.workflow, task, spec.data_for(bpmn_id, spec.validate(form)))
+        spec = form_for_task(DIAGRAM, bpmn_id)
+        values = spec.validate(form)
+        # The admission kind's step data: a resubmission replaces the application.
+        data = revise_data(spec, values) if bpmn_id == "revise" else spec.data_for(bpmn_id, values)
+        self.runtime.complete(self.workflow, task, data)
         self._checkpoint()
 
     def send(self, message: str, payload: dict[str, Any]) -> None:
