@@ -11,7 +11,7 @@ from config import Settings, SettingsError
 from engine.demo import load_demo
 from engine.errors import DomainError
 from engine.services.context import Context, build_context, create_schema
-from engine.services.deployments import deploy_directory
+from engine.workflow.services.deployments import deploy_directory
 
 
 def _context() -> Context:

@@ -15,10 +15,10 @@ from typing import IO, Any, NoReturn
 import click
 
 from config import Settings
-from engine import checkpoints, signing
 from engine.errors import DomainError
-from engine.services import trail
 from engine.services.context import build_context, create_schema
+from engine.trail import checkpoints, signing
+from engine.trail.services import trail
 
 
 def _fail(message: str) -> NoReturn:

@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from config import Settings
-from engine.catalog_files import COLUMNS, format_of
+from engine.duty_lists.catalog_files import COLUMNS, format_of
+from engine.duty_lists.services.catalog_io import export_items, import_items
 from engine.errors import DomainError
-from engine.services.catalog_io import export_items, import_items
 from engine.services.context import Context, build_context, create_schema
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import click
 
 from config import Settings
-from engine.services import incidents, stranded
 from engine.services.context import build_context
+from engine.workflow.services import incidents, stranded
 
 
 @click.command("stranded", help="列出无法继续流转的事项；--release 恢复其中可以自动恢复的。")

@@ -16,11 +16,11 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import Settings
-from engine import signing
 from engine.errors import DomainError
 from engine.services import backup as backups
-from engine.services import trail
 from engine.services.context import build_context
+from engine.trail import signing
+from engine.trail.services import trail
 
 PG_BINDIR = click.option(
     "--pg-bindir",

@@ -11,8 +11,8 @@ import click
 
 from config import Settings
 from engine.errors import DomainError
-from engine.services import deployments, migration
 from engine.services.context import Context, build_context, create_schema
+from engine.workflow.services import deployments, migration
 
 
 def _context() -> Context:

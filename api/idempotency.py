@@ -10,7 +10,7 @@ from flask import Flask, Response, g, request
 
 from api.auth import context, current_actor
 from engine.errors import DomainError
-from engine.services import idempotency
+from engine.workflow.services import idempotency
 
 API_PREFIX = "/api/v1"
 REPLAYED = "Idempotent-Replayed"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from engine import fields as f
-from engine.services.instances import STATUSES
+from engine.workflow import fields as f
+from engine.workflow.services.instances import STATUSES
 
 
 class TokenRequestSchema(f.Schema):

@@ -6,8 +6,8 @@ import marshmallow as ma
 from marshmallow import fields
 
 from api.schemas import OrgRefSchema
-from engine import fields as f
-from engine.cases import CASE_STATUSES
+from engine.accountability.cases import CASE_STATUSES
+from engine.workflow import fields as f
 
 
 class ProcedureRefSchema(ma.Schema):

@@ -6,8 +6,8 @@ import marshmallow as ma
 from marshmallow import fields
 
 from api.schemas import OrgRefSchema
-from engine import fields as f
-from engine.catalog import LIST_LABELS
+from engine.duty_lists.catalog import LIST_LABELS
+from engine.workflow import fields as f
 
 FILE_FORMATS = ["csv", "xlsx"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from engine import fields as f
+from engine.workflow import fields as f
 
 _VERSION = {"validate": f.between(1, 2**31 - 1), "metadata": {"description": "流程版本号"}}
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from bench.common import APPLICATION, STEPS
 from config import Settings
-from engine.clock import SystemClock
-from engine.forms import form_for_start, form_for_task
-from engine.packages import read_directory
-from engine.runtime import Runtime
-from engine.services.admission import application_data, register_checks
-from engine.specs import parse_package
-from engine.timers import TimerRules
-from engine.workdays import WorkingCalendar
+from engine.admission.services.admission import application_data, register_checks
+from engine.workflow.clock import SystemClock
+from engine.workflow.forms import form_for_start, form_for_task
+from engine.workflow.packages import read_directory
+from engine.workflow.runtime import Runtime
+from engine.workflow.specs import parse_package
+from engine.workflow.time_functions import TimerRules
+from engine.workflow.workdays import WorkingCalendar
 
 
 def run(lifecycles: int) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from bench.common import actors, latency_summary, timed
 from engine.models import Deployment, Instance, InstanceTownship, Organization, Task
-from engine.services import instances, tasks
 from engine.services.context import Context
+from engine.workflow.services import instances, tasks
 
 BATCH = 20_000
 # status, share of instances

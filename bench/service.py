@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bench.common import APPLICATION, STEPS, actors
 from engine.models import AuditEvent, Instance, Task
-from engine.services import instances, tasks
 from engine.services.context import Context
+from engine.workflow.services import instances, tasks
 
 
 def lifecycle(ctx: Context, who: dict[str, Any]) -> int:

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 
 from bench.common import actors
-from engine import audit, trail_log
-from engine.audit import GENESIS, Entry, canonical_json, chain_hash, event_text
 from engine.models import AuditEvent, Instance
-from engine.services import trail as trail_service
 from engine.services.context import Context
+from engine.trail import trail_log
+from engine.trail.services import trail as trail_service
+from engine.workflow import audit
+from engine.workflow.audit import GENESIS, Entry, canonical_json, chain_hash, event_text
 
 EVENTS_PER_CHAIN = 20
 BATCH = 20_000

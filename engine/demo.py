@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from engine.demo_catalog import load_demo_catalog
+from engine.accountability.services import cases
+from engine.duty_lists.demo_catalog import load_demo_catalog
 from engine.errors import InvalidInput
 from engine.models import Organization
-from engine.services import cases
 from engine.services.accounts import actor_of, add_organization, add_user
 from engine.services.context import Context
-from engine.services.deployments import deploy_directory
+from engine.workflow.services.deployments import deploy_directory
 
 COUNTY = ("county", "清河县")
 

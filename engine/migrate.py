@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
-from engine.models import Base
+from engine.schema import METADATA
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
 
@@ -41,7 +41,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 def differences(engine: Engine) -> list[object]:
     """What the migrated schema lacks or has beyond the models (empty when they match)."""
     with engine.connect() as connection:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+        return list(compare_metadata(MigrationContext.configure(connection), METADATA))
 
 
 def revision(engine: Engine, message: str) -> None:

@@ -293,6 +293,3 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
-
-
-from engine import models_cases, models_catalog, models_ops, models_trail  # noqa: E402,F401

@@ -8,9 +8,9 @@ import threading
 import time
 from types import FrameType
 
-from engine.services import stranded
 from engine.services.context import Context
-from engine.services.timers import fire_due
+from engine.workflow.services import stranded
+from engine.workflow.services.timers import fire_due
 
 log = logging.getLogger("zhunru.worker")
 

@@ -1,5 +1,5 @@
 """The admission forms as the service built them in marshmallow until they became the package's
-JSON Schema files (engine/forms.py before bpmn/matter_admission/): the reference the parity
+JSON Schema files (engine/workflow/forms.py before bpmn/matter_admission/): the reference the parity
 test (test_admission_form_parity) holds the package forms to. Frozen: not used by the service."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 from marshmallow import ValidationError, validates_schema
 
-from engine import fields as f
-from engine.formkit import Form
+from engine.workflow import fields as f
+from engine.workflow.formkit import Form
 
 REJECTION_REASONS = {
     "no_basis": "无法律或政策依据",

@@ -20,9 +20,9 @@ from werkzeug.serving import make_server
 from api import create_app
 from config import Settings
 from devtools import pgserver
-from engine.clock import ManualClock
 from engine.demo import load_demo
 from engine.services.context import Context, build_context, create_schema
+from engine.workflow.clock import ManualClock
 
 DEMO_PASSWORD = "demo-pass-for-tests"
 SECRET = "test-secret-" + "x" * 40

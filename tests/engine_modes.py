@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from engine.packages import Package
-from engine.runtime import Runtime
-from engine.specs import Diagram, DiagramRegistry
+from engine.workflow.packages import Package
+from engine.workflow.runtime import Runtime
+from engine.workflow.specs import Diagram, DiagramRegistry
 from tests.packages import shipped
 
 MODES = ("live", "roundtrip", "fresh")

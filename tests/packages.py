@@ -7,9 +7,9 @@ import zipfile
 from functools import cache
 from pathlib import Path
 
-from engine.packages import Package, read_directory
 from engine.services.context import register_processes
-from engine.specs import Diagram, parse_package
+from engine.workflow.packages import Package, read_directory
+from engine.workflow.specs import Diagram, parse_package
 
 BPMN = Path(__file__).resolve().parents[1] / "bpmn"
 

@@ -26,8 +26,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, exists, select, text
 
+from engine.admission.services.register import END_STATUSES
 from engine.models import Instance, Task
-from engine.services.register import END_STATUSES
 from tests.conftest import BACKENDS, DEMO_PASSWORD, SECRET
 
 ROOT = Path(__file__).resolve().parents[1]

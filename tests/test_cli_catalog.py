@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from engine.catalog_files import read_rows
+from engine.duty_lists.catalog_files import read_rows
 
 GOOD = (
     "编码,适用范围,清单类型,类别,事项名称,责任主体\n"

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, text
 
 from api.cli import main
-from engine.services import instances, tasks
 from engine.services.context import build_context
+from engine.workflow.services import instances, tasks
 from tests.conftest import SECRET, make_settings
 from tests.factories import LAWFUL, application
 from tests.integration.test_admission_services import actor

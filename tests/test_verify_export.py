@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import signing
-from engine.services import trail, trail_export
 from engine.services.context import Context
+from engine.trail import signing
+from engine.trail.services import trail, trail_export
 from tests.integration.test_admission_services import actor, admit
 from tests.trail_helpers import configure_key
 

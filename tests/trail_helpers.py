@@ -8,10 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select, text, update
 
-from engine import audit, signing
-from engine.audit import VERIFY_COLUMNS
 from engine.models import AuditEvent, Instance
 from engine.services.context import Context
+from engine.trail import signing
+from engine.workflow import audit
+from engine.workflow.audit import VERIFY_COLUMNS
 
 ORIGIN = "zhunru.test/trail"
 

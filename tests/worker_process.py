@@ -9,9 +9,9 @@ import sys
 import time
 from datetime import datetime
 
-from engine.clock import ManualClock
 from engine.services.context import build_context
-from engine.services.timers import fire_due
+from engine.workflow.clock import ManualClock
+from engine.workflow.services.timers import fire_due
 from tests.conftest import make_settings
 
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
-from engine.diagram_svg import STYLE as DIAGRAM_STYLE
 from engine.services.context import Context
+from engine.workflow.diagram_svg import STYLE as DIAGRAM_STYLE
 
 
 def _style_hash(css: str) -> str:

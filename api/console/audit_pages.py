@@ -10,10 +10,10 @@ from flask import Response, request
 from api.console.labels import ACTION_LABELS
 from api.console.web import bp, context, me, render
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.fields import char_problem
-from engine.services import trail
-from engine.services.trail_search import EventQuery
-from engine.services.trail_search import search as search_events
+from engine.trail.services import trail
+from engine.trail.services.trail_search import EventQuery
+from engine.trail.services.trail_search import search as search_events
+from engine.workflow.fields import char_problem
 
 PER_PAGE = 50
 FILTERS = ("actor", "organization", "action", "instance_id", "date_from", "date_to")

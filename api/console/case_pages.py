@@ -17,13 +17,13 @@ from api.console import case_views, forms, lookups, schema_forms
 from api.console.labels import CASE_ACTION_LABELS, CASE_STATUS_LABELS
 from api.console.matter_pages import form_again
 from api.console.web import bp, context, me, render
+from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
+from engine.accountability.services import cases, procedures
+from engine.accountability.services.cases import CaseDetail
 from engine.authz import CASE_OPENING_ROLES, CASE_READERS
-from engine.case_forms import CaseFindingSchema, CaseSchema
 from engine.errors import Conflict, Forbidden, InvalidInput
-from engine.schema_forms import SchemaForm
-from engine.services import cases, procedures
-from engine.services.cases import CaseDetail
-from engine.services.forms_view import start_form_of
+from engine.workflow.schema_forms import SchemaForm
+from engine.workflow.services.forms_view import start_form_of
 
 PER_PAGE = 20
 OPENING_ROLES = set(CASE_OPENING_ROLES)

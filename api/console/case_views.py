@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from config.tolerance import ToleranceRules
-from engine import forms_accountability as fa
-from engine.services.cases import CaseDetail
+from engine.accountability import forms_accountability as fa
+from engine.accountability.services.cases import CaseDetail
 from engine.services.directory import OrgRef
-from engine.services.views import InstanceDetail
+from engine.workflow.services.views import InstanceDetail
 
 EFFECTS = {"exempt": "（可免责）", "reduced": "（可减责、从轻）"}
 Rows = list[tuple[str, str]]

@@ -12,12 +12,12 @@ from werkzeug.wrappers import Response
 
 from api.console import labels
 from api.console.web import bp, context, me, render
-from engine.diagram_svg import read_plane, render_svg
 from engine.errors import Conflict, InvalidInput
-from engine.packages import Package, read_zip
-from engine.services import deployments, migration
-from engine.services.deployments import ProcessInfo, VersionDrawing
-from engine.versions import VersionDiff
+from engine.workflow.diagram_svg import read_plane, render_svg
+from engine.workflow.packages import Package, read_zip
+from engine.workflow.services import deployments, migration
+from engine.workflow.services.deployments import ProcessInfo, VersionDrawing
+from engine.workflow.versions import VersionDiff
 
 DIAGRAM_SUFFIXES = (".bpmn", ".xml")
 

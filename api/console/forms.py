@@ -152,7 +152,7 @@ def _scalar(
         for rule in spec.validators:
             if isinstance(rule, validate.Length) and rule.max is not None:
                 view.maxlength = rule.max
-        if getattr(spec, "multiline", False):  # engine.fields: tab and line breaks allowed
+        if getattr(spec, "multiline", False):  # engine.workflow.fields: tab and line breaks allowed
             view.kind = "textarea"
 
 

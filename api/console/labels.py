@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine import cases as case_facts
-from engine import forms_accountability as fa
+from engine.accountability import cases as case_facts
+from engine.accountability import forms_accountability as fa
+from engine.admission.services.register import EXIT_LABELS
 from engine.authz import ROLE_LABELS
-from engine.services.register import EXIT_LABELS
 
 FIELD_LABELS: dict[str, str] = {
     "name": "事项名称",
@@ -321,7 +321,7 @@ def step_label(step: str | None) -> str:
 
 
 def case_value(table: str, code: str | None) -> str:
-    """A case record's code as a person reads it (table: a name in engine.cases)."""
+    """A case record's code as a person reads it (table: a name in engine.accountability.cases)."""
     tables = {
         "subject_kind": case_facts.SUBJECT_KINDS,
         "source": case_facts.SOURCES,
@@ -343,7 +343,7 @@ def exit_label(reason: str | None) -> str:
 
 
 # 流程管理: a version's state, and what a changed step's attributes (SpiffWorkflow's spec
-# attributes, as engine.versions reports them) mean to an administrator.
+# attributes, as engine.workflow.versions reports them) mean to an administrator.
 VERSION_STATE_LABELS = {"draft": "草稿", "active": "使用中", "retired": "已停用"}
 STEP_ATTRIBUTE_LABELS = {
     "bpmn_name": "名称",

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from engine.authz import Actor
 from engine.errors import Unauthenticated
 from engine.models import Instance, Organization, User
-from engine.services import commands
 from engine.services.context import Context
 from engine.services.directory import OrgRef
+from engine.workflow.services import commands
 
 
 def actor_for_user_id(ctx: Context, user_id: int) -> Actor:

@@ -23,18 +23,25 @@ from api.console.labels import (
     value_label,
 )
 from api.console.web import bp, context, error_page, me, my_task_ids, render
-from engine import forms as engine_forms
-from engine import forms_accountability as fa
+from engine.accountability import forms_accountability as fa
+from engine.accountability.services import cases, procedures
+from engine.accountability.services.cases import CaseDetail
 from engine.authz import require_role
-from engine.diagram_svg import read_plane, render_svg
+from engine.duty_lists.services import precheck
 from engine.errors import Conflict, DomainError, InvalidInput
-from engine.fields import char_problem
-from engine.schema_forms import SchemaForm
-from engine.services import cases, instances, precheck, procedures, tasks
-from engine.services.cases import CaseDetail
-from engine.services.forms_view import InstanceForms, instance_forms, start_form_of, task_form_of
-from engine.services.instances import TrailEntry
-from engine.services.views import InstanceDetail
+from engine.workflow import forms as engine_forms
+from engine.workflow.diagram_svg import read_plane, render_svg
+from engine.workflow.fields import char_problem
+from engine.workflow.schema_forms import SchemaForm
+from engine.workflow.services import instances, tasks
+from engine.workflow.services.forms_view import (
+    InstanceForms,
+    instance_forms,
+    start_form_of,
+    task_form_of,
+)
+from engine.workflow.services.instances import TrailEntry
+from engine.workflow.services.views import InstanceDetail
 
 PROCESS_ID = "matter_admission"
 # Steps whose page shows the pre-check against duty lists and other matters.

@@ -11,7 +11,7 @@ from api.console.labels import (
     status_label,
 )
 from api.console.web import bp, context, me, render
-from engine.services import incidents, stranded, timers
+from engine.workflow.services import incidents, stranded, timers
 
 
 @bp.route("/operations")

@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response
 from api.console import charts, lookups
 from api.console.labels import REGISTER_STATUS_LABELS
 from api.console.web import bp, context, me, render, safe_next, sign_in_refused
+from engine.admission.services import burden, matters
 from engine.authz import TASK_ROLES
 from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
-from engine.services import accounts, burden, matters, tasks
+from engine.services import accounts
+from engine.workflow.services import tasks
 
 INBOX_PER_PAGE = 50
 OUTCOMES = (

@@ -9,11 +9,11 @@ from werkzeug.wrappers import Response
 from api.console import forms, schema_forms
 from api.console.matter_pages import PROCESS_ID, form_again
 from api.console.web import bp, context, error_page, me, render
+from engine.accountability.services import procedures
 from engine.errors import Conflict, InvalidInput
-from engine.fields import char_problem
-from engine.schema_forms import SchemaForm
-from engine.services import procedures
-from engine.services.forms_view import start_form_of, startable
+from engine.workflow.fields import char_problem
+from engine.workflow.schema_forms import SchemaForm
+from engine.workflow.services.forms_view import start_form_of, startable
 
 
 @bp.route("/processes")

@@ -20,8 +20,8 @@ from werkzeug.datastructures import MultiDict
 
 from api.console.forms import FieldView, Flat
 from api.console.labels import BOOL_LABELS
-from engine.fields import MULTILINE_FROM
-from engine.schema_forms import labelled_choices
+from engine.workflow.fields import MULTILINE_FROM
+from engine.workflow.schema_forms import labelled_choices
 
 JSON = dict[str, Any]
 Condition = tuple[str, tuple[str, ...]]  # (field name within its object, values as posted)

@@ -30,8 +30,8 @@ from api.console import labels
 from api.console.lookups import actor_for_user_id
 from engine.authz import CASE_READERS, TASK_ROLES, Actor
 from engine.errors import DomainError, Unauthenticated
-from engine.services import tasks
 from engine.services.context import Context
+from engine.workflow.services import tasks
 
 bp = Blueprint(
     "console",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from engine.case_forms import CaseFindingSchema, CaseSchema
-from engine.forms import START_FORMS, TASK_FORMS, ReasonSchema
-from engine.forms_accountability import APPEAL_FORM
+from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
+from engine.accountability.forms_accountability import APPEAL_FORM, START, TASKS
+from engine.workflow.forms import ReasonSchema
 
 
 def schema_name(schema: type) -> str:
@@ -27,7 +27,7 @@ FORM_BODY: dict[str, object] = {
 
 
 def _register_form_schemas(api: Api) -> None:
-    forms = [form.schema for form in [*START_FORMS.values(), *TASK_FORMS.values()]]
+    forms = [form.schema for form in [*START.values(), *TASKS.values()]]
     extra = [ReasonSchema, APPEAL_FORM.schema, CaseSchema, CaseFindingSchema]
     for schema in dict.fromkeys([*forms, *extra]):
         api.spec.components.schema(schema_name(schema), schema=schema)

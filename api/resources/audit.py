@@ -12,8 +12,8 @@ from marshmallow import RAISE, fields
 
 from api.auth import context, current_actor
 from api.schemas import TrailEntrySchema
-from engine import fields as f
-from engine.services import trail, trail_export, trail_search
+from engine.trail.services import trail, trail_export, trail_search
+from engine.workflow import fields as f
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="审计：核验、检索、导出")
 

@@ -16,8 +16,8 @@ from api.auth import context, current_actor
 from api.body import json_body
 from api.resources import form_ref
 from api.schemas_cases import CaseDetailSchema, CasePageSchema, CaseQuerySchema
-from engine.case_forms import CaseFindingSchema, CaseSchema
-from engine.services import cases
+from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
+from engine.accountability.services import cases
 
 blp = Blueprint(
     "cases", __name__, url_prefix="/api/v1", description="问责案件（容错纠错、澄清正名）"

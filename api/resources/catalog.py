@@ -23,10 +23,11 @@ from api.schemas_catalog import (
     PrecheckQuerySchema,
     PreCheckSchema,
 )
-from engine.catalog_files import FORMATS
-from engine.catalog_forms import ItemEditSchema, ItemSchema, RetireSchema
+from engine.admission.services import burden
+from engine.duty_lists.catalog_files import FORMATS
+from engine.duty_lists.catalog_forms import ItemEditSchema, ItemSchema, RetireSchema
+from engine.duty_lists.services import catalog, catalog_io, precheck
 from engine.errors import InvalidInput
-from engine.services import burden, catalog, catalog_io, precheck
 
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api/v1", description="职责清单、申请预检与负担报告"

@@ -17,9 +17,10 @@ from api.schemas import (
     InstanceQuerySchema,
     TrailEntrySchema,
 )
-from engine.forms import ReasonSchema
-from engine.forms_accountability import APPEAL_FORM
-from engine.services import instances, procedures
+from engine.accountability.forms_accountability import APPEAL_FORM
+from engine.accountability.services import procedures
+from engine.workflow.forms import ReasonSchema
+from engine.workflow.services import instances
 
 blp = Blueprint("instances", __name__, url_prefix="/api/v1", description="事项（流程实例）")
 

@@ -17,7 +17,7 @@ from api.schemas_migration import (
     MigrationReportSchema,
     MigrationRequestSchema,
 )
-from engine.services import migration
+from engine.workflow.services import migration
 
 blp = Blueprint("migration", __name__, url_prefix="/api/v1", description="事项迁移（平台管理员）")
 

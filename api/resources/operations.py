@@ -18,8 +18,8 @@ from api.schemas_ops import (
     ReleasedSchema,
     StrandedInstanceSchema,
 )
-from engine.forms import ReasonSchema
-from engine.services import incidents, interventions, stranded, timers
+from engine.workflow.forms import ReasonSchema
+from engine.workflow.services import incidents, interventions, stranded, timers
 
 blp = Blueprint("operations", __name__, url_prefix="/api/v1", description="运行维护（平台管理员）")
 

@@ -13,8 +13,9 @@ from api.auth import context, current_actor
 from api.body import json_body
 from api.resources import FORM_BODY
 from api.schemas import DiffQuerySchema, InstanceDetailSchema, ProcessSchema, VersionDiffSchema
-from engine.packages import ZIP_MEDIA_TYPE, Package, read_zip
-from engine.services import deployments, procedures
+from engine.accountability.services import procedures
+from engine.workflow.packages import ZIP_MEDIA_TYPE, Package, read_zip
+from engine.workflow.services import deployments
 
 blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="流程（BPMN 流程图）")
 

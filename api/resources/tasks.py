@@ -12,7 +12,7 @@ from api.auth import context, current_actor
 from api.body import json_body
 from api.resources import FORM_BODY
 from api.schemas import InboxQuerySchema, InstanceDetailSchema, TaskSchema
-from engine.services import tasks
+from engine.workflow.services import tasks
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="待办任务")
 

@@ -10,7 +10,7 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.schemas import NotificationSchema, RegisterEntrySchema, RegisterQuerySchema
-from engine.services import matters
+from engine.admission.services import matters
 
 blp = Blueprint("townships", __name__, url_prefix="/api/v1", description="乡镇准入事项台账与通知")
 

@@ -14,13 +14,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from engine import audit
 from engine.authz import ROLES, Actor
 from engine.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
-from engine.fields import char_problem
 from engine.models import Organization, SignInThrottle, User
 from engine.security import hash_password, issue_token, read_token, verify_password
 from engine.services.context import Context
+from engine.workflow import audit
+from engine.workflow.fields import char_problem
 
 ORG_LEVELS = ("county", "department", "township", "village")
 

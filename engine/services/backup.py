@@ -12,7 +12,7 @@ PostgreSQL: `pg_dump --format=custom`, which reads one repeatable-read snapshot 
 while the service runs), and `pg_restore` into an empty database, in one transaction. Both are
 the machine's own binaries (`bindir`, else PATH); the dump's server must not be newer than them.
 
-After a restore, `summarize` counts what the copy holds and `engine.services.trail.verify_log`
+After a restore, `summarize` counts what the copy holds and `engine.trail.services.trail.verify_log`
 checks its trail (the CLI does both).
 """
 

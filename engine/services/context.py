@@ -1,39 +1,24 @@
-"""What every use case is handed: database, parsed diagrams, runtime, clock, settings."""
+"""The composition root: wire a context (database, runtime, clock, calendar) and fill the core's
+tables with what each domain registers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import Settings
-from config.tolerance import ToleranceRules, load_tolerance_rules
-from engine.clock import Clock, SystemClock
+from config.tolerance import load_tolerance_rules
+from engine import schema  # noqa: F401 (every domain's tables on the metadata)
 from engine.db import Database, make_engine
 from engine.models import CalendarOverride
-from engine.runtime import Runtime
-from engine.services.directory import Directory
-from engine.specs import DiagramRegistry, warm_up
-from engine.timers import TimerRules
-from engine.workdays import WorkingCalendar
-
-
-@dataclass
-class Context:
-    db: Database
-    settings: Settings
-    clock: Clock = field(default_factory=SystemClock)
-    diagrams: DiagramRegistry = field(default_factory=DiagramRegistry)
-    runtime: Runtime = field(default_factory=Runtime)
-    deployment_shas: dict[int, str] = field(default_factory=dict)
-    names: Directory = field(default_factory=Directory)
-    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
-    # The county's fault-tolerance circumstances and exclusions (a local list).
-    tolerance: ToleranceRules = field(
-        default_factory=lambda: load_tolerance_rules(Settings().tolerance_rules_file)
-    )
+from engine.workflow.clock import Clock, SystemClock
+from engine.workflow.context import Context
+from engine.workflow.runtime import Runtime
+from engine.workflow.specs import warm_up
+from engine.workflow.time_functions import TimerRules
+from engine.workflow.workdays import WorkingCalendar
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
@@ -75,7 +60,8 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
 def register_processes() -> None:
     """Fill the process table with what each domain adds to its processes, and the operations
     each offers to diagrams' service tasks (once is enough; again changes nothing)."""
-    from engine.services import admission, admission_operations, procedures
+    from engine.accountability.services import procedures
+    from engine.admission.services import admission, admission_operations
 
     admission.register_processes()
     admission_operations.register_operations()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine.models import Instance
 from engine.models_ops import Incident, OpsReading
 from engine.services.context import Context
-from engine.services.stranded import READING as STRANDED_READING
+from engine.workflow.services.stranded import READING as STRANDED_READING
 
 Reading = float | Mapping[tuple[str, ...], float]
 

@@ -307,7 +307,7 @@ def test_unknown_process_is_404(login) -> None:
 
 
 def test_diagram_whose_steps_have_no_form_is_refused(login) -> None:
-    from engine.packages import Package
+    from engine.workflow.packages import Package
     from tests.packages import ZIP, shipped, zipped
 
     package = shipped("matter_admission")

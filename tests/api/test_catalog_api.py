@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from engine.demo_catalog import load_demo_catalog
+from engine.duty_lists.demo_catalog import load_demo_catalog
 from tests.factories import application
 
 ITEMS = "/api/v1/catalog/items"

@@ -12,9 +12,9 @@ import requests
 
 from api import create_app
 from config import Settings
-from engine.clock import ManualClock
-from engine.diagram_svg import STYLE
 from engine.services.context import build_context
+from engine.workflow.clock import ManualClock
+from engine.workflow.diagram_svg import STYLE
 from tests.conftest import DEMO_PASSWORD, make_settings, serve
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from engine.models import Deployment
 from engine.services.context import Context
-from engine.specs import sha256_of
+from engine.workflow.specs import sha256_of
 from tests.api.test_bad_input import assert_error
 from tests.factories import application
 from tests.packages import ZIP, shipped, upload

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.clock import ManualClock
+from engine.workflow.clock import ManualClock
 from tests.api.test_admission_api import complete, only_task
 from tests.factories import CONFIRM, LAWFUL, PASS, application
 from tests.packages import ZIP, shipped, upload
@@ -109,7 +109,7 @@ def test_engine_failure_is_an_incident_not_a_500_and_changes_nothing(login) -> N
 
 
 def test_failing_timer_is_held_back_then_retried_by_the_administrator(ctx, login) -> None:
-    from engine.services import timers
+    from engine.workflow.services import timers
 
     good = deploy(login("admin"), GOOD)["version"]
     deploy(login("admin"), broken_escalation())

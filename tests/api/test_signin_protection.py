@@ -15,8 +15,8 @@ import requests
 
 from api import create_app
 from config import Settings, SettingsError
-from engine.clock import ManualClock
 from engine.services.context import Context, build_context
+from engine.workflow.clock import ManualClock
 from tests.conftest import DEMO_PASSWORD, SECRET, make_settings, serve
 
 TOKEN = "/api/v1/auth/token"

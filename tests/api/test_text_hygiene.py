@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from engine.demo_catalog import load_demo_catalog
-from engine.models_catalog import DutyItem
+from engine.duty_lists.demo_catalog import load_demo_catalog
+from engine.duty_lists.models_catalog import DutyItem
 from tests import accountability_factories as af
 from tests.api.test_admission_api import only_task
 from tests.api.test_bad_input import assert_error

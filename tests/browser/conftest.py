@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from api import create_app
-from engine.clock import ManualClock
 from engine.services.context import Context, build_context
+from engine.workflow.clock import ManualClock
 from tests.conftest import DEMO_PASSWORD, ApiClient, make_settings, serve
 
 CHROMIUM = os.environ.get("ZHUNRU_CHROMIUM", "/usr/bin/chromium")

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine import specs
 from engine.services.context import Context, build_context
+from engine.workflow import specs
 from tests.api.test_incidents_api import broken_condition, deploy
 from tests.browser.conftest import screenshot
 from tests.factories import CONFIRM, LAWFUL, PASS, application
@@ -29,7 +29,7 @@ def test_administrator_releases_a_stranded_matter_and_closes_an_incident(
         assert client.post(f"/api/v1/tasks/{task['id']}/complete", json=form).ok
     monkeypatch.setattr(specs, "_wire_loops", lambda spec: None)
     old = build_context(console_ctx.settings, clock=console_ctx.clock)
-    from engine.services import tasks  # noqa: PLC0415
+    from engine.workflow.services import tasks  # noqa: PLC0415
     from tests.integration.test_admission_services import actor  # noqa: PLC0415
 
     xishan = actor(old, "xishan")

@@ -9,9 +9,9 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from engine.clock import ManualClock
 from engine.services.context import Context
-from engine.services.timers import fire_due
+from engine.workflow.clock import ManualClock
+from engine.workflow.services.timers import fire_due
 from tests.browser.conftest import screenshot
 from tests.browser.walk import TITLE, admitted_via_api, error_of
 from tests.factories import application

@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from engine.forms_accountability import DISTINCTIONS
+from engine.accountability.forms_accountability import DISTINCTIONS
 from tests import accountability_factories as af
 from tests.browser.walk import open_task, submit_task
 

@@ -7,10 +7,13 @@ from datetime import timedelta
 
 import pytest
 
+from engine.accountability.services import cases, procedures
+from engine.admission.services import burden, matters
 from engine.errors import Conflict
-from engine.services import burden, cases, instances, matters, procedures, tasks, trail
 from engine.services.context import Context
-from engine.services.timers import fire_due
+from engine.trail.services import trail
+from engine.workflow.services import instances, tasks
+from engine.workflow.services.timers import fire_due
 from tests import accountability_factories as af
 from tests.integration.test_admission_services import actor, take
 

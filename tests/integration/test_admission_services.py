@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from engine.audit import verify_chain
+from engine.admission.services import matters
 from engine.authz import Actor
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from engine.models import AuditEvent, Instance, Organization, User
-from engine.services import accounts, instances, matters, tasks
+from engine.services import accounts
 from engine.services.context import Context
+from engine.workflow.audit import verify_chain
+from engine.workflow.services import instances, tasks
 from tests.conftest import DEMO_PASSWORD
 from tests.factories import CONFIRM, LAWFUL, PASS, application, returned
 

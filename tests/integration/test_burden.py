@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from engine.admission.services import burden
 from engine.authz import Actor
 from engine.models import Task
-from engine.services import accounts, burden, instances, tasks
+from engine.services import accounts
 from engine.services.context import Context
+from engine.workflow.services import instances, tasks
 from tests.conftest import DEMO_PASSWORD
 from tests.factories import CONFIRM, LAWFUL, PASS, application, rejected, returned
 

@@ -8,17 +8,19 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine.audit import verify_chain
 from engine.authz import Actor
-from engine.catalog_files import read_rows, write
-from engine.demo_catalog import CERTIFICATES, load_demo_catalog
+from engine.duty_lists.catalog_files import read_rows, write
+from engine.duty_lists.demo_catalog import CERTIFICATES, load_demo_catalog
+from engine.duty_lists.models_catalog import DutyItem
+from engine.duty_lists.services import catalog, catalog_io
+from engine.duty_lists.services.catalog import ItemFilter
+from engine.duty_lists.services.precheck import run_precheck
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import AuditEvent, Organization
-from engine.models_catalog import DutyItem
-from engine.services import accounts, catalog, catalog_io, instances
-from engine.services.catalog import ItemFilter
+from engine.services import accounts
 from engine.services.context import Context
-from engine.services.precheck import run_precheck
+from engine.workflow.audit import verify_chain
+from engine.workflow.services import instances
 from tests.conftest import DEMO_PASSWORD
 from tests.factories import application
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from engine.packages import Package
+from engine.workflow.packages import Package
 from tests.factories import application
 from tests.packages import shipped, zipped
 from tests.servers import BACKEND_PARAMS, Client, ZhunruServer, fresh_database, running

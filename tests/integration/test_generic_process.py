@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import fields as f
-from engine import forms
-from engine.audit import verify_chain
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.formkit import Form
 from engine.models import AuditEvent
-from engine.processes import GENERIC, kind_of
-from engine.services import deployments, instances, tasks
 from engine.services.context import Context, build_context
+from engine.workflow import fields as f
+from engine.workflow import forms
+from engine.workflow.audit import verify_chain
+from engine.workflow.formkit import Form
+from engine.workflow.processes import GENERIC, kind_of
+from engine.workflow.services import deployments, instances, tasks
 from tests.conftest import make_settings
 from tests.integration.test_admission_services import _second_user, actor
 

@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from api.cli import main
-from engine.audit import verify_chain
-from engine.clock import ManualClock
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import AuditEvent, Deployment, Instance, Task
-from engine.services import deployments, instances, interventions, migration, tasks
 from engine.services.context import Context, build_context
+from engine.workflow.audit import verify_chain
+from engine.workflow.clock import ManualClock
+from engine.workflow.services import deployments, instances, interventions, migration, tasks
 from tests.conftest import make_settings
 from tests.factories import CONFIRM, LAWFUL, PASS, application
 from tests.integration.test_admission_services import actor, take

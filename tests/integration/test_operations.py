@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from engine import operations
 from engine.errors import Conflict, ProcedureFailed
 from engine.models import AuditEvent, Matter, Notification
-from engine.processes import GENERIC, kind_of
-from engine.services import instances, tasks
 from engine.services.context import Context, build_context
+from engine.workflow import operations
+from engine.workflow.processes import GENERIC, kind_of
+from engine.workflow.services import instances, tasks
 from tests.conftest import make_settings
 from tests.integration.test_admission_services import actor
 

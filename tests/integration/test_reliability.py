@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from engine.audit import VERIFY_COLUMNS, verify
 from engine.errors import Conflict
 from engine.models import AuditEvent, Instance
-from engine.services import instances, tasks
 from engine.services.context import Context, build_context
+from engine.workflow.audit import VERIFY_COLUMNS, verify
+from engine.workflow.services import instances, tasks
 from tests.conftest import make_settings
 from tests.factories import LAWFUL, application
 from tests.integration.test_admission_services import actor

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import specs
-from engine.audit import verify_chain
+from engine.admission.services import matters
 from engine.errors import Conflict, Forbidden
 from engine.models import AuditEvent, Instance, Task
-from engine.runtime import pack
-from engine.services import instances, matters, stranded
 from engine.services.context import Context, build_context
+from engine.workflow import specs
+from engine.workflow.audit import verify_chain
+from engine.workflow.runtime import pack
+from engine.workflow.services import instances, stranded
 from tests.factories import CONFIRM, LAWFUL, PASS, application
 from tests.integration.test_admission_services import actor, take
 

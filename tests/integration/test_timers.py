@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine.audit import verify_chain
+from engine.admission.services import matters
 from engine.models import AuditEvent, Instance
-from engine.services import instances, matters, tasks
 from engine.services.context import Context
-from engine.services.timers import fire_due
+from engine.workflow.audit import verify_chain
+from engine.workflow.services import instances, tasks
+from engine.workflow.services.timers import fire_due
 from tests.factories import CONFIRM, LAWFUL, PASS, application
 from tests.integration.test_admission_services import actor, take
 

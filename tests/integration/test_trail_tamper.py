@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from engine import audit, signing
 from engine.errors import Conflict, Forbidden
 from engine.models import AuditEvent, User
-from engine.models_trail import Checkpoint, install_append_only
-from engine.services import trail
 from engine.services.context import Context
+from engine.trail import signing
+from engine.trail.models_trail import Checkpoint, install_append_only
+from engine.trail.services import trail
+from engine.workflow import audit
 from tests.integration.test_admission_services import actor, admit
 from tests.trail_helpers import attacker, chain, configure_key, rehash
 

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from engine.accountability.forms_accountability import APPEAL_FORM, LABELS, OUTCOMES
+from engine.accountability.forms_accountability import START as START_FORMS
+from engine.accountability.forms_accountability import TASKS as TASK_FORMS
 from engine.errors import InvalidInput
-from engine.forms import START_FORMS, TASK_FORMS, Form
-from engine.forms_accountability import APPEAL_FORM, LABELS, OUTCOMES
+from engine.workflow.forms import Form
 from tests import accountability_factories as af
 
 TODAY = date(2099, 3, 2)

@@ -11,16 +11,17 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from engine.clock import ManualClock
-from engine.diagram_svg import read_plane, render_svg
+from engine.accountability.forms_accountability import APPEAL_FORM
+from engine.accountability.forms_accountability import START as START_FORMS
+from engine.accountability.forms_accountability import TASKS as TASK_FORMS
 from engine.errors import Conflict
-from engine.forms import START_FORMS, TASK_FORMS
-from engine.forms_accountability import APPEAL_FORM
-from engine.runtime import Runtime
-from engine.services.deployments import _check_forms
-from engine.specs import Diagram, parse_diagram, user_task_ids
-from engine.timers import TimerRules
-from engine.workdays import WorkingCalendar
+from engine.workflow.clock import ManualClock
+from engine.workflow.diagram_svg import read_plane, render_svg
+from engine.workflow.runtime import Runtime
+from engine.workflow.services.deployments import _check_forms
+from engine.workflow.specs import Diagram, parse_diagram, user_task_ids
+from engine.workflow.time_functions import TimerRules
+from engine.workflow.workdays import WorkingCalendar
 from tests import accountability_factories as af
 from tests.engine_modes import carry, modes
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.audit import GENESIS, chain_hash, event_text, utc_text, verify
+from engine.workflow.audit import GENESIS, chain_hash, event_text, utc_text, verify
 
 TIMES = [
     datetime(2026, 11, 23, 9, 30, 1, 250000, tzinfo=UTC),

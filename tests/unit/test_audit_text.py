@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from engine.audit import canonical_json, event_text, verify
+from engine.workflow.audit import canonical_json, event_text, verify
 
 AT = datetime(2026, 11, 23, 9, 30, 1, 250000, tzinfo=UTC)
 PAYLOADS = [
@@ -39,7 +39,7 @@ def test_event_text_is_canonical_json(payload: dict, at: datetime) -> None:
 
 
 def test_verify_reports_gaps_and_broken_links_per_chain() -> None:
-    from engine.audit import GENESIS, chain_hash
+    from engine.workflow.audit import GENESIS, chain_hash
 
     def chain(instance_id: int, count: int) -> list[tuple]:
         rows, prev = [], GENESIS

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from config import Settings, SettingsError
-from engine.catalog import (
+from engine.duty_lists.catalog import (
     ItemRef,
     MatterRef,
     Thresholds,

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from api.console import forms
 from api.console.schema_forms import defaults, describe, payload_from, read_only
 from engine.errors import InvalidInput
-from engine.schema_forms import SchemaForm, build_form
+from engine.workflow.schema_forms import SchemaForm, build_form
 
 # A township's review of a matter handed down by a county department, as a package would ship it.
 REVIEW = {

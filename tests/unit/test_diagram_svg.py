@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.diagram_svg import read_plane, render_svg
+from engine.workflow.diagram_svg import read_plane, render_svg
 from tests.packages import BPMN
 
 XML = (BPMN / "matter_admission" / "matter_admission.bpmn").read_bytes()

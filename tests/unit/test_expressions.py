@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import ExpressionFailed
-from engine.expressions import (
+from engine.workflow.expressions import (
     FUNCTIONS,
     Limits,
     UnsafeExpression,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.admission.services.admission import revise_data
 from engine.errors import InvalidInput
-from engine.services.admission import revise_data
 from tests.factories import application
 from tests.packages import shipped_diagram
 

@@ -8,7 +8,7 @@ import pytest
 from pymerkle import InmemoryTree
 from pymerkle import verify_consistency as pymerkle_verify_consistency
 
-from engine import merkle
+from engine.trail import merkle
 
 # transparency-dev/merkle testonly/constants.go (the RFC 6962 reference leaves and heads).
 LEAVES = [

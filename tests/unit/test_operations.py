@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from engine import operations
 from engine.errors import InvalidDiagram
-from engine.operations import OperationFailed, resolve
-from engine.specs import OperationTask, parse_diagram
+from engine.workflow import operations
+from engine.workflow.operations import OperationFailed, resolve
+from engine.workflow.specs import OperationTask, parse_diagram
 
 
 def _noop(*_: Any) -> list:

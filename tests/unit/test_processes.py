@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from engine.processes import ENDED, GENERIC, ProcessKind, end_status, kind_of, register, start_event
-from engine.specs import parse_diagram
+from engine.workflow.processes import (
+    ENDED,
+    GENERIC,
+    ProcessKind,
+    end_status,
+    kind_of,
+    register,
+    start_event,
+)
+from engine.workflow.specs import parse_diagram
 
 UNLANED_START = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

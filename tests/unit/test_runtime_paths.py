@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from engine.clock import ManualClock
+from engine.admission.services.admission import application_data, revise_data
 from engine.errors import Conflict
-from engine.forms import form_for_start, form_for_task
-from engine.runtime import Runtime
-from engine.services.admission import application_data, revise_data
-from engine.timers import TimerRules
-from engine.workdays import WorkingCalendar
+from engine.workflow.clock import ManualClock
+from engine.workflow.forms import form_for_start, form_for_task
+from engine.workflow.runtime import Runtime
+from engine.workflow.time_functions import TimerRules
+from engine.workflow.workdays import WorkingCalendar
 from tests.engine_modes import carry, modes
 from tests.factories import CONFIRM, LAWFUL, PASS, application, rejected, returned
 from tests.packages import shipped_diagram

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine.errors import InvalidDiagram, InvalidInput
-from engine.schema_forms import (
+from engine.workflow.schema_forms import (
     SchemaForm,
     build_form,
     known_checks,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import signing
+from engine.trail import signing
 
 # golang.org/x/mod/sumdb/note documentation example (used as data).
 GO_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import InvalidDiagram
-from engine.specs import DiagramRegistry, parse_diagram, sha256_of
+from engine.workflow.specs import DiagramRegistry, parse_diagram, sha256_of
 from tests.packages import shipped, shipped_diagram
 
 PACKAGE = shipped("matter_admission")

@@ -1,4 +1,5 @@
-"""Every text input refuses control characters through one field type (engine.fields.String)."""
+"""Every text input refuses control characters through one field type
+(engine.workflow.fields.String)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import api.resources.audit  # noqa: F401  (its query schemas)
 import api.schemas  # noqa: F401
 import api.schemas_cases  # noqa: F401
 import api.schemas_catalog  # noqa: F401
-import engine.case_forms  # noqa: F401
-import engine.catalog_forms  # noqa: F401
-import engine.forms  # noqa: F401  (registers the accountability forms too)
-from engine import fields as f
-from engine.catalog_files import write
+import engine.accountability.case_forms  # noqa: F401
+import engine.duty_lists.catalog_forms  # noqa: F401
+import engine.workflow.forms  # noqa: F401  (registers the accountability forms too)
+from engine.duty_lists.catalog_files import write
+from engine.workflow import fields as f
 
 
 def _schemas(base: type = f.Schema) -> Iterator[type[f.Schema]]:
@@ -49,7 +50,9 @@ def test_the_input_schemas_were_found() -> None:
 def test_every_text_field_is_the_project_string_and_refuses_control_characters(
     where: str, spec: fields.Field
 ) -> None:
-    assert isinstance(spec, f.String), f"{where} is {type(spec).__name__}, not engine.fields.String"
+    assert isinstance(spec, f.String), (
+        f"{where} is {type(spec).__name__}, not engine.workflow.fields.String"
+    )
     for bad, shown in (("a\x01b", "U+0001"), ("a\x9fb", "U+009F"), ("a\uffffb", "U+FFFF")):
         with pytest.raises(ValidationError) as refused:
             spec.deserialize(bad)

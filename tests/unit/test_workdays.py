@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from engine.timers import TimerRules, add_months
-from engine.workdays import NEVER, WorkingCalendar
+from engine.workflow.time_functions import TimerRules, add_months
+from engine.workflow.workdays import NEVER, WorkingCalendar
 
 
 class FixedClock:

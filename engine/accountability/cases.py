@@ -1,0 +1,62 @@
+"""Accountability cases as domain facts: statuses, findings, labels, and what a finding means.
+
+Pure: no database. The use cases are in engine/accountability/services/cases.py; see
+docs/accountability.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# The procedures an accountability case spawns.
+CASE_PROCESSES = frozenset({"fault_tolerance", "clearance"})
+
+SUBJECT_KINDS = {"person": "个人", "unit": "单位"}
+SOURCES = {"report": "信访举报", "inspection": "巡视巡察、审计等发现", "other": "其他"}
+RESPONSIBILITY_LEVELS = {
+    "principal": "主体责任",
+    "supervisory": "监督责任",
+    "leadership": "领导责任",
+}
+LEADERSHIP_KINDS = {"overall": "全面领导责任", "main": "主要领导责任", "important": "重要领导责任"}
+CASE_STATUSES = {
+    "open": "问责调查中",
+    "decided": "已作出问责决定",
+    "untrue": "经核查失实",
+    "not_proven": "查无实据",
+}
+FINDINGS = {
+    "proven": "问题属实",
+    "untrue": "反映失实",
+    "partly_untrue": "部分失实",
+    "not_proven": "查无实据但不能排除",
+}
+# What a concluded verification makes of the case.
+STATUS_OF_FINDING = {
+    "proven": "decided",
+    "untrue": "untrue",
+    "partly_untrue": "untrue",
+    "not_proven": "not_proven",
+}
+
+
+def facts(case: Any) -> dict[str, Any]:
+    """What the procedures' forms and diagrams may know of a case (seeded as `case`)."""
+    return {
+        "id": case.id,
+        "case_no": case.case_no,
+        "subject_kind": case.subject_kind,
+        "subject_name": case.subject_name,
+        "responsibility_level": case.responsibility_level,
+        "status": case.status,
+        "finding": case.finding,
+        "concluded": case.concluded_at is not None,
+        "harm": bool(case.harm),
+        "tolerance_outcome": case.tolerance_outcome,
+        "cleared": case.cleared_at is not None,
+    }
+
+
+def label(table: Mapping[str, str], code: str | None) -> str:
+    return table.get(code or "", code or "")

@@ -1,0 +1,1 @@
+"""Use cases on accountability cases and their procedures."""

@@ -1,0 +1,359 @@
+"""Use cases on accountability case records: open, list, read, record the verification finding.
+
+A case is sensitive: every read goes through the case policy in engine.authz (handling organs,
+auditors, the person or unit concerned); anyone else gets 404, as if it did not exist. Every
+change is on the administrative trail in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
+from engine.accountability.cases import CASE_STATUSES, STATUS_OF_FINDING
+from engine.accountability.models_cases import AccountabilityCase
+from engine.accountability.services.cases_scope import cases_concerning
+from engine.authz import (
+    CASE_HANDLING_ROLES,
+    CASE_OPENING_ROLES,
+    Actor,
+    CaseSubject,
+    can_see_case,
+    check_not_concerned,
+    instance_scope,
+    is_case_party,
+    require_role,
+)
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.models import AuditEvent, Instance, Organization, User
+from engine.services.context import Context
+from engine.services.directory import OrgRef
+from engine.workflow import audit
+from engine.workflow.audit import Entry
+from engine.workflow.forms import Form
+
+CASE_FORM = Form(CaseSchema)
+FINDING_FORM = Form(CaseFindingSchema)
+CASE_ACTIONS = ("case_opened", "case_finding_recorded")
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class ProcedureRef:
+    instance_id: int
+    process_id: str
+    title: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    at: datetime
+    actor: str | None
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    id: int
+    case_no: str
+    subject_kind: str
+    subject_name: str
+    subject_username: str | None
+    subject_org: OrgRef
+    subject_position: str
+    matter_reported: str
+    source: str
+    responsibility_level: str
+    leadership_kind: str | None
+    status: str
+    finding: str
+    finding_note: str
+    harm: bool
+    concluded_at: datetime | None
+    handling_org: OrgRef
+    opened_at: datetime
+    tolerance_outcome: str | None
+    cleared_at: datetime | None
+    clearance_method: str | None
+
+
+@dataclass(frozen=True)
+class CaseDetail(CaseInfo):
+    procedures: list[ProcedureRef] = field(default_factory=list)
+    events: list[CaseEvent] = field(default_factory=list)
+    # What the caller may do now: finding, fault_tolerance, clearance, clearance_proposal.
+    actions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[CaseInfo]
+    total: int
+    page: int
+    per_page: int
+
+
+def subject_of(case: AccountabilityCase) -> CaseSubject:
+    return CaseSubject(case.subject_kind, case.subject_user_id, case.subject_org_id)
+
+
+def visible_case(
+    session: Session, case_id: int, actor: Actor, lock: bool = False
+) -> AccountabilityCase:
+    query = select(AccountabilityCase).where(AccountabilityCase.id == case_id)
+    if lock:
+        query = query.with_for_update()
+    case = session.scalar(query)
+    if case is None or not can_see_case(actor, subject_of(case)):
+        raise NotFound("案件不存在")
+    return case
+
+
+def _require_handler(actor: Actor, action: str) -> None:
+    if not actor.roles & set(CASE_OPENING_ROLES):
+        raise Forbidden(f"{action}需要纪检监察机关或组织部门的承办角色")
+
+
+def open_case(ctx: Context, body: Any, actor: Actor) -> CaseDetail:
+    """立案: the discipline organ or the organisation department records a case."""
+    _require_handler(actor, "登记问责案件")
+    values = CASE_FORM.validate(body)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        subject_user, org = _subject(session, values)
+        name = (values.get("subject_name") or "").strip()
+        if not name:
+            name = subject_user.display_name if subject_user else org.name
+        subject = CaseSubject(
+            values["subject_kind"], subject_user.id if subject_user else None, org.id
+        )
+        check_not_concerned(actor, subject)
+        case = AccountabilityCase(
+            case_no=f"pending-{now.timestamp()}-{actor.user_id}",
+            subject_kind=values["subject_kind"],
+            subject_user_id=subject.user_id,
+            subject_name=name,
+            subject_org_id=org.id,
+            subject_position=values.get("subject_position", ""),
+            matter_reported=values["matter_reported"],
+            source=values["source"],
+            responsibility_level=values["responsibility_level"],
+            leadership_kind=values.get("leadership_kind"),
+            status="open",
+            finding="",
+            finding_note="",
+            harm=False,
+            handling_org_id=actor.org_id,
+            opened_by=actor.user_id,
+            opened_at=now,
+            updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        year = ctx.calendar.local(now).year
+        case.case_no = f"问〔{year}〕{case.id}号"
+        _audit(session, actor, now, "case_opened", case, {"subject_org": org.code, **values})
+        session.flush()
+        return _detail(session, ctx, case, actor)
+
+
+def _subject(session: Session, values: dict[str, Any]) -> tuple[User | None, Organization]:
+    username = values.get("subject_username")
+    if username:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise InvalidInput("案件填写有误", {"subject_username": ["未找到该账号"]})
+        org = session.get(Organization, user.org_id)
+        assert org is not None
+        if values.get("subject_org") and values["subject_org"] != org.code:
+            raise InvalidInput("案件填写有误", {"subject_org": ["与当事人账号所在单位不一致"]})
+        return user, org
+    org = session.scalar(select(Organization).where(Organization.code == values["subject_org"]))
+    if org is None:
+        raise InvalidInput("案件填写有误", {"subject_org": ["未知单位"]})
+    return None, org
+
+
+def record_finding(ctx: Context, case_id: int, body: Any, actor: Actor) -> CaseDetail:
+    """核查结论: the handling organ concludes the verification; the case takes its status.
+
+    A case the caller may not read is not found (404), before any role check (403) or form."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        case = visible_case(session, case_id, actor, lock=True)
+        require_role(actor, "discipline", "记录核查结论")
+        check_not_concerned(actor, subject_of(case))
+        values = FINDING_FORM.validate(body)
+        if case.status != "open":
+            raise Conflict("案件已有核查结论，不能重复记录")
+        if values["finding"] == "proven" and _pending_tolerance(session, case.id):
+            raise Conflict("该案件有办理中的容错申请，须先作出容错认定再作出问责决定")
+        case.finding = values["finding"]
+        case.finding_note = values["note"]
+        case.harm = values["harm"]
+        case.status = STATUS_OF_FINDING[values["finding"]]
+        case.concluded_at = now
+        case.updated_at = now
+        _audit(session, actor, now, "case_finding_recorded", case, values)
+        session.flush()
+        return _detail(session, ctx, case, actor)
+
+
+def _pending_tolerance(session: Session, case_id: int) -> bool:
+    """A fault-tolerance application that has not been decided yet."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Instance)
+            .join(AccountabilityCase, AccountabilityCase.id == Instance.case_id)
+            .where(
+                Instance.case_id == case_id,
+                Instance.process_id == "fault_tolerance",
+                Instance.status == "pending",
+                AccountabilityCase.tolerance_outcome.is_(None),
+            )
+        )
+        or 0
+    ) > 0
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    action: str,
+    case: AccountabilityCase,
+    values: dict[str, Any],
+) -> None:
+    audit.append(
+        session,
+        instance_id=None,
+        actor=actor,
+        role=sorted(actor.roles & CASE_HANDLING_ROLES)[0]
+        if actor.roles & CASE_HANDLING_ROLES
+        else None,
+        entries=[Entry(action, None, {"case_id": case.id, "case_no": case.case_no, **values})],
+        at=now,
+    )
+
+
+def get_case(ctx: Context, case_id: int, actor: Actor) -> CaseDetail:
+    with ctx.db.read() as session:
+        return _detail(session, ctx, visible_case(session, case_id, actor), actor)
+
+
+def list_cases(
+    ctx: Context, actor: Actor, status: str | None = None, page: int = 1, per_page: int = 20
+) -> CasePage:
+    """The cases the caller may read, newest first."""
+    if status is not None and status not in CASE_STATUSES:
+        raise InvalidInput("筛选条件有误", {"status": [f"应为 {', '.join(CASE_STATUSES)} 之一"]})
+    page, per_page = max(1, page), max(1, min(per_page, MAX_PER_PAGE))
+    scope = instance_scope(actor)
+    query = select(AccountabilityCase)
+    if not scope.all_cases:
+        query = query.where(AccountabilityCase.id.in_(cases_concerning(scope)))
+    if status:
+        query = query.where(AccountabilityCase.status == status)
+    with ctx.db.read() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(
+            query.order_by(AccountabilityCase.opened_at.desc(), AccountabilityCase.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        return CasePage([_info(session, ctx, row) for row in rows], total, page, per_page)
+
+
+def _info(session: Session, ctx: Context, case: AccountabilityCase) -> CaseInfo:
+    orgs = ctx.names.orgs(session, [case.subject_org_id, case.handling_org_id])
+    users = ctx.names.usernames(session, [case.subject_user_id])
+    return CaseInfo(
+        id=case.id,
+        case_no=case.case_no,
+        subject_kind=case.subject_kind,
+        subject_name=case.subject_name,
+        subject_username=users.get(case.subject_user_id) if case.subject_user_id else None,
+        subject_org=orgs[case.subject_org_id],
+        subject_position=case.subject_position,
+        matter_reported=case.matter_reported,
+        source=case.source,
+        responsibility_level=case.responsibility_level,
+        leadership_kind=case.leadership_kind,
+        status=case.status,
+        finding=case.finding,
+        finding_note=case.finding_note,
+        harm=case.harm,
+        concluded_at=case.concluded_at,
+        handling_org=orgs[case.handling_org_id],
+        opened_at=case.opened_at,
+        tolerance_outcome=case.tolerance_outcome,
+        cleared_at=case.cleared_at,
+        clearance_method=case.clearance_method,
+    )
+
+
+def _detail(session: Session, ctx: Context, case: AccountabilityCase, actor: Actor) -> CaseDetail:
+    procedures = [
+        ProcedureRef(row.id, row.process_id, row.title, row.status, row.created_at)
+        for row in session.scalars(
+            select(Instance).where(Instance.case_id == case.id).order_by(Instance.id)
+        )
+    ]
+    return CaseDetail(
+        **_info(session, ctx, case).__dict__,
+        procedures=procedures,
+        events=_events(session, ctx, case.id),
+        actions=case_actions(case, procedures, actor),
+    )
+
+
+def _events(session: Session, ctx: Context, case_id: int) -> list[CaseEvent]:
+    """The case record's own events, from the administrative trail."""
+    rows = session.execute(
+        select(AuditEvent.at, AuditEvent.actor_id, AuditEvent.action, AuditEvent.payload_json)
+        .where(AuditEvent.instance_id.is_(None), AuditEvent.action.in_(CASE_ACTIONS))
+        .order_by(AuditEvent.seq)
+    ).all()
+    events = [(at, actor_id, action, json.loads(text)) for at, actor_id, action, text in rows]
+    mine = [event for event in events if event[3].get("case_id") == case_id]
+    users = ctx.names.usernames(session, [actor_id for _, actor_id, _, _ in mine])
+    return [
+        CaseEvent(at, users.get(actor_id) if actor_id else None, action, payload)
+        for at, actor_id, action, payload in mine
+    ]
+
+
+def case_actions(
+    case: AccountabilityCase, procedures: list[ProcedureRef], actor: Actor
+) -> list[str]:
+    """What the caller may start on this case now (the services check again when they do)."""
+    subject = subject_of(case)
+    pending = {p.process_id for p in procedures if p.status == "pending"}
+    concerned = actor.user_id == subject.user_id or actor.org_id == subject.org_id
+    actions = []
+    if actor.has("discipline") and not concerned and case.status == "open":
+        actions.append("finding")
+    # Clearance needs a concluded matter: before that it is not offered (the eligibility step
+    # would have to refuse it). The person may still apply on a concluded case whatever the
+    # finding — the handling organ decides and explains; the organ itself proposes only when
+    # the report was verified untrue.
+    clearable = case.cleared_at is None and "clearance" not in pending
+    if is_case_party(actor, subject):
+        if case.status == "open" and "fault_tolerance" not in pending:
+            actions.append("fault_tolerance")
+        if clearable and case.concluded_at is not None:
+            actions.append("clearance")
+    elif actor.roles & set(CASE_OPENING_ROLES) and not concerned:
+        if clearable and case.status == "untrue":
+            actions.append("clearance_proposal")
+    return actions

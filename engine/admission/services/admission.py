@@ -1,0 +1,175 @@
+"""The matter_admission process in the process table: how an application starts it, what its
+steps mean for the townships, its status and exit, who reads it, who is told when it is late."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.admission.services import register as matters_register
+from engine.authz import Actor, can_see_instance, require_role
+from engine.duty_lists.services.precheck import run_precheck
+from engine.models import Instance
+from engine.services.context import Context
+from engine.workflow.audit import Entry
+from engine.workflow.forms import form_for_task
+from engine.workflow.processes import ProcessKind, Start, add_on_terminated, register
+from engine.workflow.schema_forms import register_check
+from engine.workflow.services import commands
+from engine.workflow.specs import Diagram
+
+PROCESS_ID = "matter_admission"
+# Who is told when a step runs over: the office that supervises the one that is late.
+ESCALATE_TO = {"review": "approver", "approve": "auditor", "confirm_entry": "reviewer"}
+
+
+def _start(
+    session: Session, ctx: Context, diagram: Diagram, form: Any, body: Any, actor: Actor
+) -> Start:
+    """申请: a department files an application. 准入前置审查: a negative-list matter, or missing
+    resources without a justification, cannot be filed; every other finding goes to the
+    reviewer with the application."""
+    require_role(actor, "applicant", "提交申请")
+    values = form.validate(body)
+    townships = commands.resolve_townships(session, values["townships"])
+    check = run_precheck(session, ctx, values, [t.id for t in townships])
+    check.raise_if_refused(values.get("resources_justification", ""))
+    return Start(
+        role="applicant",
+        data={**application_data(form, values), "precheck": check.to_dict()},
+        title=values["name"],
+        trail={"application": values, "precheck": check.to_dict()},
+        townships=townships,
+    )
+
+
+def application_data(form: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The workflow's data from an application: the form's values under its data key
+    (`application`), and the township list top-level, which the entry step loops over."""
+    return {**form.data_for("application", values), "townships": values["townships"]}
+
+
+def revise_data(form: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The workflow's data from 修改或撤回: the answer (action, comment) under the step's id; a
+    resubmitted application replaces the application and its townships."""
+    answer = {key: value for key, value in values.items() if key != "application"}
+    application = values.get("application")
+    return {
+        **form.data_for("revise", answer),
+        **(application_data(form, application) if application else {}),
+    }
+
+
+def _resubmitted(
+    session: Session, ctx: Context, loaded: commands.Loaded, values: dict[str, Any]
+) -> dict[str, Any]:
+    """A resubmitted application is pre-checked again, as a new one would be, and the matter
+    takes its townships and name."""
+    data = revise_data(form_for_task(loaded.diagram, "revise"), values)
+    application = values.get("application")
+    if not application:
+        return data
+    townships = commands.resolve_townships(session, application["townships"])
+    instance_id = loaded.instance.id
+    check = run_precheck(session, ctx, application, [t.id for t in townships], instance_id)
+    check.raise_if_refused(application.get("resources_justification", ""))
+    commands.set_townships(session, loaded, townships)
+    loaded.instance.title = application["name"]
+    return {**data, "precheck": check.to_dict()}
+
+
+def _entered(
+    session: Session,
+    ctx: Context,
+    loaded: commands.Loaded,
+    values: dict[str, Any],
+    data: dict[str, Any],
+    now: datetime,
+) -> list[Entry]:
+    """A township confirmed: the matter goes onto its register."""
+    return [matters_register.record_entry(session, loaded.instance, data, values, now)]
+
+
+STEP_DATA = {"revise": _resubmitted}
+STEP_EFFECTS = {"confirm_entry": _entered}
+
+
+def _step_data(
+    session: Session, ctx: Context, loaded: commands.Loaded, step: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    hook = STEP_DATA.get(step)
+    return hook(session, ctx, loaded, values) if hook else {}
+
+
+def _after_step(
+    session: Session,
+    ctx: Context,
+    loaded: commands.Loaded,
+    step: str,
+    values: dict[str, Any],
+    data: dict[str, Any],
+    now: datetime,
+) -> list[Entry]:
+    effect = STEP_EFFECTS.get(step)
+    return effect(session, ctx, loaded, values, data, now) if effect else []
+
+
+def _reached(
+    session: Session, ctx: Context, loaded: commands.Loaded, status: str, now: datetime
+) -> list[Entry]:
+    """An exited matter leaves every township's register, for the reason its path gives."""
+    if status != "exited":
+        return []
+    reason = matters_register.exit_reason(ctx.runtime.completed_ids(loaded.workflow))
+    return [matters_register.record_exit(session, loaded.instance, reason, now)]
+
+
+def _read_scope(session: Session, instance: Instance, actor: Actor) -> list[int] | None:
+    """The applicant organisation, the townships it is addressed to, the county offices."""
+    townships = commands.township_ids(session, instance.id)
+    return townships if can_see_instance(actor, instance.applicant_org_id, townships) else None
+
+
+ADMISSION = ProcessKind(
+    start=_start,
+    step_data=_step_data,
+    after_step=_after_step,
+    status=matters_register.status_for,
+    reached=_reached,
+    read_scope=_read_scope,
+    escalate_to=ESCALATE_TO,
+    end_statuses=frozenset({"exited", "rejected", "withdrawn"}),
+)
+
+
+def end_after_start(values: dict[str, Any], _: Mapping[str, Any]) -> dict[str, Any]:
+    """结束日期须晚于开始日期, in the form and in an application it holds (the revised one)."""
+    problems: dict[str, Any] = {}
+    start, end = values.get("start_date"), values.get("end_date")
+    if isinstance(start, str) and isinstance(end, str) and end <= start:  # ISO dates
+        problems["end_date"] = ["结束日期须晚于开始日期"]
+    for key, value in values.items():
+        if isinstance(value, dict) and (inner := end_after_start(value, _)):
+            problems[key] = inner
+    return problems
+
+
+def register_checks() -> None:
+    """The named checks the admission package's forms list in x-checks."""
+    register_check("end_after_start", end_after_start)
+
+
+def _terminated(session: Session, instance: Instance, now: datetime) -> list[Entry]:
+    """An instance an administrator ends leaves every township's register it stood on (a matter
+    in force, a seconded person), each township told."""
+    exit_entry = matters_register.record_exit(session, instance, "terminated", now)
+    return [exit_entry] if exit_entry.payload and exit_entry.payload["townships_told"] else []
+
+
+def register_processes() -> None:
+    register_checks()
+    register(PROCESS_ID, ADMISSION)
+    add_on_terminated(_terminated)

@@ -1,0 +1,124 @@
+"""Operations the admission domain offers every diagram: the township's register, notices.
+
+A package's service tasks name them (engine/operations): `register.enter` puts an entry on a
+township's register of admitted matters (a matter, or a seconded person: the name says which),
+`register.exit` takes the instance's entries off and tells their townships, `townships.notify`
+tells a township something. What they record is the admission domain's own record, shown on the
+township register page and `GET /register`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from engine.admission.services import register as matters_register
+from engine.models import Matter, Notification, Organization
+from engine.services.context import Context
+from engine.workflow.audit import Entry
+from engine.workflow.operations import OperationFailed, register_operation
+from engine.workflow.services.commands import Loaded
+
+NAME_MAX = 200
+TERM_TYPES = ("short", "long")
+
+
+def _township(session: Session, code: str) -> Organization:
+    township = session.scalar(
+        select(Organization).where(Organization.code == code, Organization.level == "township")
+    )
+    if township is None:
+        raise OperationFailed(f"未知乡镇：{code}")
+    return township
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise OperationFailed(f"日期无效：{text}") from exc
+
+
+def _whole(text: str, name: str) -> int:
+    if not text.isdigit():
+        raise OperationFailed(f"{name} 应为非负整数：{text}")
+    return int(text)
+
+
+def enter(
+    session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, str], now: datetime
+) -> list[Entry]:
+    """The entry goes onto the township's register, in force from now."""
+    township = _township(session, parameters["township"])
+    name = parameters["name"]
+    end = parameters.get("end_date", "")
+    term_type = parameters.get("term_type") or ("short" if end else "long")
+    if term_type not in TERM_TYPES:
+        raise OperationFailed(f"term_type 应为 short 或 long：{term_type}")
+    session.execute(
+        insert(Matter.__table__).values(
+            instance_id=loaded.instance.id,
+            township_org_id=township.id,
+            name=name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…",
+            term_type=term_type,
+            start_date=_day(parameters["start_date"]),
+            end_date=_day(end) if end else None,
+            funding_yuan=_whole(parameters.get("funding_yuan", "0"), "funding_yuan"),
+            staff=_whole(parameters.get("staff", "0"), "staff"),
+            # Whatever the entry promised is the diagram's to confirm before this step.
+            resources_received=True,
+            status="in_force",
+            entered_at=now,
+            exited_at=None,
+            exit_reason=None,
+        )
+    )
+    return [Entry("matter_entered", None, {"township": township.code, "name": name})]
+
+
+def leave(
+    session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, str], now: datetime
+) -> list[Entry]:
+    """The instance's entries leave every register, and each township is told why."""
+    reason = parameters["reason"][:40]
+    return [matters_register.record_exit(session, loaded.instance, reason, now)]
+
+
+def notify(
+    session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, str], now: datetime
+) -> list[Entry]:
+    """A notice to the township (read on its notifications page)."""
+    township = _township(session, parameters["township"])
+    session.add(
+        Notification(
+            org_id=township.id,
+            instance_id=loaded.instance.id,
+            kind=parameters.get("kind", "notice")[:40],
+            message=parameters["message"],
+            created_at=now,
+        )
+    )
+    return [Entry("township_notified", None, {"township": township.code})]
+
+
+def register_operations() -> None:
+    """Offer the admission domain's operations to every diagram (once is enough)."""
+    register_operation(
+        "register.enter",
+        enter,
+        label="登记入乡镇准入台账",
+        parameters=("township", "name", "start_date"),
+        optional=("end_date", "term_type", "funding_yuan", "staff"),
+    )
+    register_operation(
+        "register.exit", leave, label="退出乡镇准入台账并通知乡镇", parameters=("reason",)
+    )
+    register_operation(
+        "townships.notify",
+        notify,
+        label="通知乡镇",
+        parameters=("township", "message"),
+        optional=("kind",),
+    )

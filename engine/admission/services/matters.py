@@ -1,0 +1,122 @@
+"""Read use cases for townships: the register of admitted matters, and notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+
+from engine.authz import (
+    CASE_READERS,
+    COUNTY_WIDE_READERS,
+    TASK_ROLES,
+    Actor,
+    instance_scope,
+)
+from engine.errors import InvalidInput
+from engine.models import Instance, Matter, Notification, Organization
+from engine.services.context import Context
+from engine.services.directory import OrgRef
+from engine.workflow.fields import char_problem
+
+REGISTER_STATUSES = ("in_force", "exited")
+# A notice to an organisation (no user_id) is read by those who act for it: the roles that
+# take its tasks or read matters and cases on its behalf. A cadre merely belongs to a township
+# (their notices name them), and the platform operator reads no matters.
+PERSONAL_ROLES = frozenset({"cadre"})
+ORG_NOTICE_ROLES = (TASK_ROLES | COUNTY_WIDE_READERS | CASE_READERS) - PERSONAL_ROLES
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    instance_id: int
+    township: OrgRef
+    name: str
+    term_type: str
+    start_date: date
+    end_date: date | None
+    funding_yuan: int
+    staff: int
+    resources_received: bool
+    status: str
+    entered_at: datetime
+    exited_at: datetime | None
+    exit_reason: str | None
+
+
+@dataclass(frozen=True)
+class NotificationInfo:
+    id: int
+    instance_id: int | None
+    kind: str
+    message: str
+    created_at: datetime
+
+
+def register(
+    ctx: Context, actor: Actor, township: str | None = None, status: str | None = None
+) -> list[RegisterEntry]:
+    """The register of admitted matters, as far as the caller may read it."""
+    if status is not None and status not in REGISTER_STATUSES:
+        raise InvalidInput("筛选条件有误", {"status": ["应为 in_force 或 exited"]})
+    problem = char_problem(township) if township else None
+    if problem is not None:
+        raise InvalidInput("筛选条件有误", {"township": [problem]})
+    scope = instance_scope(actor)
+    query = select(Matter).join(Instance, Instance.id == Matter.instance_id)
+    if not scope.everything:
+        allowed = []
+        if scope.township_org_id is not None:
+            allowed.append(Matter.township_org_id == scope.township_org_id)
+        if scope.applicant_org_id is not None:
+            allowed.append(Instance.applicant_org_id == scope.applicant_org_id)
+        if not allowed:
+            return []
+        query = query.where(allowed[0] if len(allowed) == 1 else allowed[0] | allowed[1])
+    if status:
+        query = query.where(Matter.status == status)
+    with ctx.db.read() as session:
+        if township:
+            org_id = session.scalar(select(Organization.id).where(Organization.code == township))
+            if org_id is None:
+                return []
+            query = query.where(Matter.township_org_id == org_id)
+        rows = session.scalars(query.order_by(Matter.entered_at.desc(), Matter.id.desc())).all()
+        orgs = ctx.names.orgs(session, [r.township_org_id for r in rows])
+        return [
+            RegisterEntry(
+                instance_id=r.instance_id,
+                township=orgs[r.township_org_id],
+                name=r.name,
+                term_type=r.term_type,
+                start_date=r.start_date,
+                end_date=r.end_date,
+                funding_yuan=r.funding_yuan,
+                staff=r.staff,
+                resources_received=r.resources_received,
+                status=r.status,
+                entered_at=r.entered_at,
+                exited_at=r.exited_at,
+                exit_reason=r.exit_reason,
+            )
+            for r in rows
+        ]
+
+
+def notifications(ctx: Context, actor: Actor, limit: int = 100) -> list[NotificationInfo]:
+    """Messages to the caller personally and, when they act for it, to their organisation;
+    newest first."""
+    mine = Notification.user_id == actor.user_id
+    if actor.roles & ORG_NOTICE_ROLES:
+        mine = or_(Notification.user_id.is_(None), mine)
+    with ctx.db.read() as session:
+        rows = session.scalars(
+            select(Notification)
+            .where(Notification.org_id == actor.org_id, mine)
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            NotificationInfo(r.id, r.instance_id, r.kind, r.message, r.created_at) for r in rows
+        ]

@@ -1,0 +1,113 @@
+"""What the admission process means for townships: status, the register of admitted matters, exit.
+
+This is where the matter_admission diagram's milestones become domain facts: a township's
+confirmation puts the matter on its register; reaching the exit end event takes it off and tells
+every township.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from engine.models import Instance, Matter, Notification, Organization
+from engine.workflow.audit import Entry
+
+# End events are named end_<status>[_detail] in every diagram.
+END_STATUSES = {"exited", "rejected", "withdrawn", "refused", "concluded", "cleared"}
+IN_FORCE_SIGNS = {"matter_withdrawal"}  # waiting for this message: the matter is in force
+IN_FORCE_STEPS = {"decide_objection", "reevaluate"}  # steps taken on a matter in force
+# Every exit path passes a throw event exit_<reason> just before the matters leave.
+EXIT_PREFIX = "exit_"
+EXIT_LABELS = {
+    "withdrawn": "申请单位撤回",
+    "objection": "乡镇异议经审核决定退出",
+    "expired": "短期事项期限届满",
+    "reevaluated": "年度评估决定退出",
+    "terminated": "平台管理员终止办理",
+}
+
+
+def status_for(end_event: str | None, waiting_messages: set[str], open_steps: set[str]) -> str:
+    if end_event is not None:
+        parts = end_event.split("_")
+        if len(parts) > 1 and parts[1] in END_STATUSES:
+            return parts[1]
+        return "completed"
+    if waiting_messages & IN_FORCE_SIGNS or open_steps & IN_FORCE_STEPS:
+        return "in_force"
+    return "pending"
+
+
+def record_entry(
+    session: Session,
+    instance: Instance,
+    data: dict[str, Any],
+    confirmation: dict[str, Any],
+    now: datetime,
+) -> Entry:
+    """A township confirmed: the matter goes onto its register with the resources received."""
+    application = data["application"]
+    township = session.scalar(select(Organization).where(Organization.code == data["township"]))
+    assert township is not None
+    end = application.get("end_date")
+    session.execute(
+        insert(Matter.__table__).values(
+            instance_id=instance.id,
+            township_org_id=township.id,
+            name=application["name"],
+            term_type=application["term_type"],
+            start_date=date.fromisoformat(application["start_date"]),
+            end_date=date.fromisoformat(end) if end else None,
+            funding_yuan=application["resources"]["funding_yuan"],
+            staff=application["resources"]["staff"],
+            resources_received=confirmation["resources_received"],
+            status="in_force",
+            entered_at=now,
+            exited_at=None,
+            exit_reason=None,
+        )
+    )
+    return Entry(
+        "matter_entered",
+        "confirm_entry",
+        {"township": township.code, "resources_received": confirmation["resources_received"]},
+    )
+
+
+def exit_reason(completed_ids: list[str]) -> str:
+    """Why a matter exited: the last exit_<reason> event the workflow passed."""
+    exits = [bpmn_id for bpmn_id in completed_ids if bpmn_id.startswith(EXIT_PREFIX)]
+    return exits[-1].removeprefix(EXIT_PREFIX) if exits else "withdrawn"
+
+
+def record_exit(session: Session, instance: Instance, reason: str, now: datetime) -> Entry:
+    """The matter leaves every township's register, and each township is told."""
+    rows = session.scalars(
+        select(Matter).where(Matter.instance_id == instance.id, Matter.status == "in_force")
+    ).all()
+    told = []
+    for row in rows:
+        row.status = "exited"
+        row.exited_at = now
+        row.exit_reason = reason
+        session.add(
+            Notification(
+                org_id=row.township_org_id,
+                instance_id=instance.id,
+                kind="matter_exited",
+                message=(
+                    f"事项“{row.name}”已退出（{EXIT_LABELS.get(reason, reason)}），"
+                    "自即日起不再由本乡镇承担。"
+                ),
+                created_at=now,
+            )
+        )
+        told.append(row.township_org_id)
+    codes = session.scalars(select(Organization.code).where(Organization.id.in_(told))).all()
+    return Entry(
+        "matter_exited", "notify_exit", {"reason": reason, "townships_told": sorted(codes)}
+    )

@@ -1,0 +1,1 @@
+"""Use cases on duty lists and the pre-check of an application."""

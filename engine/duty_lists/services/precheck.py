@@ -1,0 +1,171 @@
+"""The pre-check of an application: each target township's duty lists and its other matters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.authz import COUNTY_WIDE_READERS, Actor
+from engine.duty_lists.catalog import (
+    ItemRef,
+    MatterRef,
+    PreCheck,
+    Thresholds,
+    effective_items,
+    local_today,
+    precheck,
+)
+from engine.duty_lists.models_catalog import DutyItem, DutyItemRemoval
+from engine.duty_lists.services.catalog import county_of
+from engine.errors import Forbidden
+from engine.models import Instance, InstanceTownship, Matter, Organization
+from engine.services.context import Context
+from engine.workflow.forms import form_for_start
+from engine.workflow.services import commands
+from engine.workflow.services.deployments import current_deployment, diagram_of
+
+PROCESS_ID = "matter_admission"
+# Lists an application is checked against (village own/assist lists say nothing about it).
+CHECKED_LISTS = ("basic", "assisting", "taken_back", "negative")
+# Where the justification for missing resources is read from, when the form carries one.
+JUSTIFICATION_KEY = "resources_justification"
+ITEM_COLUMNS = (
+    "id",
+    "scope_org_id",
+    "status",
+    "effective_from",
+    "effective_to",
+    "code",
+    "name",
+    "list_type",
+    "category",
+    "responsible_body",
+)
+
+
+def run_precheck(
+    session: Session,
+    ctx: Context,
+    application: Mapping[str, Any],
+    township_org_ids: Sequence[int],
+    exclude_instance_id: int | None = None,
+) -> PreCheck:
+    """Pre-check a validated application (as the start form stores it) for its townships,
+    inside the caller's transaction. `exclude_instance_id`: the instance being resubmitted,
+    which must not count as its own duplicate."""
+    townships = list(
+        session.scalars(select(Organization).where(Organization.id.in_(township_org_ids)))
+    )
+    townships.sort(key=lambda org: list(township_org_ids).index(org.id))
+    return precheck(
+        application,
+        _effective_lists(session, ctx, townships),
+        _other_matters(session, ctx, townships, exclude_instance_id),
+        {org.code: org.name for org in townships},
+        Thresholds.from_settings(ctx.settings),
+    )
+
+
+def _effective_lists(
+    session: Session, ctx: Context, townships: list[Organization]
+) -> dict[str, list[ItemRef]]:
+    counties = {org.id: county_of(session, org.id).id for org in townships}
+    scopes = set(counties.values()) | set(counties)
+    # Plain rows, not ORM objects: this runs inside every filing.
+    columns = [getattr(DutyItem, name) for name in ITEM_COLUMNS]
+    items = session.execute(
+        select(*columns).where(
+            DutyItem.scope_org_id.in_(scopes),
+            DutyItem.status == "active",
+            DutyItem.list_type.in_(CHECKED_LISTS),
+        )
+    ).all()
+    removed: dict[int, set[int]] = {org.id: set() for org in townships}
+    for item_id, org_id in session.execute(
+        select(DutyItemRemoval.item_id, DutyItemRemoval.township_org_id).where(
+            DutyItemRemoval.township_org_id.in_(counties)
+        )
+    ):
+        removed[org_id].add(item_id)
+    today = local_today(ctx.clock.now(), ctx.settings.timezone)
+    refs = {
+        i.id: ItemRef(i.id, i.code, i.name, i.list_type, i.category, i.responsible_body)
+        for i in items
+    }
+    return {
+        org.code: [
+            refs[i.id]
+            for i in effective_items(items, counties[org.id], org.id, removed[org.id], today)
+        ]
+        for org in townships
+    }
+
+
+def _other_matters(
+    session: Session, ctx: Context, townships: list[Organization], exclude: int | None
+) -> list[MatterRef]:
+    """Matters in force on these townships' registers, and applications pending for them."""
+    ids = [org.id for org in townships]
+    in_force = (
+        select(Matter.instance_id, Matter.name, Matter.township_org_id, Instance.applicant_org_id)
+        .join(Instance, Instance.id == Matter.instance_id)
+        .where(Matter.status == "in_force", Matter.township_org_id.in_(ids))
+    )
+    pending = (
+        select(Instance.id, Instance.title, InstanceTownship.org_id, Instance.applicant_org_id)
+        .join(InstanceTownship, InstanceTownship.instance_id == Instance.id)
+        .where(Instance.status == "pending", InstanceTownship.org_id.in_(ids))
+    )
+    if exclude is not None:
+        in_force = in_force.where(Matter.instance_id != exclude)
+        pending = pending.where(Instance.id != exclude)
+    found: dict[int, dict[str, Any]] = {}
+    for status, query in (("in_force", in_force), ("pending", pending)):
+        for instance_id, name, township_id, applicant_id in session.execute(query):
+            entry = found.setdefault(
+                instance_id,
+                {"name": name, "status": status, "applicant": applicant_id, "townships": []},
+            )
+            entry["townships"].append(township_id)
+    orgs = ctx.names.orgs(
+        session, [e["applicant"] for e in found.values()] + [org.id for org in townships]
+    )
+    return [
+        MatterRef(
+            instance_id=instance_id,
+            name=e["name"],
+            status=e["status"],
+            applicant_code=orgs[e["applicant"]].code,
+            applicant_name=orgs[e["applicant"]].name,
+            townships=tuple(sorted(orgs[t].code for t in set(e["townships"]))),
+        )
+        for instance_id, e in sorted(found.items())
+    ]
+
+
+def check_application(
+    ctx: Context, actor: Actor, body: Any, instance_id: int | None = None
+) -> dict[str, Any]:
+    """预检: what filing this application would run into, before (or without) filing it.
+    `instance_id`: the caller's own pending application that this one revises."""
+    if not (actor.has("applicant") or actor.roles & COUNTY_WIDE_READERS):
+        raise Forbidden("预检需要“申请单位”或县级审核、审批、监督角色")
+    with ctx.db.read() as session:
+        # The application form of the version a new application would be filed on.
+        deployment = current_deployment(session, PROCESS_ID)
+        values = form_for_start(diagram_of(session, ctx, deployment.id)).validate(body)
+        townships = commands.resolve_townships(session, values["townships"])
+        if instance_id is not None:
+            commands.visible_instance(session, instance_id, actor, lock=False)
+        result = run_precheck(session, ctx, values, [org.id for org in townships], instance_id)
+        codes = [org.code for org in townships]
+    refusal = result.refusal(str(values.get(JUSTIFICATION_KEY) or ""))
+    return {
+        **result.to_dict(),
+        "townships": codes,
+        "can_submit": refusal is None,
+        "refusal": refusal.message if refusal else None,
+    }

@@ -1,0 +1,1 @@
+"""留痕: the trail's Merkle tree, signed checkpoints and logs."""

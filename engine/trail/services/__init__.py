@@ -1,0 +1,1 @@
+"""Auditors' use cases on the whole trail: verify, seal, export, search."""

@@ -1,0 +1,153 @@
+"""The trail read as one log in id order: rows for audit.verify, and the Merkle tree of them.
+
+Verification reads millions of rows, so the scans here go to the driver's own cursor (a
+server-side cursor on PostgreSQL) and skip SQLAlchemy's per-row type processing; the SQL
+itself is still compiled from the models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from engine.models import AuditEvent, Instance
+from engine.trail import merkle
+from engine.workflow.audit import VERIFY_COLUMNS
+
+BATCH = 10_000
+Progress = Callable[[int], None]
+
+
+def _no_progress(_done: int) -> None:
+    return None
+
+
+def _batches(session: Session, query: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of `query` in batches, from the driver's cursor inside the session's transaction."""
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        # A named cursor streams from the server instead of loading every row first.
+        cursor = raw.cursor(name=f"trail_{uuid.uuid4().hex}")  # type: ignore[union-attr]
+    else:
+        cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(BATCH):
+            yield batch
+    finally:
+        cursor.close()
+
+
+def _rows(session: Session, query: Select[Any]) -> Iterator[tuple[Any, ...]]:
+    """Rows one by one, at C speed."""
+    return itertools.chain.from_iterable(_batches(session, query))
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+@dataclass
+class LogPass:
+    """What one pass over the events yields besides their rows: the Merkle tree of their
+    stored hashes, and (once audit.verify has read the rows) each chain's last event."""
+
+    tree: merkle.Tree
+    heads: dict[int | None, tuple[int, str]] = field(default_factory=dict)
+
+
+def log_rows(
+    session: Session, progress: Progress = _no_progress
+) -> tuple[Iterator[tuple[Any, ...]], LogPass]:
+    """Every event as a row of audit.VERIFY_COLUMNS in the order written (id), for
+    audit.verify, with the Merkle tree built from the same rows on the way: one read of the
+    table serves both. `at` comes as the driver gives it (SQLite's stored text or a naive
+    UTC datetime), both of which audit.verify reads.
+    """
+    query = select(*VERIFY_COLUMNS).order_by(AuditEvent.id)
+    log = LogPass(merkle.Tree())
+    digest = len(VERIFY_COLUMNS) - 1
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        for batch in _batches(session, query):
+            log.tree.extend_leaf_hashes(_leaf_hashes([row[digest] for row in batch]))
+            yield batch
+            progress(len(batch))
+
+    return itertools.chain.from_iterable(batches()), log
+
+
+@dataclass
+class LeafScan:
+    """The Merkle tree of a prefix of the log, and the leaf index of each wanted event."""
+
+    tree: merkle.Tree
+    positions: dict[int, int] = field(default_factory=dict)
+
+
+def scan_leaves(session: Session, limit: int | None = None, wanted: Iterable[int] = ()) -> LeafScan:
+    """The Merkle tree of the first `limit` events (all by default) in id order."""
+    query = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)
+    if limit is not None:
+        query = query.limit(limit)
+    wanted_ids = set(wanted)
+    scan = LeafScan(merkle.Tree())
+    for batch in _batches(session, query):
+        if wanted_ids:
+            offset = scan.tree.size
+            scan.positions.update(
+                (row[0], offset + i) for i, row in enumerate(batch) if row[0] in wanted_ids
+            )
+        scan.tree.extend_leaf_hashes(_leaf_hashes([row[1] for row in batch]))
+    return scan
+
+
+def _leaf_hashes(digests: list[str]) -> list[bytes]:
+    """Leaf hashes of stored chain hashes; a stored value that is not hex still takes its place."""
+    sha256, from_hex, prefix = hashlib.sha256, bytes.fromhex, merkle.LEAF_PREFIX
+    try:
+        return [sha256(prefix + from_hex(digest)).digest() for digest in digests]
+    except (TypeError, ValueError):
+        return [sha256(prefix + _leaf_data(digest)).digest() for digest in digests]
+
+
+def _leaf_data(digest: object) -> bytes:
+    try:
+        return bytes.fromhex(str(digest))
+    except ValueError:
+        return str(digest).encode()
+
+
+def instance_heads(session: Session) -> Iterator[tuple[int, int, str]]:
+    """(instance id, trail_seq, trail_head) as each instance row records its chain's head."""
+    return _rows(session, select(Instance.id, Instance.trail_seq, Instance.trail_head))
+
+
+def event_ids_at(session: Session, positions: Iterable[int]) -> dict[int, int]:
+    """Event ids at a few leaf positions (0-based) of today's log."""
+    found = {}
+    for position in set(positions):
+        event_id = session.scalar(
+            select(AuditEvent.id).order_by(AuditEvent.id).offset(position).limit(1)
+        )
+        if event_id is not None:
+            found[position] = event_id
+    return found
+
+
+def event_id_of(session: Session, instance_id: int | None, seq: int) -> int | None:
+    chain = (
+        AuditEvent.instance_id.is_(None)
+        if instance_id is None
+        else AuditEvent.instance_id == instance_id
+    )
+    return session.scalar(select(AuditEvent.id).where(chain, AuditEvent.seq == seq).limit(1))

@@ -1,0 +1,30 @@
+"""What every use case is handed: database, parsed diagrams, runtime, clock, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from config import Settings
+from config.tolerance import ToleranceRules, load_tolerance_rules
+from engine.db import Database
+from engine.services.directory import Directory
+from engine.workflow.clock import Clock, SystemClock
+from engine.workflow.runtime import Runtime
+from engine.workflow.specs import DiagramRegistry
+from engine.workflow.workdays import WorkingCalendar
+
+
+@dataclass
+class Context:
+    db: Database
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    diagrams: DiagramRegistry = field(default_factory=DiagramRegistry)
+    runtime: Runtime = field(default_factory=Runtime)
+    deployment_shas: dict[int, str] = field(default_factory=dict)
+    names: Directory = field(default_factory=Directory)
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    # The county's fault-tolerance circumstances and exclusions (a local list).
+    tolerance: ToleranceRules = field(
+        default_factory=lambda: load_tolerance_rules(Settings().tolerance_rules_file)
+    )

@@ -1,0 +1,341 @@
+"""Use cases on instances: apply (start), read, list, trail, withdraw, object."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from engine.authz import (
+    Actor,
+    CaseSubject,
+    InstanceScope,
+    instance_scope,
+    is_case_party,
+    require_role,
+)
+from engine.errors import Forbidden, InvalidInput
+from engine.models import AuditEvent, Instance, InstanceTownship, Organization, Task
+from engine.services.directory import OrgRef
+from engine.workflow.audit import Entry
+from engine.workflow.context import Context
+from engine.workflow.forms import REASON_FORM, form_for_start
+from engine.workflow.processes import kind_of, search_scopes, start_event
+from engine.workflow.services import commands, incidents
+from engine.workflow.services.deployments import diagram_of, latest_deployment
+from engine.workflow.services.views import (
+    InstanceDetail,
+    InstanceSummary,
+    Page,
+    summaries,
+    task_infos,
+)
+
+STATUSES = (
+    "pending",
+    "in_force",
+    "exited",
+    "rejected",
+    "withdrawn",
+    "completed",  # any other end event
+    # accountability procedures
+    "refused",
+    "concluded",
+    "cleared",
+    # ended by an administrator
+    "terminated",
+)
+MAX_PER_PAGE = 100
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    seq: int
+    at: datetime
+    actor: str | None
+    organization: OrgRef | None
+    role: str | None
+    action: str
+    task: str | None
+    payload: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    process_id: str | None = None
+    status: str | None = None
+    township: str | None = None
+    applicant: str | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+def start(ctx: Context, process_id: str, body: Any, actor: Actor) -> InstanceDetail:
+    """申请 / 发起: start a process; its kind in the process table allows and prepares the
+    start (who may, what the form must hold, what goes into the workflow)."""
+    kind = kind_of(process_id)
+    now = ctx.clock.now()
+    with incidents.attempt(ctx, actor, "start") as noted, ctx.db.write() as session:
+        deployment = latest_deployment(session, process_id)
+        noted.on_deployment(deployment)
+        diagram = diagram_of(session, ctx, deployment.id)
+        begun = kind.start(session, ctx, diagram, form_for_start(diagram), body, actor)
+        workflow = ctx.runtime.start(diagram, begun.data)
+        instance = commands.new_instance(
+            session, deployment, begun.title, actor, now, case_id=begun.case_id
+        )
+        loaded = commands.Loaded(instance, diagram, workflow, [])
+        if begun.townships:
+            commands.set_townships(session, loaded, list(begun.townships))
+        started = Entry("instance_started", start_event(diagram)[0], begun.trail)
+        commands.save(session, ctx, loaded, actor, begun.role, [started], now)
+        return detail_of(session, ctx, instance, actor, loaded)
+
+
+def get(ctx: Context, instance_id: int, actor: Actor) -> InstanceDetail:
+    with ctx.db.read() as session:
+        instance, _ = commands.visible_instance(session, instance_id, actor, lock=False)
+        return detail_of(session, ctx, instance, actor)
+
+
+def detail_of(
+    session: Session,
+    ctx: Context,
+    instance: Instance,
+    actor: Actor,
+    loaded: commands.Loaded | None = None,
+) -> InstanceDetail:
+    """The instance as the caller sees it; a command passes what it already holds."""
+    if loaded is None:
+        _, township_ids = commands.visible_instance(session, instance.id, actor, lock=False)
+        loaded = commands.restore(session, ctx, instance, township_ids, command=False)
+        loaded.open_tasks = list(
+            session.scalars(
+                select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+            )
+        )
+    links = [(instance.id, org_id) for org_id in loaded.township_ids]
+    summary = summaries(session, ctx.names, [instance], links)[0]
+    workflow = loaded.workflow
+    open_rows = sorted(loaded.open_tasks, key=lambda row: row.id)
+    return InstanceDetail(
+        **summary.__dict__,
+        data=ctx.runtime.data(workflow),
+        open_tasks=task_infos(session, ctx.names, open_rows, {instance.id: instance.title}),
+        actions=_actions(
+            instance,
+            summary,
+            ctx.runtime.waiting_messages(workflow),
+            actor,
+            kind_of(instance.process_id).party(session, instance),
+        ),
+        case_id=instance.case_id,
+        ended_at=instance.ended_at,
+    )
+
+
+def _actions(
+    instance: Instance,
+    summary: InstanceSummary,
+    waiting: set[str],
+    actor: Actor,
+    case: CaseSubject | None,
+) -> list[str]:
+    """The instance-level actions this caller may take now (beyond their tasks)."""
+    actions = []
+    if "ft_appeal" in waiting and case is not None and actor.has("cadre"):
+        if is_case_party(actor, case):
+            actions.append("appeal")
+    if "matter_withdrawal" in waiting and actor.has("applicant"):
+        if instance.applicant_org_id == actor.org_id:
+            actions.append("withdraw")
+    if "matter_objection" in waiting and actor.has("township"):
+        if actor.org_code in {t.code for t in summary.townships}:
+            actions.append("object")
+    return actions
+
+
+def search(ctx: Context, actor: Actor, flt: InstanceFilter) -> Page:
+    """Instances the caller may see, newest first, filtered and paginated."""
+    if flt.status is not None and flt.status not in STATUSES:
+        raise InvalidInput("筛选条件有误", {"status": [f"应为 {', '.join(STATUSES)} 之一"]})
+    per_page = max(1, min(flt.per_page, MAX_PER_PAGE))
+    page = max(1, flt.page)
+    with ctx.db.read() as session:
+        visible = _visible(session, instance_scope(actor))
+        query = (
+            None if visible is None else _filtered(session, select(Instance).where(visible), flt)
+        )
+        if query is None:
+            return Page([], 0, page, per_page)
+        # Counting a million rows costs more than the page: count up to a cap, and say so.
+        capped = query.with_only_columns(Instance.id).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(capped)) or 0
+        rows = session.scalars(
+            query.order_by(Instance.created_at.desc(), Instance.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        return Page(
+            summaries(session, ctx.names, list(rows)),
+            min(total, COUNT_CAP),
+            page,
+            per_page,
+            total_exact=total <= COUNT_CAP,
+        )
+
+
+def _visible(session: Session, scope: InstanceScope) -> Any:
+    """The filter of what a caller may read (None: nothing at all).
+
+    Admission matters by the admission scope; accountability procedures only by their case:
+    every case for its readers, otherwise the few cases that concern the caller.
+    """
+    if scope.everything and scope.all_cases:
+        return true()
+    visible = _admission_visible(session, scope)
+    if scope.township_org_id is not None:
+        # Procedures are addressed to no township, so this never reaches one.
+        visible.append(_addressed_to(scope.township_org_id))
+    visible += search_scopes(session, scope)  # what domains let the caller read besides
+    if not visible:
+        return None
+    return or_(*visible)
+
+
+def _admission_visible(session: Session, scope: InstanceScope) -> list[Any]:
+    """The everything / own-filings part of the admission scope, procedures excluded."""
+    admission: list[Any] = []
+    if scope.everything:
+        admission.append(true())
+    if scope.applicant_org_id is not None:
+        admission.append(Instance.applicant_org_id == scope.applicant_org_id)
+    if not admission:
+        return []
+    # Procedures are excluded by id, not by `case_id IS NULL`: the procedure ids are read once
+    # along the case_id index (they are few), and the scope's index, which holds ids, answers
+    # without reading rows. (Asking first whether any procedure could be reached cost more:
+    # the planners walked the scope's index to answer it.)
+    procedures = select(Instance.id).where(Instance.case_id.is_not(None))
+    return [Instance.id.not_in(procedures) & or_(*admission)]
+
+
+def _addressed_to(org_id: int) -> Any:
+    return exists().where(
+        InstanceTownship.instance_id == Instance.id, InstanceTownship.org_id == org_id
+    )
+
+
+def _filtered(session: Session, query: Any, flt: InstanceFilter) -> Any:
+    """Apply filters; None when a filter names an organisation that does not exist."""
+    if flt.process_id:
+        query = query.where(Instance.process_id == flt.process_id)
+    if flt.status:
+        query = query.where(Instance.status == flt.status)
+    for code, column in ((flt.township, "township"), (flt.applicant, "applicant")):
+        if not code:
+            continue
+        org_id = session.scalar(select(Organization.id).where(Organization.code == code))
+        if org_id is None:
+            return None
+        if column == "township":
+            query = query.where(_addressed_to(org_id))
+        else:
+            query = query.where(Instance.applicant_org_id == org_id)
+    return query
+
+
+def trail(ctx: Context, instance_id: int, actor: Actor) -> list[TrailEntry]:
+    """Every recorded step of one instance: who, which organisation, role, when, what."""
+    with ctx.db.read() as session:
+        commands.visible_instance(session, instance_id, actor, lock=False)
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
+        ).all()
+        orgs = ctx.names.orgs(session, [e.actor_org_id for e in events])
+        users = ctx.names.usernames(session, [e.actor_id for e in events])
+        return [
+            TrailEntry(
+                seq=e.seq,
+                at=e.at,
+                actor=users.get(e.actor_id) if e.actor_id else None,
+                organization=orgs.get(e.actor_org_id) if e.actor_org_id else None,
+                role=e.role,
+                action=e.action,
+                task=e.task,
+                payload=json.loads(e.payload_json),
+                hash=e.hash,
+            )
+            for e in events
+        ]
+
+
+def withdraw(ctx: Context, instance_id: int, body: Any, actor: Actor) -> InstanceDetail:
+    """退出 by withdrawal: the applicant department withdraws a matter in force."""
+    values = REASON_FORM.validate(body)
+    return deliver_message(
+        ctx,
+        instance_id,
+        actor,
+        "applicant",
+        "matter_withdrawal",
+        {"withdrawal": values},
+        Entry("withdrawal_requested", "catch_withdrawal", values),
+        _own_applicant,
+    )
+
+
+def object_to(ctx: Context, instance_id: int, body: Any, actor: Actor) -> InstanceDetail:
+    """A township objects to a matter in force; the gatekeeper then decides on exit."""
+    values = REASON_FORM.validate(body)
+    payload = {"objection": {**values, "township": actor.org_code}}
+    return deliver_message(
+        ctx,
+        instance_id,
+        actor,
+        "township",
+        "matter_objection",
+        payload,
+        Entry("objection_raised", "catch_objection", payload["objection"]),
+        _addressed_township,
+    )
+
+
+def _own_applicant(session: Session, loaded: commands.Loaded, actor: Actor) -> None:
+    if loaded.instance.applicant_org_id != actor.org_id:
+        raise Forbidden("只有申请单位可以撤回本单位的事项")
+
+
+def _addressed_township(session: Session, loaded: commands.Loaded, actor: Actor) -> None:
+    # The townships were read when the instance was loaded and its visibility checked.
+    if actor.org_id not in loaded.township_ids:
+        raise Forbidden("只有事项所涉乡镇可以提出异议")
+
+
+def deliver_message(
+    ctx: Context,
+    instance_id: int,
+    actor: Actor,
+    role: str,
+    message: str,
+    payload: dict[str, Any],
+    change: Entry,
+    may: Any,
+) -> InstanceDetail:
+    """Deliver a message the instance waits for (withdrawal, objection, appeal), after the role
+    check and `may(session, loaded, actor)`, which raises when this caller may not."""
+    now = ctx.clock.now()
+    with incidents.attempt(ctx, actor, message) as noted, ctx.db.write() as session:
+        loaded = commands.load(session, ctx, instance_id, actor)
+        noted.on(loaded.instance)
+        require_role(actor, role, "该操作")
+        may(session, loaded, actor)
+        ctx.runtime.send_message(loaded.workflow, message, payload)
+        commands.save(session, ctx, loaded, actor, role, [change], now)
+        return detail_of(session, ctx, loaded.instance, actor, loaded)
