@@ -173,7 +173,8 @@ def _generic_start(
     require_role(actor, role, f"发起“{diagram.name}”")
     values = form.validate(body, {"data": {}, "today": today(ctx)})
     townships, addressed = _addressed(session, form, values)
-    named = values.get("title") or values.get("name")
+    templated = form.title_for(values) if hasattr(form, "title_for") else None
+    named = templated or values.get("title") or values.get("name")
     title = named if isinstance(named, str) and named.strip() else diagram.name
     data = {**form.data_for(step, values), **addressed}
     return Start(role, data, title[:TITLE_MAX], {"form": values}, townships=townships)

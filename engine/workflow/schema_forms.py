@@ -416,6 +416,14 @@ class SchemaForm:
     title: str
     _rules: _Rules = field(repr=False, compare=False)
 
+    def title_for(self, values: Mapping[str, Any]) -> str | None:
+        """The title `x-title` makes of a submission's values, or None without a template."""
+        template = self.json_schema.get("x-title")
+        if not isinstance(template, str):
+            return None
+        title = _TITLE_HOLE.sub(lambda hole: _title_value(values, hole.group(1)), template)
+        return title.strip()[:TITLE_MAX] or None
+
     def validate(self, payload: Any, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Validate client input; return JSON-ready values with defaults applied.
 
@@ -570,11 +578,51 @@ def _extension_problems(schema: dict[str, Any]) -> Iterator[str]:
         for name in checks:
             if name not in _CHECKS:
                 yield f"未知的校验规则 {name}"
+    yield from _title_problems(schema)
     key = schema.get("x-data-key")
     if key is not None and not (
         isinstance(key, str) and _DATA_KEY.fullmatch(key) and not keyword.iskeyword(key)
     ):
         yield "x-data-key 应为标识符（字母开头，仅含字母、数字和下划线，至多 64 个字符）"
+
+
+# `"x-title": "借调：{person_name}（{position}）"` names an instance after its start form: each
+# hole is a field of the form (a dotted path into a group), read by plain lookup, never code.
+_TITLE_HOLE = re.compile(r"\{([^{}]*)\}")
+_TITLE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+TITLE_MAX = 200
+
+
+def _title_problems(schema: dict[str, Any]) -> Iterator[str]:
+    template = schema.get("x-title")
+    if template is None:
+        return
+    if not isinstance(template, str) or not 0 < len(template) <= TITLE_MAX:
+        yield f"x-title 应为 1 到 {TITLE_MAX} 个字的标题模板"
+        return
+    holes = _TITLE_HOLE.findall(template)
+    if template.count("{") != len(holes) or template.count("}") != len(holes):
+        yield "x-title 的花括号不成对"
+    for hole in holes:
+        if not (_TITLE_PATH.fullmatch(hole) and _declared_path(schema, hole.split("."))):
+            yield f"x-title 中的 {{{hole}}} 不是本表单的字段"
+
+
+def _declared_path(schema: Any, parts: list[str]) -> bool:
+    """Whether `parts` walks declared properties of the form, group by group."""
+    for part in parts:
+        properties = schema.get("properties") if isinstance(schema, Mapping) else None
+        if not isinstance(properties, Mapping) or part not in properties:
+            return False
+        schema = properties[part]
+    return True
+
+
+def _title_value(values: Mapping[str, Any], path: str) -> str:
+    current: Any = values
+    for part in path.split("."):
+        current = current.get(part) if isinstance(current, Mapping) else None
+    return "" if current is None or isinstance(current, Mapping | list) else str(current)
 
 
 def _undeclared(pointer: str, sub: dict[str, Any], owner: dict[str, Any]) -> Iterator[str]:

@@ -44,6 +44,8 @@ def test_a_secondment_runs_from_application_to_return_and_the_register_shows_it(
     started = nongye.post(APPLY, json=application())
     assert started.status_code == 201, started.text
     instance_id = started.json()["id"]
+    # Named after the person, by the start form's x-title, not the procedure's name.
+    assert started.json()["title"] == "借调：张三（西山镇农业服务中心科员）"
     # Addressed to 西山镇 by the form's township field: it reads the matter, others do not.
     assert xishan.get(f"/api/v1/instances/{instance_id}").status_code == 200
     assert donghe.get(f"/api/v1/instances/{instance_id}").status_code == 404

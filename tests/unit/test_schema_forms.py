@@ -413,3 +413,41 @@ def test_every_problem_of_a_form_file_is_listed() -> None:
 
 def test_a_bad_ui_schema_is_refused() -> None:
     assert refusals({"type": "object"}, b"[1]") == ["review.json：应为 JSON 对象"]
+
+
+def _titled(template: str) -> SchemaForm:
+    schema = {
+        "type": "object",
+        "x-title": template,
+        "properties": {
+            "name": {"type": "string", "title": "姓名"},
+            "post": {
+                "type": "object",
+                "title": "岗位",
+                "properties": {"unit": {"type": "string", "title": "单位"}},
+            },
+        },
+    }
+    return build_form("titled.json", json.dumps(schema).encode())
+
+
+def test_an_instance_is_named_by_its_start_forms_title_template() -> None:
+    form = _titled("借调：{name}（{post.unit}）")
+    assert form.title_for({"name": "张三", "post": {"unit": "西山镇"}}) == "借调：张三（西山镇）"
+    assert form.title_for({"name": "李四"}) == "借调：李四（）"  # an optional part left out
+    assert build_form("plain.json", b'{"type": "object"}').title_for({"x": 1}) is None
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("借调：{nobody}", "{nobody} 不是本表单的字段"),
+        ("借调：{name.__class__}", "不是本表单的字段"),
+        ("借调：{name} }", "花括号不成对"),
+        ("", "标题模板"),
+    ],
+)
+def test_a_title_template_names_only_the_forms_own_fields(template: str, problem: str) -> None:
+    with pytest.raises(InvalidDiagram) as refused:
+        _titled(template)
+    assert problem in json.dumps(refused.value.errors, ensure_ascii=False)
