@@ -11,7 +11,7 @@ from engine.duty_lists.demo_catalog import load_demo_catalog
 from engine.errors import InvalidInput
 from engine.models import Organization
 from engine.services.accounts import actor_of, add_organization, add_user
-from engine.services.context import Context
+from engine.workflow.context import Context
 from engine.workflow.services.deployments import deploy_directory
 
 COUNTY = ("county", "清河县")

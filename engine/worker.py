@@ -8,7 +8,7 @@ import threading
 import time
 from types import FrameType
 
-from engine.services.context import Context
+from engine.workflow.context import Context
 from engine.workflow.services import stranded
 from engine.workflow.services.timers import fire_due
 

@@ -10,8 +10,8 @@ from engine.authz import Actor
 from engine.duty_lists.models_catalog import DutyItem, DutyItemRemoval
 from engine.duty_lists.services.catalog import record, snapshot, the_county
 from engine.models import Organization
-from engine.services.context import Context
 from engine.workflow import audit
+from engine.workflow.context import Context
 
 TOWNSHIP_BASIS = (
     "《关于加强基层治理体系和治理能力现代化建设的意见》；本县乡镇（街道）履行职责事项清单"

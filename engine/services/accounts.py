@@ -18,8 +18,8 @@ from engine.authz import ROLES, Actor
 from engine.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from engine.models import Organization, SignInThrottle, User
 from engine.security import hash_password, issue_token, read_token, verify_password
-from engine.services.context import Context
 from engine.workflow import audit
+from engine.workflow.context import Context
 from engine.workflow.fields import char_problem
 
 ORG_LEVELS = ("county", "department", "township", "village")

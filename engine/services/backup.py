@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine.errors import Conflict, InvalidInput
 from engine.models import AuditEvent, Instance, Task
-from engine.services.context import Context
+from engine.workflow.context import Context
 
 PG_DUMP_FORMAT = "custom"
 # Tables a Zhunru database has whatever its version; a file without them is not a backup of one.

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Instance
 from engine.models_ops import Incident, OpsReading
-from engine.services.context import Context
+from engine.workflow.context import Context
 from engine.workflow.services.stranded import READING as STRANDED_READING
 
 Reading = float | Mapping[tuple[str, ...], float]

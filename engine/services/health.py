@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.services.context import Context
+from engine.workflow.context import Context
 
 
 def check(ctx: Context) -> dict[str, str]:

@@ -32,10 +32,10 @@ from engine.authz import (
 )
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import AuditEvent, Instance, Organization, User
-from engine.services.context import Context
 from engine.services.directory import OrgRef
 from engine.workflow import audit
 from engine.workflow.audit import Entry
+from engine.workflow.context import Context
 from engine.workflow.forms import Form
 
 CASE_FORM = Form(CaseSchema)

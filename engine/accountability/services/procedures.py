@@ -31,8 +31,8 @@ from engine.authz import (
 )
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Instance
-from engine.services.context import Context
 from engine.workflow.audit import Entry
+from engine.workflow.context import Context
 from engine.workflow.forms import register_built_in
 from engine.workflow.processes import (
     RUNNING,

@@ -13,8 +13,8 @@ from engine.admission.services import register as matters_register
 from engine.authz import Actor, can_see_instance, require_role
 from engine.duty_lists.services.precheck import run_precheck
 from engine.models import Instance
-from engine.services.context import Context
 from engine.workflow.audit import Entry
+from engine.workflow.context import Context
 from engine.workflow.forms import form_for_task
 from engine.workflow.processes import ProcessKind, Start, add_on_terminated, register
 from engine.workflow.schema_forms import register_check

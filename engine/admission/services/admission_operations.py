@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from engine.admission.services import register as matters_register
 from engine.models import Matter, Notification, Organization
-from engine.services.context import Context
 from engine.workflow.audit import Entry
+from engine.workflow.context import Context
 from engine.workflow.operations import OperationFailed, register_operation
 from engine.workflow.services.commands import Loaded
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from engine.authz import Actor, instance_scope
 from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
-from engine.services.context import Context
 from engine.services.directory import OrgRef
+from engine.workflow.context import Context
 
 # Decisions that judge an application; "return" at review goes back to the applicant.
 DECISION_STEPS = ("review", "approve")

@@ -16,8 +16,8 @@ from engine.authz import (
 )
 from engine.errors import InvalidInput
 from engine.models import Instance, Matter, Notification, Organization
-from engine.services.context import Context
 from engine.services.directory import OrgRef
+from engine.workflow.context import Context
 from engine.workflow.fields import char_problem
 
 REGISTER_STATUSES = ("in_force", "exited")

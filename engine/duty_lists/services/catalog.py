@@ -31,9 +31,9 @@ from engine.duty_lists.catalog_forms import (
 from engine.duty_lists.models_catalog import DutyItem, DutyItemRemoval
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Organization
-from engine.services.context import Context
 from engine.services.directory import OrgRef
 from engine.workflow import audit
+from engine.workflow.context import Context
 from engine.workflow.services.views import Page
 
 WRITERS = ("admin", "reviewer")

@@ -25,8 +25,8 @@ from engine.duty_lists.services.catalog import (
 )
 from engine.errors import InvalidInput
 from engine.models import Organization
-from engine.services.context import Context
 from engine.workflow import audit
+from engine.workflow.context import Context
 from engine.workflow.fields import char_problem
 
 Progress = Callable[[int, int], None]

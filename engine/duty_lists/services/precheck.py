@@ -22,7 +22,7 @@ from engine.duty_lists.models_catalog import DutyItem, DutyItemRemoval
 from engine.duty_lists.services.catalog import county_of
 from engine.errors import Forbidden
 from engine.models import Instance, InstanceTownship, Matter, Organization
-from engine.services.context import Context
+from engine.workflow.context import Context
 from engine.workflow.forms import form_for_start
 from engine.workflow.services import commands
 from engine.workflow.services.deployments import current_deployment, diagram_of

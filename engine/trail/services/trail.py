@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from engine.authz import Actor, require_role
 from engine.errors import Forbidden, NotFound
-from engine.services.context import Context
 from engine.trail import checkpoints, trail_log
 from engine.trail.models_trail import APPEND_ONLY_TABLES, trigger_names
 from engine.workflow import audit
+from engine.workflow.context import Context
 
 MAX_REPORTED = 200  # problems named one by one; the count covers the rest
 

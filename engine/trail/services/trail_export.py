@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 from engine.authz import Actor
 from engine.errors import InvalidInput
 from engine.models import AuditEvent
-from engine.services.context import Context
 from engine.trail import checkpoints, signing, trail_log
 from engine.trail.services.trail import require_auditor
 from engine.trail.services.trail_search import EventQuery, TrailEvent, events_of, filtered
 from engine.workflow import audit
+from engine.workflow.context import Context
 from engine.workflow.services import commands
 
 FORMATS = ("jsonl", "csv")

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from engine.authz import Actor
 from engine.errors import InvalidInput
 from engine.models import AuditEvent, Organization, User
-from engine.services.context import Context
 from engine.services.directory import OrgRef
 from engine.trail.services.trail import require_auditor
+from engine.workflow.context import Context
 
 MAX_PER_PAGE = 100
 COUNT_CAP = 10_000
