@@ -65,6 +65,13 @@ class ChangedStepSchema(ma.Schema):
     attributes = fields.List(fields.String())
 
 
+class StepFormSchema(ma.Schema):
+    step = fields.Nested(StepSchema)
+    start = fields.Boolean(metadata={"description": "申请（开始事件）的表单"})
+    json_schema = fields.Dict(metadata={"description": "表单的 JSON Schema（2020-12）"})
+    ui_schema = fields.Dict(allow_none=True, metadata={"description": "界面定义（uiSchema）"})
+
+
 class VersionDiffSchema(ma.Schema):
     added = fields.List(fields.Nested(StepSchema))
     removed = fields.List(fields.Nested(StepSchema))

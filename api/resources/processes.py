@@ -12,7 +12,13 @@ from flask_smorest import Blueprint, abort
 from api.auth import context, current_actor
 from api.body import json_body
 from api.resources import FORM_BODY
-from api.schemas import DiffQuerySchema, InstanceDetailSchema, ProcessSchema, VersionDiffSchema
+from api.schemas import (
+    DiffQuerySchema,
+    InstanceDetailSchema,
+    ProcessSchema,
+    StepFormSchema,
+    VersionDiffSchema,
+)
 from engine.accountability.services import procedures
 from engine.workflow.packages import ZIP_MEDIA_TYPE, Package, read_zip
 from engine.workflow.services import deployments
@@ -89,6 +95,16 @@ class VersionDiff(MethodView):
         changed, and forms changed."""
         current_actor()
         return deployments.diff(context(), process_id, version, query["against"])
+
+
+@blp.route("/processes/<string:process_id>/versions/<id:version>/forms")
+class VersionForms(MethodView):
+    @blp.response(200, StepFormSchema(many=True))
+    def get(self, process_id: str, version: int) -> Any:
+        """The forms of a version's steps as JSON Schema (the start form first), for clients
+        that draw and check them before submitting; the server validates against the same."""
+        current_actor()
+        return deployments.forms_of(context(), process_id, version)
 
 
 @blp.route("/processes/<string:process_id>/versions/<id:version>/activate")

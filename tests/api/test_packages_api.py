@@ -208,6 +208,15 @@ def test_a_county_package_deploys_as_a_draft_then_runs_to_its_end(login) -> None
     assert_error(login("nongye").post(APPLY, json={}), 404)
     assert PROCESS_ID not in {p["process_id"] for p in admin.get(PROCESSES).json()}
     assert activate(admin, 1)["state"] == "active"
+    # A client (a clerk's phone) draws each step's form from the version's own schema.
+    forms = login("nongye").get(f"{VERSIONS}/1/forms").json()
+    assert [(f["step"]["id"], f["start"]) for f in forms] == [
+        ("start_file", True),
+        ("approve_plan", False),
+        ("review_plan", False),
+    ]
+    assert forms[0]["step"]["name"] == "报备检查计划" and forms[0]["json_schema"] == PLAN
+    assert_error(login("nongye").get(f"{VERSIONS}/9/forms"), 404)
 
     # Bad input: a field message in Chinese for each problem, and nothing stored.
     before = _instances(login)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -328,6 +329,30 @@ def diff(ctx: Context, process_id: str, version: int, against: int) -> VersionDi
             diagram_of(session, ctx, old.id),
             diagram_of(session, ctx, new.id),
         )
+
+
+@dataclass(frozen=True)
+class StepForm:
+    """A form a version's step collects: what a client needs to draw and check it."""
+
+    step: Step
+    start: bool  # the start event's (the application) rather than a task's
+    json_schema: dict[str, Any]
+    ui_schema: dict[str, Any] | None
+
+
+def forms_of(ctx: Context, process_id: str, version: int) -> list[StepForm]:
+    """The package forms of a version, the start form first: clients draw each step's form
+    from the schema of the instance's own version."""
+    with ctx.db.read() as session:
+        diagram = diagram_of(session, ctx, _version_row(session, process_id, version).id)
+    steps = {step.id: step for step in steps_of(diagram.spec.task_specs.values())}
+    found = [
+        StepForm(steps[step_id], step_id == diagram.start_id, form.json_schema, form.ui_schema)
+        for step_id, form in diagram.forms.items()
+        if step_id in steps
+    ]
+    return sorted(found, key=lambda item: (not item.start, item.step.id))
 
 
 @dataclass(frozen=True)
