@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 from sqlalchemy import select
 
 from api.cli import main
@@ -22,13 +23,37 @@ from engine.models import AuditEvent, Deployment, Instance, Task
 from engine.services.context import Context, build_context
 from engine.workflow.audit import verify_chain
 from engine.workflow.clock import ManualClock
+from engine.workflow.packages import Package, form_refs
 from engine.workflow.services import deployments, instances, interventions, migration, tasks
 from tests.conftest import make_settings
 from tests.factories import CONFIRM, LAWFUL, PASS, application
 from tests.integration.test_admission_services import actor, take
+from tests.packages import shipped
 
-_APPROVAL = """
-    <bpmn:userTask id="approve" name="审批">
+# The steps below name the shipped admission forms, so each version is a package of its own.
+_SHIPPED = shipped("matter_admission")
+_REFS = form_refs(etree.fromstring(_SHIPPED.xml))
+
+
+def _form(step: str) -> str:
+    """The extension elements naming `step`'s shipped form, as the shipped diagram does."""
+    ref = _REFS[step]
+    ui = f'<spiffworkflow:property name="formUiSchemaFilename" value="{ref.ui}" />'
+    return (
+        "<bpmn:extensionElements><spiffworkflow:properties>"
+        f'<spiffworkflow:property name="formJsonSchemaFilename" value="{ref.schema}" />'
+        f"{ui if ref.ui else ''}</spiffworkflow:properties></bpmn:extensionElements>"
+    )
+
+
+def package(xml: bytes) -> Package:
+    """`xml` with the shipped form files its steps name."""
+    named = {n for ref in form_refs(etree.fromstring(xml)).values() for n in (ref.schema, ref.ui)}
+    return Package(xml, {n: c for n, c in _SHIPPED.files.items() if n in named})
+
+
+_APPROVAL = f"""
+    <bpmn:userTask id="approve" name="审批">{_form("approve")}
       <bpmn:incoming>f_review_pass</bpmn:incoming><bpmn:outgoing>f_approve</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:exclusiveGateway id="gw_approve" name="审批结论">
@@ -61,6 +86,7 @@ def admission_xml(
     entry_from = "f_approve_pass" if approve else "f_review_pass"
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
     id="defs_migration" targetNamespace="http://zhunru.test/migration">
   <bpmn:process id="matter_admission" name="事项准入" isExecutable="true">
     <bpmn:laneSet id="lanes">
@@ -81,13 +107,13 @@ def admission_xml(
         <bpmn:flowNodeRef>end_entered</bpmn:flowNodeRef>
       </bpmn:lane>
     </bpmn:laneSet>
-    <bpmn:startEvent id="start_apply" name="提交申请">
+    <bpmn:startEvent id="start_apply" name="提交申请">{_form("start_apply")}
       <bpmn:outgoing>f_start</bpmn:outgoing>
     </bpmn:startEvent>
-    <bpmn:userTask id="legal_review" name="{legal_name}">
+    <bpmn:userTask id="legal_review" name="{legal_name}">{_form("legal_review")}
       <bpmn:incoming>f_start</bpmn:incoming><bpmn:outgoing>f_legal</bpmn:outgoing>
     </bpmn:userTask>
-    <bpmn:userTask id="review" name="审核">
+    <bpmn:userTask id="review" name="审核">{_form("review")}
       <bpmn:incoming>f_legal</bpmn:incoming><bpmn:outgoing>f_review</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:boundaryEvent id="deadline_review" name="办理时限" cancelActivity="false"
@@ -107,7 +133,7 @@ def admission_xml(
     <bpmn:endEvent id="end_rejected_review" name="审核不予准入">
       <bpmn:incoming>f_review_reject</bpmn:incoming>
     </bpmn:endEvent>{_APPROVAL if approve else ""}
-    <bpmn:userTask id="confirm_entry" name="确认进入">
+    <bpmn:userTask id="confirm_entry" name="确认进入">{_form("confirm_entry")}
       <bpmn:incoming>{entry_from}</bpmn:incoming>
       <bpmn:outgoing>f_entered</bpmn:outgoing>
       <bpmn:multiInstanceLoopCharacteristics isSequential="false">
@@ -150,7 +176,7 @@ class Versions:
 def deploy_versions(ctx: Context) -> Versions:
     with ctx.db.write() as session:
         numbers = [
-            deployments.deploy(session, ctx, xml, None).version
+            deployments.deploy(session, ctx, package(xml), None).version
             for xml in (
                 admission_xml(),
                 admission_xml("合法性审核", approve=True),
