@@ -10,7 +10,7 @@ from api import errors, idempotency
 from api.auth import protect_sign_in
 from api.body import read_json_body
 from api.console import register_console
-from api.resources import register_blueprints
+from api.rest import register_blueprints
 from config import Settings
 from engine.services.context import Context, build_context
 

@@ -46,13 +46,13 @@ SECURITY_HEADERS = {
 def register_console(app: Flask, api_prefix: str = "/api/v1") -> None:
     """Mount the console at "/" with signed session cookies and CSRF protection on its forms."""
     from api.console import (  # noqa: F401 (routes)
-        audit_pages,
-        case_pages,
-        deployment_pages,
-        matter_pages,
-        operations_pages,
+        accountability,
+        admission,
+        deployments,
+        operations,
         pages,
-        process_pages,
+        processes,
+        trail,
     )
     from api.console.web import bp, csrf, not_found_outside_api
 

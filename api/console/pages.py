@@ -109,7 +109,7 @@ def township_register() -> tuple[str, int]:
     except InvalidInput as exc:
         entries, errors = [], exc.errors
     return render(
-        "register.html",
+        "admission/register.html",
         200 if not errors else 422,
         entries=entries,
         townships=lookups.townships(context()),

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from marshmallow import ValidationError, fields
 
-import api.resources.audit  # noqa: F401  (its query schemas)
+import api.rest.trail  # noqa: F401  (its query schemas)
 import api.schemas  # noqa: F401
-import api.schemas_cases  # noqa: F401
-import api.schemas_catalog  # noqa: F401
+import api.schemas_accountability  # noqa: F401
+import api.schemas_duty_lists  # noqa: F401
 import engine.accountability.case_forms  # noqa: F401
 import engine.duty_lists.catalog_forms  # noqa: F401
 import engine.workflow.forms  # noqa: F401  (registers the accountability forms too)

@@ -7,7 +7,7 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from api.console import forms, schema_forms
-from api.console.matter_pages import PROCESS_ID, form_again
+from api.console.admission import PROCESS_ID, form_again
 from api.console.web import bp, context, error_page, me, render
 from engine.accountability.services import procedures
 from engine.errors import Conflict, InvalidInput

@@ -152,25 +152,25 @@ def serve(host: str, port: int, workers: int, threads: int, with_worker: bool) -
     _Server().run()
 
 
-from api.cli_catalog import catalog  # noqa: E402
+from api.cli.duty_lists import catalog  # noqa: E402
 
 main.add_command(catalog)
 
-from api.cli_audit import audit  # noqa: E402
+from api.cli.trail import audit  # noqa: E402
 
 main.add_command(audit)
 
-from api.cli_ops import backup, restore  # noqa: E402
+from api.cli.operations import backup, restore  # noqa: E402
 
 main.add_command(backup)
 main.add_command(restore)
 
-from api.cli_instances import incidents_command, stranded_command  # noqa: E402
+from api.cli.instances import incidents_command, stranded_command  # noqa: E402
 
 main.add_command(stranded_command)
 main.add_command(incidents_command)
 
-from api.cli_processes import process  # noqa: E402
+from api.cli.processes import process  # noqa: E402
 
 main.add_command(process)
 

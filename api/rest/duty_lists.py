@@ -11,8 +11,8 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.resources import FORM_BODY
-from api.schemas_catalog import (
+from api.rest import FORM_BODY
+from api.schemas_duty_lists import (
     BurdenQuerySchema,
     BurdenReportSchema,
     CatalogItemSchema,

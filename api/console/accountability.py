@@ -13,9 +13,9 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from api.console import case_views, forms, lookups, schema_forms
+from api.console import accountability_views, forms, lookups, schema_forms
+from api.console.admission import form_again
 from api.console.labels import CASE_ACTION_LABELS, CASE_STATUS_LABELS
-from api.console.matter_pages import form_again
 from api.console.web import bp, context, me, render
 from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
 from engine.accountability.services import cases, procedures
@@ -69,7 +69,7 @@ def case_list() -> tuple[str, int]:
     except InvalidInput as exc:
         found, errors = None, exc.errors
     return render(
-        "cases.html",
+        "accountability/cases.html",
         200 if not errors else 422,
         found=found,
         status=status or "",
@@ -95,16 +95,16 @@ def open_case() -> Response | tuple[str, int]:
     }
     if request.method == "GET":
         fields = forms.describe(CaseSchema, {"source": "report"}, {}, choices)
-        return render("case_form.html", fields=fields, summary=[], **page)
+        return render("accountability/case_form.html", fields=fields, summary=[], **page)
     body = forms.payload_from(CaseSchema, request.form)
     try:
         opened = cases.open_case(context(), body, me())
     except InvalidInput as exc:
-        return form_again("case_form.html", CaseSchema, exc, choices, **page)
+        return form_again("accountability/case_form.html", CaseSchema, exc, choices, **page)
     except Forbidden as exc:  # 回避: a case about the caller or their own organisation
         subject = "subject_username" if body.get("subject_username") else "subject_org"
         refused = InvalidInput("不能登记该案件", {subject: [exc.message]})
-        return form_again("case_form.html", CaseSchema, refused, choices, **page)
+        return form_again("accountability/case_form.html", CaseSchema, refused, choices, **page)
     flash(f"已登记问责案件{opened.case_no}（{opened.subject_name}）。", "success")
     return redirect(url_for("console.case_page", case_id=opened.id))
 
@@ -116,7 +116,7 @@ def case_page(case_id: int) -> tuple[str, int]:
     actions = [
         (name, *CASE_ACTION_LABELS[name], _action_url(case_id, name)) for name in case.actions
     ]
-    return render("case.html", case=case, actions=actions)
+    return render("accountability/case.html", case=case, actions=actions)
 
 
 def _action_url(case_id: int, action: str) -> str:
@@ -140,13 +140,16 @@ def case_finding(case_id: int) -> Response | tuple[str, int]:
     }
     if request.method == "GET":
         return render(
-            "case_form.html", fields=forms.describe(CaseFindingSchema), summary=[], **page
+            "accountability/case_form.html",
+            fields=forms.describe(CaseFindingSchema),
+            summary=[],
+            **page,
         )
     try:
         body = forms.payload_from(CaseFindingSchema, request.form)
         after = cases.record_finding(context(), case_id, body, me())
     except InvalidInput as exc:
-        return form_again("case_form.html", CaseFindingSchema, exc, {}, **page)
+        return form_again("accountability/case_form.html", CaseFindingSchema, exc, {}, **page)
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("console.case_page", case_id=case_id))
@@ -169,7 +172,7 @@ def start_procedure(case_id: int, path: str) -> Response | tuple[str, int]:
     form = start_form_of(context(), process_id)
     package = isinstance(form, SchemaForm)
     schema = form if package else form.schema
-    choices = case_views.tolerance_choices(context().tolerance)
+    choices = accountability_views.tolerance_choices(context().tolerance)
     fixed = {"case_id": str(case_id), **({"origin": origin} if origin else {})}
     shape: dict[str, Any] = {"hidden": set(fixed)}
     if origin == "application":
@@ -186,7 +189,7 @@ def start_procedure(case_id: int, path: str) -> Response | tuple[str, int]:
             fields = schema_forms.describe(form.json_schema, form.ui_schema, fixed, **shape)
         else:
             fields = forms.describe(schema, fixed, {}, choices, **shape)
-        return render("case_form.html", fields=fields, summary=[], **page)
+        return render("accountability/case_form.html", fields=fields, summary=[], **page)
     try:
         if package:
             body = schema_forms.payload_from(form.json_schema, request.form, form.ui_schema)
@@ -194,7 +197,7 @@ def start_procedure(case_id: int, path: str) -> Response | tuple[str, int]:
             body = forms.payload_from(schema, request.form, choices=choices)
         started = procedures.start_process(context(), process_id, body, me())
     except InvalidInput as exc:
-        return form_again("case_form.html", schema, exc, choices, shape, **page)
+        return form_again("accountability/case_form.html", schema, exc, choices, shape, **page)
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("console.case_page", case_id=case_id))

@@ -14,8 +14,8 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.resources import form_ref
-from api.schemas_cases import CaseDetailSchema, CasePageSchema, CaseQuerySchema
+from api.rest import form_ref
+from api.schemas_accountability import CaseDetailSchema, CasePageSchema, CaseQuerySchema
 from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
 from engine.accountability.services import cases
 

@@ -34,19 +34,11 @@ def _register_form_schemas(api: Api) -> None:
 
 
 def register_blueprints(api: Api) -> None:
-    from api.resources import (
-        audit,
-        auth,
-        cases,
-        catalog,
-        health,
-        instances,
-        migration,
-        operations,
-        processes,
-        tasks,
-        townships,
-    )
+    from api.rest import accountability as cases
+    from api.rest import admission as townships
+    from api.rest import auth, health, instances, migration, operations, processes, tasks
+    from api.rest import duty_lists as catalog
+    from api.rest import trail as audit
 
     _register_form_schemas(api)
     modules = (health, auth, processes, instances, tasks, townships, catalog, audit, cases)

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint, abort
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.resources import FORM_BODY
+from api.rest import FORM_BODY
 from api.schemas import (
     DiffQuerySchema,
     InstanceDetailSchema,

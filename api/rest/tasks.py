@@ -10,7 +10,7 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.resources import FORM_BODY
+from api.rest import FORM_BODY
 from api.schemas import InboxQuerySchema, InstanceDetailSchema, TaskSchema
 from engine.workflow.services import tasks
 

@@ -33,7 +33,7 @@ def trail_search() -> tuple[str, int]:
         except InvalidInput as exc:
             errors.update(exc.errors)
     return render(
-        "audit.html",
+        "trail/audit.html",
         200 if not errors else 422,
         raw=raw,
         found=found,
@@ -75,7 +75,7 @@ def trail_verify() -> tuple[str, int]:
         latest = trail.latest_checkpoint(context(), me())
     except (NotFound, Conflict):
         latest = None
-    return render("verify.html", report=report, latest=latest)
+    return render("trail/verify.html", report=report, latest=latest)
 
 
 @bp.route("/audit/checkpoint.txt")

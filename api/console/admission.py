@@ -12,7 +12,7 @@ from flask import flash, redirect, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from api.console import case_views, forms, lookups, schema_forms
+from api.console import accountability_views, forms, lookups, schema_forms
 from api.console.labels import (
     STATUS_LABELS,
     action_label,
@@ -87,7 +87,7 @@ def matter_list() -> tuple[str, int]:
     except InvalidInput as exc:
         found, errors = None, exc.errors
     return render(
-        "matters.html",
+        "admission/matters.html",
         200 if not errors else 422,
         found=found,
         query={k: v or "" for k, v in query.items()},
@@ -105,12 +105,12 @@ def apply() -> Response | tuple[str, int]:
     form = start_form_of(context(), PROCESS_ID)
     choices = _township_choices()
     if request.method == "GET":
-        return render("apply.html", fields=_fields(form, {}, choices), summary=[])
+        return render("admission/apply.html", fields=_fields(form, {}, choices), summary=[])
     try:
         body = _payload(form, choices)
         detail = instances.start(context(), PROCESS_ID, body, me())
     except InvalidInput as exc:
-        return form_again("apply.html", _form_or_schema(form), exc, choices)
+        return form_again("admission/apply.html", _form_or_schema(form), exc, choices)
     flash(f"申请已提交，当前环节：{_open_names(detail)}。", "success")
     return redirect(url_for("console.matter_page", instance_id=detail.id))
 
@@ -163,7 +163,7 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
         "task": task,
         "check": _precheck(detail, task.bpmn_id),
         "case": case,
-        "conditions": case_views.clearance_conditions(case)
+        "conditions": accountability_views.clearance_conditions(case)
         if task.bpmn_id == "cl_eligibility"
         else None,
         **_history(detail, case),
@@ -267,7 +267,7 @@ def _choices(detail: InstanceDetail) -> dict[str, list[tuple[str, str]]]:
     false_points = (data.get("cl_eligibility") or {}).get("false_points") or []
     scope = (data.get("cl_approval") or {}).get("scope") or []
     return {
-        **case_views.tolerance_choices(context().tolerance),
+        **accountability_views.tolerance_choices(context().tolerance),
         "scope": [(point, point) for point in false_points],
         "points_cleared": [(point, point) for point in scope],
     }
@@ -343,11 +343,11 @@ def _matter_page(
     progress = lookups.progress(context(), instance_id, actor)
     case = _case_of(detail)
     return render(
-        "matter.html",
+        "admission/matter.html",
         status,
         detail=detail,
         case=case,
-        results=case_views.results(detail),
+        results=accountability_views.results(detail),
         diagram=Markup(_svg(detail, progress)),
         my_tasks=mine,
         actions=actions,
@@ -366,7 +366,7 @@ def _history(
     step_names = {s.element.id: s.element.name for s in read_plane(xml).shapes} if xml else {}
     application = detail.data.get("application") or {}
     known = instance_forms(context(), detail.id, me())
-    orgs = case_views.told_names(lookups.organizations(context()), case) if case else {}
+    orgs = accountability_views.told_names(lookups.organizations(context()), case) if case else {}
     # A procedure's case is its page's own; only a proposal consults the person concerned.
     skip = {"case_id"} | (
         {"person_consulted"} if application.get("origin") == "application" else set()
@@ -450,7 +450,7 @@ def _event(
         told = forms.shown(None, "townships", payload.get("townships_told", []), names)
         detail = f"{exit_label(payload.get('reason'))}；已通知：{told or '无'}"
     elif entry.action == "case_updated":
-        detail = case_views.case_update(payload, orgs)
+        detail = accountability_views.case_update(payload, orgs)
     elif "reason" in payload:
         detail = f"理由：{payload['reason']}"
     elif entry.action == "task_completed":

@@ -10,7 +10,7 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.resources import form_ref
+from api.rest import form_ref
 from api.schemas import (
     InstanceDetailSchema,
     InstancePageSchema,
