@@ -22,7 +22,6 @@ from engine.accountability.services import cases, procedures
 from engine.accountability.services.cases import CaseDetail
 from engine.authz import CASE_OPENING_ROLES, CASE_READERS
 from engine.errors import Conflict, Forbidden, InvalidInput
-from engine.workflow.schema_forms import SchemaForm
 from engine.workflow.services.forms_view import start_form_of
 
 PER_PAGE = 20
@@ -168,10 +167,8 @@ def start_procedure(case_id: int, path: str) -> Response | tuple[str, int]:
     if isinstance(case, Response):
         return case
     process_id, origin = STARTS[name]
-    # The current version's start form: a package's own, or the one built in.
+    # The current version's start form, its package's; the county's rules are its options.
     form = start_form_of(context(), process_id)
-    package = isinstance(form, SchemaForm)
-    schema = form if package else form.schema
     choices = accountability_views.tolerance_choices(context().tolerance)
     fixed = {"case_id": str(case_id), **({"origin": origin} if origin else {})}
     shape: dict[str, Any] = {"hidden": set(fixed)}
@@ -185,19 +182,15 @@ def start_procedure(case_id: int, path: str) -> Response | tuple[str, int]:
         "submit": "提交" + ("提议" if origin == "proposal" else "申请"),
     }
     if request.method == "GET":
-        if package:
-            fields = schema_forms.describe(form.json_schema, form.ui_schema, fixed, **shape)
-        else:
-            fields = forms.describe(schema, fixed, {}, choices, **shape)
+        fields = schema_forms.describe(
+            form.json_schema, form.ui_schema, fixed, choices=choices, **shape
+        )
         return render("accountability/case_form.html", fields=fields, summary=[], **page)
     try:
-        if package:
-            body = schema_forms.payload_from(form.json_schema, request.form, form.ui_schema)
-        else:
-            body = forms.payload_from(schema, request.form, choices=choices)
+        body = schema_forms.payload_from(form.json_schema, request.form, form.ui_schema)
         started = procedures.start_process(context(), process_id, body, me())
     except InvalidInput as exc:
-        return form_again("accountability/case_form.html", schema, exc, choices, shape, **page)
+        return form_again("accountability/case_form.html", form, exc, choices, shape, **page)
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("console.case_page", case_id=case_id))

@@ -110,7 +110,7 @@ def apply() -> Response | tuple[str, int]:
         body = _payload(form, choices)
         detail = instances.start(context(), PROCESS_ID, body, me())
     except InvalidInput as exc:
-        return form_again("admission/apply.html", _form_or_schema(form), exc, choices)
+        return form_again("admission/apply.html", form, exc, choices)
     flash(f"申请已提交，当前环节：{_open_names(detail)}。", "success")
     return redirect(url_for("console.matter_page", instance_id=detail.id))
 
@@ -178,7 +178,7 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
     try:
         after = tasks.complete(context(), task_id, _payload(form, choices), me())
     except InvalidInput as exc:
-        return form_again("task.html", _form_or_schema(form), exc, choices, **page)
+        return form_again("task.html", form, exc, choices, **page)
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("console.matter_page", instance_id=instance_id))
@@ -198,24 +198,16 @@ def _task_fields(
 
 
 def _fields(
-    form: Any, values: forms.Flat, choices: dict[str, list[tuple[str, str]]]
+    form: SchemaForm, values: forms.Flat, choices: dict[str, list[tuple[str, str]]]
 ) -> list[forms.FieldView]:
-    """A form's fields, first shown: a package's with its schema's defaults under `values`."""
-    if isinstance(form, SchemaForm):
-        start = {**forms.flat_values(schema_forms.defaults(form.json_schema)), **values}
-        return schema_forms.describe(form.json_schema, form.ui_schema, start, choices=choices)
-    return forms.describe(form.schema, values, {}, choices)
+    """A form's fields, first shown: its schema's defaults under `values`."""
+    start = {**forms.flat_values(schema_forms.defaults(form.json_schema)), **values}
+    return schema_forms.describe(form.json_schema, form.ui_schema, start, choices=choices)
 
 
-def _payload(form: Any, choices: dict[str, list[tuple[str, str]]]) -> Any:
+def _payload(form: SchemaForm, choices: dict[str, list[tuple[str, str]]]) -> Any:
     """The posted form as the JSON body its use case validates."""
-    if isinstance(form, SchemaForm):
-        return schema_forms.payload_from(form.json_schema, request.form, form.ui_schema)
-    return forms.payload_from(form.schema, request.form, choices=choices)
-
-
-def _form_or_schema(form: Any) -> Any:
-    return form if isinstance(form, SchemaForm) else form.schema
+    return schema_forms.payload_from(form.json_schema, request.form, form.ui_schema)
 
 
 def _prefill(detail: InstanceDetail, step: str) -> forms.Flat:
@@ -385,14 +377,13 @@ def _application(
     names: forms.Lookup,
     skip: set[str],
 ) -> list[tuple[str, str]]:
-    """What the instance was started with, read by its own start form; a package's values are
-    those its start entry on the trail recorded."""
-    if isinstance(form, SchemaForm):
-        # The application as it stands (a resubmission replaced it), else as it was started.
-        started = next((e.payload for e in trail if e.action == "instance_started"), {})
-        values = application or started.get("form", started.get("application")) or {}
-        return schema_forms.read_only(form.json_schema, values, form.ui_schema, skip, names)
-    return forms.read_only(form.schema, application, names, skip=skip) if form else []
+    """What the instance was started with, read by its own start form: the application as it
+    stands (a resubmission replaced it), else as its start entry on the trail recorded it."""
+    if form is None:
+        return []
+    started = next((e.payload for e in trail if e.action == "instance_started"), {})
+    values = application or started.get("form", started.get("application")) or {}
+    return schema_forms.read_only(form.json_schema, values, form.ui_schema, skip, names)
 
 
 def _title(form: SchemaForm, name: str) -> str:
@@ -409,11 +400,13 @@ def _decision(entry: TrailEntry, names: forms.Lookup, forms_of: InstanceForms) -
     known = forms_of.tasks.get(entry.task or "") if entry.action == "task_completed" else None
     if isinstance(known, SchemaForm):
         # A resubmitted application is shown with the application, not again with its answer.
-        rows = schema_forms.read_only(known.json_schema, form, known.ui_schema, {"application"})
+        rows = schema_forms.read_only(
+            known.json_schema, form, known.ui_schema, {"application"}, names
+        )
         if isinstance(form.get("application"), dict):
             rows.append((_title(known, "application"), "已随表提交（见申请内容）"))
         return {"step": step, "entry": entry, "rows": rows}
-    schema = known.schema if known else ACTION_SCHEMAS.get(entry.action)
+    schema = ACTION_SCHEMAS.get(entry.action)
     specs = schema().fields if schema else {}
     order = list(specs)
     keys = sorted(form, key=lambda k: order.index(k) if k in order else len(order))

@@ -15,25 +15,15 @@ from api.console.labels import choice_labels, field_hint, field_label, value_lab
 # An optional nested group sent only when another field has a given value: the revised
 # application goes with "resubmit", never with "withdraw" (the schema refuses that pair).
 SENT_WHEN: dict[str, tuple[str, str]] = {"application": ("action", "resubmit")}
-# Fields that only apply when another field of the same form has one of some values
-# ("Schema.field" → (field, values)). The page hides them otherwise (console.js), and a hidden
-# field is not sent; without script they all show, and the schema still judges what is sent.
+# Fields of the marshmallow bodies (the case record's) that only apply when another field of the
+# same form has one of some values ("Schema.field" → (field, values)). The page hides them
+# otherwise (console.js), and a hidden field is not sent; without script they all show, and the
+# schema still judges what is sent. A package form says this in its if/then (schema_forms).
 SHOWN_WHEN: dict[str, tuple[str, tuple[str, ...]]] = {
     "CaseSchema.subject_username": ("subject_kind", ("person",)),
     "CaseSchema.subject_name": ("subject_kind", ("person",)),
     "CaseSchema.subject_position": ("subject_kind", ("person",)),
     "CaseSchema.leadership_kind": ("responsibility_level", ("leadership",)),
-    "AcceptSchema.explanation": ("decision", ("refuse",)),
-    "ToleranceDecisionSchema.rectification_deadline": ("rectification_required", ("true",)),
-    "ToleranceDecisionSchema.rectification_items": ("rectification_required", ("true",)),
-    "AppealDecisionSchema.outcome": ("decision", ("changed",)),
-    "EligibilitySchema.false_points": ("decision", ("eligible",)),
-    "EligibilitySchema.grounds": ("decision", ("ineligible",)),
-    "EligibilitySchema.explanation": ("decision", ("ineligible",)),
-    "ApprovalSchema.method": ("decision", ("approve",)),
-    "ApprovalSchema.scope": ("decision", ("approve",)),
-    "ApprovalSchema.explanation": ("decision", ("refuse",)),
-    "CarryOutSchema.occasion": ("method", ("in_person", "meeting", "circular")),
 }
 
 Flat = dict[str, Any]  # dotted input name → str or list[str]

@@ -46,63 +46,12 @@ FIELD_LABELS: dict[str, str] = {
     "finding": "核查结论",
     "harm": "对本人工作、生活或名誉造成不良影响",
     "note": "核查情况说明",
-    # 容错纠错 (fault tolerance)
-    "case_id": "问责案件",
-    "facts": "失误错误的基本事实",
-    "grounds": "申请容错的理由和依据",
-    "distinctions": "“三个区分开来”情形",
-    "circumstances": "容错情形（本县规定）",
-    "exclusions": "不予容错情形（本县规定）",
-    "no_private_gain": "本人（本单位）未谋取私利",
-    "explanation": "向申请人说明的理由",
-    "findings": "核实情况",
-    "departments_consulted": "会同核实的部门",
-    "suggestion": "处理建议",
-    "outcome": "认定结果",
-    "reasoning": "认定理由",
-    "rectification_required": "要求限期整改",
-    "rectification_deadline": "整改期限",
-    "rectification_items": "整改事项",
-    "report": "整改情况",
-    "completed_on": "整改完成日期",
-    "filed_with": "报备机关",
-    "filed_on": "报备日期",
-    "reference": "文号",
-    # 澄清正名 (clearance)
-    "origin": "提出方式",
-    "basic_facts": "基本情况",
-    "false_report": "不实反映的内容",
-    "clearance_requested": "澄清请求",
-    "preferred_method": "希望的澄清方式",
-    "person_consulted": "已征求本人意见",
-    "false_points": "核实为失实的问题",
-    "method": "澄清方式",
-    "scope": "澄清范围",
-    "carried_out_on": "澄清日期",
-    "written_record": "澄清书面记录",
-    "occasion": "澄清场合",
-    "points_cleared": "已澄清的问题",
-    "malicious_accusation": "属于恶意诬告",
-    "referred_to": "移送机关",
-    # Where one form means something else by a field: "Schema.field".
-    "AcceptSchema.decision": "受理意见",
-    "AppealDecisionSchema.decision": "复核结论",
-    "AppealDecisionSchema.outcome": "变更后的认定结果",
-    "AppealDecisionSchema.reasoning": "复核理由",
+    # The appeal's body (a REST body; the procedures' forms title their own fields).
     "AppealSchema.reason": "申诉理由",
-    "SuperviseSchema.decision": "督促结论",
-    "SuperviseSchema.comment": "督促意见",
-    "FileSchema.reference": "备案文号",
-    "EligibilitySchema.decision": "澄清条件核查结论",
-    "EligibilitySchema.grounds": "不符合澄清条件的理由",
-    "ApprovalSchema.decision": "审批意见",
-    "ApprovalSchema.explanation": "不予批准的理由（告知申请人）",
-    "ReferSchema.reason": "移送理由",
-    "ReferSchema.reference": "移送文号",
 }
 
 # Hints by field name, or by "Schema.field" where one form means something else by it (the
-# admission package's hints are its schemas' descriptions).
+# procedures' hints are their package forms' descriptions).
 FIELD_HINTS: dict[str, str] = {
     # accountability cases
     "CaseSchema.subject_username": "当事人有本平台账号时填写（如 zhangming），所在单位随账号带出。",
@@ -111,43 +60,6 @@ FIELD_HINTS: dict[str, str] = {
     "CaseSchema.leadership_kind": "仅领导责任时选择。",
     "CaseFindingSchema.finding": "“查无实据但不能排除”的，不符合澄清正名条件。",
     "CaseFindingSchema.harm": "是否对当事人的工作、生活或名誉造成不良影响（澄清正名的条件之一）。",
-    # 容错纠错
-    "ToleranceApplicationSchema.distinctions": "至少选择一项，可多选。",
-    "ToleranceApplicationSchema.circumstances": "按本县容错情形清单选择，至少一项，可多选。",
-    "ToleranceApplicationSchema.no_private_gain": "谋取私利的不予容错；须如实声明。",
-    "AcceptSchema.explanation": "不予受理时必填，将书面告知申请人。",
-    "departments_consulted": "每行填写一个部门。",
-    "VerifySchema.suggestion": "供案件审理部门认定时参考。",
-    "ToleranceDecisionSchema.outcome": (
-        "认定免责须至少符合一项可予免责的容错情形；存在不予容错情形的只能认定为不予容错。"
-    ),
-    "ToleranceDecisionSchema.distinctions": "予以容错（免责、减责、从轻）时至少选择一项。",
-    "ToleranceDecisionSchema.circumstances": "予以容错时至少选择一项。",
-    "ToleranceDecisionSchema.exclusions": "存在任一情形的，只能认定为不予容错。",
-    "rectification_deadline": "须晚于今天。",
-    "rectification_items": "要求限期整改时必填。",
-    "AppealDecisionSchema.outcome": "仅在变更认定时选择，须与原认定不同。",
-    "SuperviseSchema.comment": "继续整改时必填，写明尚未整改到位的问题。",
-    "completed_on": "不能晚于今天。",
-    "filed_on": "不能晚于今天。",
-    # 澄清正名
-    "person_consulted": "承办部门提议澄清须事先征求本人意见。",
-    "EligibilitySchema.decision": (
-        "须与案件记录一致：核查结论为失实或部分失实、问题已了结且造成不良影响的，方符合条件。"
-    ),
-    "EligibilitySchema.grounds": "不符合条件时选择，可多选；须与案件记录一致。",
-    "EligibilitySchema.explanation": "不符合条件时必填，将书面告知申请人。",
-    "false_points": "每行填写一个核实为失实的问题；审批时的澄清范围从中选择。",
-    "ApprovalSchema.scope": "只能从核实为失实的问题中选择。",
-    "ApprovalSchema.explanation": "不予批准时必填，将书面告知申请人。",
-    "CarryOutSchema.method": "须为批准的澄清方式。",
-    "CarryOutSchema.occasion": (
-        "当面澄清写明时间、地点和在场人员；会议澄清写明会议名称、地点和参会人员；"
-        "通报澄清写明通报文号和范围。"
-    ),
-    "points_cleared": "只能从批准的澄清范围中选择。",
-    "carried_out_on": "不能晚于今天。",
-    "malicious_accusation": "选择“是”的，下一步移送查处诬告。",
 }
 
 
@@ -162,7 +74,8 @@ def field_hint(schema_name: str, name: str) -> str:
 
 # A register entry's term (the register's column; the application form titles its choices).
 TERM_LABELS = {"short": "短期（临时性）", "long": "长期"}
-# Choice labels come from the engine's own tables, matched by their set of values.
+# Choice labels of the marshmallow bodies (the case record's) come from the engine's own tables,
+# matched by their set of values; a package form's choices are titled in its schema.
 CHOICE_SETS: tuple[Mapping[str, str], ...] = (
     TERM_LABELS,
     # accountability cases and procedures
@@ -171,7 +84,6 @@ CHOICE_SETS: tuple[Mapping[str, str], ...] = (
     case_facts.RESPONSIBILITY_LEVELS,
     case_facts.LEADERSHIP_KINDS,
     case_facts.FINDINGS,
-    *(table for key, table in fa.LABELS.items() if key != "findings"),
 )
 
 STATUS_LABELS: dict[str, str] = {

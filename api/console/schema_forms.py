@@ -4,8 +4,9 @@ submitted values to read — the same `FieldView`s `forms` draws from marshmallo
 Everything a person reads comes from the schema: a property's `title` (its key only as a last
 resort, which is the package author's omission), `description` or `ui:help`, the `title` of each
 `oneOf` choice; a field that only applies to one answer of another comes from the schema's
-`if`/`then`/`else`, never from a table kept here. A field a branch only makes required (a
-comment required when returning) shows for every answer when its uiSchema says
+`if`/`then`/`else`, never from a table kept here (a branch that only wants a field left empty
+does not show it). A field a branch only makes required (a comment required when returning)
+shows for every answer when its uiSchema says
 `"ui:options": {"alwaysShown": true}`. Codes the schema cannot list (townships, which live in
 the database) take their options and names from the page, by property name.
 """
@@ -76,7 +77,7 @@ def properties(schema: JSON, ui: JSON | None = None) -> list[Prop]:
         for name, extra in (branch.get("properties") or {}).items():
             # The property as declared wins; a branch adds what it does not say (its own fields).
             declared[name] = {**(extra or {}), **declared.get(name, {})}
-        for name in [*(branch.get("required") or []), *(branch.get("properties") or {})]:
+        for name in [*(branch.get("required") or []), *_filled_in(branch)]:
             before = shown.get(name)
             if before is None or before[0] == condition[0]:
                 values = (*before[1], *condition[1]) if before else condition[1]
@@ -93,6 +94,25 @@ def properties(schema: JSON, ui: JSON | None = None) -> list[Prop]:
                 Prop(name, declared[name] or {}, prop_ui, name in required, shown.get(name))
             )
     return props
+
+
+def _filled_in(branch: JSON) -> list[str]:
+    """The properties a branch says something of, but those it only wants left empty (a
+    method not to choose when refusing): the field is not shown for that answer."""
+    return [
+        name
+        for name, spec in (branch.get("properties") or {}).items()
+        if not (isinstance(spec, Mapping) and _only_empty(spec))
+    ]
+
+
+def _only_empty(spec: Mapping[str, Any]) -> bool:
+    return (
+        ("const" in spec and spec["const"] in (None, "", []))
+        or spec.get("maxItems") == 0
+        or spec.get("maxLength") == 0
+        or spec.get("pattern") == r"^\s*$"
+    )
 
 
 def _always_shown(ui: Any) -> bool:

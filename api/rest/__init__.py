@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
-from engine.accountability.forms_accountability import APPEAL_FORM, START, TASKS
+from engine.accountability.forms_accountability import APPEAL_FORM
 from engine.workflow.forms import ReasonSchema
 
 
@@ -27,9 +27,8 @@ FORM_BODY: dict[str, object] = {
 
 
 def _register_form_schemas(api: Api) -> None:
-    forms = [form.schema for form in [*START.values(), *TASKS.values()]]
-    extra = [ReasonSchema, APPEAL_FORM.schema, CaseSchema, CaseFindingSchema]
-    for schema in dict.fromkeys([*forms, *extra]):
+    """The REST bodies that are not a step's form (those are deployed data: FORM_BODY)."""
+    for schema in (ReasonSchema, APPEAL_FORM.schema, CaseSchema, CaseFindingSchema):
         api.spec.components.schema(schema_name(schema), schema=schema)
 
 

@@ -125,14 +125,19 @@ _FORMAT_MESSAGES = {
 # Labels and messages.
 
 
+_EMPTY_CHOICE = {"type": "null"}
+
+
 def labelled_choices(prop: Mapping[str, Any]) -> list[tuple[Any, str]]:
-    """(value, label) of a choice property: `oneOf`/`anyOf` of `{"const", "title"}`, else
-    `enum` (each value its own label); [] when the property is not a choice."""
+    """(value, label) of a choice property: `oneOf`/`anyOf` of `{"const", "title"}` (beside
+    which a `{"type": "null"}` branch lets the choice be left empty), else `enum` (each value
+    its own label); [] when the property is not a choice."""
     for combinator in ("oneOf", "anyOf"):
         branches = prop.get(combinator)
         if isinstance(branches, list) and branches:
-            if all(isinstance(b, Mapping) and "const" in b for b in branches):
-                return [(b["const"], str(b.get("title", b["const"]))) for b in branches]
+            labelled = [b for b in branches if isinstance(b, Mapping) and "const" in b]
+            if labelled and all(b in labelled or b == _EMPTY_CHOICE for b in branches):
+                return [(b["const"], str(b.get("title", b["const"]))) for b in labelled]
     enum = prop.get("enum")
     return [(value, str(value)) for value in enum] if isinstance(enum, list) else []
 

@@ -4,6 +4,7 @@ its lanes — each step in a fresh process — and ended with a status, on SQLit
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,10 +14,8 @@ from sqlalchemy import select
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import AuditEvent
 from engine.services.context import Context, build_context
-from engine.workflow import fields as f
-from engine.workflow import forms
 from engine.workflow.audit import verify_chain
-from engine.workflow.formkit import Form
+from engine.workflow.packages import Package
 from engine.workflow.processes import GENERIC, kind_of
 from engine.workflow.services import deployments, instances, tasks
 from tests.conftest import make_settings
@@ -26,6 +25,7 @@ PROCESS_ID = "secondment"
 
 SECONDMENT = f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
     id="defs_secondment" targetNamespace="http://zhunru.test/secondment">
   <bpmn:process id="{PROCESS_ID}" name="借调准入" isExecutable="true">
     <bpmn:laneSet id="lanes">
@@ -43,10 +43,16 @@ SECONDMENT = f"""<?xml version="1.0" encoding="UTF-8"?>
       </bpmn:lane>
     </bpmn:laneSet>
     <bpmn:startEvent id="start_apply" name="提出借调">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="application.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:outgoing>f_start</bpmn:outgoing>
     </bpmn:startEvent>
     <bpmn:sequenceFlow id="f_start" sourceRef="start_apply" targetRef="review" />
     <bpmn:userTask id="review" name="审核借调">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="decision.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>f_start</bpmn:incoming><bpmn:outgoing>f_review</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f_review" sourceRef="review" targetRef="gw_review" />
@@ -64,6 +70,9 @@ SECONDMENT = f"""<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:incoming>f_review_not</bpmn:incoming>
     </bpmn:endEvent>
     <bpmn:userTask id="approve" name="审批借调">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="decision.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>f_review_pass</bpmn:incoming><bpmn:outgoing>f_approve</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f_approve" sourceRef="approve" targetRef="gw_approve" />
@@ -89,23 +98,41 @@ SECONDMENT = f"""<?xml version="1.0" encoding="UTF-8"?>
 """.encode()
 
 
-class SecondmentSchema(f.Schema):
-    """提出借调: who is seconded from where, for how long. (Until deployed packages carry their
-    own JSON Schema start form, the test lends the service this one: the kernel only ever sees
-    `form_for_start(diagram)`.)"""
-
-    name = f.text(200, required=True)
-    person = f.text(50, required=True)
-    days = f.Integer(required=True, validate=f.between(1, 365))
-
-
-class DecisionSchema(f.Schema):
-    """审核借调 / 审批借调: lent to the diagram's two steps the same way (the service no longer
-    builds in a form for steps named review or approve: admission's are its package's)."""
-
-    decision = f.String(required=True, validate=f.one_of(["pass", "reject"]))
-    reasons = f.List(f.String(), load_default=list)
-    comment = f.text(5000)
+# 提出借调: who is seconded from where, for how long.
+SECONDMENT_FORM = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "提出借调",
+    "type": "object",
+    "required": ["name", "person", "days"],
+    "properties": {
+        "name": {"title": "借调事由", "type": "string", "maxLength": 200},
+        "person": {"title": "借调人员", "type": "string", "maxLength": 50},
+        "days": {"title": "借调天数", "type": "integer", "minimum": 1, "maximum": 365},
+    },
+}
+# 审核借调 / 审批借调: the diagram's two steps share one form file.
+DECISION_FORM = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "审核或审批借调",
+    "type": "object",
+    "required": ["decision"],
+    "properties": {
+        "decision": {
+            "title": "结论",
+            "type": "string",
+            "oneOf": [{"const": "pass", "title": "同意"}, {"const": "reject", "title": "不同意"}],
+        },
+        "reasons": {"type": "array", "items": {"type": "string"}, "default": []},
+        "comment": {"type": "string", "maxLength": 5000, "default": ""},
+    },
+}
+PACKAGE = Package(
+    SECONDMENT,
+    {
+        "application.json": json.dumps(SECONDMENT_FORM).encode(),
+        "decision.json": json.dumps(DECISION_FORM).encode(),
+    },
+)
 
 
 APPLICATION = {"name": "借调城关镇干部参与防汛督查", "person": "赵强", "days": 30}
@@ -113,13 +140,10 @@ PASS = {"decision": "pass"}
 
 
 @pytest.fixture
-def county(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> Context:
+def county(ctx: Context) -> Context:
     """The demo county with 借调准入 deployed and activated."""
-    monkeypatch.setitem(forms.START_FORMS, PROCESS_ID, Form(SecondmentSchema))
-    for step in ("review", "approve"):
-        monkeypatch.setitem(forms.TASK_FORMS, step, Form(DecisionSchema))
     with ctx.db.write() as session:
-        version = deployments.deploy(session, ctx, SECONDMENT, None).version
+        version = deployments.deploy(session, ctx, PACKAGE, None).version
     deployments.activate(ctx, PROCESS_ID, version, None)
     return ctx
 

@@ -1,5 +1,6 @@
-"""The accountability forms: schema rules and cross-checks against the case, the task's data, the
-county's tolerance rules and today, each refused with a Chinese message on the field."""
+"""The accountability forms (the packages' JSON Schema files): schema rules and cross-checks
+against the case, the task's data, the county's tolerance rules and today, each refused with a
+Chinese message on the field."""
 
 from __future__ import annotations
 
@@ -10,16 +11,24 @@ from typing import Any
 import pytest
 
 from engine.accountability.forms_accountability import APPEAL_FORM, LABELS, OUTCOMES
-from engine.accountability.forms_accountability import START as START_FORMS
-from engine.accountability.forms_accountability import TASKS as TASK_FORMS
 from engine.errors import InvalidInput
-from engine.workflow.forms import Form
+from engine.workflow.schema_forms import SchemaForm, labelled_choices
 from tests import accountability_factories as af
+from tests.packages import shipped_diagram
 
 TODAY = date(2099, 3, 2)
 CJK = re.compile(r"[\u4e00-\u9fff]")
+DIAGRAMS = {process: shipped_diagram(process) for process in ("fault_tolerance", "clearance")}
+START_FORMS = {process: diagram.forms["start_apply"] for process, diagram in DIAGRAMS.items()}
+TASK_FORMS = {
+    step: form
+    for diagram in DIAGRAMS.values()
+    for step, form in diagram.forms.items()
+    if step != "start_apply"
+}
 FT_APPLY = START_FORMS["fault_tolerance"]
 CL_APPLY = START_FORMS["clearance"]
+Form = SchemaForm
 
 
 def ctx(**kwargs: Any) -> dict[str, Any]:
@@ -73,6 +82,28 @@ def test_every_enumeration_has_chinese_labels() -> None:
         assert all(CJK.search(label) for label in labels.values()), name
     assert set(LABELS["distinctions"]) == {"inexperience", "exploration", "unintentional"}
     assert set(OUTCOMES) == {"exempt", "reduced", "lighter", "not_granted"}
+
+
+# Choices whose codes the service also names (checks' messages, case effects, console results).
+SHARED_CHOICES = {
+    ("start_apply", "distinctions"): "distinctions",
+    ("ft_decide", "distinctions"): "distinctions",
+    ("ft_decide", "outcome"): "outcomes",
+    ("ft_verify", "suggestion"): "outcomes",
+    ("ft_appeal_decide", "outcome"): "outcomes",
+    ("cl_eligibility", "grounds"): "ineligible_grounds",
+    ("cl_approve", "method"): "clearance_methods",
+    ("cl_carry_out", "method"): "clearance_methods",
+    ("cl_refer", "referred_to"): "referral_targets",
+}
+
+
+@pytest.mark.parametrize(("step", "field"), sorted(SHARED_CHOICES))
+def test_the_forms_title_the_codes_as_the_service_names_them(step: str, field: str) -> None:
+    form = FT_APPLY if step == "start_apply" else TASK_FORMS[step]
+    prop = form.json_schema["properties"][field]
+    choices = labelled_choices(prop.get("items", prop))
+    assert dict(choices) == LABELS[SHARED_CHOICES[(step, field)]]
 
 
 # --- 容错纠错: application ----------------------------------------------------------------------

@@ -12,11 +12,10 @@ import pytest
 from lxml import etree
 
 from engine.accountability.forms_accountability import APPEAL_FORM
-from engine.accountability.forms_accountability import START as START_FORMS
-from engine.accountability.forms_accountability import TASKS as TASK_FORMS
-from engine.errors import Conflict
+from engine.errors import Conflict, InvalidDiagram, InvalidInput, NotFound
 from engine.workflow.clock import ManualClock
 from engine.workflow.diagram_svg import read_plane, render_svg
+from engine.workflow.forms import form_for_start, form_for_task
 from engine.workflow.runtime import Runtime
 from engine.workflow.services.deployments import _check_forms
 from engine.workflow.specs import Diagram, parse_diagram, user_task_ids
@@ -24,13 +23,15 @@ from engine.workflow.time_functions import TimerRules
 from engine.workflow.workdays import WorkingCalendar
 from tests import accountability_factories as af
 from tests.engine_modes import carry, modes
+from tests.packages import shipped_diagram
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 XML = {
     name: (BPMN_DIR / name / f"{name}.bpmn").read_bytes()
     for name in ("fault_tolerance", "clearance")
 }
-DIAGRAMS = {name: parse_diagram(xml) for name, xml in XML.items()}
+# The shipped packages: each diagram with its JSON Schema forms.
+DIAGRAMS = {name: shipped_diagram(name) for name in XML}
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -62,7 +63,7 @@ class Walk:
         self.runtime = Runtime(rules.functions())
         self.mode = mode
         self.case = case
-        form = START_FORMS[process]
+        form = self.diagram.forms[self.diagram.start_id]
         values = form.validate(payload, self.context({}))
         # The service seeds the case facts beside the application.
         data = {**form.data_for("application", values), "case": case}
@@ -90,7 +91,7 @@ class Walk:
         views = [v for v in self.runtime.ready_user_tasks(self.workflow) if v.bpmn_id == bpmn_id]
         assert views, f"{bpmn_id} is not ready; ready: {self.ready()}"
         task = self.runtime.get_task(self.workflow, views[0].spiff_task_id)
-        form = TASK_FORMS[bpmn_id]
+        form = self.diagram.forms[bpmn_id]
         values = form.validate(payload, self.context(views[0].data))
         self.runtime.complete(self.workflow, task, form.data_for(bpmn_id, values))
         self._checkpoint()
@@ -530,3 +531,22 @@ def test_lanes_are_horizontal_bands_and_nodes_sit_inside_theirs(process: str) ->
             lane, box = band[member[shape.element.id]], shape.box
             assert lane.y <= box.y and box.y + box.h <= lane.y + lane.h, shape.element.id
             assert lane.x < box.x and box.x + box.w <= lane.x + lane.w, shape.element.id
+
+
+@pytest.mark.parametrize("process", sorted(XML))
+def test_without_its_forms_the_diagram_has_none_to_fall_back_on(process: str) -> None:
+    """Nothing is built into the service: the diagram naming no forms is refused at
+    deployment, and a step of it has no form to take."""
+    formless = re.sub(
+        rb"\s*<bpmn:extensionElements>.*?</bpmn:extensionElements>", b"", XML[process], flags=re.S
+    )
+    bare = parse_diagram(formless)
+    with pytest.raises(InvalidDiagram) as refused:
+        _check_forms(bare)
+    missing = refused.value.errors["xml"]
+    assert f"流程 {process} 没有申请表单" in missing
+    assert {f"任务 {step} 没有表单定义" for step in user_task_ids(bare.spec)} <= set(missing)
+    with pytest.raises(NotFound):
+        form_for_start(bare)
+    with pytest.raises(InvalidInput):
+        form_for_task(bare, sorted(user_task_ids(bare.spec))[0])

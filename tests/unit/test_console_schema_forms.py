@@ -13,6 +13,7 @@ from api.console import forms
 from api.console.schema_forms import defaults, describe, payload_from, read_only
 from engine.errors import InvalidInput
 from engine.workflow.schema_forms import SchemaForm, build_form
+from tests.packages import shipped_diagram
 
 # A township's review of a matter handed down by a county department, as a package would ship it.
 REVIEW = {
@@ -342,3 +343,26 @@ def test_the_package_forms_errors_show_beside_their_fields_in_chinese() -> None:
         not re.search("[A-Za-z]", e) for e in views["staff"].errors
     )
     assert views["contact.name"].errors == ["此项为必填项"]
+
+
+def test_a_field_a_branch_only_wants_left_empty_is_not_shown_for_that_answer() -> None:
+    """审批澄清: the method shows for approving only, though refusing says "choose none"."""
+    diagram = shipped_diagram("clearance")
+    form = diagram.forms["cl_approve"]
+    shown = {view.name: view.shown_when for view in describe(form.json_schema, form.ui_schema)}
+    assert shown["method"] == ("decision", ("approve",))
+    assert shown["scope"] == ("decision", ("approve",))
+    assert shown["explanation"] == ("decision", ("refuse",))
+    refused = MultiDict({"decision": "refuse", "method": "written", "explanation": "不批准"})
+    assert payload_from(form.json_schema, refused, form.ui_schema) == {
+        "decision": "refuse",
+        "explanation": "不批准",
+    }
+
+
+def test_an_optional_choice_offers_its_titled_values_only() -> None:
+    """A choice that may be left empty ({"type": "null"} beside its consts) lists no 'null'."""
+    form = shipped_diagram("fault_tolerance").forms["ft_appeal_decide"]
+    (outcome,) = [v for v in describe(form.json_schema) if v.name == "outcome"]
+    assert outcome.kind == "radio"
+    assert [code for code, _ in outcome.choices] == ["exempt", "reduced", "lighter", "not_granted"]

@@ -33,7 +33,6 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Instance
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
-from engine.workflow.forms import register_built_in
 from engine.workflow.processes import (
     RUNNING,
     ProcessKind,
@@ -248,8 +247,8 @@ ACCOUNTABILITY = ProcessKind(
 
 
 def register_processes() -> None:
+    forms_accountability.register_checks()
     for process_id in CASE_PROCESSES:
         register(process_id, ACCOUNTABILITY)
-    register_built_in(forms_accountability.START, forms_accountability.TASKS)
     add_inbox_rule(cases_scope.recusal)
     add_search_scope(cases_scope.case_procedures_visible)

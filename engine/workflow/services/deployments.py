@@ -24,7 +24,6 @@ from engine.errors import Conflict, InvalidDiagram, NotFound
 from engine.models import Deployment, Instance, User
 from engine.workflow import audit
 from engine.workflow.context import Context
-from engine.workflow.forms import START_FORMS, TASK_FORMS
 from engine.workflow.packages import Package, read_directory
 from engine.workflow.specs import Diagram, parse_package, user_task_ids
 from engine.workflow.versions import Step, VersionDiff, compare, steps_of
@@ -68,15 +67,15 @@ def _info(session: Session, row: Deployment) -> ProcessInfo:
 
 
 def _check_forms(diagram: Diagram) -> None:
-    """The service validates every step's input, so every step needs a form: one its package
-    names, else one built into the service."""
+    """The service validates every step's input, so every step needs a form its package
+    names."""
     problems = []
-    if diagram.start_id not in diagram.forms and diagram.process_id not in START_FORMS:
+    if diagram.start_id not in diagram.forms:
         problems.append(f"流程 {diagram.process_id} 没有申请表单")
     problems += [
         f"任务 {task} 没有表单定义"
         for task in sorted(user_task_ids(diagram.spec))
-        if task not in diagram.forms and task not in TASK_FORMS
+        if task not in diagram.forms
     ]
     if problems:
         raise InvalidDiagram("流程图中的步骤没有对应的表单", {"xml": problems})
