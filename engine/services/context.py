@@ -15,6 +15,7 @@ from engine.db import Database, make_engine
 from engine.models import CalendarOverride
 from engine.workflow.clock import Clock, SystemClock
 from engine.workflow.context import Context
+from engine.workflow.forms import ship_from
 from engine.workflow.runtime import Runtime
 from engine.workflow.specs import warm_up
 from engine.workflow.time_functions import TimerRules
@@ -29,6 +30,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     """
     warm_up()
     register_processes()
+    ship_from(settings.bpmn_dir)
     db = Database(make_engine(settings.database_url, echo=settings.sql_echo))
     clock = clock or SystemClock()
     calendar = WorkingCalendar(settings.timezone, overrides=lambda: _overrides(db))
