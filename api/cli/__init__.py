@@ -173,7 +173,3 @@ main.add_command(incidents_command)
 from api.cli.processes import process  # noqa: E402
 
 main.add_command(process)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
