@@ -15,7 +15,7 @@ from engine.accountability.forms_accountability import APPEAL_FORM
 from engine.errors import Conflict, InvalidDiagram, InvalidInput, NotFound
 from engine.workflow.clock import ManualClock
 from engine.workflow.diagram_svg import read_plane, render_svg
-from engine.workflow.forms import form_for_start, form_for_task
+from engine.workflow.forms import form_for_start, form_for_task, ship_from
 from engine.workflow.runtime import Runtime
 from engine.workflow.services.deployments import _check_forms
 from engine.workflow.specs import Diagram, parse_diagram, user_task_ids
@@ -534,9 +534,12 @@ def test_lanes_are_horizontal_bands_and_nodes_sit_inside_theirs(process: str) ->
 
 
 @pytest.mark.parametrize("process", sorted(XML))
-def test_without_its_forms_the_diagram_has_none_to_fall_back_on(process: str) -> None:
-    """Nothing is built into the service: the diagram naming no forms is refused at
-    deployment, and a step of it has no form to take."""
+def test_without_its_forms_the_diagram_is_refused_and_only_legacy_versions_borrow(
+    process: str,
+) -> None:
+    """Nothing is built into the service: a diagram naming no forms is refused at deployment.
+    Only a version stored before packages (a bare diagram of a process the service ships)
+    takes its steps' forms from the shipped package; any other has none to take."""
     formless = re.sub(
         rb"\s*<bpmn:extensionElements>.*?</bpmn:extensionElements>", b"", XML[process], flags=re.S
     )
@@ -546,7 +549,14 @@ def test_without_its_forms_the_diagram_has_none_to_fall_back_on(process: str) ->
     missing = refused.value.errors["xml"]
     assert f"流程 {process} 没有申请表单" in missing
     assert {f"任务 {step} 没有表单定义" for step in user_task_ids(bare.spec)} <= set(missing)
+
+    ship_from(BPMN_DIR)
+    shipped = DIAGRAMS[process]
+    assert form_for_start(bare).json_schema == shipped.forms[shipped.start_id].json_schema
+    step = sorted(user_task_ids(bare.spec))[0]
+    assert form_for_task(bare, step).json_schema == shipped.forms[step].json_schema
+    stranger = parse_diagram(formless.replace(f'id="{process}"'.encode(), b'id="not_shipped"'))
     with pytest.raises(NotFound):
-        form_for_start(bare)
+        form_for_start(stranger)
     with pytest.raises(InvalidInput):
-        form_for_task(bare, sorted(user_task_ids(bare.spec))[0])
+        form_for_task(stranger, step)
