@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 DEFAULT_ESCALATION = "reviewer"
 # Who starts a process whose start event sits in no lane.
 DEFAULT_STARTER = "applicant"
+# The roles whose holders act for their organisation (a cadre acts for themselves).
+ACTING_FOR_ORGANISATION = frozenset({"applicant", "township"})
 RUNNING = "pending"
 ENDED = "completed"
 TITLE_MAX = 200
@@ -186,9 +188,15 @@ def _generic_status(end_event: str | None, waiting: set[str], open_steps: set[st
 
 
 def _generic_read_scope(session: Session, instance: Instance, actor: Actor) -> list[int] | None:
-    # The filing organisation, the townships it is addressed to, the county offices.
+    # The filing organisation (whichever lane it started from: those acting for it, and the
+    # person who filed), the townships it is addressed to, the county offices.
     townships = township_ids(session, instance.id)
-    return townships if can_see_instance(actor, instance.applicant_org_id, townships) else None
+    filer = actor.user_id == instance.created_by or (
+        actor.org_id == instance.applicant_org_id and bool(actor.roles & ACTING_FOR_ORGANISATION)
+    )
+    if filer or can_see_instance(actor, instance.applicant_org_id, townships):
+        return townships
+    return None
 
 
 def _no_step_data(*_: Any) -> dict[str, Any]:

@@ -252,3 +252,23 @@ def test_who_may_start_read_and_judge_follows_the_lanes_and_the_county_rules(
     # The filing department and the county offices do.
     for username in ("nongye", "bianban", "xianwei", "jiwei"):
         assert instances.get(county, started.id, actor(county, username)).id == started.id
+
+
+def test_an_organisation_reads_what_it_filed_whatever_lane_it_starts_from(ctx: Context) -> None:
+    """A procedure a township starts (its start event in lane_township): the township reads
+    its own filing; another township does not."""
+    xml = SECONDMENT.decode().replace(
+        '<bpmn:lane id="lane_applicant" name="借调单位">',
+        '<bpmn:lane id="lane_township" name="乡镇">',
+    )
+    assert xml.encode() != SECONDMENT
+    with ctx.db.write() as session:
+        version = deployments.deploy(session, ctx, Package(xml.encode(), PACKAGE.files), None).version
+    deployments.activate(ctx, PROCESS_ID, version, None)
+    started = instances.start(ctx, PROCESS_ID, APPLICATION, actor(ctx, "xishan"))
+    assert instances.get(ctx, started.id, actor(ctx, "xishan")).title == APPLICATION["name"]
+    with pytest.raises(NotFound):
+        instances.get(ctx, started.id, actor(ctx, "donghe"))
+    # A cadre of that township acts for themselves, not for it.
+    with pytest.raises(NotFound):
+        instances.get(ctx, started.id, actor(ctx, "wangfang"))
