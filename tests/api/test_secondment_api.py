@@ -23,6 +23,7 @@ PASS = {"decision": "pass"}
         ({"township_agreed": False}, "township_agreed", "借调须经人员所在乡镇同意"),
         ({"person_name": "  "}, "person_name", "不能只填空白"),
         ({"end_date": "2025-13-40"}, "end_date", "日期"),
+        ({"end_date": "2020-01-01"}, "end_date", "结束日期须晚于开始日期"),
         ({"township": "nowhere"}, "township", "未知乡镇：nowhere"),
         ({"township": "nongye"}, "township", "未知乡镇：nongye"),
     ],
