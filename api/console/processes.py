@@ -6,12 +6,13 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from api.console import forms, schema_forms
+from api.console import forms, lookups, schema_forms
 from api.console.admission import PROCESS_ID, form_again
 from api.console.web import bp, context, error_page, me, render
 from engine.accountability.services import procedures
 from engine.errors import Conflict, InvalidInput
 from engine.workflow.fields import char_problem
+from engine.workflow.processes import township_fields
 from engine.workflow.schema_forms import SchemaForm
 from engine.workflow.services.forms_view import start_form_of, startable
 
@@ -38,15 +39,18 @@ def start_process(process_id: str) -> Response | tuple[str, int]:
         "intro": str(form.json_schema.get("description") or ""),
         "action": url_for("console.start_process", process_id=process_id),
     }
+    # A field addressing a township is picked from the county's townships by name.
+    townships = [(t.code, t.name) for t in lookups.townships(context())]
+    choices = {name: townships for name in township_fields(form)}
     if request.method == "GET":
         start = forms.flat_values(schema_forms.defaults(form.json_schema))
-        fields = schema_forms.describe(form.json_schema, form.ui_schema, start)
+        fields = schema_forms.describe(form.json_schema, form.ui_schema, start, choices=choices)
         return render("process_start.html", fields=fields, summary=[], **page)
     try:
         body = schema_forms.payload_from(form.json_schema, request.form, form.ui_schema)
         started = procedures.start_process(context(), process_id, body, me())
     except InvalidInput as exc:
-        return form_again("process_start.html", form, exc, {}, **page)
+        return form_again("process_start.html", form, exc, choices, **page)
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("console.process_list"))

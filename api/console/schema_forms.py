@@ -236,7 +236,7 @@ def _draw(
             view.kind, view.value = "lines", "\n".join(view.values)
     else:
         view.value = posted(raw)
-        view.choices = choices_of(spec)
+        view.choices = list(choices.get(prop.name) or choices_of(spec))
         if view.choices:
             many = len(view.choices) > RADIO_UP_TO or widget == "select"
             view.kind = "select" if many and widget != "radio" else "radio"

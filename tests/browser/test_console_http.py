@@ -87,3 +87,33 @@ def test_the_api_keeps_its_json_errors_beside_the_console(console: str) -> None:
         timeout=10,
     )
     assert token.status_code == 200, token.text
+
+
+def test_a_secondment_is_started_from_the_console_picking_the_township_by_name(
+    console: str,
+) -> None:
+    """The secondment package's start page: its township field is a choice of the county's
+    townships by name (never a code to type); a bad date is told beside its field."""
+    http = _signed_in(console, "nongye")
+    page = http.get(f"{console}/processes/secondment_admission/start", timeout=10)
+    assert page.status_code == 200 and "借调申请" in page.text
+    picker = re.search(r'<select[^>]*name="township".*?</select>', page.text, re.S)
+    assert picker, "the township is picked from a list"
+    assert ">西山镇<" in picker.group(0) and 'value="xishan"' in picker.group(0)
+    form = {
+        "csrf_token": _token(page.text),
+        "person_name": "张三",
+        "position": "西山镇农业服务中心科员",
+        "township": "xishan",
+        "reason": "高标准农田建设督导",
+        "work": "参与全县高标准农田建设督导",
+        "start_date": "2027-03-01",
+        "end_date": "2027-02-01",
+        "basis": "县农业农村局〔2027〕5号",
+        "township_agreed": "true",
+    }
+    refused = http.post(f"{console}/processes/secondment_admission/start", data=form, timeout=10)
+    assert refused.status_code == 422 and "结束日期须晚于开始日期" in refused.text
+    form |= {"csrf_token": _token(refused.text), "end_date": "2027-06-30"}
+    started = http.post(f"{console}/processes/secondment_admission/start", data=form, timeout=10)
+    assert started.status_code == 200 and "借调：张三（西山镇农业服务中心科员）" in started.text
