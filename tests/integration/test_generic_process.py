@@ -262,8 +262,9 @@ def test_an_organisation_reads_what_it_filed_whatever_lane_it_starts_from(ctx: C
         '<bpmn:lane id="lane_township" name="乡镇">',
     )
     assert xml.encode() != SECONDMENT
+    package = Package(xml.encode(), PACKAGE.files)
     with ctx.db.write() as session:
-        version = deployments.deploy(session, ctx, Package(xml.encode(), PACKAGE.files), None).version
+        version = deployments.deploy(session, ctx, package, None).version
     deployments.activate(ctx, PROCESS_ID, version, None)
     started = instances.start(ctx, PROCESS_ID, APPLICATION, actor(ctx, "xishan"))
     assert instances.get(ctx, started.id, actor(ctx, "xishan")).title == APPLICATION["name"]
