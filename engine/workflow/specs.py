@@ -174,10 +174,13 @@ class Diagram:
     # lane name (as SpiffWorkflow reports it on a task) -> role code
     lane_roles: dict[str, str]
     # The package's forms by the id of the step that collects them (user tasks and the start
-    # event); empty for a bare diagram, whose steps use the forms built into the service.
+    # event); empty for a bare diagram stored before packages (see workflow/forms).
     forms: Mapping[str, Any] = field(default_factory=dict)
     # The id of the process's none start event (its start form's step id).
     start_id: str = ""
+    # Whether any service task names an operation: a diagram without one costs every command
+    # nothing looking for operations to run.
+    operates: bool = False
 
 
 def sha256_of(xml: bytes) -> str:
@@ -404,6 +407,11 @@ def parse_diagram(xml: bytes, files: Mapping[str, bytes] | None = None) -> Diagr
         lane_roles=lane_roles,
         forms=forms,
         start_id=none_start_id(root),
+        operates=any(
+            isinstance(task_spec, OperationTask)
+            for process_spec in (spec, *subprocess_specs.values())
+            for task_spec in process_spec.task_specs.values()
+        ),
     )
 
 

@@ -203,6 +203,8 @@ def run_operations(session: Session, ctx: Context, loaded: Loaded, now: datetime
     stored, in this transaction; a failure rolls the whole command back (a domain error as
     itself, anything else as an EngineFailure, which opens an incident)."""
     entries: list[Entry] = []
+    if not loaded.diagram.operates:
+        return entries
     for task in ctx.runtime.operations_due(loaded.workflow):
         spec, step = task.task_spec, task.task_spec.bpmn_id
         registered = operation(spec.operation)
