@@ -53,10 +53,10 @@ if TYPE_CHECKING:
 Run = Callable[[Session, "Context", "Loaded", dict[str, str], datetime], list[Entry]]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_PATH = re.compile(rf"{_NAME}(?:\.{_NAME})*")
+DATA_PATH = re.compile(rf"{_NAME}(?:\.{_NAME})*")
 _LITERAL = re.compile(r"""("[^"]*"|'[^']*')""")
 _FSTRING = re.compile(r"""f("[^"]*"|'[^']*')""")
-_HOLE = re.compile(r"\{([^{}]*)\}")
+TEMPLATE_HOLE = re.compile(r"\{([^{}]*)\}")
 PARAMETER_TYPES = frozenset({"", "str"})
 VALUE_MAX = 2000
 
@@ -110,11 +110,12 @@ def operation(name: str) -> Operation | None:
 def value_problem(value: str) -> str | None:
     """Why a parameter's value is not one we read without evaluating it, or None."""
     text = value.strip()
-    if _LITERAL.fullmatch(text) or _PATH.fullmatch(text):
+    if _LITERAL.fullmatch(text) or DATA_PATH.fullmatch(text):
         return None
     if _FSTRING.fullmatch(text):
-        bad = [hole for hole in _HOLE.findall(text[2:-1]) if not _PATH.fullmatch(hole.strip())]
-        if bad or text[2:-1].count("{") != len(_HOLE.findall(text[2:-1])):
+        holes = TEMPLATE_HOLE.findall(text[2:-1])
+        bad = [hole for hole in holes if not DATA_PATH.fullmatch(hole.strip())]
+        if bad or text[2:-1].count("{") != len(holes):
             return "f 字符串的花括号中只能是数据路径"
         return None
     return "应为带引号的文字、数据路径（如 application.township）或只含数据路径的 f 字符串"
@@ -160,7 +161,7 @@ def resolve(value: str, data: Mapping[str, Any]) -> str:
     if _LITERAL.fullmatch(text):
         return text[1:-1]
     if _FSTRING.fullmatch(text):
-        resolved = _HOLE.sub(lambda hole: lookup(data, hole.group(1)), text[2:-1])
+        resolved = TEMPLATE_HOLE.sub(lambda hole: lookup(data, hole.group(1)), text[2:-1])
         return resolved[:VALUE_MAX]
     return lookup(data, text)
 

@@ -42,6 +42,7 @@ from referencing.jsonschema import DRAFT202012
 from engine.errors import InvalidDiagram, InvalidInput
 from engine.workflow import fields as f
 from engine.workflow.formkit import Check
+from engine.workflow.operations import DATA_PATH, TEMPLATE_HOLE
 
 MAX_SCHEMA_BYTES = 256 * 1024
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -426,7 +427,7 @@ class SchemaForm:
         template = self.json_schema.get("x-title")
         if not isinstance(template, str):
             return None
-        title = _TITLE_HOLE.sub(lambda hole: _title_value(values, hole.group(1)), template)
+        title = TEMPLATE_HOLE.sub(lambda hole: _title_value(values, hole.group(1)), template)
         return title.strip()[:TITLE_MAX] or None
 
     def validate(self, payload: Any, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -592,9 +593,8 @@ def _extension_problems(schema: dict[str, Any]) -> Iterator[str]:
 
 
 # `"x-title": "借调：{person_name}（{position}）"` names an instance after its start form: each
-# hole is a field of the form (a dotted path into a group), read by plain lookup, never code.
-_TITLE_HOLE = re.compile(r"\{([^{}]*)\}")
-_TITLE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+# hole is a field of the form (a dotted path into a group, as operation parameters name data),
+# read by plain lookup, never code.
 TITLE_MAX = 200
 
 
@@ -605,11 +605,11 @@ def _title_problems(schema: dict[str, Any]) -> Iterator[str]:
     if not isinstance(template, str) or not 0 < len(template) <= TITLE_MAX:
         yield f"x-title 应为 1 到 {TITLE_MAX} 个字的标题模板"
         return
-    holes = _TITLE_HOLE.findall(template)
+    holes = TEMPLATE_HOLE.findall(template)
     if template.count("{") != len(holes) or template.count("}") != len(holes):
         yield "x-title 的花括号不成对"
     for hole in holes:
-        if not (_TITLE_PATH.fullmatch(hole) and _declared_path(schema, hole.split("."))):
+        if not (DATA_PATH.fullmatch(hole) and _declared_path(schema, hole.split("."))):
             yield f"x-title 中的 {{{hole}}} 不是本表单的字段"
 
 
