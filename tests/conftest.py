@@ -21,7 +21,7 @@ from api import create_app
 from config import Settings
 from devtools import pgserver
 from engine.demo import load_demo
-from engine.services.context import Context, build_context, create_schema
+from engine.services.context import Context, build_context, create_schema, register_processes
 from engine.workflow.clock import ManualClock
 
 DEMO_PASSWORD = "demo-pass-for-tests"
@@ -45,6 +45,13 @@ def _build_demo(url: str) -> None:
     create_schema(ctx)
     load_demo(ctx, DEMO_PASSWORD)
     ctx.db.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def domains_registered() -> None:
+    """What the composition root registers (process kinds, named form checks, operations):
+    parsing a shipped package needs its checks, whichever test happens to run first."""
+    register_processes()
 
 
 @pytest.fixture(scope="session")
