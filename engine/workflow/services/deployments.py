@@ -44,26 +44,35 @@ class ProcessInfo:
     files: tuple[str, ...] = ()
 
 
-def _info(session: Session, row: Deployment) -> ProcessInfo:
-    ids = {row.deployed_by, row.activated_by} - {None}
+def _infos(session: Session, rows: list[Deployment]) -> list[ProcessInfo]:
+    """The versions as callers see them, the names of who deployed and activated each read in
+    one query."""
+    ids = {user for row in rows for user in (row.deployed_by, row.activated_by)} - {None}
     names = (
         dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
         if ids
         else {}
     )
-    return ProcessInfo(
-        row.process_id,
-        row.name,
-        row.version,
-        row.sha256,
-        row.deployed_at,
-        row.is_current,
-        row.state,
-        names.get(row.deployed_by),
-        row.activated_at,
-        names.get(row.activated_by),
-        tuple(sorted(row.files or {})),
-    )
+    return [
+        ProcessInfo(
+            row.process_id,
+            row.name,
+            row.version,
+            row.sha256,
+            row.deployed_at,
+            row.is_current,
+            row.state,
+            names.get(row.deployed_by),
+            row.activated_at,
+            names.get(row.activated_by),
+            tuple(sorted(row.files or {})),
+        )
+        for row in rows
+    ]
+
+
+def _info(session: Session, row: Deployment) -> ProcessInfo:
+    return _infos(session, [row])[0]
 
 
 def _check_forms(diagram: Diagram) -> None:
@@ -268,7 +277,7 @@ def list_processes(ctx: Context) -> list[ProcessInfo]:
             .where(Deployment.is_current.is_(True))
             .order_by(Deployment.process_id)
         )
-        return [_info(session, row) for row in rows]
+        return _infos(session, list(rows))
 
 
 def list_versions(ctx: Context, process_id: str) -> list[ProcessInfo]:
@@ -283,7 +292,7 @@ def list_versions(ctx: Context, process_id: str) -> list[ProcessInfo]:
         )
         if not rows:
             raise NotFound(f"流程 {process_id} 不存在")
-        return [_info(session, row) for row in rows]
+        return _infos(session, rows)
 
 
 def current_deployment(session: Session, process_id: str) -> Deployment:
@@ -374,13 +383,14 @@ def list_all(ctx: Context, actor: Actor) -> list[ProcessOverview]:
             .options(defer(Deployment.xml))
             .order_by(Deployment.process_id, Deployment.version.desc())
         ).all()
+        infos = dict(zip((row.id for row in rows), _infos(session, list(rows)), strict=True))
         versions: dict[str, list[Deployment]] = {}
         for row in rows:
             versions.setdefault(row.process_id, []).append(row)
         return [
             ProcessOverview(
-                newest=_info(session, found[0]),
-                active=next((_info(session, r) for r in found if r.is_current), None),
+                newest=infos[found[0].id],
+                active=next((infos[r.id] for r in found if r.is_current), None),
                 drafts=sum(r.state == "draft" for r in found),
             )
             for found in versions.values()
@@ -438,4 +448,6 @@ def history(ctx: Context, process_id: str, actor: Actor) -> list[VersionUse]:
                 .group_by(Instance.deployment_id)
             ).all()
         )
-        return [VersionUse(_info(session, row), running.get(row.id, 0)) for row in rows]
+        infos = _infos(session, list(rows))
+        pairs = zip(infos, rows, strict=True)
+        return [VersionUse(info, running.get(row.id, 0)) for info, row in pairs]
