@@ -12,9 +12,6 @@ from werkzeug.datastructures import MultiDict
 
 from api.console.labels import choice_labels, field_hint, field_label, value_label
 
-# An optional nested group sent only when another field has a given value: the revised
-# application goes with "resubmit", never with "withdraw" (the schema refuses that pair).
-SENT_WHEN: dict[str, tuple[str, str]] = {"application": ("action", "resubmit")}
 # Fields of the marshmallow bodies (the case record's) that only apply when another field of the
 # same form has one of some values ("Schema.field" → (field, values)). The page hides them
 # otherwise (console.js), and a hidden field is not sent; without script they all show, and the
@@ -178,9 +175,6 @@ def payload_from(
     for name, spec in schema().fields.items():
         key = prefix + name
         if isinstance(spec, fields.Nested):
-            gate = SENT_WHEN.get(key)
-            if gate and form.get(prefix + gate[0]) != gate[1]:
-                continue
             payload[name] = payload_from(type(spec.schema), form, key + ".", choices)
         elif isinstance(spec, fields.List):
             if _one_of(spec.inner) or name in choices:
