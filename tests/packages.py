@@ -12,11 +12,29 @@ from engine.workflow.packages import Package, read_directory
 from engine.workflow.specs import Diagram, parse_package
 
 BPMN = Path(__file__).resolve().parents[1] / "bpmn"
+BEFORE_SERVICE_TASKS = Path(__file__).resolve().parent / "fixtures" / "before_service_tasks"
 
 
 def shipped(process_id: str) -> Package:
     """The package in bpmn/<process_id>/."""
     return read_directory(BPMN / process_id)
+
+
+def before_service_tasks(process_id: str) -> Package:
+    """The shipped package as it was before its effects were service tasks (the diagrams of
+    counties' running instances from then): the same forms, the effects done after the step."""
+    return Package(
+        (BEFORE_SERVICE_TASKS / f"{process_id}.bpmn").read_bytes(), shipped(process_id).files
+    )
+
+
+def activate_before_service_tasks(ctx, process_id: str) -> int:
+    """Deploy and activate that version in `ctx`'s database; its version number."""
+    from engine.workflow.services import deployments
+
+    with ctx.db.write() as session:
+        info = deployments.deploy(session, ctx, before_service_tasks(process_id), None)
+    return deployments.activate(ctx, process_id, info.version, None).version
 
 
 @cache

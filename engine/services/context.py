@@ -62,12 +62,13 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
 def register_processes() -> None:
     """Fill the process table with what each domain adds to its processes, and the operations
     each offers to diagrams' service tasks (once is enough; again changes nothing)."""
-    from engine.accountability.services import procedures
+    from engine.accountability.services import case_effects, procedures
     from engine.admission.services import admission, admission_operations
 
     admission.register_processes()
     admission_operations.register_operations()
     procedures.register_processes()
+    case_effects.register_operations()
 
 
 def _overrides(db: Database) -> dict[date, bool]:

@@ -34,6 +34,9 @@ STYLE = f"""
 .bpmn-done .bpmn-node {{ fill: #e3f4e8; stroke: #1e7b34; }}
 .bpmn-done.bpmn-flow, .bpmn-done .bpmn-flow {{ stroke: #1e7b34; stroke-width: 2.2; }}
 .bpmn-current .bpmn-node {{ fill: #fff1c2; stroke: #c2410c; stroke-width: 4; }}
+.bpmn-subProcess .bpmn-node {{ fill: none; }}
+.bpmn-subProcess.bpmn-current .bpmn-node {{ fill: none; stroke-width: 2.5; }}
+.bpmn-subProcess.bpmn-done .bpmn-node {{ fill: none; }}
 .bpmn-legend text {{ font-size: 13px; }}
 """
 
@@ -73,6 +76,7 @@ class Element:
     interrupting: bool = True
     source: str | None = None
     target: str | None = None
+    loop: str | None = None  # parallel | sequential, for a multi-instance step
 
 
 @dataclass
@@ -133,10 +137,14 @@ def render_svg(
     for shape in sorted(plane.shapes, key=lambda s: order.get(s.element.kind, 2)):
         if shape.element.kind in order:
             out.append(_container(shape))
+    # A subprocess is drawn under what it holds: its frame, then the flows, then the steps.
+    framed = [shape for shape in plane.shapes if shape.element.kind == "subProcess"]
+    for shape in framed:
+        out.append(_node(shape, _state(shape.element.id, done, now)))
     for edge in plane.edges:
         out.append(_edge(edge, done, now))
     for shape in plane.shapes:
-        if shape.element.kind not in order:
+        if shape.element.kind not in order and shape not in framed:
             out.append(_node(shape, _state(shape.element.id, done, now)))
     if legend:
         out.append(_legend(left + PAD, top + height + 4))
@@ -192,6 +200,7 @@ def _elements(root: etree._Element) -> Iterator[tuple[str, Element]]:
             ),
             None,
         )
+        loop = node.find(f"{{{BPMN}}}multiInstanceLoopCharacteristics")
         yield (
             element_id,
             Element(
@@ -202,6 +211,9 @@ def _elements(root: etree._Element) -> Iterator[tuple[str, Element]]:
                 interrupting=node.get("cancelActivity", "true") != "false",
                 source=node.get("sourceRef"),
                 target=node.get("targetRef"),
+                loop=None
+                if loop is None
+                else ("sequential" if loop.get("isSequential") == "true" else "parallel"),
             ),
         )
 
@@ -275,11 +287,17 @@ def _node(shape: Shape, state: str) -> str:
             f'<rect class="bpmn-node" x="{_n(b.x)}" y="{_n(b.y)}" width="{_n(b.w)}" '
             f'height="{_n(b.h)}" rx="10"/>'
         )
-    if kind not in GATEWAYS | EVENTS:
+    if kind == "subProcess":  # its name at the top, clear of the steps inside
+        parts.append(_text_lines(element.name, Box(b.x, b.y + 4, b.w, 18), "bpmn-name", False))
+    elif kind not in GATEWAYS | EVENTS:
         parts.append(_text_lines(element.name, b, "bpmn-name", wrap=True))
     elif element.name:
         label = shape.label or Box(b.x - 20, b.y + b.h + 4, b.w + 40, 14)
         parts.append(_text_lines(element.name, label, "bpmn-label", wrap=False))
+    if kind == "serviceTask":
+        parts.append(_gear(b.x + 13, b.y + 13))
+    if element.loop is not None:
+        parts.append(_loop_marker(b, element.loop))
     parts.append("</g>")
     return "".join(parts)
 
@@ -327,6 +345,27 @@ def _event(element: Element, b: Box) -> str:
             f'L{_n(x + w)},{_n(y)}"/>'
         )
     return out
+
+
+def _gear(cx: float, cy: float) -> str:
+    """A service task's mark: a small cog (an operation the system runs, not a person)."""
+    teeth = " ".join(
+        f"M{_n(cx + 5 * math.cos(a))},{_n(cy + 5 * math.sin(a))} "
+        f"L{_n(cx + 8 * math.cos(a))},{_n(cy + 8 * math.sin(a))}"
+        for a in (i * math.pi / 4 for i in range(8))
+    )
+    return _circle(cx, cy, 5, "bpmn-inner") + f'<path class="bpmn-inner" d="{teeth}"/>'
+
+
+def _loop_marker(b: Box, loop: str) -> str:
+    """Three bars at the bottom of a multi-instance step: upright when the instances run side
+    by side (each township at once), lying when one after another."""
+    x, y = b.cx - 6, b.y + b.h - 16
+    if loop == "parallel":
+        d = " ".join(f"M{_n(x + i * 6)},{_n(y)} V{_n(y + 12)}" for i in range(3))
+    else:
+        d = " ".join(f"M{_n(x)},{_n(y + i * 6)} H{_n(x + 12)}" for i in range(3))
+    return f'<path class="bpmn-inner" stroke-width="2" d="{d}"/>'
 
 
 def _circle(cx: float, cy: float, r: float, css: str, extra: str = "") -> str:

@@ -20,15 +20,19 @@ forms below, each meaning what SpiffArena would make of it, and anything else is
 the diagram is deployed.
 
 - a string literal, `"…"` or `'…'` (no escapes): that text;
-- a dotted data path, `application.township`: the workflow data's value there, by plain lookup
-  (a string, or an integer written as text);
+- a dotted data path, `application.township`: the workflow data's value there, by plain lookup,
+  as it is (text, a number, a yes/no, or a whole form's answer such as `ft_decision`);
 - an f-string whose braces hold only dotted data paths, `f"借调：{application.person_name}"`:
-  the text with each path's value put in.
+  the text with each path's value (text or a number) put in.
 
-Parameters are text (`type="str"`, or no type). The engine never runs a service task itself
-(engine/specs parses it as a step that completes at once); the core runs the operation of each
-service task that completed during a command, in that command's transaction
-(services/commands.save).
+A data path the data lacks fails the operation, unless the parameter is one the operation may
+go without: then it is left out (an application without an end date, say). Parameters are
+declared `type="str"`, or with no type, as SpiffArena's modeler writes them.
+
+The engine never runs a service task itself (engine/specs parses it as a step that completes
+at once); the core runs the operation of each service task that completed during a command, in
+that command's transaction (services/commands.save). What an operation records is recorded at
+its service task; inside a multi-instance subprocess it runs once per item (each township).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ if TYPE_CHECKING:
 
 # (session, ctx, loaded, parameters, now) → trail entries of what it did; may refuse with a
 # domain error, which rolls the whole command back.
-Run = Callable[[Session, "Context", "Loaded", dict[str, str], datetime], list[Entry]]
+Run = Callable[[Session, "Context", "Loaded", dict[str, Any], datetime], list[Entry]]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 DATA_PATH = re.compile(rf"{_NAME}(?:\.{_NAME})*")
@@ -143,19 +147,29 @@ def signature_problems(name: str, parameters: Mapping[str, tuple[str, str]]) -> 
     return problems
 
 
-def lookup(data: Mapping[str, Any], path: str) -> str:
-    """The text at a dotted `path` of workflow data, by plain lookup."""
+class _Missing(OperationFailed):
+    """A data path the data does not hold."""
+
+
+def value_at(data: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted `path` of workflow data, by plain lookup."""
     current: Any = data
     for part in path.strip().split("."):
         if not isinstance(current, Mapping) or part not in current:
-            raise OperationFailed(f"数据中没有 {path.strip()}")
+            raise _Missing(f"数据中没有 {path.strip()}")
         current = current[part]
+    return current
+
+
+def lookup(data: Mapping[str, Any], path: str) -> str:
+    """The text at a dotted `path` of workflow data (text, or a number written as text)."""
+    current = value_at(data, path)
     if isinstance(current, bool) or not isinstance(current, str | int):
         raise OperationFailed(f"数据 {path.strip()} 不是文字")
     return str(current)
 
 
-def resolve(value: str, data: Mapping[str, Any]) -> str:
+def resolve(value: str, data: Mapping[str, Any]) -> Any:
     """A parameter's value against the data of the task that names it."""
     text = value.strip()
     if _LITERAL.fullmatch(text):
@@ -163,8 +177,31 @@ def resolve(value: str, data: Mapping[str, Any]) -> str:
     if _FSTRING.fullmatch(text):
         resolved = TEMPLATE_HOLE.sub(lambda hole: lookup(data, hole.group(1)), text[2:-1])
         return resolved[:VALUE_MAX]
-    return lookup(data, text)
+    return value_at(data, text)
 
 
-def resolve_all(parameters: Mapping[str, tuple[str, str]], data: Mapping[str, Any]) -> dict:
-    return {key: resolve(value, data) for key, (_, value) in parameters.items()}
+def resolve_all(
+    parameters: Mapping[str, tuple[str, str]],
+    data: Mapping[str, Any],
+    optional: Collection[str] = (),
+) -> dict[str, Any]:
+    """Every parameter's value; an `optional` one whose data path is absent is left out."""
+    resolved = {}
+    for key, (_, value) in parameters.items():
+        try:
+            resolved[key] = resolve(value, data)
+        except _Missing:
+            if key not in optional:
+                raise
+    return resolved
+
+
+def text(parameters: Mapping[str, Any], key: str, default: str = "") -> str:
+    """A parameter an operation reads as text (a number is written as text; none, or a null in
+    the data, is `default`)."""
+    value = parameters.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise OperationFailed(f"参数 {key} 应为文字")
+    return str(value)

@@ -98,6 +98,11 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+# How far up a user task its guarding timer is looked for: the task's own split, a loop, the
+# start of a subprocess and the subprocess's own split and loop.
+DEADLINE_DEPTH = 8
+
+
 class OperationTaskConverter(BpmnTaskSpecConverter):
     """Renders an OperationTask's operation and parameters (specs are not stored with state;
     version diffs and migration compare specs through the registry)."""
@@ -214,19 +219,25 @@ class Runtime:
         return fired
 
     def deadline_of(self, workflow: BpmnWorkflow, spiff_task_id: str) -> datetime | None:
-        """Due instant of the boundary timer guarding a user task, if it has one."""
+        """Due instant of the boundary timer guarding a user task, if it has one: on the task
+        itself, on the multi-instance step it is one of, or on the subprocess it runs in (each
+        township's confirmation inside the loop over townships)."""
         task = self.get_task(workflow, spiff_task_id)
-        ancestor = task.parent if task is not None else None
-        for _ in range(2):  # the activity's split; one level more for multi-instance children
-            if ancestor is None:
+        for _ in range(DEADLINE_DEPTH):
+            if task is None:
                 return None
+            ancestor = task.parent
+            if ancestor is None:  # the root of a subprocess: go on from the task that runs it
+                owner = getattr(task.workflow, "parent_task_id", None)
+                task = workflow.get_task_from_id(owner) if owner is not None else None
+                continue
             for sibling in ancestor.children:
                 if sibling is task or not sibling.has_state(TaskState.WAITING):
                     continue
                 if _timer_definitions(getattr(sibling.task_spec, "event_definition", None)):
                     value = sibling._get_internal_data("event_value")
                     return parse_instant(value) if value is not None else None
-            task, ancestor = ancestor, ancestor.parent
+            task = ancestor
         return None
 
     def operations_due(self, workflow: BpmnWorkflow) -> list[SpiffTask]:

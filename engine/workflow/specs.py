@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
 from engine.authz import ROLES
 from engine.errors import InvalidDiagram
@@ -98,6 +99,9 @@ SUPPORTED_ELEMENTS = frozenset(
         "scriptTask",
         "script",
         "serviceTask",
+        # An embedded subprocess: steps that run together, once per item of a multi-instance
+        # loop (each township confirms, then its register entry is made).
+        "subProcess",
         "multiInstanceLoopCharacteristics",
         # Declares a process variable so a loopDataInputRef / loopDataOutputRef naming it
         # resolves in modelers; SpiffWorkflow's parser does not read it (no run-time effect).
@@ -182,6 +186,14 @@ class Diagram:
     # nothing looking for operations to run.
     operates: bool = False
 
+    def task_specs(self) -> list[Any]:
+        """Every step of the process, those inside its subprocesses included."""
+        return [
+            task_spec
+            for process_spec in (self.spec, *self.subprocess_specs.values())
+            for task_spec in process_spec.task_specs.values()
+        ]
+
 
 def sha256_of(xml: bytes) -> str:
     return hashlib.sha256(xml).hexdigest()
@@ -265,7 +277,9 @@ def _element_problems(root: etree._Element) -> list[str]:
         if name.namespace == NS["bpmn"]:
             # A service task runs only as the registered operation it names.
             nameless = name.localname == "serviceTask" and operator_of(element) is None
-            if name.localname not in SUPPORTED_ELEMENTS or nameless:
+            # An event subprocess starts on an event inside its parent: not supported.
+            by_event = element.get("triggeredByEvent") == "true"
+            if name.localname not in SUPPORTED_ELEMENTS or nameless or by_event:
                 unsupported.setdefault(name.localname, []).append(element.get("id") or "")
                 continue
             if name.localname == "extensionElements":
@@ -324,12 +338,26 @@ def _lane_roles(root: etree._Element) -> dict[str, str]:
     return roles
 
 
-def user_task_ids(spec: BpmnProcessSpec) -> set[str]:
+def user_task_ids(diagram: Diagram) -> set[str]:
+    """The ids of the diagram's user tasks, those inside its subprocesses included."""
     return {
         task_spec.bpmn_id
-        for task_spec in spec.task_specs.values()
+        for task_spec in diagram.task_specs()
         if getattr(task_spec, "manual", False) and task_spec.bpmn_id
     }
+
+
+def _inherit_lanes(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec]) -> None:
+    """A step inside a subprocess sits in the subprocess's lane, unless a lane names it: lanes
+    hold a process's own nodes (bpmn-js lists no subprocess's children in them)."""
+    for task_spec in spec.task_specs.values():
+        inner = subprocess_specs.get(getattr(task_spec, "spec", None) or "")
+        if not isinstance(task_spec, SubWorkflowTask) or inner is None:
+            continue
+        for child in inner.task_specs.values():
+            if child.lane is None:
+                child.lane = task_spec.lane
+        _inherit_lanes(inner, subprocess_specs)
 
 
 def _check_user_task_lanes(spec: BpmnProcessSpec, lane_roles: dict[str, str]) -> None:
@@ -390,8 +418,9 @@ def parse_diagram(xml: bytes, files: Mapping[str, bytes] | None = None) -> Diagr
         process_id = process_ids[0]
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
-        _check_user_task_lanes(spec, lane_roles)
+        _inherit_lanes(spec, subprocess_specs)
         for process_spec in (spec, *subprocess_specs.values()):
+            _check_user_task_lanes(process_spec, lane_roles)
             _wire_loops(process_spec)
     except InvalidDiagram:
         raise

@@ -55,23 +55,36 @@ def _form_of(diagram: Diagram, step_id: str) -> tuple[Any, Any] | None:
 
 
 def compare(registry: Any, old: Diagram, new: Diagram) -> VersionDiff:
-    """`new` against `old`; `registry` is the workflow serializer's (it renders a spec's
-    attributes for comparison)."""
-    diff = SpecDiff(registry, old.spec, new.spec)
+    """`new` against `old`, the process and each of its subprocesses; `registry` is the
+    workflow serializer's (it renders a spec's attributes for comparison)."""
+    added: list[Any] = []
+    removed: list[Any] = []
     changed = []
-    for spec, attributes in diff.changed.items():
-        step = _step(spec)
-        if step is not None:
-            changed.append(ChangedStep(step, tuple(sorted(attributes))))
-    steps = {spec.bpmn_id: spec for spec in new.spec.task_specs.values() if spec.bpmn_id}
+    pairs = [(old.spec, new.spec)] + [
+        (old.subprocess_specs.get(name), new.subprocess_specs.get(name))
+        for name in sorted(set(old.subprocess_specs) | set(new.subprocess_specs))
+    ]
+    for before, after in pairs:
+        if before is None or after is None:  # a subprocess drawn in one version only
+            added += after.task_specs.values() if after is not None else []
+            removed += before.task_specs.values() if before is not None else []
+            continue
+        diff = SpecDiff(registry, before, after)
+        added += diff.added
+        removed += diff.removed
+        for spec, attributes in diff.changed.items():
+            step = _step(spec)
+            if step is not None:
+                changed.append(ChangedStep(step, tuple(sorted(attributes))))
+    steps = {spec.bpmn_id: spec for spec in new.task_specs() if spec.bpmn_id}
     form_ids = sorted(
         step_id
         for step_id in set(old.forms) | set(new.forms)
         if step_id in steps and _form_of(old, step_id) != _form_of(new, step_id)
     )
     return VersionDiff(
-        added=steps_of(diff.added),
-        removed=steps_of(diff.removed),
+        added=steps_of(added),
+        removed=steps_of(removed),
         changed=tuple(sorted(changed, key=lambda item: item.step.id)),
         forms_changed=tuple(step for step in (_step(steps[i]) for i in form_ids) if step),
     )

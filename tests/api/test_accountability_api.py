@@ -81,10 +81,10 @@ def test_cadre_applies_for_fault_tolerance_is_granted_reduced_appeals_and_is_exe
         ("task_completed", "ft_accept", "jiwei"),
         ("task_completed", "ft_verify", "jiwei"),
         ("task_completed", "ft_decide", "jiwei_shenli"),
-        ("case_updated", "ft_decide", "jiwei_shenli"),
+        ("case_updated", "record_tolerance_outcome", "jiwei_shenli"),
         ("appeal_lodged", "catch_appeal", "zhangming"),
         ("task_completed", "ft_appeal_decide", "jiwei_shenli"),
-        ("case_updated", "ft_appeal_decide", "jiwei_shenli"),
+        ("case_updated", "record_appeal_decision", "jiwei_shenli"),
         ("task_completed", "ft_file", "jiwei"),
     ]
 
@@ -126,7 +126,7 @@ def test_falsely_reported_cadre_is_cleared_at_a_meeting_with_a_written_record(lo
         "cl_eligibility",
         "cl_approve",
         "cl_carry_out",
-        "cl_carry_out",
+        "record_clearance",  # the case record and the notices, at the diagram's service task
     ]
 
 

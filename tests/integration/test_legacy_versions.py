@@ -10,6 +10,8 @@ import re
 import pytest
 from sqlalchemy import select, update
 
+from engine.accountability.services import cases
+from engine.admission.services import matters
 from engine.errors import InvalidDiagram
 from engine.models import Deployment, Instance
 from engine.services.context import Context, build_context
@@ -17,15 +19,17 @@ from engine.workflow.packages import Package
 from engine.workflow.services import deployments, instances
 from tests.conftest import make_settings
 from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.integration.test_accountability_services import decided, own_case_id
 from tests.integration.test_admission_services import actor, take
-from tests.packages import shipped
+from tests.packages import activate_before_service_tasks, before_service_tasks
 
 EXTENSIONS = re.compile(rb"<bpmn:extensionElements>.*?</bpmn:extensionElements>", re.S)
 
 
 def bare(process_id: str) -> bytes:
-    """The shipped diagram as it was before packages: no step names a form."""
-    xml = EXTENSIONS.sub(b"", shipped(process_id).xml)
+    """The shipped diagram as it was before packages: no step names a form (nor is any effect
+    a service task: that came later)."""
+    xml = EXTENSIONS.sub(b"", before_service_tasks(process_id).xml)
     assert b"formJsonSchemaFilename" not in xml
     return xml
 
@@ -86,3 +90,30 @@ def test_an_instance_on_a_version_deployed_before_packages_runs_to_its_end(
 def test_a_new_bare_diagram_is_still_refused(ctx: Context) -> None:
     with pytest.raises(InvalidDiagram), ctx.db.write() as session:
         deployments.deploy(session, ctx, Package(bare("clearance")), None)
+
+
+def test_instances_on_the_version_before_service_tasks_keep_their_effects(ctx: Context) -> None:
+    """A county's running instances started on the version whose effects followed the step
+    (no service task in the diagram): the register entry and the case outcome still happen,
+    once, at the step they always followed."""
+    activate_before_service_tasks(ctx, "matter_admission")
+    matter = instances.start(
+        ctx, "matter_admission", application(townships=["chengguan"]), actor(ctx, "nongye")
+    ).id
+    for username, form in (("sifa", LAWFUL), ("bianban", PASS), ("xianwei", PASS)):
+        take(fresh(ctx), username, form)
+    assert take(fresh(ctx), "chengguan", CONFIRM).status == "in_force"
+    register = matters.register(ctx, actor(ctx, "chengguan"))
+    assert [(r.instance_id, r.status) for r in register] == [(matter, "in_force")]
+    trail = [(e.action, e.task) for e in instances.trail(ctx, matter, actor(ctx, "jiwei"))]
+    assert [e for e in trail if e[0] == "matter_entered"] == [("matter_entered", "confirm_entry")]
+
+    activate_before_service_tasks(ctx, "fault_tolerance")
+    tolerance = decided(ctx, "reduced")
+    case = cases.get_case(ctx, own_case_id(ctx, "zhangming"), actor(ctx, "zhangming"))
+    assert case.tolerance_outcome == "reduced"
+    told = matters.notifications(ctx, actor(ctx, "zhangming"))
+    assert [n.kind for n in told] == ["tolerance_decided"]
+    trail = [(e.action, e.task) for e in instances.trail(ctx, tolerance, actor(ctx, "jiwei"))]
+    assert ("case_updated", "ft_decide") in trail
+    assert not any(action == "operation_ran" for action, _ in trail)

@@ -22,8 +22,16 @@ from engine.workflow.runtime import pack
 from engine.workflow.services import instances, stranded
 from tests.factories import CONFIRM, LAWFUL, PASS, application
 from tests.integration.test_admission_services import actor, take
+from tests.packages import activate_before_service_tasks
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "stranded_confirm_entry.json"
+
+
+@pytest.fixture(autouse=True)
+def version_of_old_code(ctx: Context) -> None:
+    """The matters old code stranded ran on the diagram of its day: confirm_entry itself the
+    multi-instance step, the register entry made after it."""
+    activate_before_service_tasks(ctx, "matter_admission")
 
 
 def restarted(ctx: Context) -> Context:

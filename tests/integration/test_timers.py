@@ -117,3 +117,36 @@ def test_fired_timers_keep_the_trail_chain_intact(ctx: Context, clock) -> None:
         ).all()
         assert verify_chain(list(events)) == []
         assert session.get(Instance, instance_id).next_timer_at is None
+
+
+def test_township_confirmation_has_its_deadline_and_a_late_one_is_escalated(
+    ctx: Context, clock
+) -> None:
+    """Each township confirms inside the loop over townships (a subprocess with the register
+    entry after it): its task still shows the deadline set on the loop, and runs over it."""
+    detail = instances.start(
+        ctx,
+        "matter_admission",
+        application(townships=["donghe", "chengguan"]),
+        actor(ctx, "nongye"),
+    )
+    take(ctx, "sifa", LAWFUL)
+    take(ctx, "bianban", PASS)
+    take(ctx, "xianwei", PASS)
+    [confirm] = [t for t in tasks.inbox(ctx, actor(ctx, "donghe")) if t.instance_id == detail.id]
+    assert confirm.bpmn_id == "confirm_entry" and confirm.due_at is not None
+    days = ctx.settings.confirm_days
+    assert confirm.due_at - clock.now() >= timedelta(days=days)
+    take(ctx, "donghe", CONFIRM)  # one township in time
+
+    clock.advance(timedelta(days=2 * days + 10))
+    assert fire_due(ctx).timers == 1
+    [late] = [t for t in tasks.inbox(ctx, actor(ctx, "chengguan")) if t.instance_id == detail.id]
+    assert late.overdue
+    told = matters.notifications(ctx, actor(ctx, "bianban"))
+    assert any(n.kind == "step_overdue" and "确认进入" in n.message for n in told)
+    assert ("timer_fired", "deadline_confirm_entry") in _trail_actions(ctx, detail.id)
+    # Late is not lost: the township still confirms and the matter is in force in both.
+    assert take(ctx, "chengguan", CONFIRM).status == "in_force"
+    registered = {r.township.code for r in matters.register(ctx, actor(ctx, "bianban"))}
+    assert registered >= {"donghe", "chengguan"}

@@ -421,7 +421,7 @@ def test_diagram_is_deployable_with_a_form_for_every_step(process: str) -> None:
     diagram = DIAGRAMS[process]
     _check_forms(diagram)  # raises InvalidDiagram when a step has no form
     assert diagram.process_id == process and diagram.name == EXPECTED[process]["name"]
-    assert user_task_ids(diagram.spec) == set(EXPECTED[process]["tasks"])
+    assert user_task_ids(diagram) == set(EXPECTED[process]["tasks"])
     assert set(diagram.lane_roles.values()) == {"cadre", "discipline", "case_review"}
 
 
@@ -540,20 +540,19 @@ def test_without_its_forms_the_diagram_is_refused_and_only_legacy_versions_borro
     """Nothing is built into the service: a diagram naming no forms is refused at deployment.
     Only a version stored before packages (a bare diagram of a process the service ships)
     takes its steps' forms from the shipped package; any other has none to take."""
-    formless = re.sub(
-        rb"\s*<bpmn:extensionElements>.*?</bpmn:extensionElements>", b"", XML[process], flags=re.S
-    )
+    forms = rb"\s*<spiffworkflow:properties>.*?</spiffworkflow:properties>"
+    formless = re.sub(forms, b"", XML[process], flags=re.S)
     bare = parse_diagram(formless)
     with pytest.raises(InvalidDiagram) as refused:
         _check_forms(bare)
     missing = refused.value.errors["xml"]
     assert f"流程 {process} 没有申请表单" in missing
-    assert {f"任务 {step} 没有表单定义" for step in user_task_ids(bare.spec)} <= set(missing)
+    assert {f"任务 {step} 没有表单定义" for step in user_task_ids(bare)} <= set(missing)
 
     ship_from(BPMN_DIR)
     shipped = DIAGRAMS[process]
     assert form_for_start(bare).json_schema == shipped.forms[shipped.start_id].json_schema
-    step = sorted(user_task_ids(bare.spec))[0]
+    step = sorted(user_task_ids(bare))[0]
     assert form_for_task(bare, step).json_schema == shipped.forms[step].json_schema
     stranger = parse_diagram(formless.replace(f'id="{process}"'.encode(), b'id="not_shipped"'))
     with pytest.raises(NotFound):

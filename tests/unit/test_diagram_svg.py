@@ -54,3 +54,22 @@ def test_names_are_escaped_and_a_diagram_without_interchange_still_draws() -> No
     assert drawn(svg) == {"t": "bpmn-userTask bpmn-current"}
     bare = b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"/>'
     assert drawn(render_svg(bare)) == {}
+
+
+def test_a_subprocess_is_a_frame_under_its_steps_and_effects_are_marked() -> None:
+    """Each township's confirmation and register entry are drawn inside the loop over the
+    townships, above its frame (nothing hidden under it); the loop shows its multi-instance
+    bars and the register entry the cog of a service task."""
+    svg = render_svg(XML, current={"confirm_entry", "enter_townships"})
+    root = etree.fromstring(svg.encode())
+    groups = [g for g in root.iter(f"{SVG}g") if g.get("data-element-id")]
+    order = [g.get("data-element-id") for g in groups]
+    frame = order.index("enter_townships")
+    assert frame < order.index("confirm_entry") and frame < order.index("enter_register")
+    assert frame < order.index("f_confirmed")  # the flows inside are drawn over the frame
+    by_id = {g.get("data-element-id"): g for g in groups}
+    assert "bpmn-current" in by_id["confirm_entry"].get("class")
+    bars = by_id["enter_townships"].findall(f"{SVG}path")
+    assert len(bars) == 1 and bars[0].get("d").count("V") == 3  # upright: side by side
+    assert by_id["enter_register"].find(f"{SVG}circle") is not None  # the cog
+    assert by_id["confirm_entry"].find(f"{SVG}circle") is None

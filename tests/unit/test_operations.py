@@ -10,7 +10,7 @@ import pytest
 
 from engine.errors import InvalidDiagram
 from engine.workflow import operations
-from engine.workflow.operations import OperationFailed, resolve
+from engine.workflow.operations import OperationFailed, resolve, resolve_all, text
 from engine.workflow.specs import OperationTask, parse_diagram
 
 
@@ -112,5 +112,21 @@ def test_values_are_literals_data_paths_or_fstrings_of_data_paths() -> None:
     )
     with pytest.raises(OperationFailed, match="数据中没有 application.missing"):
         resolve("application.missing", data)
+    # A data path gives its value as it is (a whole answer, a number); a hole needs text.
+    assert resolve("application", data) is data["application"]
+    assert resolve("application.days", data) == 30
     with pytest.raises(OperationFailed, match="不是文字"):
-        resolve("application", data)
+        resolve('f"{application}"', data)
+
+
+def test_a_parameter_the_operation_may_go_without_is_left_out_when_the_data_lacks_it() -> None:
+    parameters = {"name": ("str", "application.name"), "end_date": ("str", "application.end")}
+    data = {"application": {"name": "护林防火"}}
+    assert resolve_all(parameters, data, optional={"end_date"}) == {"name": "护林防火"}
+    with pytest.raises(OperationFailed, match="数据中没有 application.end"):
+        resolve_all(parameters, data)
+    with pytest.raises(OperationFailed, match="数据中没有 application.name"):
+        resolve_all(parameters, {"application": {"end": "2027-01-01"}}, optional={"end_date"})
+    assert text({"end_date": None}, "end_date") == "" and text({"n": 3}, "n") == "3"
+    with pytest.raises(OperationFailed, match="参数 flag 应为文字"):
+        text({"flag": True}, "flag")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from engine.errors import InvalidDiagram
 from engine.workflow.specs import DiagramRegistry, parse_diagram, sha256_of
@@ -31,19 +32,65 @@ def test_the_admission_diagram_maps_every_lane_to_a_role() -> None:
     ]
 
 
-def test_every_flow_node_has_diagram_interchange() -> None:
-    from lxml import etree
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+NOT_DRAWN = ("laneSet", "property", "multiInstanceLoopCharacteristics", "extensionElements")
 
-    root = etree.fromstring(XML)
-    ns = {
-        "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-        "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+
+@pytest.mark.parametrize(
+    "name", ["matter_admission", "fault_tolerance", "clearance", "secondment_admission"]
+)
+def test_every_flow_node_has_diagram_interchange(name: str) -> None:
+    """Every node and flow is drawn, those inside a subprocess too (a modeler would lose or
+    misplace what is not)."""
+    root = etree.fromstring(shipped(name).xml)
+    containers = root.xpath("bpmn:process | .//bpmn:subProcess", namespaces=NS)
+    elements = {
+        el.get("id")
+        for container in containers
+        for el in container
+        if el.get("id") and not el.tag.endswith(NOT_DRAWN)
     }
-    process = root.find("bpmn:process", ns)
-    elements = {el.get("id") for el in process if el.get("id") and not el.tag.endswith("laneSet")}
-    drawn = {el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNShape", ns)}
-    drawn |= {el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNEdge", ns)}
-    assert elements - drawn == set()
+    drawn = {el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNShape", NS)}
+    drawn |= {el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNEdge", NS)}
+    assert elements and elements - drawn == set()
+
+
+EFFECTS = {
+    "matter_admission": {"enter_register": "register.enter", "notify_exit": "register.exit"},
+    "fault_tolerance": {
+        "tell_tolerance_refused": "case.refuse_tolerance",
+        "record_tolerance_outcome": "case.record_tolerance_outcome",
+        "record_appeal_decision": "case.record_appeal_decision",
+    },
+    "clearance": {
+        "tell_ineligible": "case.refuse_clearance",
+        "tell_approval_refused": "case.refuse_clearance",
+        "record_clearance": "case.record_clearance",
+    },
+    "secondment_admission": {
+        "notify_township": "townships.notify",
+        "enter_register": "register.enter",
+        "exit_register": "register.exit",
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(EFFECTS))
+def test_what_a_shipped_procedure_does_beyond_the_workflow_is_a_service_task(name: str) -> None:
+    """An auditor reading a diagram sees every effect: the register entry and exit, the case
+    outcome, each written notice, as a service task naming its operation."""
+    root = etree.fromstring(shipped(name).xml)
+    found = {
+        task.get("id"): operator.get("id")
+        for task in root.iterfind(".//bpmn:serviceTask", NS)
+        for operator in task.iterfind(".//spiffworkflow:serviceTaskOperator", NS)
+    }
+    assert found == EFFECTS[name]
+    assert shipped_diagram(name).operates
 
 
 @pytest.mark.parametrize(
@@ -216,7 +263,9 @@ def test_a_huge_constant_loop_cardinality_is_refused() -> None:
         '<bpmn:businessRuleTask id="decide" />',
         '<bpmn:callActivity id="call_other" calledElement="clearance" />',
         '<bpmn:manualTask id="by_hand" />',
-        '<bpmn:subProcess id="inner" />',
+        '<bpmn:transaction id="inner" />',
+        '<bpmn:adHocSubProcess id="ad_hoc" />',
+        '<bpmn:subProcess id="on_event" triggeredByEvent="true" />',
         '<bpmn:dataStoreReference id="store_ref" />',
         '<bpmn:inclusiveGateway id="some_of" />',
     ],

@@ -89,12 +89,13 @@ def _entered(
     data: dict[str, Any],
     now: datetime,
 ) -> list[Entry]:
-    """A township confirmed: the matter goes onto its register."""
+    """A township confirmed: the matter goes onto its register (legacy versions)."""
     return [matters_register.record_entry(session, loaded.instance, data, values, now)]
 
 
 STEP_DATA = {"revise": _resubmitted}
-STEP_EFFECTS = {"confirm_entry": _entered}
+# Versions drawn before effects were service tasks: a township's confirmation enters the register.
+LEGACY_EFFECTS = {"confirm_entry": _entered}
 
 
 def _step_data(
@@ -113,15 +114,18 @@ def _after_step(
     data: dict[str, Any],
     now: datetime,
 ) -> list[Entry]:
-    effect = STEP_EFFECTS.get(step)
+    if loaded.diagram.operates:  # the diagram's service tasks carry its effects
+        return []
+    effect = LEGACY_EFFECTS.get(step)
     return effect(session, ctx, loaded, values, data, now) if effect else []
 
 
 def _reached(
     session: Session, ctx: Context, loaded: commands.Loaded, status: str, now: datetime
 ) -> list[Entry]:
-    """An exited matter leaves every township's register, for the reason its path gives."""
-    if status != "exited":
+    """An exited matter leaves every township's register, for the reason its path gives (on
+    versions drawn before the exit was a service task)."""
+    if status != "exited" or loaded.diagram.operates:
         return []
     reason = matters_register.exit_reason(ctx.runtime.completed_ids(loaded.workflow))
     return [matters_register.record_exit(session, loaded.instance, reason, now)]

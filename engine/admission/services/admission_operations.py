@@ -18,7 +18,7 @@ from engine.admission.services import register as matters_register
 from engine.models import Matter, Notification, Organization
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
-from engine.workflow.operations import OperationFailed, register_operation
+from engine.workflow.operations import OperationFailed, register_operation, text
 from engine.workflow.services.commands import Loaded
 
 NAME_MAX = 200
@@ -41,20 +41,24 @@ def _day(text: str) -> date:
         raise OperationFailed(f"日期无效：{text}") from exc
 
 
-def _whole(text: str, name: str) -> int:
-    if not text.isdigit():
-        raise OperationFailed(f"{name} 应为非负整数：{text}")
-    return int(text)
+def _whole(value: str, name: str) -> int:
+    if not value.isdigit():
+        raise OperationFailed(f"{name} 应为非负整数：{value}")
+    return int(value)
 
 
 def enter(
     session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, str], now: datetime
 ) -> list[Entry]:
-    """The entry goes onto the township's register, in force from now."""
-    township = _township(session, parameters["township"])
-    name = parameters["name"]
-    end = parameters.get("end_date", "")
-    term_type = parameters.get("term_type") or ("short" if end else "long")
+    """The entry goes onto the township's register, in force from now, with whether the
+    resources that follow it have arrived (yes unless the diagram says otherwise)."""
+    township = _township(session, text(parameters, "township"))
+    name = text(parameters, "name")
+    end = text(parameters, "end_date")
+    term_type = text(parameters, "term_type") or ("short" if end else "long")
+    received = parameters.get("resources_received", True)
+    if not isinstance(received, bool):
+        raise OperationFailed(f"resources_received 应为是或否：{received}")
     if term_type not in TERM_TYPES:
         raise OperationFailed(f"term_type 应为 short 或 long：{term_type}")
     session.execute(
@@ -63,26 +67,29 @@ def enter(
             township_org_id=township.id,
             name=name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…",
             term_type=term_type,
-            start_date=_day(parameters["start_date"]),
+            start_date=_day(text(parameters, "start_date")),
             end_date=_day(end) if end else None,
-            funding_yuan=_whole(parameters.get("funding_yuan", "0"), "funding_yuan"),
-            staff=_whole(parameters.get("staff", "0"), "staff"),
-            # Whatever the entry promised is the diagram's to confirm before this step.
-            resources_received=True,
+            funding_yuan=_whole(text(parameters, "funding_yuan", "0"), "funding_yuan"),
+            staff=_whole(text(parameters, "staff", "0"), "staff"),
+            resources_received=received,
             status="in_force",
             entered_at=now,
             exited_at=None,
             exit_reason=None,
         )
     )
-    return [Entry("matter_entered", None, {"township": township.code, "name": name})]
+    entered = {"township": township.code, "name": name, "resources_received": received}
+    return [Entry("matter_entered", None, entered)]
 
 
 def leave(
     session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, str], now: datetime
 ) -> list[Entry]:
-    """The instance's entries leave every register, and each township is told why."""
-    reason = parameters["reason"][:40]
+    """The instance's entries leave every register, and each township is told why: the
+    `reason` given, else the exit_<reason> event the path passed (matter_admission's exits)."""
+    completed = ctx.runtime.completed_ids(loaded.workflow)
+    reason = text(parameters, "reason") or matters_register.exit_reason(completed)
+    reason = reason[:40]
     return [matters_register.record_exit(session, loaded.instance, reason, now)]
 
 
@@ -90,13 +97,13 @@ def notify(
     session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, str], now: datetime
 ) -> list[Entry]:
     """A notice to the township (read on its notifications page)."""
-    township = _township(session, parameters["township"])
+    township = _township(session, text(parameters, "township"))
     session.add(
         Notification(
             org_id=township.id,
             instance_id=loaded.instance.id,
-            kind=parameters.get("kind", "notice")[:40],
-            message=parameters["message"],
+            kind=text(parameters, "kind", "notice")[:40],
+            message=text(parameters, "message"),
             created_at=now,
         )
     )
@@ -110,10 +117,10 @@ def register_operations() -> None:
         enter,
         label="登记入乡镇准入台账",
         parameters=("township", "name", "start_date"),
-        optional=("end_date", "term_type", "funding_yuan", "staff"),
+        optional=("end_date", "term_type", "funding_yuan", "staff", "resources_received"),
     )
     register_operation(
-        "register.exit", leave, label="退出乡镇准入台账并通知乡镇", parameters=("reason",)
+        "register.exit", leave, label="退出乡镇准入台账并通知乡镇", optional=("reason",)
     )
     register_operation(
         "townships.notify",

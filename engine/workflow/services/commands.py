@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -211,7 +211,7 @@ def run_operations(session: Session, ctx: Context, loaded: Loaded, now: datetime
         try:
             if registered is None:  # vetted when deployed; the code no longer offers it
                 raise LookupError(f"未知的操作 {spec.operation}")
-            parameters = resolve_all(spec.parameters, task.data)
+            parameters = resolve_all(spec.parameters, task.data, registered.optional)
             done = registered.run(session, ctx, loaded, parameters, now)
         except DomainError:
             raise
@@ -219,7 +219,9 @@ def run_operations(session: Session, ctx: Context, loaded: Loaded, now: datetime
             raise EngineFailure(step, exc) from exc
         ctx.runtime.mark_operation_ran(task)
         ran = {"operation": registered.name, "label": registered.label, "parameters": parameters}
-        entries += [Entry("operation_ran", step, ran), *done]
+        # What an operation records is recorded at its service task, unless it names a step.
+        entries += [Entry("operation_ran", step, ran)]
+        entries += [replace(entry, task=entry.task or step) for entry in done]
     return entries
 
 

@@ -83,7 +83,7 @@ def _check_forms(diagram: Diagram) -> None:
         problems.append(f"流程 {diagram.process_id} 没有申请表单")
     problems += [
         f"任务 {task} 没有表单定义"
-        for task in sorted(user_task_ids(diagram.spec))
+        for task in sorted(user_task_ids(diagram))
         if task not in diagram.forms
     ]
     if problems:
@@ -354,7 +354,7 @@ def forms_of(ctx: Context, process_id: str, version: int) -> list[StepForm]:
     from the schema of the instance's own version."""
     with ctx.db.read() as session:
         diagram = diagram_of(session, ctx, _version_row(session, process_id, version).id)
-    steps = {step.id: step for step in steps_of(diagram.spec.task_specs.values())}
+    steps = {step.id: step for step in steps_of(diagram.task_specs())}
     found = [
         StepForm(steps[step_id], step_id == diagram.start_id, form.json_schema, form.ui_schema)
         for step_id, form in diagram.forms.items()
@@ -413,9 +413,7 @@ def drawing(ctx: Context, process_id: str, version: int, actor: Actor) -> Versio
     with ctx.db.read() as session:
         row = _version_row(session, process_id, version)
         diagram = diagram_of(session, ctx, row.id)
-        return VersionDrawing(
-            _info(session, row), row.xml, steps_of(diagram.spec.task_specs.values())
-        )
+        return VersionDrawing(_info(session, row), row.xml, steps_of(diagram.task_specs()))
 
 
 @dataclass(frozen=True)

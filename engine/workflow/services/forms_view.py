@@ -69,9 +69,7 @@ def instance_forms(ctx: Context, instance_id: int, actor: Actor) -> InstanceForm
     with ctx.db.read() as session:
         instance, _ = commands.visible_instance(session, instance_id, actor, lock=False)
         diagram = diagram_of(session, ctx, instance.deployment_id)
-        tasks = {
-            step: form for step in user_task_ids(diagram.spec) if (form := _task(diagram, step))
-        }
+        tasks = {step: form for step in user_task_ids(diagram) if (form := _task(diagram, step))}
         return InstanceForms(start=_start(diagram), tasks=tasks)
 
 
