@@ -7,6 +7,7 @@ from typing import Any
 
 from bench.common import APPLICATION, STEPS
 from config import Settings
+from config.steps import load_step_rules
 from engine.admission.services.admission import application_data, register_checks
 from engine.workflow.clock import SystemClock
 from engine.workflow.forms import form_for_start, form_for_task
@@ -24,12 +25,9 @@ def run(lifecycles: int) -> dict[str, Any]:
     diagram = parse_package(read_directory(settings.bpmn_dir / "matter_admission"))
     # The service's own runtime: same serializer, same restricted script engine and timer
     # functions (the diagram's deadlines are evaluated here too), no database.
-    limits = {
-        "review": settings.review_days,
-        "approve": settings.approve_days,
-        "confirm_entry": settings.confirm_days,
-    }
-    runtime = Runtime(TimerRules(SystemClock(), WorkingCalendar(), limits).functions())
+    steps = load_step_rules(settings.step_rules_file)
+    rules = TimerRules(SystemClock(), WorkingCalendar(), steps.working_days())
+    runtime = Runtime(rules.functions())
     start_form = form_for_start(diagram)
     start_data = application_data(start_form, start_form.validate(APPLICATION))
     forms = [

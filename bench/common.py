@@ -36,7 +36,16 @@ APPLICATION: dict[str, Any] = {
 STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("sifa", "legal_review", {"opinion": "lawful"}),
     ("bianban", "review", {"decision": "pass"}),
-    ("xianwei", "approve", {"decision": "pass"}),
+    (
+        "xianwei",
+        "approve",
+        {
+            "decision": "pass",
+            "meeting": "standing_committee",
+            "meeting_date": "2024-12-30",
+            "minutes_no": "县委常委会会议纪要〔2024〕31号",
+        },
+    ),
     ("chengguan", "confirm_entry", {"confirmed": True, "resources_received": True}),
     ("donghe", "confirm_entry", {"confirmed": True, "resources_received": True}),
 ]

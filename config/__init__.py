@@ -77,16 +77,10 @@ class Settings:
     audit_origin: str = "zhunru/trail"
     audit_key_file: Path | None = None
     audit_verifier_keys: tuple[str, ...] = ()
-    # Step time limits in working days (local rules differ; most localities publish none).
-    review_days: int = 15
-    approve_days: int = 15
-    confirm_days: int = 10
-    # Accountability procedures: appeal window and appeal decision in calendar days; clearance
-    # carried out within working days of approval; the county's fault-tolerance circumstances
-    # and exclusions (a local list, see config/tolerance.toml).
-    appeal_window_days: int = 15
-    appeal_decision_days: int = 30
-    clearance_days: int = 5
+    # Each human step's time limit and whom a late step is told to (local rules differ; see
+    # config/steps.toml); the county's fault-tolerance circumstances and exclusions (a local
+    # list, see config/tolerance.toml).
+    step_rules_file: Path = PROJECT_ROOT / "config" / "steps.toml"
     tolerance_rules_file: Path = PROJECT_ROOT / "config" / "tolerance.toml"
     # A long-term matter is re-evaluated this many months after entry, and again after that.
     reevaluation_months: int = 12
@@ -137,14 +131,7 @@ class Settings:
             if env.get("ZHUNRU_AUDIT_KEY_FILE")
             else None,
             audit_verifier_keys=tuple(env.get("ZHUNRU_AUDIT_VERIFIER_KEYS", "").split()),
-            review_days=_int(env, "ZHUNRU_REVIEW_DAYS", defaults.review_days),
-            approve_days=_int(env, "ZHUNRU_APPROVE_DAYS", defaults.approve_days),
-            confirm_days=_int(env, "ZHUNRU_CONFIRM_DAYS", defaults.confirm_days),
-            appeal_window_days=_int(env, "ZHUNRU_APPEAL_WINDOW_DAYS", defaults.appeal_window_days),
-            appeal_decision_days=_int(
-                env, "ZHUNRU_APPEAL_DECISION_DAYS", defaults.appeal_decision_days
-            ),
-            clearance_days=_int(env, "ZHUNRU_CLEARANCE_DAYS", defaults.clearance_days),
+            step_rules_file=Path(env.get("ZHUNRU_STEP_RULES_FILE") or defaults.step_rules_file),
             tolerance_rules_file=Path(
                 env.get("ZHUNRU_TOLERANCE_RULES_FILE") or defaults.tolerance_rules_file
             ),

@@ -24,6 +24,13 @@ def application(**overrides: Any) -> dict[str, Any]:
 
 
 PASS = {"decision": "pass"}
+# The county's approval records how it was decided: the meeting, its date and minutes number.
+MEETING = {
+    "meeting": "standing_committee",
+    "meeting_date": "2024-12-30",
+    "minutes_no": "县委常委会会议纪要〔2024〕31号",
+}
+APPROVE = {"decision": "pass", **MEETING}
 LAWFUL = {"opinion": "lawful"}
 CONFIRM = {"confirmed": True, "resources_received": True}
 

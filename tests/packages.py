@@ -22,10 +22,11 @@ def shipped(process_id: str) -> Package:
 
 def before_service_tasks(process_id: str) -> Package:
     """The shipped package as it was before its effects were service tasks (the diagrams of
-    counties' running instances from then): the same forms, the effects done after the step."""
-    return Package(
-        (BEFORE_SERVICE_TASKS / f"{process_id}.bpmn").read_bytes(), shipped(process_id).files
-    )
+    counties' running instances from then): its forms as shipped now, the effects done after
+    the step."""
+    xml = (BEFORE_SERVICE_TASKS / f"{process_id}.bpmn").read_bytes()
+    files = shipped(process_id).files
+    return Package(xml, {name: body for name, body in files.items() if name.encode() in xml})
 
 
 def activate_before_service_tasks(ctx, process_id: str) -> int:

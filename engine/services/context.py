@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import Settings
+from config.steps import StepRulesError, load_step_rules
 from config.tolerance import load_tolerance_rules
 from engine import schema  # noqa: F401 (every domain's tables on the metadata)
+from engine.authz import ROLES
 from engine.db import Database, make_engine
 from engine.models import CalendarOverride
 from engine.workflow.clock import Clock, SystemClock
@@ -34,20 +36,16 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     db = Database(make_engine(settings.database_url, echo=settings.sql_echo))
     clock = clock or SystemClock()
     calendar = WorkingCalendar(settings.timezone, overrides=lambda: _overrides(db))
+    steps = load_step_rules(settings.step_rules_file)
+    unknown = sorted(steps.roles() - set(ROLES))
+    if unknown:
+        raise StepRulesError(f"{settings.step_rules_file}: unknown roles {', '.join(unknown)}")
     rules = TimerRules(
         clock=clock,
         calendar=calendar,
-        limits={
-            "review": settings.review_days,
-            "approve": settings.approve_days,
-            "confirm_entry": settings.confirm_days,
-            "cl_carry_out": settings.clearance_days,
-        },
+        limits=steps.working_days(),
         reevaluation_months=settings.reevaluation_months,
-        calendar_limits={
-            "appeal_window": settings.appeal_window_days,
-            "ft_appeal_decide": settings.appeal_decision_days,
-        },
+        calendar_limits=steps.calendar_days(),
     )
     return Context(
         db=db,
@@ -56,6 +54,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         runtime=Runtime(rules.functions()),
         calendar=calendar,
         tolerance=load_tolerance_rules(settings.tolerance_rules_file),
+        steps=steps,
     )
 
 

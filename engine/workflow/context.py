@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from config import Settings
+from config.steps import StepRules, load_step_rules
 from config.tolerance import ToleranceRules, load_tolerance_rules
 from engine.db import Database
 from engine.services.directory import Directory
@@ -28,3 +29,5 @@ class Context:
     tolerance: ToleranceRules = field(
         default_factory=lambda: load_tolerance_rules(Settings().tolerance_rules_file)
     )
+    # The county's time limit of each step and whom a late one is told to.
+    steps: StepRules = field(default_factory=lambda: load_step_rules(Settings().step_rules_file))

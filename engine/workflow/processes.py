@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -223,13 +223,8 @@ class ProcessKind:
     reached: Reached = _no_effects
     read_scope: ReadScope = _generic_read_scope
     party: Party = _no_party
-    # Step id → the role told when that step runs over (else DEFAULT_ESCALATION).
-    escalate_to: Mapping[str, str] = field(default_factory=dict)
     # The statuses this kind's end events may name (end_<status>).
     end_statuses: frozenset[str] = frozenset()
-
-    def escalation_role(self, step: str) -> str:
-        return self.escalate_to.get(step, DEFAULT_ESCALATION)
 
 
 GENERIC = ProcessKind()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 
 
 def only_task(client, bpmn_id: str) -> dict:
@@ -29,7 +29,7 @@ def test_matter_goes_from_apply_to_exit(login) -> None:
 
     complete(sifa, "legal_review", LAWFUL)
     complete(bianban, "review", PASS)
-    after_approval = complete(xianwei, "approve", PASS)
+    after_approval = complete(xianwei, "approve", APPROVE)
     assert sorted(t["township"] for t in after_approval["open_tasks"]) == ["chengguan", "donghe"]
 
     claimed = chengguan.post(f"/api/v1/tasks/{only_task(chengguan, 'confirm_entry')['id']}/claim")

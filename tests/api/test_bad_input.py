@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 
 APPLY = "/api/v1/processes/matter_admission/instances"
 
@@ -211,7 +211,7 @@ def test_objection_needs_an_addressed_township_and_a_matter_in_force(login) -> N
     for username, step, form in (
         ("sifa", "legal_review", LAWFUL),
         ("bianban", "review", PASS),
-        ("xianwei", "approve", PASS),
+        ("xianwei", "approve", APPROVE),
         ("nanhu", "confirm_entry", CONFIRM),
     ):
         client = login(username)

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from engine.workflow.clock import ManualClock
 from tests.api.test_admission_api import complete, only_task
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 from tests.packages import ZIP, shipped, upload
 
 GOOD = shipped("matter_admission").xml.decode()
@@ -166,7 +166,7 @@ def test_administrator_suspends_resumes_and_terminates(login) -> None:
     assert admin.post(f"/api/v1/instances/{instance_id}/resume", json=reason).status_code == 200
     complete(sifa, "legal_review", LAWFUL)
     complete(login("bianban"), "review", PASS)
-    complete(login("xianwei"), "approve", PASS)
+    complete(login("xianwei"), "approve", APPROVE)
     complete(xishan, "confirm_entry", CONFIRM)
 
     ended = admin.post(f"/api/v1/instances/{instance_id}/terminate", json={"reason": "重复立项"})

@@ -52,11 +52,17 @@ def test_a_matter_goes_from_application_to_exit_in_the_browser(
     bianban.get_by_label("通过", exact=True).check()
     submit_task(bianban, "审核")
 
-    # 审批: the county Party committee and government approve.
+    # 审批: the county Party committee and government approve, at a meeting on record.
     xianwei = sign_in("xianwei")
     open_task(xianwei, "审批")
     expect(xianwei.locator(".decisions")).to_contain_text("县委编办")
     xianwei.get_by_label("通过", exact=True).check()
+    xianwei.get_by_role("button", name="提交办理结果").click()
+    expect(xianwei.locator("#error-summary")).to_contain_text("研究决定的会议、日期和纪要编号")
+    screenshot(xianwei, "03b-approval-needs-the-meeting")
+    xianwei.get_by_label("县委常委会会议", exact=True).check()
+    xianwei.get_by_label("会议日期").fill("2024-12-30")
+    xianwei.get_by_label("会议纪要编号").fill("县委常委会会议纪要〔2024〕31号")
     submit_task(xianwei, "审批")
     assert current_steps(xianwei) == ["confirm_entry"]
     screenshot(xianwei, "04-matter-awaiting-townships")

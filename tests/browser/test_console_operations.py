@@ -12,7 +12,7 @@ from engine.services.context import Context, build_context
 from engine.workflow import specs
 from tests.api.test_incidents_api import broken_condition, deploy
 from tests.browser.conftest import screenshot
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 
 
 def test_administrator_releases_a_stranded_matter_and_closes_an_incident(
@@ -23,7 +23,7 @@ def test_administrator_releases_a_stranded_matter_and_closes_an_incident(
     nongye.post(
         "/api/v1/processes/matter_admission/instances", json=application(townships=["xishan"])
     )
-    for user, form in (("sifa", LAWFUL), ("bianban", PASS), ("xianwei", PASS)):
+    for user, form in (("sifa", LAWFUL), ("bianban", PASS), ("xianwei", APPROVE)):
         client = api(user)
         [task] = client.get("/api/v1/tasks").json()
         assert client.post(f"/api/v1/tasks/{task['id']}/complete", json=form).ok

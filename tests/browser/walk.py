@@ -8,7 +8,7 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import ApiClient
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 
 TITLE = "高标准农田建设项目日常巡查"
 
@@ -77,7 +77,7 @@ def admitted_via_api(api: Any, **overrides: Any) -> int:
     )
     assert started.status_code == 201, started.text
     instance_id = started.json()["id"]
-    steps = [("sifa", LAWFUL), ("bianban", PASS), ("xianwei", PASS)]
+    steps = [("sifa", LAWFUL), ("bianban", PASS), ("xianwei", APPROVE)]
     steps += [(t, CONFIRM) for t in overrides.get("townships", application()["townships"])]
     for username, form in steps:
         client = as_user(username)

@@ -17,7 +17,7 @@ from engine.services.context import Context
 from engine.workflow.audit import verify_chain
 from engine.workflow.services import instances, tasks
 from tests.conftest import DEMO_PASSWORD
-from tests.factories import CONFIRM, LAWFUL, PASS, application, returned
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application, returned
 
 
 def actor(ctx: Context, username: str) -> Actor:
@@ -41,7 +41,7 @@ def admit(ctx: Context, townships: list[str] | None = None) -> int:
     )
     take(ctx, "sifa", LAWFUL)
     take(ctx, "bianban", PASS)
-    take(ctx, "xianwei", PASS)
+    take(ctx, "xianwei", APPROVE)
     for township in townships or ["chengguan", "donghe"]:
         take(ctx, township, CONFIRM)
     return detail.id

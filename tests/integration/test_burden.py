@@ -17,7 +17,7 @@ from engine.services import accounts
 from engine.services.context import Context
 from engine.workflow.services import instances, tasks
 from tests.conftest import DEMO_PASSWORD
-from tests.factories import CONFIRM, LAWFUL, PASS, application, rejected, returned
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application, rejected, returned
 
 NOT_RECEIVED = {"confirmed": True, "resources_received": False, "comment": "经费尚未拨付"}
 
@@ -47,7 +47,7 @@ def file(ctx: Context, username: str, **overrides: Any) -> int:
 
 
 def admit(ctx: Context, instance_id: int, confirmations: dict[str, dict]) -> None:
-    for username, form in (("sifa", LAWFUL), ("bianban", PASS), ("xianwei", PASS)):
+    for username, form in (("sifa", LAWFUL), ("bianban", PASS), ("xianwei", APPROVE)):
         step(ctx, username, instance_id, form)
     for township, form in confirmations.items():
         step(ctx, township, instance_id, form)

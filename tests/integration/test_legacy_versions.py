@@ -18,7 +18,7 @@ from engine.services.context import Context, build_context
 from engine.workflow.packages import Package
 from engine.workflow.services import deployments, instances
 from tests.conftest import make_settings
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 from tests.integration.test_accountability_services import decided, own_case_id
 from tests.integration.test_admission_services import actor, take
 from tests.packages import activate_before_service_tasks, before_service_tasks
@@ -75,7 +75,7 @@ def test_an_instance_on_a_version_deployed_before_packages_runs_to_its_end(
         )
     assert version == 99
     # Each step in a fresh process, validated as strictly as the shipped forms validate.
-    for username, form in (("sifa", LAWFUL), ("bianban", PASS), ("xianwei", PASS)):
+    for username, form in (("sifa", LAWFUL), ("bianban", PASS), ("xianwei", APPROVE)):
         worker = fresh(ctx)
         with pytest.raises(Exception, match="表单填写有误"):
             take(worker, username, {"unknown": 1})

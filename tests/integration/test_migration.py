@@ -26,7 +26,7 @@ from engine.workflow.clock import ManualClock
 from engine.workflow.packages import Package, form_refs
 from engine.workflow.services import deployments, instances, interventions, migration, tasks
 from tests.conftest import make_settings
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 from tests.integration.test_admission_services import actor, take
 from tests.packages import shipped
 
@@ -285,7 +285,7 @@ def test_an_instance_that_completed_no_changed_step_moves_and_runs_the_new_step(
     # The rest runs in another process, on the new version parsed anew.
     take(fresh, "bianban", PASS, "review")
     assert open_task(fresh, instance_id).bpmn_id == "approve"
-    take(fresh, "xianwei", PASS, "approve")
+    take(fresh, "xianwei", APPROVE, "approve")
     take(fresh, "chengguan", CONFIRM, "confirm_entry")
     with fresh.db.read() as session:
         assert session.get_one(Instance, instance_id).ended_at is not None
@@ -306,7 +306,7 @@ def test_an_open_step_renamed_shows_its_new_name_and_the_instance_goes_on(
     assert [(t.instance_id, t.name) for t in inbox] == [(instance_id, "合法性审核")]
     take(fresh, "sifa", LAWFUL, "legal_review")
     take(fresh, "bianban", PASS, "review")
-    take(fresh, "xianwei", PASS, "approve")
+    take(fresh, "xianwei", APPROVE, "approve")
     take(fresh, "chengguan", CONFIRM, "confirm_entry")
     with fresh.db.read() as session:
         assert session.get_one(Instance, instance_id).ended_at is not None

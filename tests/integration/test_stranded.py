@@ -45,7 +45,7 @@ def approved(ctx: Context, townships: list[str]) -> int:
     )
     take(ctx, "sifa", LAWFUL)
     take(ctx, "bianban", PASS)
-    take(ctx, "xianwei", PASS)
+    take(ctx, "xianwei", PASS)  # the approval form of that version
     return detail.id
 
 

@@ -12,7 +12,7 @@ from engine.services.context import Context
 from engine.workflow.audit import verify_chain
 from engine.workflow.services import instances, tasks
 from engine.workflow.services.timers import fire_due
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 from tests.integration.test_admission_services import actor, take
 
 
@@ -25,7 +25,7 @@ def _admit(ctx: Context, **overrides) -> int:
     )
     take(ctx, "sifa", LAWFUL)
     take(ctx, "bianban", PASS)
-    take(ctx, "xianwei", PASS)
+    take(ctx, "xianwei", APPROVE)
     take(ctx, "donghe", CONFIRM)
     return detail.id
 
@@ -132,10 +132,10 @@ def test_township_confirmation_has_its_deadline_and_a_late_one_is_escalated(
     )
     take(ctx, "sifa", LAWFUL)
     take(ctx, "bianban", PASS)
-    take(ctx, "xianwei", PASS)
+    take(ctx, "xianwei", APPROVE)
     [confirm] = [t for t in tasks.inbox(ctx, actor(ctx, "donghe")) if t.instance_id == detail.id]
     assert confirm.bpmn_id == "confirm_entry" and confirm.due_at is not None
-    days = ctx.settings.confirm_days
+    days = ctx.steps.working_days()["confirm_entry"]
     assert confirm.due_at - clock.now() >= timedelta(days=days)
     take(ctx, "donghe", CONFIRM)  # one township in time
 

@@ -30,11 +30,13 @@ def test_every_shape_and_flow_of_the_interchange_is_drawn() -> None:
 
 
 def test_completed_steps_current_tasks_and_taken_flows_are_marked() -> None:
-    svg = render_svg(XML, completed={"start_apply", "legal_review"}, current={"review"})
+    done = {"start_apply", "legal_review", "gw_legal"}
+    svg = render_svg(XML, completed=done, current={"review"})
     groups = drawn(svg)
     assert "bpmn-current" in groups["review"]
     assert "bpmn-done" in groups["legal_review"]
-    assert "bpmn-done" in groups["f_legal"]  # from a completed step into the current one
+    assert "bpmn-done" in groups["f_legal_to_review"]  # from a completed step to the current one
+    assert "bpmn-done" not in groups["f_legal_needs_change"]  # the way not taken
     assert "bpmn-done" not in groups["f_review"] and "bpmn-current" not in groups["approve"]
     assert "当前环节：审核" in etree.fromstring(svg.encode()).get("aria-label")
 

@@ -6,7 +6,7 @@ import pytest
 
 from engine.admission.services.admission import revise_data
 from engine.errors import InvalidInput
-from tests.factories import application
+from tests.factories import MEETING, application
 from tests.packages import shipped_diagram
 
 FORMS = shipped_diagram("matter_admission").forms
@@ -73,7 +73,9 @@ def test_return_and_reject_need_grounds(step: str) -> None:
     assert "comment" in errors_of(form, {"decision": "return"})
     assert "reasons" in errors_of(form, {"decision": "reject", "comment": "无依据"})
     assert "reasons" in errors_of(form, {"decision": "reject", "reasons": ["x"], "comment": "c"})
-    assert form.validate({"decision": "pass"}) == {"decision": "pass", "reasons": [], "comment": ""}
+    meeting = MEETING if step == "approve" else {}  # the approval also names its meeting
+    passed = {"decision": "pass", "reasons": [], "comment": "", **meeting}
+    assert form.validate({"decision": "pass", **meeting}) == passed
 
 
 def test_pass_takes_no_rejection_reasons_and_reasons_are_unique() -> None:

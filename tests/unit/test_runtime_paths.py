@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from config import Settings
+from config.steps import load_step_rules
 from engine.admission.services.admission import application_data, revise_data
 from engine.errors import Conflict
 from engine.workflow.clock import ManualClock
@@ -16,10 +18,19 @@ from engine.workflow.runtime import Runtime
 from engine.workflow.time_functions import TimerRules
 from engine.workflow.workdays import WorkingCalendar
 from tests.engine_modes import carry, modes
-from tests.factories import CONFIRM, LAWFUL, PASS, application, rejected, returned
+from tests.factories import (
+    APPROVE,
+    CONFIRM,
+    LAWFUL,
+    MEETING,
+    PASS,
+    application,
+    rejected,
+    returned,
+)
 from tests.packages import shipped_diagram
 
-LIMITS = {"review": 15, "approve": 15, "confirm_entry": 10}
+LIMITS = load_step_rules(Settings().step_rules_file).working_days()
 DIAGRAM = shipped_diagram("matter_admission")
 
 
@@ -62,7 +73,7 @@ class Walk:
     def enter(self) -> None:
         self.do("legal_review", LAWFUL)
         self.do("review", PASS)
-        self.do("approve", PASS)
+        self.do("approve", APPROVE)
         self.do("confirm_entry", CONFIRM, township="chengguan")
         self.do("confirm_entry", CONFIRM, township="donghe")
 
@@ -77,7 +88,7 @@ def test_admitted_matter_waits_in_force_then_exits_on_withdrawal(mode: str) -> N
     assert walk.ready() == ["legal_review"]
     walk.do("legal_review", LAWFUL)
     walk.do("review", PASS)
-    walk.do("approve", PASS)
+    walk.do("approve", APPROVE)
     assert walk.ready() == ["confirm_entry", "confirm_entry"]
     walk.do("confirm_entry", CONFIRM, township="donghe")
     assert walk.ready() == ["confirm_entry"]
@@ -101,7 +112,7 @@ def test_one_confirmation_task_per_target_township(mode: str) -> None:
     walk = Walk(mode, townships=["chengguan", "donghe", "xishan", "nanhu"])
     walk.do("legal_review", LAWFUL)
     walk.do("review", PASS)
-    walk.do("approve", PASS)
+    walk.do("approve", APPROVE)
     views = walk.runtime.ready_user_tasks(walk.workflow)
     assert sorted(v.data["township"] for v in views) == ["chengguan", "donghe", "nanhu", "xishan"]
     assert {DIAGRAM.lane_roles[v.lane] for v in views} == {"township"}
@@ -121,7 +132,7 @@ def test_returned_application_can_be_withdrawn(mode: str) -> None:
 def test_returned_application_is_revised_and_reviewed_again(mode: str) -> None:
     walk = Walk(mode)
     walk.do("legal_review", {"opinion": "needs_change", "comment": "依据需写明条款"})
-    walk.do("review", returned())
+    assert walk.ready() == ["revise"]  # "needs change" goes straight back to the applicant
     revised = application(basis="《农田建设项目管理办法》第十二条", townships=["xishan"])
     walk.do("revise", {"action": "resubmit", "application": revised})
     assert walk.ready() == ["legal_review"]
@@ -130,7 +141,7 @@ def test_returned_application_is_revised_and_reviewed_again(mode: str) -> None:
     assert data["townships"] == ["xishan"]
     walk.do("legal_review", LAWFUL)
     walk.do("review", PASS)
-    walk.do("approve", PASS)
+    walk.do("approve", APPROVE)
     assert [v.data["township"] for v in walk.runtime.ready_user_tasks(walk.workflow)] == ["xishan"]
 
 
@@ -152,7 +163,8 @@ def test_rejection_ends_the_application(mode: str, step: str) -> None:
     walk.do("legal_review", LAWFUL)
     if step == "approve":
         walk.do("review", PASS)
-    walk.do(step, rejected(["no_resources", "negative_list"]))
+    meeting = MEETING if step == "approve" else {}
+    walk.do(step, {**rejected(["no_resources", "negative_list"]), **meeting})
     assert walk.end == f"end_rejected_{step if step == 'review' else 'approval'}"
     assert walk.ready() == []
 

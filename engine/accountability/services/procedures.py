@@ -238,12 +238,6 @@ ACCOUNTABILITY = ProcessKind(
     status=_status,
     read_scope=_read_scope,
     party=_party,
-    # Late steps are told to the organs that may read the case, never further.
-    escalate_to={
-        "ft_appeal_decide": "discipline",
-        "ft_rectify": "discipline",
-        "cl_carry_out": "case_review",
-    },
     end_statuses=END_STATUSES,
 )
 

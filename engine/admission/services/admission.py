@@ -22,8 +22,6 @@ from engine.workflow.services import commands
 from engine.workflow.specs import Diagram
 
 PROCESS_ID = "matter_admission"
-# Who is told when a step runs over: the office that supervises the one that is late.
-ESCALATE_TO = {"review": "approver", "approve": "auditor", "confirm_entry": "reviewer"}
 
 
 def _start(
@@ -144,7 +142,6 @@ ADMISSION = ProcessKind(
     status=matters_register.status_for,
     reached=_reached,
     read_scope=_read_scope,
-    escalate_to=ESCALATE_TO,
     end_statuses=frozenset({"exited", "rejected", "withdrawn"}),
 )
 
@@ -161,9 +158,28 @@ def end_after_start(values: dict[str, Any], _: Mapping[str, Any]) -> dict[str, A
     return problems
 
 
+def unlawful_cannot_pass(values: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    """A matter the justice bureau found unlawful cannot pass review or approval: it is
+    returned for revision or refused (the legality opinion has force)."""
+    legal = (context.get("data") or {}).get("legal_review") or {}
+    if values.get("decision") == "pass" and legal.get("opinion") == "unlawful":
+        return {"decision": ["司法局合法性审查意见为“不合法”，不能通过；请退回修改或不予准入"]}
+    return {}
+
+
+def meeting_not_in_future(values: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    """The meeting that decided an approval has been held."""
+    day, today = values.get("meeting_date"), context.get("today")
+    if isinstance(day, str) and isinstance(today, str) and day > today:  # ISO dates
+        return {"meeting_date": ["会议日期不能晚于今天"]}
+    return {}
+
+
 def register_checks() -> None:
     """The named checks the admission package's forms list in x-checks."""
     register_check("end_after_start", end_after_start)
+    register_check("unlawful_cannot_pass", unlawful_cannot_pass)
+    register_check("meeting_not_in_future", meeting_not_in_future)
 
 
 def _terminated(session: Session, instance: Instance, now: datetime) -> list[Entry]:

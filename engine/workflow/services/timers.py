@@ -20,7 +20,7 @@ from engine.errors import Conflict, DomainError, NotFound
 from engine.models import Instance, Notification, Organization, Task, User
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
-from engine.workflow.processes import kind_of
+from engine.workflow.processes import DEFAULT_ESCALATION
 from engine.workflow.services import commands, incidents
 from engine.workflow.services.rows import update_row
 
@@ -86,7 +86,7 @@ def _fire(
     changes = [Entry("timer_fired", timer, {}) for timer in fired]
     for timer in fired:
         if timer.startswith(DEADLINE_PREFIX):
-            changes += _escalate(session, instance, timer.removeprefix(DEADLINE_PREFIX), now)
+            changes += _escalate(session, ctx, instance, timer.removeprefix(DEADLINE_PREFIX), now)
     commands.save(session, ctx, loaded, by, "admin" if by else "system", changes, now)
     incidents.timers_recovered(session, instance.id, now)
     return len(fired)
@@ -116,7 +116,9 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime, by: Actor) -> i
         ) from exc
 
 
-def _escalate(session: Session, instance: Instance, step: str, now: datetime) -> list[Entry]:
+def _escalate(
+    session: Session, ctx: Context, instance: Instance, step: str, now: datetime
+) -> list[Entry]:
     """Mark the late step's open tasks overdue and tell the supervising office."""
     late = session.scalars(
         select(Task)
@@ -125,8 +127,8 @@ def _escalate(session: Session, instance: Instance, step: str, now: datetime) ->
     ).all()
     for task in late:
         update_row(session, task, escalated_at=now)
-    # Who supervises the late step is what its process's domain registered.
-    role = kind_of(instance.process_id).escalation_role(step)
+    # Who supervises the late step is the county's configuration (config/steps.toml).
+    role = ctx.steps.escalate_to(step) or DEFAULT_ESCALATION
     told = orgs_with_role(session, role)
     step_name = late[0].name if late else step
     message = f"事项“{instance.title}”的“{step_name}”已超过办理时限，请督办。"

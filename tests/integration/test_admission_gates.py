@@ -1,0 +1,123 @@
+"""Gates with force, and the county's own time limits: a legality opinion binds the review,
+every human step has a limit from configuration and a late one is told to whom the county
+configured — through the services, each step in a fresh process, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from config.steps import StepRulesError, load_step_rules
+from engine.admission.services import matters
+from engine.errors import InvalidInput
+from engine.services.context import Context, build_context
+from engine.workflow.services import instances, tasks
+from engine.workflow.services.timers import fire_due
+from tests.conftest import make_settings
+from tests.factories import APPROVE, LAWFUL, PASS, application, returned
+from tests.integration.test_admission_services import actor, take
+
+
+def fresh(ctx: Context) -> Context:
+    """Another worker on the same database: nothing parsed yet."""
+    return build_context(ctx.settings, clock=ctx.clock)
+
+
+def filed(ctx: Context) -> int:
+    return instances.start(
+        ctx, "matter_admission", application(townships=["donghe"]), actor(ctx, "nongye")
+    ).id
+
+
+def open_steps(ctx: Context, instance_id: int) -> list[str]:
+    detail = instances.get(ctx, instance_id, actor(ctx, "nongye"))
+    return [t.bpmn_id for t in detail.open_tasks]
+
+
+def test_an_unlawful_opinion_cannot_be_passed_only_returned_or_refused(ctx: Context) -> None:
+    matter = filed(ctx)
+    take(fresh(ctx), "sifa", {"opinion": "unlawful", "comment": "无法律依据，不得下放"})
+    worker = fresh(ctx)
+    with pytest.raises(InvalidInput) as refused:
+        take(worker, "bianban", PASS)
+    assert "不合法" in refused.value.errors["decision"][0]
+    assert open_steps(worker, matter) == ["review"]  # nothing stored
+    take(fresh(ctx), "bianban", returned("请依法修改或撤回"))
+    assert open_steps(ctx, matter) == ["revise"]
+
+
+def test_needs_change_goes_back_to_the_applicant_with_the_opinion(ctx: Context) -> None:
+    matter = filed(ctx)
+    take(fresh(ctx), "sifa", {"opinion": "needs_change", "comment": "经费来源表述须修改"})
+    worker = fresh(ctx)
+    assert open_steps(worker, matter) == ["revise"]  # the gatekeeper never saw it
+    detail = instances.get(worker, matter, actor(worker, "nongye"))
+    assert detail.data["legal_review"]["comment"] == "经费来源表述须修改"
+    [revise] = tasks.inbox(worker, actor(worker, "nongye"))
+    assert revise.bpmn_id == "revise" and revise.due_at is not None
+    take(
+        fresh(ctx),
+        "nongye",
+        {
+            "action": "resubmit",
+            "application": application(townships=["donghe"], name="农田水利设施日常巡查（修改稿）"),
+        },
+    )
+    assert open_steps(ctx, matter) == ["legal_review"]  # reviewed for legality again
+    take(fresh(ctx), "sifa", LAWFUL)
+    take(fresh(ctx), "bianban", PASS)
+    assert take(fresh(ctx), "xianwei", APPROVE).open_tasks[0].bpmn_id == "confirm_entry"
+
+
+def test_a_late_legal_review_is_told_to_the_gatekeeper(ctx: Context, clock) -> None:
+    matter = filed(ctx)
+    [legal] = tasks.inbox(ctx, actor(ctx, "sifa"))
+    days = ctx.steps.working_days()["legal_review"]
+    assert legal.due_at is not None and legal.due_at - clock.now() >= timedelta(days=days)
+    clock.advance(timedelta(days=2 * days + 10))
+    assert fire_due(fresh(ctx)).timers == 1
+    told = matters.notifications(ctx, actor(ctx, "bianban"))
+    assert [n.kind for n in told] == ["step_overdue"] and "合法性审查" in told[0].message
+    assert take(ctx, "sifa", LAWFUL).open_tasks[0].bpmn_id == "review"
+    assert instances.get(ctx, matter, actor(ctx, "nongye")).status == "pending"
+
+
+def test_who_is_told_of_a_late_step_is_the_countys_configuration(
+    ctx: Context, clock, tmp_path: Path
+) -> None:
+    """The same diagram, another county's rules: review in 3 working days, told to the
+    auditor instead of the county leadership. No release, only the file and a restart."""
+    rules = Path(ctx.settings.step_rules_file).read_text(encoding="utf-8")
+    rules = rules.replace(
+        '[review]              # 审核（县委编办）\nworking_days = 15\nescalate_to = "approver"',
+        '[review]\nworking_days = 3\nescalate_to = "auditor"',
+    )
+    assert 'escalate_to = "auditor"' in rules.split("[review]")[1].split("[")[0]
+    custom = tmp_path / "steps.toml"
+    custom.write_text(rules, encoding="utf-8")
+    settings = make_settings(str(ctx.db.engine.url)).with_overrides(step_rules_file=custom)
+    county = build_context(settings, clock=clock)
+    filed(county)
+    take(county, "sifa", LAWFUL)
+    [review] = tasks.inbox(county, actor(county, "bianban"))
+    assert review.due_at is not None and review.due_at - clock.now() < timedelta(days=10)
+    clock.advance(timedelta(days=8))
+    assert fire_due(county).timers == 1
+    assert [n.kind for n in matters.notifications(county, actor(county, "jiwei"))] == [
+        "step_overdue"
+    ]
+    assert matters.notifications(county, actor(county, "xianwei")) == []
+    county.db.dispose()
+
+
+def test_a_malformed_rules_file_stops_the_service_with_the_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "steps.toml"
+    bad.write_text('[review]\nworking_days = "fifteen"\n', encoding="utf-8")
+    with pytest.raises(StepRulesError, match=r"\[review\] working_days"):
+        load_step_rules(bad)
+    bad.write_text('[review]\nworking_days = 3\nescalate_to = "mayor"\n', encoding="utf-8")
+    settings = make_settings("sqlite://").with_overrides(step_rules_file=bad)
+    with pytest.raises(StepRulesError, match="mayor"):
+        build_context(settings)
