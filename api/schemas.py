@@ -97,7 +97,13 @@ class TaskSchema(ma.Schema):
     assignee = fields.String(allow_none=True)
     state = fields.String()
     created_at = fields.DateTime()
-    due_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(
+        allow_none=True, metadata={"description": "the instant the step falls late (UTC)"}
+    )
+    due_date = fields.Date(
+        allow_none=True,
+        metadata={"description": "the last local day the step is in time, inclusive"},
+    )
     overdue = fields.Boolean(metadata={"description": "past its deadline and escalated"})
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
@@ -115,6 +121,13 @@ class InstanceSummarySchema(ma.Schema):
     version = fields.Integer()
 
 
+class TimerSchema(ma.Schema):
+    step = fields.String(metadata={"description": "diagram element id of the timer"})
+    name = fields.String()
+    due_at = fields.DateTime(metadata={"description": "the instant it fires (UTC)"})
+    due_date = fields.Date(metadata={"description": "the last local day before it fires"})
+
+
 class InstanceDetailSchema(InstanceSummarySchema):
     data = fields.Dict(metadata={"description": "form data so far (application, decisions)"})
     open_tasks = fields.List(fields.Nested(TaskSchema))
@@ -124,6 +137,10 @@ class InstanceDetailSchema(InstanceSummarySchema):
     ended_at = fields.DateTime(allow_none=True)
     case_id = fields.Integer(
         allow_none=True, metadata={"description": "the accountability case of a procedure"}
+    )
+    timers = fields.List(
+        fields.Nested(TimerSchema),
+        metadata={"description": "deadlines, windows and terms it waits on, soonest first"},
     )
 
 

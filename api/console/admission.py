@@ -128,6 +128,21 @@ def diagram(instance_id: int) -> FlaskResponse:
     return FlaskResponse(_svg(detail, progress), mimetype="image/svg+xml")
 
 
+# The timer whose closing ends an action: the appeal window (SpiffWorkflow 3.2 holds the timer
+# of an event-based gateway's branch on the gateway, so that is what waits).
+ACTION_WINDOWS = {"appeal": "gw_appeal"}
+
+
+def _action(name: str, detail: Any) -> tuple[str, str, str]:
+    """An action's button and explanation, with the last day it may be taken, if it has one."""
+    _, button, explanation = ACTIONS[name]
+    window = next((t for t in detail.timers if t.step == ACTION_WINDOWS.get(name)), None)
+    if window is not None:
+        day = window.due_date
+        explanation += f"申诉期至{day.year}年{day.month}月{day.day}日（含当日）。"
+    return name, button, explanation
+
+
 @bp.route("/matters/<id:instance_id>/<any(withdraw, object, appeal):action>", methods=["POST"])
 def matter_action(instance_id: int, action: str) -> Response | tuple[str, int]:
     """撤回, 异议 or 申诉: buttons on the matter page, shown where the diagram allows them."""
@@ -331,7 +346,7 @@ def _matter_page(
     actor = me()
     detail = instances.get(context(), instance_id, actor)
     mine = my_task_ids(actor)
-    actions = [(name, *ACTIONS[name][1:]) for name in detail.actions if name in ACTIONS]
+    actions = [_action(name, detail) for name in detail.actions if name in ACTIONS]
     progress = lookups.progress(context(), instance_id, actor)
     case = _case_of(detail)
     return render(

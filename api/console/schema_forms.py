@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -372,4 +373,15 @@ def shown(spec: JSON, value: Any, names: Mapping[str, str] | None = None) -> str
         return titles[posted(value)]
     if isinstance(value, Mapping):
         return "；".join(f"{label}：{text}" for label, text in read_only(spec, value))
+    if (spec or {}).get("format") == "date" and isinstance(value, str):
+        return written_date(value)
     return posted(value)
+
+
+def written_date(value: str) -> str:
+    """An ISO date as officials write it (2026年12月21日); anything else as it is."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.year}年{day.month}月{day.day}日"

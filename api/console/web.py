@@ -76,14 +76,18 @@ def me() -> Actor:
 
 
 def local_time(value: datetime | date | None, with_time: bool = True) -> Markup | str:
-    """A UTC instant as the county's local time, in a <time> element."""
-    if value is None:
+    """A UTC instant as the county's local time, written the way officials write dates
+    (2026年12月21日 09:30), in a <time> element: one way of writing a date on every page."""
+    return cn_date(value, with_time=with_time)
+
+
+def due_by(task: Any) -> Markup | str:
+    """A step's deadline as a county reads it: 2026年12月21日前（含当日）."""
+    day = getattr(task, "due_date", None)
+    if day is None:
         return "—"
-    if not isinstance(value, datetime):
-        return Markup('<time datetime="{0}">{0}</time>').format(value.isoformat())
-    local = value.astimezone(ZoneInfo(context().settings.timezone))
-    shown = local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
-    return Markup('<time datetime="{}">{}</time>').format(local.isoformat(), shown)
+    shown = f"{day.year}年{day.month}月{day.day}日前（含当日）"
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), shown)
 
 
 @bp.app_template_filter("cn_date")
@@ -159,6 +163,7 @@ def _page_values() -> dict[str, Any]:
         "zone": _zone_name(context().settings.timezone),
         "labels": labels,
         "local_time": local_time,
+        "due_by": due_by,
         "is_overdue": is_overdue,
     }
 

@@ -72,6 +72,11 @@ class WorkingCalendar:
         end = datetime.combine(last + timedelta(days=1), datetime.min.time(), self.zone)
         return end.astimezone(UTC)
 
+    def last_day(self, due: datetime) -> date:
+        """The last local day on which something due at `due` is still in time: a deadline
+        at the start of the 22nd is "by the 21st (inclusive)"."""
+        return (due.astimezone(self.zone) - timedelta(microseconds=1)).date()
+
     def start_of_local_day(self, day: date) -> datetime:
         return datetime.combine(day, datetime.min.time(), self.zone).astimezone(UTC)
 

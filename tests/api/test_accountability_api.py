@@ -6,6 +6,9 @@ was verified untrue and harmed her, wangfang's (西山镇) was "not proven but c
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from engine.models import User
@@ -60,6 +63,10 @@ def test_cadre_applies_for_fault_tolerance_is_granted_reduced_appeals_and_is_exe
 
     instance = zhangming.get(f"/api/v1/instances/{started['id']}").json()
     assert instance["actions"] == ["appeal"]
+    # The window closes after 15 calendar days: its last day is in the instance's timers.
+    [window] = [t for t in instance["timers"] if t["step"] == "gw_appeal"]
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    assert window["due_date"] == (today + timedelta(days=15)).isoformat()
     appealed = zhangming.post(
         f"/api/v1/instances/{started['id']}/appeals", json={"reason": "已挽回全部损失，请求免责"}
     )

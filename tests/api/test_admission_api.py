@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 
 
@@ -27,6 +30,11 @@ def test_matter_goes_from_apply_to_exit(login) -> None:
     instance_id = started.json()["id"]
     assert started.json()["status"] == "pending"
 
+    # Beside the instant it falls late, the last local day it is in time (the day before).
+    legal = only_task(sifa, "legal_review")
+    due_at = datetime.fromisoformat(legal["due_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert (due_at.hour, due_at.minute) == (0, 0)
+    assert date.fromisoformat(legal["due_date"]) == due_at.date() - timedelta(days=1)
     complete(sifa, "legal_review", LAWFUL)
     complete(bianban, "review", PASS)
     after_approval = complete(xianwei, "approve", APPROVE)

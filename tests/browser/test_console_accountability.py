@@ -8,7 +8,9 @@ The same stories as tests/api/test_accountability_api.py, by the demo county's p
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
@@ -74,6 +76,11 @@ def test_a_cadre_applies_for_fault_tolerance_appeals_and_the_result_is_filed(
     expect(notice).to_contain_text("申诉")
     notice.get_by_role("link", name="查看事项").click()
     expect(zhangming.locator(".results")).to_contain_text("减责")
+    # The cadre sees the day the appeal window closes: 15 calendar days from the decision.
+    closes = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=15)
+    expect(zhangming.locator("#action-appeal-title + p")).to_contain_text(
+        f"申诉期至{closes.year}年{closes.month}月{closes.day}日（含当日）"
+    )
     zhangming.on("dialog", lambda dialog: dialog.accept())
     zhangming.get_by_role("button", name="提出申诉").click()
     expect(zhangming.locator("#appeal-reason-error")).to_contain_text("此项为必填项")

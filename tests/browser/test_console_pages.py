@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -111,6 +111,12 @@ def test_the_matter_page_draws_the_diagram_with_the_current_step_highlighted(
     untouched = svg.locator('[data-element-id="approve"]')
     expect(untouched).not_to_have_class(re.compile("bpmn-(done|current)"))
     expect(current).to_be_in_viewport()  # scrolled to, in a diagram wider than the page
+    # The deadline as a county reads it: the last day, inclusive, never a next-day "00:00".
+    review = next(t for t in api("bianban").get("/api/v1/tasks").json() if t["bpmn_id"] == "review")
+    day = date.fromisoformat(review["due_date"])
+    expect(page.locator(".current-steps, main").first).to_contain_text(
+        f"期限 {day.year}年{day.month}月{day.day}日前（含当日）"
+    )
     screenshot(page, "10-matter-diagram")
 
     picture = page.request.get(f"/matters/{matter['id']}/diagram.svg")
@@ -152,4 +158,5 @@ def test_a_step_past_its_deadline_is_marked_overdue_in_the_inbox(
     row = page.locator("tr", has_text=TITLE)
     expect(row.locator(".badge-overdue")).to_have_text("已超期")
     expect(row).to_have_class(re.compile("overdue"))
+    expect(row).to_contain_text(re.compile(r"\d{4}年\d{1,2}月\d{1,2}日前（含当日）"))
     screenshot(page, "13-inbox-overdue")

@@ -76,6 +76,10 @@ def test_a_late_legal_review_is_told_to_the_gatekeeper(ctx: Context, clock) -> N
     [legal] = tasks.inbox(ctx, actor(ctx, "sifa"))
     days = ctx.steps.working_days()["legal_review"]
     assert legal.due_at is not None and legal.due_at - clock.now() >= timedelta(days=days)
+    # In time through the tenth working day from today, inclusive; late as the next day begins.
+    today = ctx.calendar.local(clock.now()).date()
+    assert legal.due_date == ctx.calendar.add_working_days(today, days)
+    assert legal.due_at == ctx.calendar.start_of_local_day(legal.due_date + timedelta(days=1))
     clock.advance(timedelta(days=2 * days + 10))
     assert fire_due(fresh(ctx)).timers == 1
     told = matters.notifications(ctx, actor(ctx, "bianban"))

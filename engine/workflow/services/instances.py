@@ -31,9 +31,11 @@ from engine.workflow.services.views import (
     InstanceDetail,
     InstanceSummary,
     Page,
+    TimerInfo,
     summaries,
     task_infos,
 )
+from engine.workflow.workdays import NEVER
 
 STATUSES = (
     "pending",
@@ -104,6 +106,20 @@ def get(ctx: Context, instance_id: int, actor: Actor) -> InstanceDetail:
         return detail_of(session, ctx, instance, actor)
 
 
+def _timers(ctx: Context, workflow: Any) -> list[TimerInfo]:
+    """The timers the instance waits on, soonest first (a window that never closes is left
+    out)."""
+    waiting = sorted(
+        (due, task.task_spec.bpmn_id or "", task.task_spec.bpmn_name or "")
+        for task, due in ctx.runtime.waiting_timers(workflow)
+        if due < NEVER
+    )
+    return [
+        TimerInfo(step, name or step, due, ctx.calendar.last_day(due))
+        for due, step, name in waiting
+    ]
+
+
 def detail_of(
     session: Session,
     ctx: Context,
@@ -127,7 +143,9 @@ def detail_of(
     return InstanceDetail(
         **summary.__dict__,
         data=ctx.runtime.data(workflow),
-        open_tasks=task_infos(session, ctx.names, open_rows, {instance.id: instance.title}),
+        open_tasks=task_infos(
+            session, ctx.names, ctx.calendar, open_rows, {instance.id: instance.title}
+        ),
         actions=_actions(
             instance,
             summary,
@@ -136,6 +154,7 @@ def detail_of(
             kind_of(instance.process_id).party(session, instance),
         ),
         case_id=instance.case_id,
+        timers=_timers(ctx, workflow),
         ended_at=instance.ended_at,
     )
 

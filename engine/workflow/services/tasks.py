@@ -51,7 +51,7 @@ def inbox(ctx: Context, actor: Actor, page: int = 1, per_page: int = 50) -> list
         rows = session.scalars(
             select(Task).where(Task.id.in_(task_ids)).order_by(Task.created_at, Task.id)
         ).all()
-        return task_infos(session, ctx.names, list(rows))
+        return task_infos(session, ctx.names, ctx.calendar, list(rows))
 
 
 def _inbox_ids(role: str, actor: Actor, reach: int) -> Any:
@@ -113,7 +113,9 @@ def claim(ctx: Context, task_id: int, actor: Actor) -> TaskInfo:
                 [Entry("task_claimed", task.bpmn_id, {"name": task.name})],
                 ctx.clock.now(),
             )
-        return task_infos(session, ctx.names, [task], {instance.id: instance.title})[0]
+        return task_infos(session, ctx.names, ctx.calendar, [task], {instance.id: instance.title})[
+            0
+        ]
 
 
 def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDetail:

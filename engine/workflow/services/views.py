@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Instance, InstanceTownship, Task
 from engine.services.directory import Directory, OrgRef
+from engine.workflow.workdays import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class TaskInfo:
     completed_at: datetime | None
     completed_by: str | None
     township: str | None = None
+    # The last local day the step is in time (due_at is the start of the day after it).
+    due_date: date | None = None
     # Past its deadline and escalated to the supervising office.
     overdue: bool = False
 
@@ -47,6 +50,17 @@ class InstanceSummary:
 
 
 @dataclass(frozen=True)
+class TimerInfo:
+    """A timer the instance waits on (a deadline, a window, a term) and when it fires."""
+
+    step: str
+    name: str
+    due_at: datetime
+    # The last local day before it fires (a window closing at the start of the 16th: the 15th).
+    due_date: date
+
+
+@dataclass(frozen=True)
 class InstanceDetail(InstanceSummary):
     data: dict[str, Any] = field(default_factory=dict)
     open_tasks: list[TaskInfo] = field(default_factory=list)
@@ -54,6 +68,7 @@ class InstanceDetail(InstanceSummary):
     ended_at: datetime | None = None
     # The accountability case a procedure belongs to (None for admission matters).
     case_id: int | None = None
+    timers: list[TimerInfo] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,7 @@ def summaries(
 def task_infos(
     session: Session,
     names: Directory,
+    calendar: WorkingCalendar,
     rows: list[Task],
     titles: dict[int, str] | None = None,
 ) -> list[TaskInfo]:
@@ -135,6 +151,7 @@ def task_infos(
             state=r.state,
             created_at=r.created_at,
             due_at=r.due_at,
+            due_date=calendar.last_day(r.due_at) if r.due_at is not None else None,
             completed_at=r.completed_at,
             completed_by=users.get(r.completed_by) if r.completed_by else None,
             township=orgs[r.org_id].code if r.role == "township" and r.org_id else None,
