@@ -51,6 +51,8 @@ class Actor:
     org_code: str
     org_name: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    # How the person is named to others (张明（城关镇副镇长）); never the sign-in name.
+    display_name: str = ""
 
     def has(self, role: str) -> bool:
         return role in self.roles

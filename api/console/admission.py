@@ -459,6 +459,8 @@ def _event(
         detail = f"{exit_label(payload.get('reason'))}；已通知：{told or '无'}"
     elif entry.action == "case_updated":
         detail = accountability_views.case_update(payload, orgs)
+    elif entry.action == "operation_ran":
+        detail = str(payload.get("label", ""))
     elif "reason" in payload:
         detail = f"理由：{payload['reason']}"
     elif entry.action == "task_completed":

@@ -179,6 +179,8 @@ ACTION_LABELS: dict[str, str] = {
     "instance_resumed": "管理员恢复办理",
     "instance_terminated": "管理员终止办理",
     "instance_migrated": "迁移流程版本",
+    "operation_ran": "系统自动办理",
+    "township_notified": "通知乡镇",
 }
 
 REGISTER_STATUS_LABELS = {"in_force": "在册", "exited": "已退出"}
@@ -229,7 +231,8 @@ def process_label(process_id: str) -> str:
 
 
 def step_label(step: str | None) -> str:
-    return STEP_LABELS.get(step or "", step or "")
+    """A shipped step's name, or nothing: a diagram's element id is never shown."""
+    return STEP_LABELS.get(step or "", "")
 
 
 def case_value(table: str, code: str | None) -> str:
@@ -247,7 +250,7 @@ def case_value(table: str, code: str | None) -> str:
 
 
 def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
+    return ACTION_LABELS.get(action, "其他记录")
 
 
 def exit_label(reason: str | None) -> str:

@@ -28,6 +28,7 @@ def actor_for_user_id(ctx: Context, user_id: int) -> Actor:
             org_code=org.code,
             org_name=org.name,
             roles=frozenset(user.roles),
+            display_name=user.display_name,
         )
 
 

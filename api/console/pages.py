@@ -45,7 +45,7 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     session.clear()  # a fresh session for the new user: nothing carried over from before
     session.permanent = True
     session["user_id"] = actor.user_id
-    flash(f"欢迎，{actor.org_name}（{actor.username}）", "success")
+    flash(f"欢迎，{actor.display_name or actor.org_name}", "success")
     return redirect(safe_next(target))
 
 

@@ -45,6 +45,7 @@ def _actor(session: Session, user: User) -> Actor:
         org_code=org.code,
         org_name=org.name,
         roles=frozenset(user.roles),
+        display_name=user.display_name,
     )
 
 

@@ -57,6 +57,7 @@ class Directory:
     def __init__(self, ttl_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self._orgs: _Cache[int, OrgRef] = _Cache(ttl_seconds, clock)
         self._users: _Cache[int, str] = _Cache(ttl_seconds, clock)
+        self._people: _Cache[int, str] = _Cache(ttl_seconds, clock)
 
     def orgs(self, session: Session, ids: Iterable[int | None]) -> dict[int, OrgRef]:
         def load(missing: set[int]) -> dict[int, OrgRef]:
@@ -68,6 +69,15 @@ class Directory:
             return {org_id: OrgRef(code, name) for org_id, code, name in rows}
 
         return self._orgs.get_many({i for i in ids if i is not None}, load)
+
+    def people(self, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+        """How each user is named to others (their display name), by id."""
+
+        def load(missing: set[int]) -> dict[int, str]:
+            rows = session.execute(select(User.id, User.display_name).where(User.id.in_(missing)))
+            return {user_id: name for user_id, name in rows}
+
+        return self._people.get_many({i for i in ids if i is not None}, load)
 
     def usernames(self, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
         def load(missing: set[int]) -> dict[int, str]:

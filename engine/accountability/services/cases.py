@@ -56,9 +56,10 @@ class ProcedureRef:
 @dataclass(frozen=True)
 class CaseEvent:
     at: datetime
-    actor: str | None
+    actor: str | None  # the sign-in name
     action: str
     payload: dict[str, Any]
+    actor_name: str | None = None  # how the person is named to others
 
 
 @dataclass(frozen=True)
@@ -326,9 +327,10 @@ def _events(session: Session, ctx: Context, case_id: int) -> list[CaseEvent]:
     ).all()
     events = [(at, actor_id, action, json.loads(text)) for at, actor_id, action, text in rows]
     mine = [event for event in events if event[3].get("case_id") == case_id]
-    users = ctx.names.usernames(session, [actor_id for _, actor_id, _, _ in mine])
+    ids = [actor_id for _, actor_id, _, _ in mine]
+    users, people = ctx.names.usernames(session, ids), ctx.names.people(session, ids)
     return [
-        CaseEvent(at, users.get(actor_id) if actor_id else None, action, payload)
+        CaseEvent(at, users.get(actor_id), action, payload, people.get(actor_id))
         for at, actor_id, action, payload in mine
     ]
 

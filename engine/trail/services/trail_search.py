@@ -51,6 +51,7 @@ class TrailEvent:
     payload_json: str
     prev_hash: str
     hash: str
+    actor_name: str | None = None  # how the person is named to others
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def _payload(payload_json: str) -> dict[str, Any]:
 def events_of(session: Session, ctx: Context, rows: list[AuditEvent]) -> list[TrailEvent]:
     orgs = ctx.names.orgs(session, [e.actor_org_id for e in rows])
     users = ctx.names.usernames(session, [e.actor_id for e in rows])
+    people = ctx.names.people(session, [e.actor_id for e in rows])
     return [
         TrailEvent(
             id=e.id,
@@ -148,6 +150,7 @@ def events_of(session: Session, ctx: Context, rows: list[AuditEvent]) -> list[Tr
             payload_json=e.payload_json,
             prev_hash=e.prev_hash,
             hash=e.hash,
+            actor_name=people.get(e.actor_id) if e.actor_id else None,
         )
         for e in rows
     ]

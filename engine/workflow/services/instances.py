@@ -59,13 +59,15 @@ COUNT_CAP = 10_000
 class TrailEntry:
     seq: int
     at: datetime
-    actor: str | None
+    actor: str | None  # the sign-in name, for auditors' searches
     organization: OrgRef | None
     role: str | None
     action: str
     task: str | None
     payload: dict[str, Any]
     hash: str
+    # How the person who acted is named to others (their display name).
+    actor_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -279,6 +281,7 @@ def trail(ctx: Context, instance_id: int, actor: Actor) -> list[TrailEntry]:
         ).all()
         orgs = ctx.names.orgs(session, [e.actor_org_id for e in events])
         users = ctx.names.usernames(session, [e.actor_id for e in events])
+        people = ctx.names.people(session, [e.actor_id for e in events])
         return [
             TrailEntry(
                 seq=e.seq,
@@ -290,6 +293,7 @@ def trail(ctx: Context, instance_id: int, actor: Actor) -> list[TrailEntry]:
                 task=e.task,
                 payload=json.loads(e.payload_json),
                 hash=e.hash,
+                actor_name=people.get(e.actor_id) if e.actor_id else None,
             )
             for e in events
         ]
