@@ -199,6 +199,26 @@ class NotificationSchema(ma.Schema):
     kind = fields.String()
     message = fields.String()
     created_at = fields.DateTime()
+    read = fields.Boolean(metadata={"description": "the caller has read it"})
+
+
+class NotificationQuerySchema(f.Schema):
+    unread = f.String(
+        validate=f.one_of(["true", "false"]),
+        metadata={"description": "true: only the notices the caller has not read"},
+    )
+
+
+class MarkReadSchema(f.Schema):
+    ids = f.List(
+        f.Integer(validate=f.between(1, 2**31 - 1)),
+        validate=f.length(500, 1),
+        metadata={"description": "the notices to mark read; absent: all of the caller's"},
+    )
+
+
+class MarkedSchema(ma.Schema):
+    marked = fields.Integer(metadata={"description": "how many were unread"})
 
 
 class RegisterQuerySchema(f.Schema):

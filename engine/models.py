@@ -293,3 +293,15 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class NotificationRead(Base):
+    """A person has read a notice (each person of an office keeps their own unread list)."""
+
+    __tablename__ = "notification_read"
+
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notification.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    read_at: Mapped[datetime]

@@ -181,6 +181,7 @@ ACTION_LABELS: dict[str, str] = {
     "instance_migrated": "迁移流程版本",
     "operation_ran": "系统自动办理",
     "township_notified": "通知乡镇",
+    "applicant_notified": "通知申请单位",
 }
 
 REGISTER_STATUS_LABELS = {"in_force": "在册", "exited": "已退出"}

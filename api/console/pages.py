@@ -14,7 +14,7 @@ from api.console.web import bp, context, me, render, safe_next, sign_in_refused
 from engine.admission.services import burden, matters
 from engine.authz import TASK_ROLES
 from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
-from engine.services import accounts
+from engine.services import accounts, notices
 from engine.workflow.services import tasks
 
 INBOX_PER_PAGE = 50
@@ -95,7 +95,15 @@ def claim(task_id: int) -> Response:
 
 @bp.route("/notifications")
 def notifications() -> tuple[str, int]:
-    return render("notifications.html", items=matters.notifications(context(), me()))
+    return render("notifications.html", items=notices.notifications(context(), me()))
+
+
+@bp.route("/notifications/read", methods=["POST"])
+def notifications_read() -> Response:
+    """全部标为已读: the signed-in person's notices, for them only."""
+    marked = notices.mark_read(context(), me())
+    flash(f"已将 {marked} 条通知标为已读。", "success")
+    return redirect(url_for("console.notifications"))
 
 
 @bp.route("/register")

@@ -30,6 +30,7 @@ from api.console import labels
 from api.console.lookups import actor_for_user_id
 from engine.authz import CASE_READERS, TASK_ROLES, Actor
 from engine.errors import DomainError, Unauthenticated
+from engine.services import notices
 from engine.services.context import Context
 from engine.workflow.services import tasks
 
@@ -165,6 +166,7 @@ def _page_values() -> dict[str, Any]:
         "local_time": local_time,
         "due_by": due_by,
         "is_overdue": is_overdue,
+        "unread_notices": notices.unread_count(context(), actor) if actor else 0,
     }
 
 

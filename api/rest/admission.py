@@ -1,4 +1,4 @@
-"""GET /register (admitted matters) and GET /notifications."""
+"""GET /register (admitted matters); GET /notifications and POST /notifications/read."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from api.auth import context, current_actor
-from api.schemas import NotificationSchema, RegisterEntrySchema, RegisterQuerySchema
+from api.schemas import (
+    MarkedSchema,
+    MarkReadSchema,
+    NotificationQuerySchema,
+    NotificationSchema,
+    RegisterEntrySchema,
+    RegisterQuerySchema,
+)
 from engine.admission.services import matters
+from engine.services import notices
 
 blp = Blueprint("townships", __name__, url_prefix="/api/v1", description="乡镇准入事项台账与通知")
 
@@ -26,7 +34,20 @@ class Register(MethodView):
 
 @blp.route("/notifications")
 class Notifications(MethodView):
+    @blp.arguments(NotificationQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, NotificationSchema(many=True))
-    def get(self) -> Any:
-        """Notifications addressed to my organisation, newest first."""
-        return matters.notifications(context(), current_actor())
+    def get(self, query: dict[str, Any]) -> Any:
+        """Notices to me and to the office I act for, newest first (`unread=true`: only those
+        I have not read)."""
+        unread = query.get("unread") == "true"
+        return notices.notifications(context(), current_actor(), unread=unread)
+
+
+@blp.route("/notifications/read")
+class NotificationsRead(MethodView):
+    @blp.arguments(MarkReadSchema, unknown=RAISE)
+    @blp.response(200, MarkedSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Mark notices read — those named, or all of mine; each person keeps their own."""
+        marked = notices.mark_read(context(), current_actor(), body.get("ids"))
+        return {"marked": marked}

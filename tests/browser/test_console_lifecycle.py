@@ -3,6 +3,7 @@ exit; and a return for revision answered from a form filled with the application
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
@@ -88,8 +89,14 @@ def test_a_matter_goes_from_application_to_exit_in_the_browser(
     expect(nongye.locator("h1 .status")).to_have_text("已退出")
     expect(nongye.locator(".timeline")).to_contain_text("申请单位撤回")
     screenshot(nongye, "06-matter-exited")
-    donghe.get_by_role("link", name="通知").click()
+    donghe.get_by_role("link", name=re.compile(r"^通知（\d+ 条未读）$")).click()
     expect(donghe.locator(".notices")).to_contain_text("已退出")
+    expect(donghe.locator(".notices")).to_contain_text("请在办理时限内确认进入")  # it was told
+    expect(donghe.locator(".notice-unread").first).to_contain_text("未读")
+    donghe.get_by_role("button", name=re.compile("全部标为已读")).click()
+    expect(donghe.locator(".notice-unread")).to_have_count(0)
+    nav = donghe.get_by_role("navigation")
+    expect(nav.get_by_role("link", name="通知", exact=True)).to_be_visible()
 
     # The auditor finds every step of it in the trail, and verifies the trail.
     jiwei = sign_in("jiwei")  # also the discipline organ: it lands on its inbox

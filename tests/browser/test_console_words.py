@@ -23,6 +23,7 @@ def words_on(page: Page) -> str:
 
 def assert_county_words(page: Page, where: str) -> None:
     text = words_on(page)
+    assert "系统出错了" not in text, f"{where}: the page failed"
     assert not SIGN_IN_NAME.search(text), f"{where}: {SIGN_IN_NAME.search(text)}"
     assert not ELEMENT_ID.search(text), f"{where}: {ELEMENT_ID.search(text)}"
 
@@ -38,6 +39,8 @@ def test_matter_pages_trail_and_header_name_people_not_accounts(
         expect(page.locator(".timeline")).to_contain_text("县司法局经办人")
         assert_county_words(page, f"{username} matter page")
         page.goto("/notifications")
+        if username in ("nongye", "donghe"):  # told the matter came in, and was entered
+            expect(page.locator(".notice-unread").first).to_contain_text("未读")
         assert_county_words(page, f"{username} notifications")
     page = sign_in("jiwei")
     page.goto(f"/audit/trail?instance_id={matter}")

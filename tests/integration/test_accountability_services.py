@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from engine.accountability.services import cases, procedures
-from engine.admission.services import burden, matters
+from engine.admission.services import burden
 from engine.errors import Conflict
+from engine.services import notices
 from engine.services.context import Context
 from engine.trail.services import trail
 from engine.workflow.services import instances, tasks
@@ -78,10 +79,10 @@ def test_an_appeal_not_decided_in_thirty_days_is_escalated_and_stays_open(ctx: C
     assert fire_due(ctx).timers == 1
     [late] = tasks.inbox(ctx, actor(ctx, "jiwei_shenli"))
     assert late.id == appeal.id and late.overdue
-    told = matters.notifications(ctx, actor(ctx, "jiwei"))
+    told = notices.notifications(ctx, actor(ctx, "jiwei"))
     assert [n.kind for n in told] == ["step_overdue"] and "申诉" in told[0].message
     # Nobody outside the case's readers hears of it.
-    assert matters.notifications(ctx, actor(ctx, "xianwei")) == []
+    assert notices.notifications(ctx, actor(ctx, "xianwei")) == []
 
     take(ctx, "jiwei_shenli", af.appeal_upheld(), "ft_appeal_decide")
     case = cases.get_case(ctx, own_case_id(ctx, "zhangming"), actor(ctx, "zhangming"))
@@ -137,7 +138,7 @@ def test_clearance_late_by_five_working_days_is_escalated_then_referred_on(ctx: 
     clock.advance(timedelta(days=20))
     assert fire_due(ctx).timers == 1
     assert tasks.inbox(ctx, actor(ctx, "jiwei"))[0].overdue
-    assert [n.kind for n in matters.notifications(ctx, actor(ctx, "jiwei_shenli"))] == [
+    assert [n.kind for n in notices.notifications(ctx, actor(ctx, "jiwei_shenli"))] == [
         "step_overdue"
     ]
 
@@ -178,7 +179,7 @@ def test_a_unit_applies_through_its_cadres_and_the_case_record_is_on_the_trail(c
     assert instances.get(ctx, detail.id, xishan).status == "pending"
     take(ctx, "jiwei", af.refuse_acceptance(), "ft_accept")
     assert instances.get(ctx, detail.id, wangfang).status == "refused"
-    [notice] = matters.notifications(ctx, xishan)
+    [notice] = notices.notifications(ctx, xishan)
     assert notice.kind == "tolerance_refused"
 
     events = cases.get_case(ctx, opened.id, zuzhibu).events

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from config.steps import StepRulesError, load_step_rules
-from engine.admission.services import matters
 from engine.errors import InvalidInput
+from engine.services import notices
 from engine.services.context import Context, build_context
 from engine.workflow.services import instances, tasks
 from engine.workflow.services.timers import fire_due
@@ -82,7 +82,7 @@ def test_a_late_legal_review_is_told_to_the_gatekeeper(ctx: Context, clock) -> N
     assert legal.due_at == ctx.calendar.start_of_local_day(legal.due_date + timedelta(days=1))
     clock.advance(timedelta(days=2 * days + 10))
     assert fire_due(fresh(ctx)).timers == 1
-    told = matters.notifications(ctx, actor(ctx, "bianban"))
+    told = notices.notifications(ctx, actor(ctx, "bianban"))
     assert [n.kind for n in told] == ["step_overdue"] and "合法性审查" in told[0].message
     assert take(ctx, "sifa", LAWFUL).open_tasks[0].bpmn_id == "review"
     assert instances.get(ctx, matter, actor(ctx, "nongye")).status == "pending"
@@ -109,10 +109,10 @@ def test_who_is_told_of_a_late_step_is_the_countys_configuration(
     assert review.due_at is not None and review.due_at - clock.now() < timedelta(days=10)
     clock.advance(timedelta(days=8))
     assert fire_due(county).timers == 1
-    assert [n.kind for n in matters.notifications(county, actor(county, "jiwei"))] == [
+    assert [n.kind for n in notices.notifications(county, actor(county, "jiwei"))] == [
         "step_overdue"
     ]
-    assert matters.notifications(county, actor(county, "xianwei")) == []
+    assert notices.notifications(county, actor(county, "xianwei")) == []
     county.db.dispose()
 
 

@@ -12,7 +12,7 @@ from engine.admission.services import matters
 from engine.authz import Actor
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from engine.models import AuditEvent, Instance, Organization, User
-from engine.services import accounts
+from engine.services import accounts, notices
 from engine.services.context import Context
 from engine.workflow.audit import verify_chain
 from engine.workflow.services import instances, tasks
@@ -61,9 +61,10 @@ def test_matter_enters_each_register_and_leaves_with_townships_told(ctx: Context
     assert detail.status == "exited"
     assert {r.status for r in matters.register(ctx, actor(ctx, "jiwei"))} == {"exited"}
     for township in ("chengguan", "donghe"):
-        told = matters.notifications(ctx, actor(ctx, township))
-        assert len(told) == 1 and "已退出" in told[0].message
-    assert matters.notifications(ctx, actor(ctx, "xishan")) == []
+        told = notices.notifications(ctx, actor(ctx, township))  # newest first
+        assert [n.kind for n in told] == ["matter_exited", "matter_incoming"]
+        assert "已退出" in told[0].message and "请在办理时限内确认进入" in told[1].message
+    assert notices.notifications(ctx, actor(ctx, "xishan")) == []
 
 
 def test_trail_records_every_step_with_actor_and_organisation(ctx: Context) -> None:

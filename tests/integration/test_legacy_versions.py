@@ -14,6 +14,7 @@ from engine.accountability.services import cases
 from engine.admission.services import matters
 from engine.errors import InvalidDiagram
 from engine.models import Deployment, Instance
+from engine.services import notices
 from engine.services.context import Context, build_context
 from engine.workflow.packages import Package
 from engine.workflow.services import deployments, instances
@@ -112,7 +113,7 @@ def test_instances_on_the_version_before_service_tasks_keep_their_effects(ctx: C
     tolerance = decided(ctx, "reduced")
     case = cases.get_case(ctx, own_case_id(ctx, "zhangming"), actor(ctx, "zhangming"))
     assert case.tolerance_outcome == "reduced"
-    told = matters.notifications(ctx, actor(ctx, "zhangming"))
+    told = notices.notifications(ctx, actor(ctx, "zhangming"))
     assert [n.kind for n in told] == ["tolerance_decided"]
     trail = [(e.action, e.task) for e in instances.trail(ctx, tolerance, actor(ctx, "jiwei"))]
     assert ("case_updated", "ft_decide") in trail

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from engine.models import Instance, Matter, Organization
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 from tests.servers import (
     BACKEND_PARAMS,
     Client,
@@ -54,7 +54,7 @@ def lifecycle(townships: list[str]) -> list[tuple[str, str, dict]]:
     return [
         ("sifa", "legal_review", LAWFUL),
         ("bianban", "review", PASS),
-        ("xianwei", "approve", PASS),
+        ("xianwei", "approve", APPROVE),
         *[(township, "confirm_entry", CONFIRM) for township in townships],
     ]
 

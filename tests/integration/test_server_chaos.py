@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, func, select
 
 from engine.models import AuditEvent, Instance, Matter, Task
 from tests.conftest import BACKENDS
-from tests.factories import CONFIRM, LAWFUL, PASS, application
+from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
 from tests.servers import (
     Client,
     ZhunruServer,
@@ -40,7 +40,7 @@ LIFECYCLES = 3  # per client
 APPLICANTS = ("nongye", "jiaoyu", "minzheng")
 TOWNSHIPS = ("chengguan", "donghe", "xishan", "nanhu", "beiling")
 STEP_USER = {"legal_review": "sifa", "review": "bianban", "approve": "xianwei"}
-STEP_FORM = {"legal_review": LAWFUL, "review": PASS, "approve": PASS, "confirm_entry": CONFIRM}
+STEP_FORM = {"legal_review": LAWFUL, "review": PASS, "approve": APPROVE, "confirm_entry": CONFIRM}
 USERS = (*APPLICANTS, *STEP_USER.values(), *TOWNSHIPS, "jiwei")
 WORKER_KILL_AT = 0.3  # of the expected acknowledged writes
 MASTER_KILL_AT = 0.6

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from engine.admission.services import matters
 from engine.models import AuditEvent, Instance
+from engine.services import notices
 from engine.services.context import Context
 from engine.workflow.audit import verify_chain
 from engine.workflow.services import instances, tasks
@@ -49,7 +50,7 @@ def test_overdue_review_is_marked_and_escalated_but_stays_open(ctx: Context, clo
 
     late = next(t for t in tasks.inbox(ctx, actor(ctx, "bianban")) if t.bpmn_id == "review")
     assert late.id == review.id and late.overdue
-    told = matters.notifications(ctx, actor(ctx, "xianwei"))
+    told = notices.notifications(ctx, actor(ctx, "xianwei"))
     assert [n.kind for n in told] == ["step_overdue"] and "审核" in told[0].message
     assert ("timer_fired", "deadline_review") in _trail_actions(ctx, detail.id)
     assert ("task_escalated", "review") in _trail_actions(ctx, detail.id)
@@ -74,7 +75,7 @@ def test_short_term_matter_leaves_the_register_on_its_end_date(ctx: Context, clo
 
     entry = matters.register(ctx, donghe)[0]
     assert (entry.status, entry.exit_reason) == ("exited", "expired")
-    assert "期限届满" in matters.notifications(ctx, donghe)[0].message
+    assert "期限届满" in notices.notifications(ctx, donghe)[0].message
     assert instances.get(ctx, instance_id, actor(ctx, "jiwei")).status == "exited"
 
 
@@ -143,7 +144,7 @@ def test_township_confirmation_has_its_deadline_and_a_late_one_is_escalated(
     assert fire_due(ctx).timers == 1
     [late] = [t for t in tasks.inbox(ctx, actor(ctx, "chengguan")) if t.instance_id == detail.id]
     assert late.overdue
-    told = matters.notifications(ctx, actor(ctx, "bianban"))
+    told = notices.notifications(ctx, actor(ctx, "bianban"))
     assert any(n.kind == "step_overdue" and "确认进入" in n.message for n in told)
     assert ("timer_fired", "deadline_confirm_entry") in _trail_actions(ctx, detail.id)
     # Late is not lost: the township still confirms and the matter is in force in both.

@@ -283,7 +283,7 @@ def test_submitted_values_read_as_a_person_reads_them() -> None:
         ("审核结论", "退回补正"),
         ("退回理由", "资源未到位"),
         ("承办人数（名）", "3"),
-        ("收到日期", "2026-12-21"),  # as the console shows every date
+        ("收到日期", "2026年12月21日"),  # as the console writes every date
         ("是否紧急", "否"),
         ("交办部门", "县民政局"),
         ("随事下放的资源", "经费、权限"),

@@ -60,7 +60,15 @@ def test_every_flow_node_has_diagram_interchange(name: str) -> None:
 
 
 EFFECTS = {
-    "matter_admission": {"enter_register": "register.enter", "notify_exit": "register.exit"},
+    "matter_admission": {
+        "enter_register": "register.enter",
+        "notify_exit": "register.exit",
+        "notify_returned": "applicant.notify",
+        "notify_rejected_review": "applicant.notify",
+        "notify_rejected_approval": "applicant.notify",
+        "notify_incoming": "townships.notify",
+        "notify_entered": "applicant.notify",
+    },
     "fault_tolerance": {
         "tell_tolerance_refused": "case.refuse_tolerance",
         "record_tolerance_outcome": "case.record_tolerance_outcome",

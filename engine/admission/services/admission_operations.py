@@ -3,13 +3,15 @@
 A package's service tasks name them (engine/operations): `register.enter` puts an entry on a
 township's register of admitted matters (a matter, or a seconded person: the name says which),
 `register.exit` takes the instance's entries off and tells their townships, `townships.notify`
-tells a township something. What they record is the admission domain's own record, shown on the
-township register page and `GET /register`.
+tells a township something, `applicant.notify` tells the office that filed the instance. What
+they record is the admission domain's own record, shown on the township register page and
+`GET /register`, and the notices read on the notifications page.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -110,6 +112,27 @@ def notify(
     return [Entry("township_notified", None, {"township": township.code})]
 
 
+def notify_applicant(
+    session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, Any], now: datetime
+) -> list[Entry]:
+    """A notice to the office that filed the instance (read on its notifications page), from
+    a township when one is named (its name leads the message)."""
+    message = text(parameters, "message")
+    code = text(parameters, "township")
+    if code:
+        message = f"{_township(session, code).name}：{message}"
+    session.add(
+        Notification(
+            org_id=loaded.instance.applicant_org_id,
+            instance_id=loaded.instance.id,
+            kind=text(parameters, "kind", "notice")[:40],
+            message=message,
+            created_at=now,
+        )
+    )
+    return [Entry("applicant_notified", None, {"kind": text(parameters, "kind", "notice")})]
+
+
 def register_operations() -> None:
     """Offer the admission domain's operations to every diagram (once is enough)."""
     register_operation(
@@ -121,6 +144,13 @@ def register_operations() -> None:
     )
     register_operation(
         "register.exit", leave, label="退出乡镇准入台账并通知乡镇", optional=("reason",)
+    )
+    register_operation(
+        "applicant.notify",
+        notify_applicant,
+        label="通知申请单位",
+        parameters=("message",),
+        optional=("kind", "township"),
     )
     register_operation(
         "townships.notify",

@@ -1,31 +1,23 @@
-"""Read use cases for townships: the register of admitted matters, and notifications."""
+"""Read use cases for townships: the register of admitted matters."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from engine.authz import (
-    CASE_READERS,
-    COUNTY_WIDE_READERS,
-    TASK_ROLES,
     Actor,
     instance_scope,
 )
 from engine.errors import InvalidInput
-from engine.models import Instance, Matter, Notification, Organization
+from engine.models import Instance, Matter, Organization
 from engine.services.directory import OrgRef
 from engine.workflow.context import Context
 from engine.workflow.fields import char_problem
 
 REGISTER_STATUSES = ("in_force", "exited")
-# A notice to an organisation (no user_id) is read by those who act for it: the roles that
-# take its tasks or read matters and cases on its behalf. A cadre merely belongs to a township
-# (their notices name them), and the platform operator reads no matters.
-PERSONAL_ROLES = frozenset({"cadre"})
-ORG_NOTICE_ROLES = (TASK_ROLES | COUNTY_WIDE_READERS | CASE_READERS) - PERSONAL_ROLES
 
 
 @dataclass(frozen=True)
@@ -43,15 +35,6 @@ class RegisterEntry:
     entered_at: datetime
     exited_at: datetime | None
     exit_reason: str | None
-
-
-@dataclass(frozen=True)
-class NotificationInfo:
-    id: int
-    instance_id: int | None
-    kind: str
-    message: str
-    created_at: datetime
 
 
 def register(
@@ -101,22 +84,4 @@ def register(
                 exit_reason=r.exit_reason,
             )
             for r in rows
-        ]
-
-
-def notifications(ctx: Context, actor: Actor, limit: int = 100) -> list[NotificationInfo]:
-    """Messages to the caller personally and, when they act for it, to their organisation;
-    newest first."""
-    mine = Notification.user_id == actor.user_id
-    if actor.roles & ORG_NOTICE_ROLES:
-        mine = or_(Notification.user_id.is_(None), mine)
-    with ctx.db.read() as session:
-        rows = session.scalars(
-            select(Notification)
-            .where(Notification.org_id == actor.org_id, mine)
-            .order_by(Notification.id.desc())
-            .limit(limit)
-        ).all()
-        return [
-            NotificationInfo(r.id, r.instance_id, r.kind, r.message, r.created_at) for r in rows
         ]
