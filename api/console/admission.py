@@ -26,6 +26,7 @@ from api.console.web import bp, context, error_page, me, my_task_ids, render
 from engine.accountability import forms_accountability as fa
 from engine.accountability.services import cases, procedures
 from engine.accountability.services.cases import CaseDetail
+from engine.admission.services import burden
 from engine.authz import require_role
 from engine.duty_lists.services import precheck
 from engine.errors import Conflict, DomainError, InvalidInput
@@ -177,6 +178,7 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
         "detail": detail,
         "task": task,
         "check": _precheck(detail, task.bpmn_id),
+        "burden": _burden(detail, task.bpmn_id),
         "case": case,
         "conditions": accountability_views.clearance_conditions(case)
         if task.bpmn_id == "cl_eligibility"
@@ -258,6 +260,14 @@ def _precheck(detail: InstanceDetail, step: str) -> dict[str, Any] | None:
     for finding in found.get("findings", []):
         finding["label"] = SEVERITY_LABELS.get(finding.get("severity", ""), "提示")
     return found
+
+
+def _burden(detail: InstanceDetail, step: str) -> list[Any]:
+    """For the offices that judge: each target township's current burden beside the decision."""
+    application = detail.data.get("application") or {}
+    if step not in JUDGING_STEPS or not application:
+        return []
+    return burden.of_townships(context(), me(), [t.code for t in detail.townships])
 
 
 def _township_choices() -> dict[str, list[tuple[str, str]]]:

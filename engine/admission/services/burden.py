@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from engine.authz import Actor, instance_scope
+from engine.authz import COUNTY_WIDE_READERS, Actor, instance_scope
 from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
 from engine.services.directory import OrgRef
 from engine.workflow.context import Context
@@ -86,6 +86,26 @@ def report(ctx: Context, actor: Actor) -> BurdenReport:
         townships = _townships(session, ctx, township_ids, orgs, now)
         departments = _departments(session, department_ids, orgs)
     return BurdenReport(now, townships, departments)
+
+
+def of_townships(ctx: Context, actor: Actor, codes: list[str]) -> list[TownshipBurden]:
+    """The current burden of the townships an application is addressed to, for the offices
+    that judge it (county-wide readers): matters in force, pending applications, resources
+    promised and received, late steps. Others read none here."""
+    if not actor.roles & COUNTY_WIDE_READERS or not codes:
+        return []
+    with ctx.db.read() as session:
+        ids = list(
+            session.scalars(
+                select(Organization.id).where(
+                    Organization.code.in_(codes), Organization.level == "township"
+                )
+            )
+        )
+        orgs = ctx.names.orgs(session, ids)
+        rows = _townships(session, ctx, ids, orgs, ctx.clock.now())
+    order = {code: i for i, code in enumerate(codes)}
+    return sorted(rows, key=lambda row: order.get(row.township.code, len(order)))
 
 
 def _township_ids(session: Session, everything: bool, own: int | None) -> list[int]:

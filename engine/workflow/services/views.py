@@ -32,6 +32,8 @@ class TaskInfo:
     township: str | None = None
     # The last local day the step is in time (due_at is the start of the day after it).
     due_date: date | None = None
+    # How the person who claimed it is named to others (assignee is their sign-in name).
+    assignee_name: str | None = None
     # Past its deadline and escalated to the supervising office.
     overdue: bool = False
 
@@ -138,6 +140,7 @@ def task_infos(
         instance_titles = {instance_id: title for instance_id, title in title_rows}
     orgs = names.orgs(session, [r.org_id for r in rows])
     users = names.usernames(session, [r.assignee_id for r in rows] + [r.completed_by for r in rows])
+    people = names.people(session, [r.assignee_id for r in rows])
     return [
         TaskInfo(
             id=r.id,
@@ -152,6 +155,7 @@ def task_infos(
             created_at=r.created_at,
             due_at=r.due_at,
             due_date=calendar.last_day(r.due_at) if r.due_at is not None else None,
+            assignee_name=people.get(r.assignee_id) if r.assignee_id else None,
             completed_at=r.completed_at,
             completed_by=users.get(r.completed_by) if r.completed_by else None,
             township=orgs[r.org_id].code if r.role == "township" and r.org_id else None,
