@@ -89,6 +89,9 @@ class Settings:
     # Seconds between a worker's sweeps for stranded instances (releasing what it can and
     # counting the rest for the metrics); 0 turns the sweep off. It reads every live instance.
     stranded_sweep_seconds: int = 3600
+    # An open step is reminded to whoever holds it, once, this many working days before its
+    # last day (the last day counted); 0 sends no reminders.
+    remind_days_before: int = 2
     # Pre-check of applications (duty lists): fuzzy-match scores, 0-100, from which two Chinese
     # names count as the same matter; texts shorter than the minimum are compared only whole.
     catalog_match_threshold: int = 85
@@ -140,6 +143,7 @@ class Settings:
             ),
             worker_poll_seconds=float(env.get("ZHUNRU_WORKER_POLL_SECONDS") or 5.0),
             stranded_sweep_seconds=_int(env, "ZHUNRU_STRANDED_SWEEP_SECONDS", 3600),
+            remind_days_before=_int(env, "ZHUNRU_REMIND_DAYS_BEFORE", defaults.remind_days_before),
             catalog_match_threshold=_int(
                 env, "ZHUNRU_CATALOG_MATCH_THRESHOLD", defaults.catalog_match_threshold
             ),

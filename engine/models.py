@@ -201,6 +201,13 @@ class Task(Base):
             sqlite_where=text("state = 'open'"),
         ),
         Index("ix_task_instance_state", "instance_id", "state"),
+        # The worker's reminders look for open steps by how soon they fall due.
+        Index(
+            "ix_task_open_due",
+            "due_at",
+            postgresql_where=text("state = 'open' AND reminded_at IS NULL"),
+            sqlite_where=text("state = 'open' AND reminded_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,6 +228,8 @@ class Task(Base):
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # Set when the step's deadline passed and it was escalated to the superior office.
     escalated_at: Mapped[datetime | None]
+    # Set when whoever holds the step was reminded that its deadline is near (once).
+    reminded_at: Mapped[datetime | None]
 
 
 class AuditEvent(Base):

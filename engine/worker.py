@@ -1,4 +1,5 @@
-"""The timer worker loop: fire due timers until told to stop; stops cleanly on SIGTERM."""
+"""The timer worker loop: fire due timers, send reminders of near deadlines, release stranded
+instances, until told to stop; stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import time
 from types import FrameType
 
 from engine.workflow.context import Context
-from engine.workflow.services import stranded
+from engine.workflow.services import reminders, stranded
 from engine.workflow.services.timers import fire_due
 
 log = logging.getLogger("zhunru.worker")
+# Seconds between looks for steps to remind (a reminder is a day's matter, not a second's).
+REMIND_EVERY_SECONDS = 60.0
 
 
 class Worker:
@@ -24,6 +27,7 @@ class Worker:
         self.stopping = threading.Event()
         self.sweep_seconds = ctx.settings.stranded_sweep_seconds
         self._next_sweep = 0.0  # at start, then every sweep_seconds
+        self._next_reminders = 0.0  # at start, then every REMIND_EVERY_SECONDS
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
@@ -53,10 +57,20 @@ class Worker:
         if left:
             log.warning("%s stranded instances need an administrator", left)
 
+    def remind_if_due(self) -> None:
+        """Tell whoever holds a step that its last day is near, once per step."""
+        if time.monotonic() < self._next_reminders:
+            return
+        self._next_reminders = time.monotonic() + REMIND_EVERY_SECONDS
+        sent = reminders.send_due(self.ctx)
+        if sent:
+            log.info("reminded %s steps of their deadlines", sent)
+
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
                 self.sweep_if_due()
+                self.remind_if_due()
                 busy = self.run_once()
             except Exception:  # keep the worker alive; the transaction was rolled back
                 log.exception("firing timers failed; retrying after a pause")

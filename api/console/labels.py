@@ -159,6 +159,7 @@ ACTION_LABELS: dict[str, str] = {
     "task_completed": "办理完成",
     "task_cancelled": "任务取消",
     "task_escalated": "超期督办",
+    "task_reminded": "到期提醒",
     "timer_fired": "定时触发",
     "status_changed": "状态变更",
     "matter_entered": "事项进入乡镇",
