@@ -183,6 +183,7 @@ ACTION_LABELS: dict[str, str] = {
     "operation_ran": "系统自动办理",
     "township_notified": "通知乡镇",
     "applicant_notified": "通知申请单位",
+    "township_dropped": "乡镇不再承担",
 }
 
 REGISTER_STATUS_LABELS = {"in_force": "在册", "exited": "已退出"}

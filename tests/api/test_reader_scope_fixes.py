@@ -32,7 +32,8 @@ def test_organisation_notices_reach_those_who_act_for_it_not_its_cadres(login, c
     assert withdrawn.status_code == 200, withdrawn.text
     chengguan, zhangming = login("chengguan"), login("zhangming")
     assert [n["kind"] for n in _notices(chengguan) if n["instance_id"] == matter] == [
-        "matter_exited"
+        "matter_exited",
+        "matter_incoming",
     ]
     # 张明 belongs to 城关镇 but does not act for it: the matter is not his to read, nor its notice.
     assert_error(zhangming.get(f"/api/v1/instances/{matter}"), 404)

@@ -60,7 +60,8 @@ def test_auditor_searches_across_matters(login, ctx: Context, matter: int) -> No
     ).json()
     assert by_org["total"] == 2 and len(by_org["items"]) == 1 and by_org["per_page"] == 1
     assert by_org["items"][0]["task"] == "legal_review"
-    today = ctx.clock.now().date().isoformat()
+    # Dates are the county's: after 16:00 UTC it is already tomorrow in Beijing.
+    today = ctx.calendar.local(ctx.clock.now()).date().isoformat()
     dated = jiwei.get("/api/v1/audit/events", params={"date_from": today, "date_to": today})
     assert dated.json()["total"] > 0
     gone = jiwei.get("/api/v1/audit/events", params={"date_to": "2020-01-01"}).json()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from config.steps import StepRulesError, load_step_rules
+from engine.admission.services import matters
 from engine.errors import InvalidInput
 from engine.services import notices
 from engine.services.context import Context, build_context
@@ -125,3 +126,54 @@ def test_a_malformed_rules_file_stops_the_service_with_the_reason(tmp_path: Path
     settings = make_settings("sqlite://").with_overrides(step_rules_file=bad)
     with pytest.raises(StepRulesError, match="mayor"):
         build_context(settings)
+
+
+DECLINE = {"confirmed": False, "comment": "本镇无对应执法人员和经费，无法承担"}
+
+
+def approved_for(ctx: Context, townships: list[str]) -> int:
+    matter = instances.start(
+        ctx, "matter_admission", application(townships=townships), actor(ctx, "nongye")
+    ).id
+    take(fresh(ctx), "sifa", LAWFUL)
+    take(fresh(ctx), "bianban", PASS)
+    take(fresh(ctx), "xianwei", APPROVE)
+    return matter
+
+
+def test_a_township_declines_and_the_gatekeeper_drops_it_the_others_keep_the_matter(
+    ctx: Context,
+) -> None:
+    matter = approved_for(ctx, ["chengguan", "donghe"])
+    take(fresh(ctx), "donghe", DECLINE)
+    take(fresh(ctx), "chengguan", {"confirmed": True, "resources_received": True})
+    worker = fresh(ctx)
+    assert instances.get(worker, matter, actor(worker, "nongye")).status == "pending"
+    [decide] = [t for t in tasks.inbox(worker, actor(worker, "bianban")) if t.instance_id == matter]
+    assert decide.bpmn_id == "decide_decline" and decide.due_at is not None
+    with pytest.raises(InvalidInput) as refused:
+        take(worker, "bianban", {"decision": "drop", "reason": ""})
+    assert "reason" in refused.value.errors
+    done = take(fresh(ctx), "bianban", {"decision": "drop", "reason": "该乡镇确无相应职能"})
+    assert done.status == "in_force"
+    register = matters.register(ctx, actor(ctx, "bianban"))
+    assert [(r.township.code, r.status) for r in register if r.instance_id == matter] == [
+        ("chengguan", "in_force")
+    ]
+    dropped = notices.notifications(ctx, actor(ctx, "donghe"))[0]
+    assert dropped.kind == "township_dropped" and "不再由本乡镇承担" in dropped.message
+    told = [n.kind for n in notices.notifications(ctx, actor(ctx, "nongye"))]
+    assert "township_dropped" in told and "matter_entered" in told
+
+
+def test_an_upheld_decline_enters_the_township_with_the_reason_and_resources_open(
+    ctx: Context,
+) -> None:
+    matter = approved_for(ctx, ["donghe"])
+    take(fresh(ctx), "donghe", DECLINE)
+    done = take(fresh(ctx), "bianban", {"decision": "uphold", "reason": "属于乡镇法定职责"})
+    assert done.status == "in_force"
+    [entry] = [r for r in matters.register(ctx, actor(ctx, "donghe")) if r.instance_id == matter]
+    assert entry.status == "in_force" and entry.resources_received is False
+    upheld = notices.notifications(ctx, actor(ctx, "donghe"))[0]
+    assert upheld.kind == "entry_upheld" and "属于乡镇法定职责" in upheld.message

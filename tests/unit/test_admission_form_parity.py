@@ -170,7 +170,6 @@ CASES = {
     "review": DECISION_CASES,
     "legal_review": LEGAL_CASES,
     "revise": REVISE_CASES,
-    "confirm_entry": CONFIRM_CASES,
     "decide_objection": CLOSING_CASES,
     "reevaluate": REEVAL_CASES,
 }
@@ -195,20 +194,6 @@ DIFFERENCES = [
         app(end_date=None, name=""),
         {"name": ["不能只填空白"]},
         {"name": ["不能只填空白"], "end_date": ["短期事项须填写结束日期"]},
-    ),
-    (
-        "confirm_entry",
-        {"confirmed": False, "resources_received": False},
-        {"confirmed": [UNCONFIRMED]},
-        {"confirmed": [UNCONFIRMED], "comment": ["资源未到位时须说明情况"]},
-    ),
-    # marshmallow's Boolean took 1 for true (1 == True in its set of truthy values), against
-    # its own rule "only JSON true/false"; the schema refuses it.
-    (
-        "confirm_entry",
-        {"confirmed": 1, "resources_received": True},
-        {"confirmed": True, "resources_received": True, "comment": ""},
-        {"confirmed": ["应为 true 或 false"]},
     ),
     # A field name holding a control character is named for that, not only as unknown.
     ("start_apply", app(**{"a\x01": 1}), {"a\x01": ["不允许的字段"]}, {"a\x01": [CONTROL]}),
@@ -244,8 +229,32 @@ def test_each_known_difference_is_as_listed(step: str, payload: Any, old: Any, n
 
 
 def test_every_step_of_the_diagram_is_compared() -> None:
-    """Every form but the approval's, which asks more than the marshmallow form did (below)."""
-    assert set(CASES) | {"approve"} == set(DIAGRAM.forms) == set(FORMS)
+    """Every form the marshmallow forms had, but the approval's, which asks more, and the
+    confirmation's, where a township may now decline (both below); 编办's decision on a
+    decline is new."""
+    assert set(CASES) | {"approve", "confirm_entry"} == set(FORMS)
+    assert set(DIAGRAM.forms) == set(FORMS) | {"decide_decline"}
+
+
+def test_a_township_confirms_with_its_resources_or_declines_with_its_reason() -> None:
+    form = DIAGRAM.forms["confirm_entry"]
+    confirmed = {"confirmed": True, "resources_received": True, "comment": ""}
+    assert form.validate({"confirmed": True, "resources_received": True}) == confirmed
+    assert answer(form, {"confirmed": True}) == {
+        "resources_received": ["确认进入时须填写资源是否到位"]
+    }
+    assert answer(form, {"confirmed": True, "resources_received": False}) == {
+        "comment": ["资源未到位时须说明情况"]
+    }
+    declined = form.validate({"confirmed": False, "comment": "本镇无对应职能"})
+    assert declined == {"confirmed": False, "comment": "本镇无对应职能"}
+    assert answer(form, {"confirmed": False}) == {"comment": ["拒绝进入须写明理由"]}
+    assert answer(form, {"confirmed": False, "comment": "x", "resources_received": True}) == {
+        "resources_received": ["拒绝进入时不填写资源是否到位"]
+    }
+    # Only JSON true/false (marshmallow took 1 for true, against its own rule).
+    assert "confirmed" in answer(form, {"confirmed": 1, "resources_received": True})
+    assert "confirmed" in answer(form, {"confirmed": "yes", "resources_received": True})
 
 
 TODAY = {"data": {"legal_review": {"opinion": "lawful"}}, "today": "2026-11-30"}

@@ -106,9 +106,9 @@ def test_a_townships_confirmation_goes_under_entry() -> None:
     assert form.data_for("confirm_entry", values) == {"entry": values}
 
 
-def test_township_must_confirm_and_explain_missing_resources() -> None:
+def test_township_explains_missing_resources_or_why_it_declines() -> None:
     form = FORMS["confirm_entry"]
-    assert "confirmed" in errors_of(form, {"confirmed": False, "resources_received": True})
+    assert "comment" in errors_of(form, {"confirmed": False})
     assert "comment" in errors_of(form, {"confirmed": True, "resources_received": False})
     assert "confirmed" in errors_of(form, {"confirmed": "yes", "resources_received": True})
 

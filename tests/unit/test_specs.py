@@ -68,6 +68,8 @@ EFFECTS = {
         "notify_rejected_approval": "applicant.notify",
         "notify_incoming": "townships.notify",
         "notify_entered": "applicant.notify",
+        "enter_upheld": "register.enter",
+        "drop_township": "townships.drop",
     },
     "fault_tolerance": {
         "tell_tolerance_refused": "case.refuse_tolerance",

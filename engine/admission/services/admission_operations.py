@@ -80,8 +80,47 @@ def enter(
             exit_reason=None,
         )
     )
+    notice = text(parameters, "notice")
+    if notice:  # e.g. why the township's decline was not upheld
+        session.add(
+            Notification(
+                org_id=township.id,
+                instance_id=loaded.instance.id,
+                kind="entry_upheld",
+                message=notice,
+                created_at=now,
+            )
+        )
     entered = {"township": township.code, "name": name, "resources_received": received}
     return [Entry("matter_entered", None, entered)]
+
+
+def drop(
+    session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, Any], now: datetime
+) -> list[Entry]:
+    """A township that declined no longer carries the matter: the gatekeeper's decision, told
+    to the township and to the office that filed it. The township still reads the matter's
+    record; it goes on no register."""
+    township = _township(session, text(parameters, "township"))
+    reason = text(parameters, "reason")
+    title = loaded.instance.title
+    for org_id, message in (
+        (township.id, f"县委编办决定：事项“{title}”不再由本乡镇承担。理由：{reason}"),
+        (
+            loaded.instance.applicant_org_id,
+            f"县委编办决定：事项“{title}”不再由{township.name}承担。理由：{reason}",
+        ),
+    ):
+        session.add(
+            Notification(
+                org_id=org_id,
+                instance_id=loaded.instance.id,
+                kind="township_dropped",
+                message=message,
+                created_at=now,
+            )
+        )
+    return [Entry("township_dropped", None, {"township": township.code, "reason": reason})]
 
 
 def leave(
@@ -140,10 +179,23 @@ def register_operations() -> None:
         enter,
         label="登记入乡镇准入台账",
         parameters=("township", "name", "start_date"),
-        optional=("end_date", "term_type", "funding_yuan", "staff", "resources_received"),
+        optional=(
+            "end_date",
+            "term_type",
+            "funding_yuan",
+            "staff",
+            "resources_received",
+            "notice",
+        ),
     )
     register_operation(
         "register.exit", leave, label="退出乡镇准入台账并通知乡镇", optional=("reason",)
+    )
+    register_operation(
+        "townships.drop",
+        drop,
+        label="该乡镇不再承担事项并通知",
+        parameters=("township", "reason"),
     )
     register_operation(
         "applicant.notify",
