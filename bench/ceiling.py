@@ -8,7 +8,8 @@ from typing import Any
 from bench.common import APPLICATION, STEPS
 from config import Settings
 from config.steps import load_step_rules
-from engine.admission.services.admission import application_data, register_checks
+from engine.admission.services.admission import application_data
+from engine.services.context import register_processes
 from engine.workflow.clock import SystemClock
 from engine.workflow.forms import form_for_start, form_for_task
 from engine.workflow.packages import read_directory
@@ -17,11 +18,13 @@ from engine.workflow.specs import parse_package
 from engine.workflow.time_functions import TimerRules
 from engine.workflow.workdays import WorkingCalendar
 
+TODAY = "2026-12-31"  # the approval's meeting is not in the future
+
 
 def run(lifecycles: int) -> dict[str, Any]:
     """Per lifecycle: create; then per user task deserialize → complete → serialize."""
     settings = Settings()
-    register_checks()
+    register_processes()  # the named checks its forms list and the operations it names
     diagram = parse_package(read_directory(settings.bpmn_dir / "matter_admission"))
     # The service's own runtime: same serializer, same restricted script engine and timer
     # functions (the diagram's deadlines are evaluated here too), no database.
@@ -30,9 +33,12 @@ def run(lifecycles: int) -> dict[str, Any]:
     runtime = Runtime(rules.functions())
     start_form = form_for_start(diagram)
     start_data = application_data(start_form, start_form.validate(APPLICATION))
+    # Each answer as the service stores it: validated once here (defaults filled in), outside
+    # the timed loop, as the engine never sees an unvalidated form.
     forms = [
-        (bpmn_id, form_for_task(diagram, bpmn_id).data_for(bpmn_id, form))
+        (bpmn_id, step.data_for(bpmn_id, step.validate(form, {"data": {}, "today": TODAY})))
         for _, bpmn_id, form in STEPS
+        for step in [form_for_task(diagram, bpmn_id)]
     ]
 
     def lifecycle() -> str:
