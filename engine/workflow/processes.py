@@ -218,6 +218,9 @@ class ProcessKind:
     start: StartHook = _generic_start
     form_context: FormContext = form_context
     step_data: StepData = _no_step_data
+    # Effects after a step and on reaching a status, for diagrams drawn before effects were
+    # service tasks: a diagram with any service task carries its effects itself, and the core
+    # does not call these for it (so nothing runs twice).
     after_step: AfterStep = _no_effects
     status: Status = _generic_status
     reached: Reached = _no_effects

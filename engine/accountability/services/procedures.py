@@ -199,8 +199,6 @@ def _after_step(
     data: dict[str, Any],
     now: datetime,
 ) -> list[Entry]:
-    if loaded.diagram.operates:  # the diagram's service tasks carry its effects
-        return []
     instance = loaded.instance
     case = session.get(AccountabilityCase, instance.case_id) if instance.case_id else None
     return case_effects.after_task(session, instance, case, step, values, now)

@@ -112,8 +112,6 @@ def _after_step(
     data: dict[str, Any],
     now: datetime,
 ) -> list[Entry]:
-    if loaded.diagram.operates:  # the diagram's service tasks carry its effects
-        return []
     effect = LEGACY_EFFECTS.get(step)
     return effect(session, ctx, loaded, values, data, now) if effect else []
 
@@ -123,7 +121,7 @@ def _reached(
 ) -> list[Entry]:
     """An exited matter leaves every township's register, for the reason its path gives (on
     versions drawn before the exit was a service task)."""
-    if status != "exited" or loaded.diagram.operates:
+    if status != "exited":
         return []
     reason = matters_register.exit_reason(ctx.runtime.completed_ids(loaded.workflow))
     return [matters_register.record_exit(session, loaded.instance, reason, now)]

@@ -183,7 +183,7 @@ def save(
     changes = changes + opened
     end = runtime.reached_end(workflow)
     status = kind.status(end, runtime.waiting_messages(workflow), {view.bpmn_id for view in ready})
-    if status != instance.status:
+    if status != instance.status and not loaded.diagram.operates:
         changes += kind.reached(session, ctx, loaded, status, now)
     values: dict[str, Any] = {
         "state": runtime.save(workflow),

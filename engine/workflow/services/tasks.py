@@ -147,6 +147,7 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
             assignee_id=actor.user_id,
         )
         changes = [Entry("task_completed", task.bpmn_id, {"name": task.name, "form": values})]
-        changes += kind.after_step(session, ctx, loaded, task.bpmn_id, values, task_data, now)
+        if not loaded.diagram.operates:  # else its service tasks carry the effects
+            changes += kind.after_step(session, ctx, loaded, task.bpmn_id, values, task_data, now)
         commands.save(session, ctx, loaded, actor, task.role, changes, now)
         return detail_of(session, ctx, loaded.instance, actor, loaded)
