@@ -24,6 +24,12 @@ class OrgRef:
     name: str
 
 
+@dataclass(frozen=True)
+class UserRef:
+    username: str  # the sign-in name, for auditors' searches
+    name: str  # how the person is named to others (their display name)
+
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -56,8 +62,7 @@ class _Cache(Generic[K, V]):  # noqa: UP046 (Python 3.11 has no PEP 695 syntax)
 class Directory:
     def __init__(self, ttl_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self._orgs: _Cache[int, OrgRef] = _Cache(ttl_seconds, clock)
-        self._users: _Cache[int, str] = _Cache(ttl_seconds, clock)
-        self._people: _Cache[int, str] = _Cache(ttl_seconds, clock)
+        self._users: _Cache[int, UserRef] = _Cache(ttl_seconds, clock)
 
     def orgs(self, session: Session, ids: Iterable[int | None]) -> dict[int, OrgRef]:
         def load(missing: set[int]) -> dict[int, OrgRef]:
@@ -70,18 +75,16 @@ class Directory:
 
         return self._orgs.get_many({i for i in ids if i is not None}, load)
 
-    def people(self, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-        """How each user is named to others (their display name), by id."""
+    def users(self, session: Session, ids: Iterable[int | None]) -> dict[int, UserRef]:
+        """Each user's sign-in name and display name, by id (one query for those not cached)."""
 
-        def load(missing: set[int]) -> dict[int, str]:
-            rows = session.execute(select(User.id, User.display_name).where(User.id.in_(missing)))
-            return {user_id: name for user_id, name in rows}
-
-        return self._people.get_many({i for i in ids if i is not None}, load)
-
-    def usernames(self, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-        def load(missing: set[int]) -> dict[int, str]:
-            rows = session.execute(select(User.id, User.username).where(User.id.in_(missing)))
-            return {user_id: username for user_id, username in rows}
+        def load(missing: set[int]) -> dict[int, UserRef]:
+            rows = session.execute(
+                select(User.id, User.username, User.display_name).where(User.id.in_(missing))
+            )
+            return {user_id: UserRef(username, name) for user_id, username, name in rows}
 
         return self._users.get_many({i for i in ids if i is not None}, load)
+
+    def usernames(self, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+        return {user_id: ref.username for user_id, ref in self.users(session, ids).items()}

@@ -327,10 +327,15 @@ def _events(session: Session, ctx: Context, case_id: int) -> list[CaseEvent]:
     ).all()
     events = [(at, actor_id, action, json.loads(text)) for at, actor_id, action, text in rows]
     mine = [event for event in events if event[3].get("case_id") == case_id]
-    ids = [actor_id for _, actor_id, _, _ in mine]
-    users, people = ctx.names.usernames(session, ids), ctx.names.people(session, ids)
+    users = ctx.names.users(session, [actor_id for _, actor_id, _, _ in mine])
     return [
-        CaseEvent(at, users.get(actor_id), action, payload, people.get(actor_id))
+        CaseEvent(
+            at,
+            users[actor_id].username if actor_id in users else None,
+            action,
+            payload,
+            users[actor_id].name if actor_id in users else None,
+        )
         for at, actor_id, action, payload in mine
     ]
 

@@ -131,8 +131,7 @@ def _payload(payload_json: str) -> dict[str, Any]:
 
 def events_of(session: Session, ctx: Context, rows: list[AuditEvent]) -> list[TrailEvent]:
     orgs = ctx.names.orgs(session, [e.actor_org_id for e in rows])
-    users = ctx.names.usernames(session, [e.actor_id for e in rows])
-    people = ctx.names.people(session, [e.actor_id for e in rows])
+    users = ctx.names.users(session, [e.actor_id for e in rows])
     return [
         TrailEvent(
             id=e.id,
@@ -140,7 +139,7 @@ def events_of(session: Session, ctx: Context, rows: list[AuditEvent]) -> list[Tr
             seq=e.seq,
             at=e.at,
             actor_id=e.actor_id,
-            actor=users.get(e.actor_id) if e.actor_id else None,
+            actor=users[e.actor_id].username if e.actor_id in users else None,
             actor_org_id=e.actor_org_id,
             organization=orgs.get(e.actor_org_id) if e.actor_org_id else None,
             role=e.role,
@@ -150,7 +149,7 @@ def events_of(session: Session, ctx: Context, rows: list[AuditEvent]) -> list[Tr
             payload_json=e.payload_json,
             prev_hash=e.prev_hash,
             hash=e.hash,
-            actor_name=people.get(e.actor_id) if e.actor_id else None,
+            actor_name=users[e.actor_id].name if e.actor_id in users else None,
         )
         for e in rows
     ]

@@ -280,20 +280,19 @@ def trail(ctx: Context, instance_id: int, actor: Actor) -> list[TrailEntry]:
             select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
         ).all()
         orgs = ctx.names.orgs(session, [e.actor_org_id for e in events])
-        users = ctx.names.usernames(session, [e.actor_id for e in events])
-        people = ctx.names.people(session, [e.actor_id for e in events])
+        users = ctx.names.users(session, [e.actor_id for e in events])
         return [
             TrailEntry(
                 seq=e.seq,
                 at=e.at,
-                actor=users.get(e.actor_id) if e.actor_id else None,
+                actor=users[e.actor_id].username if e.actor_id in users else None,
                 organization=orgs.get(e.actor_org_id) if e.actor_org_id else None,
                 role=e.role,
                 action=e.action,
                 task=e.task,
                 payload=json.loads(e.payload_json),
                 hash=e.hash,
-                actor_name=people.get(e.actor_id) if e.actor_id else None,
+                actor_name=users[e.actor_id].name if e.actor_id in users else None,
             )
             for e in events
         ]

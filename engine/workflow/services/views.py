@@ -139,8 +139,7 @@ def task_infos(
         )
         instance_titles = {instance_id: title for instance_id, title in title_rows}
     orgs = names.orgs(session, [r.org_id for r in rows])
-    users = names.usernames(session, [r.assignee_id for r in rows] + [r.completed_by for r in rows])
-    people = names.people(session, [r.assignee_id for r in rows])
+    users = names.users(session, [r.assignee_id for r in rows] + [r.completed_by for r in rows])
     return [
         TaskInfo(
             id=r.id,
@@ -150,14 +149,14 @@ def task_infos(
             name=r.name,
             role=r.role,
             organization=orgs.get(r.org_id) if r.org_id else None,
-            assignee=users.get(r.assignee_id) if r.assignee_id else None,
+            assignee=users[r.assignee_id].username if r.assignee_id in users else None,
             state=r.state,
             created_at=r.created_at,
             due_at=r.due_at,
             due_date=calendar.last_day(r.due_at) if r.due_at is not None else None,
-            assignee_name=people.get(r.assignee_id) if r.assignee_id else None,
+            assignee_name=users[r.assignee_id].name if r.assignee_id in users else None,
             completed_at=r.completed_at,
-            completed_by=users.get(r.completed_by) if r.completed_by else None,
+            completed_by=users[r.completed_by].username if r.completed_by in users else None,
             township=orgs[r.org_id].code if r.role == "township" and r.org_id else None,
             overdue=r.escalated_at is not None,
         )
