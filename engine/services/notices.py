@@ -8,7 +8,7 @@ person keeps their own read marks, so one clerk reading a notice leaves it unrea
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.authz import CASE_READERS, COUNTY_WIDE_READERS, TASK_ROLES, Actor
 from engine.errors import NotFound
-from engine.models import Notification, NotificationRead
+from engine.models import Notification, NotificationRead, Organization
 from engine.workflow.context import Context
 
 # A notice to an organisation (no user_id) is read by those who act for it: the roles that
@@ -26,6 +26,38 @@ from engine.workflow.context import Context
 # (their notices name them), and the platform operator reads no matters.
 PERSONAL_ROLES = frozenset({"cadre"})
 ORG_NOTICE_ROLES = (TASK_ROLES | COUNTY_WIDE_READERS | CASE_READERS) - PERSONAL_ROLES
+
+
+def tell(
+    session: Session,
+    org_ids: Iterable[int],
+    instance_id: int | None,
+    kind: str,
+    message: str,
+    now: datetime,
+    user_id: int | None = None,
+) -> None:
+    """One notice to each organisation (to one person of it when `user_id` is given), in the
+    caller's transaction."""
+    session.add_all(
+        Notification(
+            org_id=org_id,
+            user_id=user_id,
+            instance_id=instance_id,
+            kind=kind[:40],
+            message=message,
+            created_at=now,
+        )
+        for org_id in dict.fromkeys(org_ids)
+    )
+
+
+def org_codes(session: Session, org_ids: Iterable[int]) -> list[str]:
+    """The codes of the organisations told, sorted, as the trail records them."""
+    ids = set(org_ids)
+    if not ids:
+        return []
+    return sorted(session.scalars(select(Organization.code).where(Organization.id.in_(ids))))
 
 
 @dataclass(frozen=True)

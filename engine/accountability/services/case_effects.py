@@ -13,14 +13,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.accountability.cases import label
 from engine.accountability.forms_accountability import CLEARANCE_METHODS
 from engine.accountability.forms_accountability import OUTCOMES as TOLERANCE_OUTCOMES
 from engine.accountability.models_cases import AccountabilityCase
-from engine.models import Instance, Notification, Organization
+from engine.models import Instance
+from engine.services.notices import org_codes, tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.operations import OperationFailed, register_operation
@@ -51,23 +51,12 @@ class _Effect:
             self._notify(org_id, None, kind, message)
 
     def _notify(self, org_id: int, user_id: int | None, kind: str, message: str) -> None:
-        self.session.add(
-            Notification(
-                org_id=org_id,
-                user_id=user_id,
-                instance_id=self.instance.id,
-                kind=kind,
-                message=message,
-                created_at=self.now,
-            )
-        )
+        tell(self.session, [org_id], self.instance.id, kind, message, self.now, user_id)
         self.told.append(org_id)
 
     def entry(self, payload: dict[str, Any]) -> Entry:
-        codes = self.session.scalars(
-            select(Organization.code).where(Organization.id.in_(self.told))
-        ).all()
-        return Entry("case_updated", self.step, {**payload, "told": sorted(set(codes))})
+        told = org_codes(self.session, self.told)
+        return Entry("case_updated", self.step, {**payload, "told": told})
 
     @property
     def about(self) -> str:

@@ -17,7 +17,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.admission.services import register as matters_register
-from engine.models import Matter, Notification, Organization
+from engine.models import Matter, Organization
+from engine.services.notices import tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.operations import OperationFailed, register_operation, text
@@ -82,15 +83,7 @@ def enter(
     )
     notice = text(parameters, "notice")
     if notice:  # e.g. why the township's decline was not upheld
-        session.add(
-            Notification(
-                org_id=township.id,
-                instance_id=loaded.instance.id,
-                kind="entry_upheld",
-                message=notice,
-                created_at=now,
-            )
-        )
+        tell(session, [township.id], loaded.instance.id, "entry_upheld", notice, now)
     entered = {"township": township.code, "name": name, "resources_received": received}
     return [Entry("matter_entered", None, entered)]
 
@@ -111,15 +104,7 @@ def drop(
             f"县委编办决定：事项“{title}”不再由{township.name}承担。理由：{reason}",
         ),
     ):
-        session.add(
-            Notification(
-                org_id=org_id,
-                instance_id=loaded.instance.id,
-                kind="township_dropped",
-                message=message,
-                created_at=now,
-            )
-        )
+        tell(session, [org_id], loaded.instance.id, "township_dropped", message, now)
     return [Entry("township_dropped", None, {"township": township.code, "reason": reason})]
 
 
@@ -139,15 +124,8 @@ def notify(
 ) -> list[Entry]:
     """A notice to the township (read on its notifications page)."""
     township = _township(session, text(parameters, "township"))
-    session.add(
-        Notification(
-            org_id=township.id,
-            instance_id=loaded.instance.id,
-            kind=text(parameters, "kind", "notice")[:40],
-            message=text(parameters, "message"),
-            created_at=now,
-        )
-    )
+    kind, message = text(parameters, "kind", "notice"), text(parameters, "message")
+    tell(session, [township.id], loaded.instance.id, kind, message, now)
     return [Entry("township_notified", None, {"township": township.code})]
 
 
@@ -160,16 +138,9 @@ def notify_applicant(
     code = text(parameters, "township")
     if code:
         message = f"{_township(session, code).name}：{message}"
-    session.add(
-        Notification(
-            org_id=loaded.instance.applicant_org_id,
-            instance_id=loaded.instance.id,
-            kind=text(parameters, "kind", "notice")[:40],
-            message=message,
-            created_at=now,
-        )
-    )
-    return [Entry("applicant_notified", None, {"kind": text(parameters, "kind", "notice")})]
+    kind = text(parameters, "kind", "notice")
+    tell(session, [loaded.instance.applicant_org_id], loaded.instance.id, kind, message, now)
+    return [Entry("applicant_notified", None, {"kind": kind})]
 
 
 def register_operations() -> None:

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from engine.models import Instance, Matter, Notification, Organization
+from engine.models import Instance, Matter, Organization
+from engine.services.notices import org_codes, tell
 from engine.workflow.audit import Entry
 
 # End events are named end_<status>[_detail] in every diagram.
@@ -94,20 +95,9 @@ def record_exit(session: Session, instance: Instance, reason: str, now: datetime
         row.status = "exited"
         row.exited_at = now
         row.exit_reason = reason
-        session.add(
-            Notification(
-                org_id=row.township_org_id,
-                instance_id=instance.id,
-                kind="matter_exited",
-                message=(
-                    f"事项“{row.name}”已退出（{EXIT_LABELS.get(reason, reason)}），"
-                    "自即日起不再由本乡镇承担。"
-                ),
-                created_at=now,
-            )
-        )
+        why = EXIT_LABELS.get(reason, reason)
+        message = f"事项“{row.name}”已退出（{why}），自即日起不再由本乡镇承担。"
+        tell(session, [row.township_org_id], instance.id, "matter_exited", message, now)
         told.append(row.township_org_id)
-    codes = session.scalars(select(Organization.code).where(Organization.id.in_(told))).all()
-    return Entry(
-        "matter_exited", "notify_exit", {"reason": reason, "townships_told": sorted(codes)}
-    )
+    told_codes = org_codes(session, told)
+    return Entry("matter_exited", "notify_exit", {"reason": reason, "townships_told": told_codes})

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Instance, Notification, Organization, Task
+from engine.models import Instance, Task
+from engine.services.notices import org_codes, tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.services.commands import record
@@ -30,7 +31,7 @@ def horizon(ctx: Context, now: datetime) -> datetime | None:
     if days <= 0:
         return None
     today = ctx.calendar.local(now).date()
-    last = ctx.calendar.add_working_days(today, days - 1) if days > 1 else today
+    last = ctx.calendar.add_working_days(today, days - 1)  # today is the first of them
     return ctx.calendar.start_of_local_day(last + timedelta(days=1))
 
 
@@ -72,14 +73,8 @@ def _remind(session: Session, ctx: Context, task_id: int, instance_id: int, now:
         f"事项“{instance.title}”的“{task.name}”须于{last.year}年{last.month}月{last.day}日前"
         "（含当日）办理完毕，请抓紧办理。"
     )
-    for org_id in told:
-        session.add(
-            Notification(
-                org_id=org_id, instance_id=instance.id, kind=KIND, message=message, created_at=now
-            )
-        )
+    tell(session, told, instance.id, KIND, message, now)
     task.reminded_at = now
-    codes = session.scalars(select(Organization.code).where(Organization.id.in_(told))).all()
-    payload = {"due_date": last.isoformat(), "told": sorted(codes)}
+    payload = {"due_date": last.isoformat(), "told": org_codes(session, told)}
     record(session, instance, None, "system", [Entry("task_reminded", task.bpmn_id, payload)], now)
     return 1

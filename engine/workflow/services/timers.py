@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from engine.authz import Actor
 from engine.errors import Conflict, DomainError, NotFound
-from engine.models import Instance, Notification, Organization, Task, User
+from engine.models import Instance, Task, User
+from engine.services.notices import org_codes, tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.processes import DEFAULT_ESCALATION
@@ -132,18 +133,8 @@ def _escalate(
     told = orgs_with_role(session, role)
     step_name = late[0].name if late else step
     message = f"事项“{instance.title}”的“{step_name}”已超过办理时限，请督办。"
-    for org_id in told:
-        session.add(
-            Notification(
-                org_id=org_id,
-                instance_id=instance.id,
-                kind="step_overdue",
-                message=message,
-                created_at=now,
-            )
-        )
-    codes = session.scalars(select(Organization.code).where(Organization.id.in_(told))).all()
-    return [Entry("task_escalated", step, {"tasks": len(late), "told": sorted(codes)})]
+    tell(session, told, instance.id, "step_overdue", message, now)
+    return [Entry("task_escalated", step, {"tasks": len(late), "told": org_codes(session, told)})]
 
 
 def orgs_with_role(session: Session, role: str) -> list[int]:
