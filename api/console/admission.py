@@ -21,6 +21,7 @@ from api.console.labels import (
     status_label,
     step_label,
     value_label,
+    written_date,
 )
 from api.console.web import bp, context, error_page, me, my_task_ids, render
 from engine.accountability import forms_accountability as fa
@@ -139,8 +140,7 @@ def _action(name: str, detail: Any) -> tuple[str, str, str]:
     _, button, explanation = ACTIONS[name]
     window = next((t for t in detail.timers if t.step == ACTION_WINDOWS.get(name)), None)
     if window is not None:
-        day = window.due_date
-        explanation += f"申诉期至{day.year}年{day.month}月{day.day}日（含当日）。"
+        explanation += f"申诉期至{written_date(window.due_date)}（含当日）。"
     return name, button, explanation
 
 

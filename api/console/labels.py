@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from engine.accountability import cases as case_facts
@@ -231,6 +232,11 @@ def case_status_label(status: str) -> str:
 
 def process_label(process_id: str) -> str:
     return PROCESS_LABELS.get(process_id, process_id)
+
+
+def written_date(day: date) -> str:
+    """A date as officials write it: 2026年12月21日."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def step_label(step: str | None) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from api.console.forms import FieldView, Flat
-from api.console.labels import BOOL_LABELS
+from api.console.labels import BOOL_LABELS, written_date
 from engine.workflow.fields import MULTILINE_FROM
 from engine.workflow.schema_forms import labelled_choices
 
@@ -374,14 +374,13 @@ def shown(spec: JSON, value: Any, names: Mapping[str, str] | None = None) -> str
     if isinstance(value, Mapping):
         return "；".join(f"{label}：{text}" for label, text in read_only(spec, value))
     if (spec or {}).get("format") == "date" and isinstance(value, str):
-        return written_date(value)
+        return _iso_date_written(value)
     return posted(value)
 
 
-def written_date(value: str) -> str:
+def _iso_date_written(value: str) -> str:
     """An ISO date as officials write it (2026年12月21日); anything else as it is."""
     try:
-        day = date.fromisoformat(value)
+        return written_date(date.fromisoformat(value))
     except ValueError:
         return value
-    return f"{day.year}年{day.month}月{day.day}日"

@@ -87,7 +87,7 @@ def due_by(task: Any) -> Markup | str:
     day = getattr(task, "due_date", None)
     if day is None:
         return "—"
-    shown = f"{day.year}年{day.month}月{day.day}日前（含当日）"
+    shown = f"{labels.written_date(day)}前（含当日）"
     return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), shown)
 
 
@@ -99,7 +99,7 @@ def cn_date(value: datetime | date | None, with_time: bool = False) -> Markup | 
         return "—"
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(context().settings.timezone))
-    shown = f"{value.year}年{value.month}月{value.day}日"
+    shown = labels.written_date(value)
     if with_time and isinstance(value, datetime):
         shown += value.strftime(" %H:%M")
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), shown)
