@@ -6,6 +6,7 @@ import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -182,9 +183,11 @@ class Diagram:
     forms: Mapping[str, Any] = field(default_factory=dict)
     # The id of the process's none start event (its start form's step id).
     start_id: str = ""
-    # Whether any service task names an operation: a diagram without one costs every command
-    # nothing looking for operations to run.
-    operates: bool = False
+    @cached_property
+    def operates(self) -> bool:
+        """Whether any service task names an operation: a diagram without one costs every
+        command nothing looking for operations to run, and keeps its domain's legacy hooks."""
+        return any(isinstance(task_spec, OperationTask) for task_spec in self.task_specs())
 
     def task_specs(self) -> list[Any]:
         """Every step of the process, those inside its subprocesses included."""
@@ -436,11 +439,6 @@ def parse_diagram(xml: bytes, files: Mapping[str, bytes] | None = None) -> Diagr
         lane_roles=lane_roles,
         forms=forms,
         start_id=none_start_id(root),
-        operates=any(
-            isinstance(task_spec, OperationTask)
-            for process_spec in (spec, *subprocess_specs.values())
-            for task_spec in process_spec.task_specs.values()
-        ),
     )
 
 
