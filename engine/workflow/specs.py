@@ -183,6 +183,7 @@ class Diagram:
     forms: Mapping[str, Any] = field(default_factory=dict)
     # The id of the process's none start event (its start form's step id).
     start_id: str = ""
+
     @cached_property
     def operates(self) -> bool:
         """Whether any service task names an operation: a diagram without one costs every
