@@ -245,7 +245,7 @@ class Runtime:
         engine passed during the command under way."""
         due = [
             task
-            for task in workflow.get_tasks(state=TaskState.COMPLETED)
+            for task in _completed(workflow)
             if isinstance(task.task_spec, OperationTask)
             and not task._get_internal_data(OPERATION_RAN)
         ]
@@ -256,7 +256,7 @@ class Runtime:
 
     def completed_ids(self, workflow: BpmnWorkflow) -> list[str]:
         """bpmn ids of completed tasks, oldest first."""
-        done = workflow.get_tasks(state=TaskState.COMPLETED)
+        done = _completed(workflow)
         return [
             t.task_spec.bpmn_id
             for t in sorted(done, key=lambda t: t.last_state_change)
@@ -357,6 +357,17 @@ def pack(state_json: str) -> bytes:
 
 def unpack(stored: bytes) -> bytes:
     return zlib.decompress(stored)
+
+
+def _completed(workflow: BpmnWorkflow) -> list[SpiffTask]:
+    """Every completed task, those inside subprocesses that are still running included.
+
+    SpiffWorkflow's `get_tasks(state=COMPLETED)` does not look below a task in an earlier state:
+    it skips a multi-instance loop still under way, and with it every township's finished
+    steps inside the loop (a register entry made at a township's confirmation ran only when
+    the last township confirmed). So the whole tree is walked and filtered here.
+    """
+    return [task for task in workflow.get_tasks() if task.has_state(TaskState.COMPLETED)]
 
 
 def _timer_definitions(definition: Any) -> list[TimerEventDefinition]:

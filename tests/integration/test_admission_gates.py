@@ -177,3 +177,18 @@ def test_an_upheld_decline_enters_the_township_with_the_reason_and_resources_ope
     assert entry.status == "in_force" and entry.resources_received is False
     upheld = notices.notifications(ctx, actor(ctx, "donghe"))[0]
     assert upheld.kind == "entry_upheld" and "属于乡镇法定职责" in upheld.message
+
+
+def test_each_township_is_told_at_approval_and_entered_when_it_confirms(ctx: Context) -> None:
+    """The loop's service tasks run in the command that reaches them, not when the whole loop
+    ends: every township is told the moment the matter is approved, and a township that
+    confirms is on its register at once while the other has not answered yet."""
+    matter = approved_for(ctx, ["chengguan", "donghe"])
+    for township in ("chengguan", "donghe"):
+        told = [n.kind for n in notices.notifications(ctx, actor(ctx, township))]
+        assert told == ["matter_incoming"], township
+    take(fresh(ctx), "chengguan", {"confirmed": True, "resources_received": True})
+    register = matters.register(ctx, actor(ctx, "bianban"))
+    assert [r.township.code for r in register if r.instance_id == matter] == ["chengguan"]
+    told = [n.kind for n in notices.notifications(ctx, actor(ctx, "nongye"))]
+    assert told.count("matter_entered") == 1
