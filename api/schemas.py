@@ -184,9 +184,18 @@ class RegisterEntrySchema(ma.Schema):
     term_type = fields.String()
     start_date = fields.Date()
     end_date = fields.Date(allow_none=True)
-    funding_yuan = fields.Integer()
-    staff = fields.Integer()
-    resources_received = fields.Boolean()
+    funding_yuan = fields.Integer(
+        metadata={"description": "承诺该乡镇的经费（元，事项合计的份额）"}
+    )
+    staff = fields.Integer(metadata={"description": "承诺该乡镇的人员（名）"})
+    funding_received_yuan = fields.Integer()
+    staff_received = fields.Integer()
+    powers = fields.String()
+    powers_received = fields.Boolean()
+    resources_received = fields.Boolean(metadata={"description": "承诺的资源是否已全部到位"})
+    shortfall_due = fields.Date(
+        allow_none=True, metadata={"description": "资源未到位时，补齐的最后一日（含当日）"}
+    )
     status = fields.String()
     entered_at = fields.DateTime()
     exited_at = fields.DateTime(allow_none=True)
@@ -229,3 +238,41 @@ class RegisterQuerySchema(f.Schema):
 class InboxQuerySchema(f.Schema):
     page = f.Integer(strict=False, load_default=1, validate=f.between(1, 100_000))
     per_page = f.Integer(strict=False, load_default=50, validate=f.between(1, 100))
+
+
+class DeliveryBodySchema(f.Schema):
+    """What reached the township (费随事转): at least some funding, staff or the powers."""
+
+    received_on = f.Date(required=True, metadata={"description": "到位日期"})
+    funding_yuan = f.Integer(load_default=0, validate=f.between(0, 100_000_000_000))
+    staff = f.Integer(load_default=0, validate=f.between(0, 100_000))
+    powers_in_place = f.Boolean(load_default=False, metadata={"description": "下放的权限已到位"})
+    note = f.text(2000, multiline=True)
+
+
+class DeliverySchema(ma.Schema):
+    received_on = fields.Date()
+    funding_yuan = fields.Integer()
+    staff = fields.Integer()
+    powers_in_place = fields.Boolean()
+    note = fields.String()
+    recorded_at = fields.DateTime()
+
+
+class TownshipResourcesSchema(ma.Schema):
+    township = fields.Nested(OrgRefSchema)
+    status = fields.String()
+    funding_yuan = fields.Integer(metadata={"description": "承诺该乡镇的经费（元）"})
+    staff = fields.Integer()
+    powers = fields.String()
+    funding_source = fields.String()
+    funding_paid_by = fields.Date(allow_none=True)
+    funding_received_yuan = fields.Integer()
+    staff_received = fields.Integer()
+    powers_received = fields.Boolean()
+    resources_received = fields.Boolean()
+    owed = fields.List(fields.String(), metadata={"description": "尚未到位的资源"})
+    shortfall_due = fields.Date(allow_none=True)
+    shortfall_overdue = fields.Boolean()
+    shortfall_escalated_at = fields.DateTime(allow_none=True)
+    deliveries = fields.List(fields.Nested(DeliverySchema))

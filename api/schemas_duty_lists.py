@@ -119,6 +119,8 @@ class TownshipBurdenSchema(ma.Schema):
     staff_received = fields.Integer()
     matters_resources_received = fields.Integer()
     matters_resources_missing = fields.Integer()
+    open_shortfalls = fields.Integer(metadata={"description": "资源尚待补齐的在册事项"})
+    overdue_shortfalls = fields.Integer(metadata={"description": "逾期仍未补齐资源的在册事项"})
     pending_applications = fields.Integer()
     overdue_steps = fields.Integer()
 

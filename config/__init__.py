@@ -92,6 +92,9 @@ class Settings:
     # An open step is reminded to whoever holds it, once, this many working days before its
     # last day (the last day counted); 0 sends no reminders.
     remind_days_before: int = 2
+    # 费随事转: resources a township confirmed entry without are due from the applicant within
+    # this many working days of the entry; a shortfall still open after that is escalated.
+    shortfall_working_days: int = 20
     # Pre-check of applications (duty lists): fuzzy-match scores, 0-100, from which two Chinese
     # names count as the same matter; texts shorter than the minimum are compared only whole.
     catalog_match_threshold: int = 85
@@ -144,6 +147,9 @@ class Settings:
             worker_poll_seconds=float(env.get("ZHUNRU_WORKER_POLL_SECONDS") or 5.0),
             stranded_sweep_seconds=_int(env, "ZHUNRU_STRANDED_SWEEP_SECONDS", 3600),
             remind_days_before=_int(env, "ZHUNRU_REMIND_DAYS_BEFORE", defaults.remind_days_before),
+            shortfall_working_days=_int(
+                env, "ZHUNRU_SHORTFALL_WORKING_DAYS", defaults.shortfall_working_days
+            ),
             catalog_match_threshold=_int(
                 env, "ZHUNRU_CATALOG_MATCH_THRESHOLD", defaults.catalog_match_threshold
             ),

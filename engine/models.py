@@ -268,14 +268,42 @@ class Matter(Base):
     term_type: Mapped[str] = mapped_column(String(10))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+    # 费随事转: what was promised to this township (its share of the matter's resources, never
+    # the whole matter's figure once per township), what has arrived so far, and until when
+    # the rest is due; a shortfall past that day is escalated once.
     funding_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
     staff: Mapped[int] = mapped_column(Integer, default=0)
+    powers: Mapped[str] = mapped_column(Text, default="")
+    funding_source: Mapped[str] = mapped_column(String(40), default="")
+    funding_paid_by: Mapped[date | None] = mapped_column(Date)
+    funding_received_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    staff_received: Mapped[int] = mapped_column(Integer, default=0)
+    powers_received: Mapped[bool] = mapped_column(Boolean, default=False)
     resources_received: Mapped[bool] = mapped_column(Boolean)
+    shortfall_due: Mapped[date | None] = mapped_column(Date)
+    shortfall_escalated_at: Mapped[datetime | None]
     # in_force | exited
     status: Mapped[str] = mapped_column(String(20))
     entered_at: Mapped[datetime]
     exited_at: Mapped[datetime | None]
     exit_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class ResourceDelivery(Base):
+    """Resources that reached a township for a matter on its register, as the township records
+    them (费随事转): funding, staff, and whether the powers are in place."""
+
+    __tablename__ = "resource_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matter.id"), index=True)
+    received_on: Mapped[date] = mapped_column(Date)
+    funding_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    staff: Mapped[int] = mapped_column(Integer, default=0)
+    powers_in_place: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime]
 
 
 class CalendarOverride(Base):

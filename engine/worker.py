@@ -1,5 +1,5 @@
-"""The timer worker loop: fire due timers, send reminders of near deadlines, release stranded
-instances, until told to stop; stops cleanly on SIGTERM."""
+"""The timer worker loop: fire due timers, send reminders of near deadlines, run the domains'
+periodic jobs, release stranded instances, until told to stop; stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import threading
 import time
 from types import FrameType
 
+from engine.workflow import jobs
 from engine.workflow.context import Context
 from engine.workflow.services import reminders, stranded
 from engine.workflow.services.timers import fire_due
 
 log = logging.getLogger("zhunru.worker")
-# Seconds between looks for steps to remind (a reminder is a day's matter, not a second's).
+# Seconds between looks for steps to remind and runs of the periodic jobs (a reminder or an
+# escalation is a day's matter, not a second's).
 REMIND_EVERY_SECONDS = 60.0
 
 
@@ -65,6 +67,10 @@ class Worker:
         sent = reminders.send_due(self.ctx)
         if sent:
             log.info("reminded %s steps of their deadlines", sent)
+        for name, job in jobs.registered().items():
+            done = job(self.ctx)
+            if done:
+                log.info("%s: %s done", name, done)
 
     def run(self) -> None:
         while not self.stopping.is_set():

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response as FlaskResponse
 from flask import flash, redirect, request, url_for
 from markupsafe import Markup
+from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from api.console import accountability_views, forms, lookups, schema_forms
@@ -21,13 +22,13 @@ from api.console.labels import (
     status_label,
     step_label,
     value_label,
-    written_date,
 )
 from api.console.web import bp, context, error_page, me, my_task_ids, render
+from api.schemas import DeliveryBodySchema
 from engine.accountability import forms_accountability as fa
 from engine.accountability.services import cases, procedures
 from engine.accountability.services.cases import CaseDetail
-from engine.admission.services import burden
+from engine.admission.services import burden, resources
 from engine.authz import require_role
 from engine.duty_lists.services import precheck
 from engine.errors import Conflict, DomainError, InvalidInput
@@ -44,6 +45,7 @@ from engine.workflow.services.forms_view import (
 )
 from engine.workflow.services.instances import TrailEntry
 from engine.workflow.services.views import InstanceDetail
+from engine.workflow.workdays import written_date
 
 PROCESS_ID = "matter_admission"
 # Steps whose page shows the pre-check against duty lists and other matters.
@@ -159,6 +161,34 @@ def matter_action(instance_id: int, action: str) -> Response | tuple[str, int]:
     else:
         flash(f"已{button}。", "success")
     return redirect(url_for("console.matter_page", instance_id=instance_id))
+
+
+@bp.route("/matters/<id:instance_id>/resources", methods=["POST"])
+def record_delivery(instance_id: int) -> Response | tuple[str, int]:
+    """登记资源到位: a township records what reached it of the resources it is owed."""
+    try:
+        resources.deliver(context(), me(), instance_id, _delivery(request.form))
+    except InvalidInput as exc:
+        errors = {"resources": forms.flat_errors(exc.errors)}
+        return _matter_page(instance_id, 422, errors, forms.posted_values(request.form))
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        flash("已登记资源到位情况，并通知申请单位。", "success")
+    return redirect(url_for("console.matter_page", instance_id=instance_id))
+
+
+def _delivery(posted: Any) -> dict[str, Any]:
+    """The posted delivery as the API takes it (whole numbers typed, empty inputs left out)."""
+    body: dict[str, Any] = {"powers_in_place": posted.get("powers_in_place") == "true"}
+    for key in ("received_on", "funding_yuan", "staff", "note"):
+        raw = posted.get(key, "").strip()
+        if raw:
+            body[key] = int(raw) if key in ("funding_yuan", "staff") and raw.isdigit() else raw
+    try:
+        return DeliveryBodySchema().load(body)
+    except ValidationError as exc:
+        raise InvalidInput("资源到位情况填写有误", exc.normalized_messages()) from exc
 
 
 @bp.route("/matters/<id:instance_id>/tasks/<id:task_id>", methods=["GET", "POST"])
@@ -359,11 +389,18 @@ def _matter_page(
     actions = [_action(name, detail) for name in detail.actions if name in ACTIONS]
     progress = lookups.progress(context(), instance_id, actor)
     case = _case_of(detail)
+    shares = resources.of_instance(context(), actor, instance_id)
+    owed_here = [
+        s for s in shares if s.township.code == actor.org_code and s.status == "in_force" and s.owed
+    ]
     return render(
         "admission/matter.html",
         status,
         detail=detail,
         case=case,
+        shares=shares,
+        can_deliver=actor.has("township") and bool(owed_here),
+        funding_sources=resources.FUNDING_SOURCES,
         results=accountability_views.results(detail),
         diagram=Markup(_svg(detail, progress)),
         my_tasks=mine,
@@ -464,6 +501,15 @@ def _event(
         received = value_label("", bool(payload.get("resources_received")))
         township = forms.shown(None, "township", payload.get("township", ""), names)
         detail = f"{township}，资源到位：{received}"
+    elif entry.action in ("resources_delivered", "shortfall_escalated"):
+        township = forms.shown(None, "township", payload.get("township", ""), names)
+        if entry.action == "resources_delivered":
+            arrived = f"经费{payload.get('funding_yuan', 0)}元、人员{payload.get('staff', 0)}名"
+            detail = f"{township}：到位{arrived}" + (
+                "、权限" if payload.get("powers_in_place") else ""
+            )
+        else:
+            detail = f"{township}：逾期仍缺{'、'.join(payload.get('owed') or [])}"
     elif entry.action == "matter_exited":
         told = forms.shown(None, "townships", payload.get("townships_told", []), names)
         detail = f"{exit_label(payload.get('reason'))}；已通知：{told or '无'}"

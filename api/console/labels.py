@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
 from typing import Any
 
 from engine.accountability import cases as case_facts
@@ -185,6 +184,9 @@ ACTION_LABELS: dict[str, str] = {
     "township_notified": "通知乡镇",
     "applicant_notified": "通知申请单位",
     "township_dropped": "乡镇不再承担",
+    "resources_delivered": "登记资源到位",
+    "shortfall_closed": "随事资源全部到位",
+    "shortfall_escalated": "资源逾期未补齐督办",
 }
 
 REGISTER_STATUS_LABELS = {"in_force": "在册", "exited": "已退出"}
@@ -232,11 +234,6 @@ def case_status_label(status: str) -> str:
 
 def process_label(process_id: str) -> str:
     return PROCESS_LABELS.get(process_id, process_id)
-
-
-def written_date(day: date) -> str:
-    """A date as officials write it: 2026年12月21日."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def step_label(step: str | None) -> str:

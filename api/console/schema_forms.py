@@ -21,9 +21,10 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from api.console.forms import FieldView, Flat
-from api.console.labels import BOOL_LABELS, written_date
+from api.console.labels import BOOL_LABELS
 from engine.workflow.fields import MULTILINE_FROM
 from engine.workflow.schema_forms import labelled_choices
+from engine.workflow.workdays import written_date
 
 JSON = dict[str, Any]
 Condition = tuple[str, tuple[str, ...]]  # (field name within its object, values as posted)

@@ -33,6 +33,7 @@ from engine.errors import DomainError, Unauthenticated
 from engine.services import notices
 from engine.services.context import Context
 from engine.workflow.services import tasks
+from engine.workflow.workdays import written_date
 
 bp = Blueprint(
     "console",
@@ -87,7 +88,7 @@ def due_by(task: Any) -> Markup | str:
     day = getattr(task, "due_date", None)
     if day is None:
         return "—"
-    shown = f"{labels.written_date(day)}前（含当日）"
+    shown = f"{written_date(day)}前（含当日）"
     return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), shown)
 
 
@@ -99,7 +100,7 @@ def cn_date(value: datetime | date | None, with_time: bool = False) -> Markup | 
         return "—"
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(context().settings.timezone))
-    shown = labels.written_date(value)
+    shown = written_date(value)
     if with_time and isinstance(value, datetime):
         shown += value.strftime(" %H:%M")
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), shown)

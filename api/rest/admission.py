@@ -1,4 +1,5 @@
-"""GET /register (admitted matters); GET /notifications and POST /notifications/read."""
+"""GET /register (admitted matters); GET and POST /instances/{id}/resources (费随事转: what
+each township was promised and what arrived); GET /notifications and POST /notifications/read."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.schemas import (
+    DeliveryBodySchema,
     MarkedSchema,
     MarkReadSchema,
     NotificationQuerySchema,
     NotificationSchema,
     RegisterEntrySchema,
     RegisterQuerySchema,
+    TownshipResourcesSchema,
 )
-from engine.admission.services import matters
+from engine.admission.services import matters, resources
 from engine.services import notices
 
 blp = Blueprint("townships", __name__, url_prefix="/api/v1", description="乡镇准入事项台账与通知")
@@ -30,6 +33,22 @@ class Register(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """The register of admitted matters (a township sees its own)."""
         return matters.register(context(), current_actor(), **query)
+
+
+@blp.route("/instances/<int:instance_id>/resources")
+class Resources(MethodView):
+    @blp.response(200, TownshipResourcesSchema(many=True))
+    def get(self, instance_id: int) -> Any:
+        """Each township's resources for the matter: its share of the promise, what arrived
+        and when, what is still owed and by when (a township reads its own)."""
+        return resources.of_instance(context(), current_actor(), instance_id)
+
+    @blp.arguments(DeliveryBodySchema, unknown=RAISE)
+    @blp.response(201, TownshipResourcesSchema)
+    def post(self, body: dict[str, Any], instance_id: int) -> Any:
+        """A township records resources that reached it for a matter on its register; the
+        applicant is told, and the shortfall closes when all of the promise is in."""
+        return resources.deliver(context(), current_actor(), instance_id, body)
 
 
 @blp.route("/notifications")

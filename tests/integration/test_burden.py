@@ -90,11 +90,16 @@ def test_township_rows_match_the_instances(ctx: Context, county) -> None:
     chengguan, donghe = towns["chengguan"], towns["donghe"]
     assert (chengguan.matters_in_force, chengguan.pending_applications) == (1, 1)
     assert [(d.department.code, d.matters) for d in chengguan.by_department] == [("nongye", 1)]
-    assert (chengguan.funding_promised_yuan, chengguan.funding_received_yuan) == (60000, 60000)
+    # The matter's 60,000 yuan and 2 staff are split between its two townships, not counted
+    # once for each: 城关 has its half in hand, 东河 is owed its half.
+    assert (chengguan.funding_promised_yuan, chengguan.funding_received_yuan) == (30000, 30000)
     assert chengguan.overdue_steps == 1
-    assert (donghe.funding_promised_yuan, donghe.funding_received_yuan) == (60000, 0)
-    assert (donghe.staff_promised, donghe.staff_received) == (2, 0)
+    assert (donghe.funding_promised_yuan, donghe.funding_received_yuan) == (30000, 0)
+    assert (donghe.staff_promised, donghe.staff_received) == (1, 0)
     assert (donghe.matters_resources_received, donghe.matters_resources_missing) == (0, 1)
+    assert (donghe.open_shortfalls, donghe.overdue_shortfalls) == (1, 0)
+    assert (chengguan.open_shortfalls, chengguan.overdue_shortfalls) == (0, 0)
+    assert sum(t.funding_promised_yuan for t in report.townships) == 60000
     assert (donghe.pending_applications, donghe.overdue_steps) == (0, 0)
     assert towns["xishan"].pending_applications == 1
     assert towns["beiling"].matters_in_force == 0

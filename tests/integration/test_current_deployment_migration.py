@@ -3,26 +3,16 @@ newest version of each process."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 from engine import migrate
-
-MIGRATION = next((migrate.SCRIPTS / "versions").glob("*_current_deployment.py"))
-
-
-def _revisions() -> tuple[str, str]:
-    spec = importlib.util.spec_from_file_location("current_deployment", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.revision, module.down_revision
+from tests.migration_scripts import revisions
 
 
 def test_the_newest_version_of_each_process_becomes_current(tmp_path: Path) -> None:
-    revision, before = _revisions()
+    revision, before = revisions("current_deployment")
     engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
     migrate.upgrade(engine, before)
     with engine.begin() as conn:

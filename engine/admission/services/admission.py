@@ -88,7 +88,7 @@ def _entered(
     now: datetime,
 ) -> list[Entry]:
     """A township confirmed: the matter goes onto its register (legacy versions)."""
-    return [matters_register.record_entry(session, loaded.instance, data, values, now)]
+    return [matters_register.record_entry(session, ctx, loaded.instance, data, values, now)]
 
 
 STEP_DATA = {"revise": _resubmitted}

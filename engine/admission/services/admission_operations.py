@@ -13,14 +13,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.admission.services import register as matters_register
-from engine.models import Matter, Organization
+from engine.admission.services import resources
+from engine.models import Organization
 from engine.services.notices import tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
+from engine.workflow.jobs import register_job
 from engine.workflow.operations import OperationFailed, register_operation, text
 from engine.workflow.services.commands import Loaded
 
@@ -51,10 +53,12 @@ def _whole(value: str, name: str) -> int:
 
 
 def enter(
-    session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, str], now: datetime
+    session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, Any], now: datetime
 ) -> list[Entry]:
-    """The entry goes onto the township's register, in force from now, with whether the
-    resources that follow it have arrived (yes unless the diagram says otherwise)."""
+    """The entry goes onto the township's register, in force from now, with what was promised
+    to it and whether that has arrived (yes unless the diagram says otherwise; if not, the
+    shortfall is owed by a deadline). Given `shared_by` (the matter's townships), the funding
+    and staff are the matter's totals and the township's share is registered."""
     township = _township(session, text(parameters, "township"))
     name = text(parameters, "name")
     end = text(parameters, "end_date")
@@ -64,28 +68,33 @@ def enter(
         raise OperationFailed(f"resources_received 应为是或否：{received}")
     if term_type not in TERM_TYPES:
         raise OperationFailed(f"term_type 应为 short 或 long：{term_type}")
-    session.execute(
-        insert(Matter.__table__).values(
-            instance_id=loaded.instance.id,
-            township_org_id=township.id,
-            name=name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…",
-            term_type=term_type,
-            start_date=_day(text(parameters, "start_date")),
-            end_date=_day(end) if end else None,
-            funding_yuan=_whole(text(parameters, "funding_yuan", "0"), "funding_yuan"),
-            staff=_whole(text(parameters, "staff", "0"), "staff"),
-            resources_received=received,
-            status="in_force",
-            entered_at=now,
-            exited_at=None,
-            exit_reason=None,
-        )
+    shared_by = parameters.get("shared_by") or []
+    if not isinstance(shared_by, list) or not all(isinstance(c, str) for c in shared_by):
+        raise OperationFailed("shared_by 应为乡镇代码的列表")
+    funding = _whole(text(parameters, "funding_yuan", "0"), "funding_yuan")
+    staff = _whole(text(parameters, "staff", "0"), "staff")
+    paid_by = text(parameters, "funding_paid_by")
+    promise = resources.Promise(
+        funding_yuan=resources.share(funding, shared_by, township.code),
+        staff=resources.share(staff, shared_by, township.code),
+        powers=text(parameters, "powers"),
+        funding_source=text(parameters, "funding_source")[:40],
+        funding_paid_by=_day(paid_by) if paid_by else None,
+    )
+    values = {
+        "name": name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…",
+        "term_type": term_type,
+        "start_date": _day(text(parameters, "start_date")),
+        "end_date": _day(end) if end else None,
+    }
+    _, promised = resources.enter(
+        session, ctx, loaded.instance, township, values, promise, received, now
     )
     notice = text(parameters, "notice")
     if notice:  # e.g. why the township's decline was not upheld
         tell(session, [township.id], loaded.instance.id, "entry_upheld", notice, now)
     entered = {"township": township.code, "name": name, "resources_received": received}
-    return [Entry("matter_entered", None, entered)]
+    return [Entry("matter_entered", None, entered | promised)]
 
 
 def drop(
@@ -144,7 +153,9 @@ def notify_applicant(
 
 
 def register_operations() -> None:
-    """Offer the admission domain's operations to every diagram (once is enough)."""
+    """Offer the admission domain's operations to every diagram (once is enough), and give the
+    worker its job: escalating resources still owed past their last day."""
+    register_job("resources.escalate_shortfalls", resources.escalate_due)
     register_operation(
         "register.enter",
         enter,
@@ -156,6 +167,10 @@ def register_operations() -> None:
             "funding_yuan",
             "staff",
             "resources_received",
+            "shared_by",
+            "powers",
+            "funding_source",
+            "funding_paid_by",
             "notice",
         ),
     )

@@ -49,6 +49,9 @@ class TownshipBurden:
     staff_received: int = 0
     matters_resources_received: int = 0
     matters_resources_missing: int = 0
+    # 费随事转: entries still owed resources, and those past their last day.
+    open_shortfalls: int = 0
+    overdue_shortfalls: int = 0
     pending_applications: int = 0
     overdue_steps: int = 0
 
@@ -135,33 +138,38 @@ def _townships(
     if not ids:
         return []
     received = Matter.resources_received.is_(True)
+    owed = Matter.resources_received.is_(False) & Matter.shortfall_due.is_not(None)
+    today = ctx.calendar.local(now).date()
     matters = (
         select(
             Matter.township_org_id,
             Instance.applicant_org_id,
             func.count(),
             func.sum(Matter.funding_yuan),
-            func.sum(case((received, Matter.funding_yuan), else_=0)),
+            func.sum(Matter.funding_received_yuan),
             func.sum(Matter.staff),
-            func.sum(case((received, Matter.staff), else_=0)),
+            func.sum(Matter.staff_received),
             func.sum(case((received, 1), else_=0)),
+            func.sum(case((owed, 1), else_=0)),
+            func.sum(case((owed & (Matter.shortfall_due < today), 1), else_=0)),
         )
         .join(Instance, Instance.id == Matter.instance_id)
         .where(Matter.status == "in_force", Matter.township_org_id.in_(ids))
         .group_by(Matter.township_org_id, Instance.applicant_org_id)
     )
     by_department: dict[int, Counter[int]] = {org_id: Counter() for org_id in ids}
-    for township, dept, count, funding, funding_in, staff, staff_in, n_in in session.execute(
-        matters
-    ):
+    for township, dept, count, *sums in session.execute(matters):
+        funding, funding_in, staff, staff_in, n_in, n_owed, n_late = (int(v or 0) for v in sums)
         row = rows[township]
         row.matters_in_force += count
-        row.funding_promised_yuan += int(funding or 0)
-        row.funding_received_yuan += int(funding_in or 0)
-        row.staff_promised += int(staff or 0)
-        row.staff_received += int(staff_in or 0)
-        row.matters_resources_received += int(n_in or 0)
-        row.matters_resources_missing += count - int(n_in or 0)
+        row.funding_promised_yuan += funding
+        row.funding_received_yuan += funding_in
+        row.staff_promised += staff
+        row.staff_received += staff_in
+        row.matters_resources_received += n_in
+        row.matters_resources_missing += count - n_in
+        row.open_shortfalls += n_owed
+        row.overdue_shortfalls += n_late
         by_department[township][dept] += count
     names = ctx.names.orgs(session, [d for c in by_department.values() for d in c])
     for township, counts in by_department.items():
@@ -233,7 +241,7 @@ def _departments(
 
 TOWNSHIP_HEADER = (
     "乡镇代码 乡镇 在用准入事项 按部门 承诺经费（元） 到位经费（元） 承诺人员 到位人员 "
-    "资源已到位事项 资源未到位事项 待审批申请 超期环节"
+    "资源已到位事项 资源未到位事项 资源待补齐 逾期未补齐 待审批申请 超期环节"
 ).split()
 DEPARTMENT_HEADER = (
     "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由"
@@ -251,6 +259,7 @@ def to_csv(burden: BurdenReport) -> bytes:
             [t.township.code, t.township.name, t.matters_in_force, by_dept]
             + [t.funding_promised_yuan, t.funding_received_yuan, t.staff_promised]
             + [t.staff_received, t.matters_resources_received, t.matters_resources_missing]
+            + [t.open_shortfalls, t.overdue_shortfalls]
             + [t.pending_applications, t.overdue_steps]
         )
     writer.writerow([])

@@ -30,7 +30,12 @@ class RegisterEntry:
     end_date: date | None
     funding_yuan: int
     staff: int
+    funding_received_yuan: int
+    staff_received: int
+    powers: str
+    powers_received: bool
     resources_received: bool
+    shortfall_due: date | None
     status: str
     entered_at: datetime
     exited_at: datetime | None
@@ -77,7 +82,12 @@ def register(
                 end_date=r.end_date,
                 funding_yuan=r.funding_yuan,
                 staff=r.staff,
+                funding_received_yuan=r.funding_received_yuan,
+                staff_received=r.staff_received,
+                powers=r.powers,
+                powers_received=r.powers_received,
                 resources_received=r.resources_received,
+                shortfall_due=None if r.resources_received else r.shortfall_due,
                 status=r.status,
                 entered_at=r.entered_at,
                 exited_at=r.exited_at,

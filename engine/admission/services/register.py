@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.admission.services import resources
 from engine.models import Instance, Matter, Organization
 from engine.services.notices import org_codes, tell
 from engine.workflow.audit import Entry
+from engine.workflow.context import Context
 
 # End events are named end_<status>[_detail] in every diagram.
 END_STATUSES = {"exited", "rejected", "withdrawn", "refused", "concluded", "cleared"}
@@ -45,38 +47,35 @@ def status_for(end_event: str | None, waiting_messages: set[str], open_steps: se
 
 def record_entry(
     session: Session,
+    ctx: Context,
     instance: Instance,
     data: dict[str, Any],
     confirmation: dict[str, Any],
     now: datetime,
 ) -> Entry:
-    """A township confirmed: the matter goes onto its register with the resources received."""
+    """A township confirmed (on versions drawn before entry was a service task): the matter
+    goes onto its register with its share of the resources, received or owed."""
     application = data["application"]
     township = session.scalar(select(Organization).where(Organization.code == data["township"]))
     assert township is not None
     end = application.get("end_date")
-    session.execute(
-        insert(Matter.__table__).values(
-            instance_id=instance.id,
-            township_org_id=township.id,
-            name=application["name"],
-            term_type=application["term_type"],
-            start_date=date.fromisoformat(application["start_date"]),
-            end_date=date.fromisoformat(end) if end else None,
-            funding_yuan=application["resources"]["funding_yuan"],
-            staff=application["resources"]["staff"],
-            resources_received=confirmation["resources_received"],
-            status="in_force",
-            entered_at=now,
-            exited_at=None,
-            exit_reason=None,
-        )
+    given = application.get("resources") or {}
+    townships = list(application.get("townships") or [])
+    promise = resources.Promise(
+        funding_yuan=resources.share(int(given.get("funding_yuan") or 0), townships, township.code),
+        staff=resources.share(int(given.get("staff") or 0), townships, township.code),
+        powers=str(given.get("powers") or ""),
     )
-    return Entry(
-        "matter_entered",
-        "confirm_entry",
-        {"township": township.code, "resources_received": confirmation["resources_received"]},
-    )
+    values = {
+        "name": application["name"],
+        "term_type": application["term_type"],
+        "start_date": date.fromisoformat(application["start_date"]),
+        "end_date": date.fromisoformat(end) if end else None,
+    }
+    received = bool(confirmation["resources_received"])
+    _, promised = resources.enter(session, ctx, instance, township, values, promise, received, now)
+    payload = {"township": township.code, "resources_received": received}
+    return Entry("matter_entered", "confirm_entry", payload | promised)
 
 
 def exit_reason(completed_ids: list[str]) -> str:

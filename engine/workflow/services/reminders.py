@@ -20,6 +20,7 @@ from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.services.commands import record
 from engine.workflow.services.timers import orgs_with_role
+from engine.workflow.workdays import written_date
 
 KIND = "step_due_soon"
 BATCH = 200
@@ -70,7 +71,7 @@ def _remind(session: Session, ctx: Context, task_id: int, instance_id: int, now:
     last = ctx.calendar.last_day(task.due_at)
     told = [task.org_id] if task.org_id is not None else orgs_with_role(session, task.role)
     message = (
-        f"事项“{instance.title}”的“{task.name}”须于{last.year}年{last.month}月{last.day}日前"
+        f"事项“{instance.title}”的“{task.name}”须于{written_date(last)}前"
         "（含当日）办理完毕，请抓紧办理。"
     )
     tell(session, told, instance.id, KIND, message, now)
