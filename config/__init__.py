@@ -105,6 +105,21 @@ class Settings:
     # only the scraper reaches); the level of the JSON logs.
     metrics_token: str = ""
     log_level: str = "INFO"
+    # Notices beyond the console, each off until configured; the worker sends them, retrying
+    # with growing pauses up to `delivery_max_attempts`, and no command ever waits for them.
+    # E-mail over SMTP to each person's address (STARTTLS when asked; login when a user is
+    # set); a JSON webhook (e.g. for a 政务微信/钉钉 bridge) signed with HMAC-SHA256 under the
+    # secret; links in them start with `public_url` when set.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    delivery_max_attempts: int = 8
+    public_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -164,7 +179,36 @@ class Settings:
             ),
             metrics_token=env.get("ZHUNRU_METRICS_TOKEN", ""),
             log_level=_log_level(env, defaults.log_level),
-        )
+            smtp_host=env.get("ZHUNRU_SMTP_HOST", ""),
+            smtp_port=_int(env, "ZHUNRU_SMTP_PORT", defaults.smtp_port),
+            smtp_username=env.get("ZHUNRU_SMTP_USERNAME", ""),
+            smtp_password=env.get("ZHUNRU_SMTP_PASSWORD", ""),
+            smtp_starttls=_bool(env, "ZHUNRU_SMTP_STARTTLS", defaults.smtp_starttls),
+            smtp_from=env.get("ZHUNRU_SMTP_FROM", ""),
+            webhook_url=env.get("ZHUNRU_WEBHOOK_URL", ""),
+            webhook_secret=env.get("ZHUNRU_WEBHOOK_SECRET", ""),
+            delivery_max_attempts=_int(
+                env, "ZHUNRU_DELIVERY_MAX_ATTEMPTS", defaults.delivery_max_attempts
+            ),
+            public_url=env.get("ZHUNRU_PUBLIC_URL", "").rstrip("/"),
+        ).checked()
+
+    def checked(self) -> Settings:
+        """Refuse settings that cannot work together, naming the variable to fix."""
+        if self.smtp_host and "@" not in self.smtp_from:
+            raise SettingsError(
+                "ZHUNRU_SMTP_FROM must be the sender's address when ZHUNRU_SMTP_HOST is set"
+            )
+        if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
+            raise SettingsError("ZHUNRU_WEBHOOK_URL must be an http(s) URL")
+        if self.webhook_url and len(self.webhook_secret) < 32:
+            raise SettingsError(
+                "ZHUNRU_WEBHOOK_SECRET must be at least 32 characters "
+                "when ZHUNRU_WEBHOOK_URL is set"
+            )
+        if self.delivery_max_attempts < 1:
+            raise SettingsError("ZHUNRU_DELIVERY_MAX_ATTEMPTS must be at least 1")
+        return self
 
     def require_secret(self) -> str:
         if len(self.secret_key) < 32:

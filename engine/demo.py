@@ -98,6 +98,11 @@ class DemoResult:
     usernames: list[str]
 
 
+# The demo's people have addresses in a domain reserved for examples (RFC 2606): with e-mail
+# turned on, a test's SMTP server receives them; no real mailbox ever does.
+DEMO_MAIL_DOMAIN = "zhunru.example"
+
+
 def load_demo(ctx: Context, password: str) -> DemoResult:
     """Create the demo county once; running it again changes nothing."""
     if len(password) < 8:
@@ -123,6 +128,7 @@ def load_demo(ctx: Context, password: str) -> DemoResult:
                 roles=list(roles),
                 by=None,
                 at=now,
+                email=f"{code}@{DEMO_MAIL_DOMAIN}",
             )
         for username, name, org_code, roles in DEMO_PEOPLE:
             add_user(
@@ -134,6 +140,7 @@ def load_demo(ctx: Context, password: str) -> DemoResult:
                 roles=list(roles),
                 by=None,
                 at=now,
+                email=f"{username}@{DEMO_MAIL_DOMAIN}",
             )
     load_demo_catalog(ctx)
     _open_demo_cases(ctx)

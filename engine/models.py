@@ -66,6 +66,8 @@ class User(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     roles: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where notices reach this person by e-mail, when the county turns e-mail on ("": nowhere).
+    email: Mapped[str] = mapped_column(String(254), default="")
 
 
 class SignInThrottle(Base):
@@ -330,6 +332,47 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Set once the worker has queued the notice for the county's other channels (e-mail,
+    # webhook); the command that wrote it never waits for them.
+    dispatched_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(
+            "ix_notification_undispatched",
+            "id",
+            postgresql_where=text("dispatched_at IS NULL"),
+            sqlite_where=text("dispatched_at IS NULL"),
+        ),
+    )
+
+
+class NoticeDelivery(Base):
+    """One notice on its way by e-mail to one address, or to the county's webhook: sent by the
+    worker, retried with growing pauses, given up after the last attempt."""
+
+    __tablename__ = "notice_delivery"
+    __table_args__ = (
+        Index(
+            "ix_notice_delivery_due",
+            "next_attempt_at",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notification.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(10))  # email | webhook
+    target: Mapped[str] = mapped_column(String(500))  # the address, or the webhook's URL
+    # pending | sent | failed
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
 
 class NotificationRead(Base):

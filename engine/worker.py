@@ -1,5 +1,6 @@
 """The timer worker loop: fire due timers, send reminders of near deadlines, run the domains'
-periodic jobs, release stranded instances, until told to stop; stops cleanly on SIGTERM."""
+periodic jobs, send notices by e-mail and webhook, release stranded instances, until told to
+stop; stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 import time
 from types import FrameType
 
+from engine.services import delivery
 from engine.workflow import jobs
 from engine.workflow.context import Context
 from engine.workflow.services import reminders, stranded
@@ -72,11 +74,20 @@ class Worker:
             if done:
                 log.info("%s: %s done", name, done)
 
+    def deliver(self) -> None:
+        """Queue new notices for e-mail and the webhook, and send what is due (each poll: a
+        notice should not wait a minute; nothing to do is one indexed query)."""
+        queued = delivery.dispatch(self.ctx)
+        sent = delivery.send_due(self.ctx)
+        if queued or sent:
+            log.info("notices: %s queued, %s sent by e-mail or webhook", queued, sent)
+
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
                 self.sweep_if_due()
                 self.remind_if_due()
+                self.deliver()
                 busy = self.run_once()
             except Exception:  # keep the worker alive; the transaction was rolled back
                 log.exception("firing timers failed; retrying after a pause")

@@ -54,3 +54,21 @@ def test_app_factory_refuses_to_start_without_a_secret(env: dict[str, str]) -> N
 
     with pytest.raises(SettingsError, match="ZHUNRU_SECRET_KEY"):
         create_app(Settings.from_env({**env, "ZHUNRU_SECRET_KEY": ""}))
+
+
+def test_users_email_sets_where_notices_reach_a_person(env: dict[str, str]) -> None:
+    from sqlalchemy import create_engine, text
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["load-demo"], env=env).exit_code == 0
+    done = runner.invoke(main, ["users", "email", "nongye", "keyuan@county.example"], env=env)
+    assert done.exit_code == 0 and "keyuan@county.example" in done.output, done.output
+    bad = runner.invoke(main, ["users", "email", "nongye", "not-an-address"], env=env)
+    assert bad.exit_code != 0 and "电子邮箱地址无效" in bad.output
+    nobody = runner.invoke(main, ["users", "email", "nobody", "a@county.example"], env=env)
+    assert nobody.exit_code != 0 and "用户不存在" in nobody.output
+    engine = create_engine(env["ZHUNRU_DATABASE_URL"])
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT email FROM user_account WHERE username = 'nongye'"))
+        assert stored.scalar() == "keyuan@county.example"  # the bad address changed nothing
+    engine.dispose()

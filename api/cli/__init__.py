@@ -10,6 +10,7 @@ import click
 from config import Settings, SettingsError
 from engine.demo import load_demo
 from engine.errors import DomainError
+from engine.services import accounts
 from engine.services.context import Context, build_context, create_schema
 from engine.workflow.services.deployments import deploy_directory
 
@@ -92,6 +93,22 @@ def load_demo_command() -> None:
     verb = "已创建" if result.created else "已存在，未改动"
     click.echo(f"演示县{verb}。用户名：{', '.join(result.usernames)}")
     click.echo(f"演示密码（所有用户相同，来自 ZHUNRU_DEMO_PASSWORD）：{password}")
+
+
+@main.group(help="People: where notices reach them.")
+def users() -> None:
+    pass
+
+
+@users.command("email", help="Set where notices reach USERNAME by e-mail (empty ADDRESS: none).")
+@click.argument("username")
+@click.argument("address")
+def users_email(username: str, address: str) -> None:
+    try:
+        accounts.set_email(_context(), username, address)
+    except DomainError as exc:
+        _fail(exc.message + "".join(f"：{m}" for ms in exc.errors.values() for m in ms))
+    click.echo(f"已设置 {username} 的电子邮箱：{address or '（无）'}")
 
 
 @main.command("worker", help="Fire due timers (deadlines, expiry, re-evaluation) until SIGTERM.")

@@ -167,6 +167,7 @@ ACTION_LABELS: dict[str, str] = {
     "withdrawal_requested": "申请单位撤回",
     "objection_raised": "乡镇提出异议",
     "user_created": "创建用户",
+    "user_email_set": "设置电子邮箱",
     "diagram_deployed": "部署流程图",
     "diagram_activated": "启用流程图版本",
     "appeal_lodged": "提出申诉",

@@ -35,7 +35,7 @@ class Register(MethodView):
         return matters.register(context(), current_actor(), **query)
 
 
-@blp.route("/instances/<int:instance_id>/resources")
+@blp.route("/instances/<id:instance_id>/resources")
 class Resources(MethodView):
     @blp.response(200, TownshipResourcesSchema(many=True))
     def get(self, instance_id: int) -> Any:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from marshmallow import ValidationError
+from marshmallow.validate import Email
 from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -203,6 +205,7 @@ def add_user(
     roles: list[str],
     by: Actor | None,
     at: datetime,
+    email: str = "",
 ) -> User:
     unknown = set(roles) - ROLES
     if unknown:
@@ -214,6 +217,7 @@ def add_user(
         org_id=org.id,
         roles=sorted(roles),
         active=True,
+        email=_checked_email(email) if email else "",
     )
     session.add(user)
     session.flush()
@@ -237,3 +241,28 @@ def add_user(
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return hash_password("zhunru-timing-equaliser")
+
+
+def _checked_email(address: str) -> str:
+    try:
+        return str(Email(error="电子邮箱地址无效")(address.strip()))
+    except ValidationError as exc:
+        raise InvalidInput("电子邮箱地址无效", {"email": exc.messages}) from exc
+
+
+def set_email(ctx: Context, username: str, address: str) -> None:
+    """Where notices reach the person by e-mail ("" stops e-mail to them); on the trail."""
+    address = _checked_email(address) if address.strip() else ""
+    with ctx.db.write() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound("用户不存在")
+        user.email = address
+        audit.append(
+            session,
+            instance_id=None,
+            actor=None,
+            role="admin",
+            entries=[audit.Entry("user_email_set", None, {"username": username})],
+            at=ctx.clock.now(),
+        )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Instance
 from engine.models_ops import Incident, OpsReading
+from engine.services import delivery
 from engine.workflow.context import Context
 from engine.workflow.services.stranded import READING as STRANDED_READING
 
@@ -73,6 +74,11 @@ GAUGES: tuple[Gauge, ...] = (
         "zhunru_instances_stranded",
         "Stranded instances left after the worker's last sweep.",
         instances_stranded,
+    ),
+    Gauge(
+        "zhunru_notice_deliveries_failed",
+        "Notices by e-mail or webhook given up after their last attempt.",
+        delivery.failed,
     ),
 )
 
