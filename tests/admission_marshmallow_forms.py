@@ -22,7 +22,11 @@ DECISIONS = {"pass": "通过", "return": "退回修改", "reject": "不予准入
 TERM_TYPES = {"short": "短期（临时性）", "long": "长期"}
 LEGAL_OPINIONS = {"lawful": "合法", "needs_change": "需修改", "unlawful": "不合法"}
 REVISE_ACTIONS = {"resubmit": "修改后重新提交", "withdraw": "撤回申请"}
-OBJECTION_DECISIONS = {"exit": "事项退出", "keep": "维持准入"}
+OBJECTION_DECISIONS = {
+    "township_exits": "该乡镇退出",
+    "matter_exits": "事项整体退出",
+    "keep": "维持准入",
+}
 REEVALUATION_DECISIONS = {"continue": "继续准入", "exit": "退出"}
 
 

@@ -62,8 +62,11 @@ class Start:
 StartHook = Callable[[Session, "Context", Diagram, Any, Any, Actor], Start]
 # (session, ctx, instance, the task's data) → what a form's cross-checks may consult.
 FormContext = Callable[[Session, "Context", Instance, dict[str, Any]], Mapping[str, Any]]
-# (session, ctx, loaded, step id, form values) → data added beside the form's; may refuse.
-StepData = Callable[[Session, "Context", "Loaded", str, dict[str, Any]], dict[str, Any]]
+# (session, ctx, loaded, step id, form values, the task's data before) → data added beside the
+# form's; may refuse.
+StepData = Callable[
+    [Session, "Context", "Loaded", str, dict[str, Any], dict[str, Any]], dict[str, Any]
+]
 # (session, ctx, loaded, step id, form values, the task's data before, now) → trail entries.
 AfterStep = Callable[
     [Session, "Context", "Loaded", str, dict[str, Any], dict[str, Any], datetime], list[Entry]
@@ -76,6 +79,9 @@ Reached = Callable[[Session, "Context", "Loaded", str, datetime], list[Entry]]
 ReadScope = Callable[[Session, Instance, Actor], list[int] | None]
 # (session, instance) → whom the instance concerns (a case's subject): recusal, own tasks.
 Party = Callable[[Session, Instance], CaseSubject | None]
+# (session, instance) → the organisation ids that carry the instance now, among those it is
+# addressed to (a township that exited or was dropped no longer does); None: all of them.
+Carriers = Callable[[Session, Instance], set[int] | None]
 
 
 def end_status(end_event: str, statuses: Collection[str]) -> str:
@@ -211,6 +217,10 @@ def _no_party(session: Session, instance: Instance) -> CaseSubject | None:
     return None
 
 
+def _all_addressed(session: Session, instance: Instance) -> set[int] | None:
+    return None
+
+
 @dataclass(frozen=True)
 class ProcessKind:
     """What a domain adds to a process; every default is the generic behaviour."""
@@ -226,6 +236,7 @@ class ProcessKind:
     reached: Reached = _no_effects
     read_scope: ReadScope = _generic_read_scope
     party: Party = _no_party
+    carriers: Carriers = _all_addressed
     # The statuses this kind's end events may name (end_<status>).
     end_statuses: frozenset[str] = frozenset()
 

@@ -76,7 +76,8 @@ def test_a_matter_goes_from_application_to_exit_in_the_browser(
     donghe.get_by_role("link", name="准入台账").click()
     expect(donghe.locator("table.data tbody tr")).to_have_count(1)
     expect(donghe.locator("table.data")).to_contain_text(TITLE)
-    expect(donghe.locator("table.data")).to_contain_text("60,000")
+    # The matter's 60,000 yuan is split between its two townships: this one's share, in hand.
+    expect(donghe.locator("table.data")).to_contain_text("30,000 / 30,000")
     screenshot(donghe, "05-township-register")
 
     # 退出: the department withdraws the matter, first without a reason, then with one.
@@ -141,7 +142,7 @@ def test_a_returned_application_is_revised_from_a_filled_in_form(
     expect(nongye.get_by_label("东河乡")).to_be_checked()  # the rest is kept as typed
     screenshot(nongye, "12-revise-form-error")
     nongye.get_by_label("事项名称").fill(TITLE)
-    nongye.get_by_label("经费（元）").fill("80000")
+    nongye.get_by_label("经费合计（元）").fill("80000")
     nongye.get_by_role("button", name="提交办理结果").click()
     expect(nongye.locator(".flash-success")).to_contain_text("合法性审查")
     assert current_steps(nongye) == ["legal_review"]

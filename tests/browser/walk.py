@@ -23,8 +23,8 @@ def fill_application(page: Page, title: str = TITLE) -> None:
     page.get_by_label("结束日期").fill("2027-06-30")
     page.get_by_label("城关镇").check()
     page.get_by_label("东河乡").check()
-    page.get_by_label("经费（元）").fill("60000")
-    page.get_by_label("人员（名）").fill("2")
+    page.get_by_label("经费合计（元）").fill("60000")
+    page.get_by_label("人员合计（名）").fill("2")
     page.get_by_label("下放的权限").fill("项目现场巡查、问题督促整改")
     page.get_by_label("考核方式").fill("按季度报送巡查台账，不单独考核乡镇")
 

@@ -205,9 +205,43 @@ def test_objection_upheld_takes_the_matter_out(ctx: Context) -> None:
     instances.object_to(ctx, instance_id, {"reason": "经费未到位"}, donghe)
     with pytest.raises(Conflict):
         instances.object_to(ctx, instance_id, {"reason": "再次异议"}, donghe)
-    detail = take(ctx, "bianban", {"decision": "exit", "comment": "经核实资源未下放"})
+    # The only township leaving takes the matter out, whichever way it is put.
+    detail = take(ctx, "bianban", {"decision": "township_exits", "comment": "经核实资源未下放"})
     assert detail.status == "exited"
     assert matters.register(ctx, donghe)[0].exit_reason == "objection"
+
+
+def test_an_objection_is_decided_for_the_township_that_raised_it(ctx: Context) -> None:
+    instance_id = admit(ctx)  # 城关 and 东河
+    donghe, chengguan, nongye = actor(ctx, "donghe"), actor(ctx, "chengguan"), actor(ctx, "nongye")
+    instances.object_to(ctx, instance_id, {"reason": "本乡无相应执法力量"}, donghe)
+    kept = take(ctx, "bianban", {"decision": "keep", "comment": "已协调县局派员指导"})
+    assert kept.status == "in_force"
+    told = [n.message for n in notices.notifications(ctx, donghe) if n.kind == "objection_decided"]
+    assert told and "异议不予支持" in told[0] and "已协调县局派员指导" in told[0]
+    copied = [
+        n.message for n in notices.notifications(ctx, nongye) if n.kind == "objection_decided"
+    ]
+    assert copied and copied[0].startswith("（致东河乡）")
+
+    instances.object_to(ctx, instance_id, {"reason": "仍无力承担"}, donghe)
+    decided = take(ctx, "bianban", {"decision": "township_exits", "comment": "该乡确无相应职能"})
+    assert decided.status == "in_force"  # 城关 keeps it
+    register = {e.township.code: e.status for e in matters.register(ctx, nongye)}
+    assert register == {"chengguan": "in_force", "donghe": "exited"}
+    assert any("不再由本乡镇承担" in n.message for n in notices.notifications(ctx, donghe))
+    assert any(
+        "已不再由东河乡承担" in n.message and "其他乡镇继续承担" in n.message
+        for n in notices.notifications(ctx, nongye)
+    )
+    # 东河 no longer carries it: it may not object again; 城关 still may.
+    assert instances.get(ctx, instance_id, donghe).actions == []
+    with pytest.raises(Conflict):
+        instances.object_to(ctx, instance_id, {"reason": "再提"}, donghe)
+    assert instances.get(ctx, instance_id, chengguan).actions == ["object"]
+    instances.object_to(ctx, instance_id, {"reason": "城关也无力承担"}, chengguan)
+    last = take(ctx, "bianban", {"decision": "township_exits", "comment": "最后一个乡镇退出"})
+    assert last.status == "exited"
 
 
 def test_township_not_addressed_cannot_object(ctx: Context) -> None:

@@ -123,7 +123,8 @@ def test_each_operation_runs_once_in_the_command_that_passes_it_in_fresh_process
     assert (returned.status, returned.open_tasks) == ("exited", [])
     assert register_rows(ctx, started.id) == [(name, "exited")]
     assert ran(ctx, started.id) == ["notify_township", "enter_register", "exit_register"]
-    assert notices(ctx, started.id) == 2  # told of the approval, then of the exit
+    # The township told of the approval, then it and the department of the return.
+    assert notices(ctx, started.id) == 3
 
 
 def test_a_failing_operation_rolls_the_whole_command_back(

@@ -4,6 +4,7 @@ bad input, except for the differences listed here, each on purpose."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from engine.errors import InvalidInput
 from tests.admission_marshmallow_forms import FORMS
 from tests.factories import APPROVE, application
-from tests.packages import shipped_diagram
+from tests.packages import shipped, shipped_diagram
 
 DIAGRAM = shipped_diagram("matter_admission")
 
@@ -154,8 +155,8 @@ CONFIRM_CASES = [
     {"confirmed": True, "resources_received": False, "comment": "  "},
 ]
 CLOSING_CASES = [
-    {"decision": "exit", "comment": "乡镇无力承接"},
-    {"decision": "exit"},
+    {"decision": "township_exits", "comment": "乡镇无力承接"},
+    {"decision": "matter_exits"},
     {"decision": "keep", "comment": " "},
     {"decision": "x", "comment": "c"},
     {},
@@ -288,3 +289,14 @@ def test_an_unlawful_opinion_cannot_be_passed(step: str) -> None:
     returned = form.validate({"decision": "return", "comment": "请依法修改"}, UNLAWFUL)
     assert returned["decision"] == "return"
     assert form.validate(payload, TODAY)["decision"] == "pass"
+
+
+def test_the_revised_application_is_the_application_form() -> None:
+    """The revise step edits the application with the same fields, titles and rules: the two
+    package files cannot drift apart (a field added to one reaches the other)."""
+    files = shipped("matter_admission").files
+    application = json.loads(files["application.json"])
+    revise = json.loads(files["revise.json"])
+    revised = revise["properties"]["application"]
+    assert revised["properties"] == application["properties"]
+    assert revised["required"] == application["required"]

@@ -53,7 +53,13 @@ class Walk:
     def ready(self) -> list[str]:
         return sorted(view.bpmn_id for view in self.runtime.ready_user_tasks(self.workflow))
 
-    def do(self, bpmn_id: str, form: dict[str, Any], township: str | None = None) -> None:
+    def do(
+        self,
+        bpmn_id: str,
+        form: dict[str, Any],
+        township: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         views = [v for v in self.runtime.ready_user_tasks(self.workflow) if v.bpmn_id == bpmn_id]
         if township is not None:
             views = [v for v in views if v.data["township"] == township]
@@ -63,7 +69,7 @@ class Walk:
         values = spec.validate(form)
         # The admission kind's step data: a resubmission replaces the application.
         data = revise_data(spec, values) if bpmn_id == "revise" else spec.data_for(bpmn_id, values)
-        self.runtime.complete(self.workflow, task, data)
+        self.runtime.complete(self.workflow, task, {**data, **(extra or {})})
         self._checkpoint()
 
     def send(self, message: str, payload: dict[str, Any]) -> None:
@@ -170,16 +176,37 @@ def test_rejection_ends_the_application(mode: str, step: str) -> None:
 
 
 @modes
-def test_objection_kept_then_objection_leads_to_exit(mode: str) -> None:
+def test_objection_kept_then_one_township_exits_then_the_last_takes_the_matter_out(
+    mode: str,
+) -> None:
     walk = Walk(mode)
     walk.enter()
     walk.send("matter_objection", {"objection": {"reason": "经费未到位", "township": "donghe"}})
     assert walk.ready() == ["decide_objection"]
     assert walk.runtime.waiting_messages(walk.workflow) == set()
     walk.do("decide_objection", {"decision": "keep", "comment": "经费已拨付，维持"})
+    assert "notify_objection_kept" in walk.runtime.completed_ids(walk.workflow)
     assert walk.runtime.waiting_messages(walk.workflow) == {"matter_withdrawal", "matter_objection"}
+    # Upheld for 东河 while 城关 still carries it (the service's step data counts the others).
     walk.send("matter_objection", {"objection": {"reason": "仍未到位", "township": "donghe"}})
-    walk.do("decide_objection", {"decision": "exit", "comment": "资源未随事下放，退出"})
+    exits = {"decision": "township_exits", "comment": "资源未随事下放，该乡镇退出"}
+    walk.do("decide_objection", exits, extra={"objection_others": 1})
+    assert "township_exits" in walk.runtime.completed_ids(walk.workflow)
+    assert walk.end is None
+    assert walk.runtime.waiting_messages(walk.workflow) == {"matter_withdrawal", "matter_objection"}
+    # The last township leaving takes the matter out altogether.
+    walk.send("matter_objection", {"objection": {"reason": "无法承担", "township": "chengguan"}})
+    walk.do("decide_objection", exits, extra={"objection_others": 0})
+    assert walk.end == "end_exited"
+
+
+@modes
+def test_an_objection_can_take_the_whole_matter_out(mode: str) -> None:
+    walk = Walk(mode)
+    walk.enter()
+    walk.send("matter_objection", {"objection": {"reason": "无法律依据", "township": "donghe"}})
+    matter_exits = {"decision": "matter_exits", "comment": "事项无法定依据，整体退出"}
+    walk.do("decide_objection", matter_exits, extra={"objection_others": 1})
     assert walk.end == "end_exited"
 
 

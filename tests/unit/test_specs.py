@@ -70,6 +70,8 @@ EFFECTS = {
         "notify_entered": "applicant.notify",
         "enter_upheld": "register.enter",
         "drop_township": "townships.drop",
+        "notify_objection_kept": "townships.notify",
+        "township_exits": "register.exit",
     },
     "fault_tolerance": {
         "tell_tolerance_refused": "case.refuse_tolerance",

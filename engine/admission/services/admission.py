@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.admission.services import register as matters_register
 from engine.authz import Actor, can_see_instance, require_role
 from engine.duty_lists.services.precheck import run_precheck
-from engine.models import Instance
+from engine.models import Instance, Matter, Organization
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.forms import form_for_task
@@ -62,7 +63,11 @@ def revise_data(form: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resubmitted(
-    session: Session, ctx: Context, loaded: commands.Loaded, values: dict[str, Any]
+    session: Session,
+    ctx: Context,
+    loaded: commands.Loaded,
+    values: dict[str, Any],
+    task_data: dict[str, Any],
 ) -> dict[str, Any]:
     """A resubmitted application is pre-checked again, as a new one would be, and the matter
     takes its townships and name."""
@@ -91,16 +96,54 @@ def _entered(
     return [matters_register.record_entry(session, ctx, loaded.instance, data, values, now)]
 
 
-STEP_DATA = {"revise": _resubmitted}
+def _objection_others(
+    session: Session,
+    ctx: Context,
+    loaded: commands.Loaded,
+    values: dict[str, Any],
+    task_data: dict[str, Any],
+) -> dict[str, Any]:
+    """How many other townships carry the matter besides the one objecting: the gateway after
+    the decision reads it (the last township leaving takes the matter out altogether)."""
+    code = (task_data.get("objection") or {}).get("township")
+    query = (
+        select(func.count())
+        .select_from(Matter)
+        .join(Organization, Organization.id == Matter.township_org_id)
+    )
+    others = session.scalar(
+        query.where(
+            Matter.instance_id == loaded.instance.id,
+            Matter.status == "in_force",
+            Organization.code != (code or ""),
+        )
+    )
+    return {"objection_others": int(others or 0)}
+
+
+def _carriers(session: Session, instance: Instance) -> set[int]:
+    """The townships that carry the matter now: those with its entry in force."""
+    query = select(Matter.township_org_id).where(
+        Matter.instance_id == instance.id, Matter.status == "in_force"
+    )
+    return set(session.scalars(query))
+
+
+STEP_DATA = {"revise": _resubmitted, "decide_objection": _objection_others}
 # Versions drawn before effects were service tasks: a township's confirmation enters the register.
 LEGACY_EFFECTS = {"confirm_entry": _entered}
 
 
 def _step_data(
-    session: Session, ctx: Context, loaded: commands.Loaded, step: str, values: dict[str, Any]
+    session: Session,
+    ctx: Context,
+    loaded: commands.Loaded,
+    step: str,
+    values: dict[str, Any],
+    task_data: dict[str, Any],
 ) -> dict[str, Any]:
     hook = STEP_DATA.get(step)
-    return hook(session, ctx, loaded, values) if hook else {}
+    return hook(session, ctx, loaded, values, task_data) if hook else {}
 
 
 def _after_step(
@@ -140,6 +183,7 @@ ADMISSION = ProcessKind(
     status=matters_register.status_for,
     reached=_reached,
     read_scope=_read_scope,
+    carriers=_carriers,
     end_statuses=frozenset({"exited", "rejected", "withdrawn"}),
 )
 

@@ -120,21 +120,31 @@ def drop(
 def leave(
     session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, str], now: datetime
 ) -> list[Entry]:
-    """The instance's entries leave every register, and each township is told why: the
-    `reason` given, else the exit_<reason> event the path passed (matter_admission's exits)."""
+    """The instance's entries leave every register — or only the named township's, the others
+    keeping it — and each township is told why: the `reason` given, else the exit_<reason>
+    event the path passed (matter_admission's exits)."""
     completed = ctx.runtime.completed_ids(loaded.workflow)
     reason = text(parameters, "reason") or matters_register.exit_reason(completed)
     reason = reason[:40]
-    return [matters_register.record_exit(session, loaded.instance, reason, now)]
+    code = text(parameters, "township")
+    township_id = _township(session, code).id if code else None
+    return [matters_register.record_exit(session, loaded.instance, reason, now, township_id)]
 
 
 def notify(
     session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, str], now: datetime
 ) -> list[Entry]:
-    """A notice to the township (read on its notifications page)."""
+    """A notice to the township (read on its notifications page); with `copy_applicant` "yes",
+    the office that filed the instance reads it too, the township named."""
     township = _township(session, text(parameters, "township"))
     kind, message = text(parameters, "kind", "notice"), text(parameters, "message")
     tell(session, [township.id], loaded.instance.id, kind, message, now)
+    copy = text(parameters, "copy_applicant", "no")
+    if copy not in ("yes", "no"):
+        raise OperationFailed(f"copy_applicant 应为 yes 或 no：{copy}")
+    if copy == "yes":
+        copied = f"（致{township.name}）{message}"
+        tell(session, [loaded.instance.applicant_org_id], loaded.instance.id, kind, copied, now)
     return [Entry("township_notified", None, {"township": township.code})]
 
 
@@ -175,7 +185,10 @@ def register_operations() -> None:
         ),
     )
     register_operation(
-        "register.exit", leave, label="退出乡镇准入台账并通知乡镇", optional=("reason",)
+        "register.exit",
+        leave,
+        label="退出乡镇准入台账并通知乡镇",
+        optional=("reason", "township"),
     )
     register_operation(
         "townships.drop",
@@ -195,5 +208,5 @@ def register_operations() -> None:
         notify,
         label="通知乡镇",
         parameters=("township", "message"),
-        optional=("kind",),
+        optional=("kind", "copy_applicant"),
     )

@@ -84,19 +84,33 @@ def exit_reason(completed_ids: list[str]) -> str:
     return exits[-1].removeprefix(EXIT_PREFIX) if exits else "withdrawn"
 
 
-def record_exit(session: Session, instance: Instance, reason: str, now: datetime) -> Entry:
-    """The matter leaves every township's register, and each township is told."""
-    rows = session.scalars(
-        select(Matter).where(Matter.instance_id == instance.id, Matter.status == "in_force")
-    ).all()
+def record_exit(
+    session: Session, instance: Instance, reason: str, now: datetime, township_id: int | None = None
+) -> Entry:
+    """The matter leaves every township's register (or only `township_id`'s, the others keeping
+    it); each township that leaves is told, and so is the department, unless it withdrew the
+    matter itself."""
+    query = select(Matter).where(Matter.instance_id == instance.id, Matter.status == "in_force")
+    if township_id is not None:
+        query = query.where(Matter.township_org_id == township_id)
+    rows = session.scalars(query).all()
     told = []
+    why = EXIT_LABELS.get(reason, reason)
     for row in rows:
         row.status = "exited"
         row.exited_at = now
         row.exit_reason = reason
-        why = EXIT_LABELS.get(reason, reason)
         message = f"事项“{row.name}”已退出（{why}），自即日起不再由本乡镇承担。"
         tell(session, [row.township_org_id], instance.id, "matter_exited", message, now)
         told.append(row.township_org_id)
+    if rows and reason != "withdrawn":
+        names = "、".join(
+            o.name for o in session.scalars(select(Organization).where(Organization.id.in_(told)))
+        )
+        if township_id is None:
+            message = f"事项“{instance.title}”已退出（{why}），已通知{names}。"
+        else:
+            message = f"事项“{instance.title}”已不再由{names}承担（{why}），其他乡镇继续承担。"
+        tell(session, [instance.applicant_org_id], instance.id, "matter_exited", message, now)
     told_codes = org_codes(session, told)
     return Entry("matter_exited", "notify_exit", {"reason": reason, "townships_told": told_codes})

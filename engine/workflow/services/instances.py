@@ -18,7 +18,7 @@ from engine.authz import (
     is_case_party,
     require_role,
 )
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import AuditEvent, Instance, InstanceTownship, Organization, Task
 from engine.services.directory import OrgRef
 from engine.workflow.audit import Entry
@@ -154,6 +154,7 @@ def detail_of(
             ctx.runtime.waiting_messages(workflow),
             actor,
             kind_of(instance.process_id).party(session, instance),
+            kind_of(instance.process_id).carriers(session, instance),
         ),
         case_id=instance.case_id,
         timers=_timers(ctx, workflow),
@@ -167,6 +168,7 @@ def _actions(
     waiting: set[str],
     actor: Actor,
     case: CaseSubject | None,
+    carriers: set[int] | None,
 ) -> list[str]:
     """The instance-level actions this caller may take now (beyond their tasks)."""
     actions = []
@@ -177,7 +179,8 @@ def _actions(
         if instance.applicant_org_id == actor.org_id:
             actions.append("withdraw")
     if "matter_objection" in waiting and actor.has("township"):
-        if actor.org_code in {t.code for t in summary.townships}:
+        addressed = actor.org_code in {t.code for t in summary.townships}
+        if addressed and (carriers is None or actor.org_id in carriers):
             actions.append("object")
     return actions
 
@@ -338,6 +341,9 @@ def _addressed_township(session: Session, loaded: commands.Loaded, actor: Actor)
     # The townships were read when the instance was loaded and its visibility checked.
     if actor.org_id not in loaded.township_ids:
         raise Forbidden("只有事项所涉乡镇可以提出异议")
+    carriers = kind_of(loaded.instance.process_id).carriers(session, loaded.instance)
+    if carriers is not None and actor.org_id not in carriers:
+        raise Conflict("本乡镇已不再承担该事项，不能提出异议")
 
 
 def deliver_message(

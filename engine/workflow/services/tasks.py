@@ -134,7 +134,7 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
         # What the process's domain adds to a step (checks, data, effects): the process table.
         kind = kind_of(instance.process_id)
         values = spec.validate(form, kind.form_context(session, ctx, instance, task_data))
-        extra = kind.step_data(session, ctx, loaded, task.bpmn_id, values)
+        extra = kind.step_data(session, ctx, loaded, task.bpmn_id, values, task_data)
         ctx.runtime.complete(
             loaded.workflow, spiff_task, {**spec.data_for(task.bpmn_id, values), **extra}
         )
