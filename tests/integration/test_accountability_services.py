@@ -192,3 +192,33 @@ def test_case_procedures_are_no_matters_in_the_burden_report(ctx: Context):
     report = burden.report(ctx, actor(ctx, "xianwei"))
     assert "chengguan" not in {d.department.code for d in report.departments}
     assert sum(d.filed for d in report.departments) == 0
+
+
+def test_the_cadre_and_the_organisation_department_are_told_each_turn(ctx: Context) -> None:
+    """Acceptance, the decision, the appeal's result, the clearance's approval and its carrying
+    out each reach the person concerned, and the organisation department (issue 14)."""
+    zhangming, zuzhibu = actor(ctx, "zhangming"), actor(ctx, "zuzhibu")
+    case_id = own_case_id(ctx, "zhangming")
+    started = procedures.start_process(
+        ctx, "fault_tolerance", af.ft_application(case_id=case_id), zhangming
+    )
+    take(ctx, "jiwei", af.ACCEPT, "ft_accept")
+    [accepted] = notices.notifications(ctx, zhangming)
+    assert accepted.kind == "tolerance_accepted" and "已受理" in accepted.message
+    assert [n.kind for n in notices.notifications(ctx, zuzhibu)] == ["tolerance_accepted"]
+    take(ctx, "jiwei", af.ft_verification(), "ft_verify")
+    take(ctx, "jiwei_shenli", af.ft_decision("reduced"), "ft_decide")
+    procedures.appeal(ctx, started.id, af.ft_appeal(), zhangming)
+    take(ctx, "jiwei_shenli", af.appeal_upheld(), "ft_appeal_decide")
+    kinds = [n.kind for n in notices.notifications(ctx, zuzhibu)]
+    assert kinds == ["appeal_decided", "tolerance_decided", "tolerance_accepted"]
+
+    lihua = actor(ctx, "lihua")
+    cl_case = own_case_id(ctx, "lihua")
+    procedures.start_process(ctx, "clearance", af.cl_application(case_id=cl_case), lihua)
+    take(ctx, "jiwei", af.eligible(), "cl_eligibility")
+    take(ctx, "jiwei_shenli", af.approved("meeting"), "cl_approve")
+    [approval] = notices.notifications(ctx, lihua)
+    assert approval.kind == "clearance_approved" and "已批准" in approval.message
+    assert notices.notifications(ctx, zuzhibu)[0].kind == "clearance_approved"
+    assert notices.notifications(ctx, zhangming)[0].kind == "appeal_decided"  # not lihua's

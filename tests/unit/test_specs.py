@@ -75,12 +75,14 @@ EFFECTS = {
     },
     "fault_tolerance": {
         "tell_tolerance_refused": "case.refuse_tolerance",
+        "tell_tolerance_accepted": "case.accept_tolerance",
         "record_tolerance_outcome": "case.record_tolerance_outcome",
         "record_appeal_decision": "case.record_appeal_decision",
     },
     "clearance": {
         "tell_ineligible": "case.refuse_clearance",
         "tell_approval_refused": "case.refuse_clearance",
+        "tell_clearance_approved": "case.approve_clearance",
         "record_clearance": "case.record_clearance",
     },
     "secondment_admission": {

@@ -101,12 +101,31 @@ def _tolerance_decided(fx: _Effect, values: dict[str, Any]) -> list[Entry]:
     return _outcome_recorded(fx, outcome, text)
 
 
+def _tolerance_accepted(fx: _Effect, values: dict[str, Any]) -> list[Entry]:
+    fx.tell_party("tolerance_accepted", f"关于{fx.about}的容错申请已受理，将进行核实后作出认定。")
+    fx.tell_organization_department("tolerance_accepted", f"{fx.about}的容错申请已受理。")
+    return [fx.entry({"tolerance": "accepted"})]
+
+
+def _clearance_approved(fx: _Effect, values: dict[str, Any]) -> list[Entry]:
+    method = label(CLEARANCE_METHODS, values.get("method", ""))
+    fx.tell_party(
+        "clearance_approved",
+        f"关于{fx.about}的澄清正名已批准，将以{method}方式澄清，澄清后另行书面告知。",
+    )
+    fx.tell_organization_department(
+        "clearance_approved", f"{fx.about}的澄清正名已批准（{method}），待实施。"
+    )
+    return [fx.entry({"clearance": "approved"})]
+
+
 def _appeal_decided(fx: _Effect, values: dict[str, Any]) -> list[Entry]:
     if values.get("decision") != "changed":
         fx.tell_party(
             "appeal_decided",
             f"关于{fx.about}的申诉复查决定：维持原认定。理由：{values.get('reasoning', '')}",
         )
+        fx.tell_organization_department("appeal_decided", f"{fx.about}的申诉复查决定：维持原认定。")
         return [fx.entry({"appeal": "upheld"})]
     outcome = values["outcome"]
     text = (
@@ -191,6 +210,8 @@ def _operation(effect: Effect) -> Callable[..., list[Entry]]:
 
 OPERATIONS = {
     "case.refuse_tolerance": (_operation(_tolerance_refused), "书面告知不予受理容错申请"),
+    "case.accept_tolerance": (_operation(_tolerance_accepted), "告知容错申请已受理"),
+    "case.approve_clearance": (_operation(_clearance_approved), "告知澄清正名已批准"),
     "case.record_tolerance_outcome": (_operation(_tolerance_decided), "记入容错认定结果并书面告知"),
     "case.record_appeal_decision": (_operation(_appeal_decided), "记入申诉复查决定并书面告知"),
     "case.refuse_clearance": (_operation(_clearance_refused), "书面告知不予澄清正名"),
