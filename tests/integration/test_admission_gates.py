@@ -162,8 +162,11 @@ def test_a_township_declines_and_the_gatekeeper_drops_it_the_others_keep_the_mat
     ]
     dropped = notices.notifications(ctx, actor(ctx, "donghe"))[0]
     assert dropped.kind == "township_dropped" and "不再由本乡镇承担" in dropped.message
-    told = [n.kind for n in notices.notifications(ctx, actor(ctx, "nongye"))]
+    told = {n.kind: n.message for n in notices.notifications(ctx, actor(ctx, "nongye"))}
     assert "township_dropped" in told and "matter_entered" in told
+    # The department heard of the decline when it was made, with the township's reason.
+    assert told["township_declined"].startswith("东河乡：拒绝事项")
+    assert "本镇无对应执法人员和经费" in told["township_declined"]
 
 
 def test_an_upheld_decline_enters_the_township_with_the_reason_and_resources_open(

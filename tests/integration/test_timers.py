@@ -88,6 +88,10 @@ def test_long_term_matter_gets_a_yearly_review(ctx: Context, clock) -> None:
     fire_due(ctx)
     review = [t for t in tasks.inbox(ctx, bianban) if t.bpmn_id == "reevaluate"]
     assert [t.instance_id for t in review] == [instance_id]
+    told = [
+        n for n in notices.notifications(ctx, actor(ctx, "nongye")) if n.kind == "reevaluation_due"
+    ]
+    assert len(told) == 1 and "年度评估" in told[0].message  # the department is told
     detail = tasks.complete(
         ctx, review[0].id, {"decision": "continue", "comment": "仍需乡镇协助"}, bianban
     )

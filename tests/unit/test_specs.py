@@ -72,6 +72,8 @@ EFFECTS = {
         "drop_township": "townships.drop",
         "notify_objection_kept": "townships.notify",
         "township_exits": "register.exit",
+        "notify_declined": "applicant.notify",
+        "notify_reevaluation": "applicant.notify",
     },
     "fault_tolerance": {
         "tell_tolerance_refused": "case.refuse_tolerance",
