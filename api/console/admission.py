@@ -112,6 +112,13 @@ def apply() -> Response | tuple[str, int]:
         return render("admission/apply.html", fields=_fields(form, {}, choices), summary=[])
     try:
         body = _payload(form, choices)
+        if request.form.get("action") == "check":  # 预检: what filing would run into, nothing kept
+            found = _labelled(precheck.check_application(context(), me(), body))
+            values = forms.posted_values(request.form)
+            fields = schema_forms.describe(
+                form.json_schema, form.ui_schema, values, {}, choices=choices
+            )
+            return render("admission/apply.html", fields=fields, summary=[], check=found)
         detail = instances.start(context(), PROCESS_ID, body, me())
     except InvalidInput as exc:
         return form_again("admission/apply.html", form, exc, choices)
@@ -287,6 +294,12 @@ def _precheck(detail: InstanceDetail, step: str) -> dict[str, Any] | None:
         found = precheck.check_application(context(), me(), application, detail.id)
     except DomainError as exc:
         return {"unavailable": exc.message}
+    for key in ("can_submit", "refusal"):  # filed already: judging, not filing
+        found.pop(key, None)
+    return _labelled(found)
+
+
+def _labelled(found: dict[str, Any]) -> dict[str, Any]:
     for finding in found.get("findings", []):
         finding["label"] = SEVERITY_LABELS.get(finding.get("severity", ""), "提示")
     return found
