@@ -438,8 +438,10 @@ def _history(
     skip = {"case_id"} | (
         {"person_consulted"} if application.get("origin") == "application" else set()
     )
+    rows = _application(known.start, application, trail, names, skip)
     return {
-        "application": _application(known.start, application, trail, names, skip),
+        "application": rows,
+        "application_revised": any(before is not None for _, _, before in rows),
         "decisions": [_decision(entry, names, known) for entry in trail if _is_decision(entry)],
         "timeline": [_event(entry, step_names, names, orgs, known) for entry in trail],
     }
@@ -451,14 +453,37 @@ def _application(
     trail: list[TrailEntry],
     names: forms.Lookup,
     skip: set[str],
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str, str | None]]:
     """What the instance was started with, read by its own start form: the application as it
-    stands (a resubmission replaced it), else as its start entry on the trail recorded it."""
+    stands (a resubmission replaced it), else as its start entry on the trail recorded it.
+    Each row is (label, text, what it read before the last resubmission, when that changed)."""
     if form is None:
         return []
     started = next((e.payload for e in trail if e.action == "instance_started"), {})
-    values = application or started.get("form", started.get("application")) or {}
-    return schema_forms.read_only(form.json_schema, values, form.ui_schema, skip, names)
+    first = started.get("form", started.get("application")) or {}
+    values = application or first
+    rows = schema_forms.read_only(form.json_schema, values, form.ui_schema, skip, names)
+    versions = [first] + [
+        e.payload["form"]["application"]
+        for e in trail
+        if e.action == "task_completed"
+        and e.task == "revise"
+        and isinstance(e.payload.get("form"), dict)
+        and isinstance(e.payload["form"].get("application"), dict)
+    ]
+    if len(versions) < 2:
+        return [(label, text, None) for label, text in rows]
+    before = dict(
+        schema_forms.read_only(form.json_schema, versions[-2], form.ui_schema, skip, names)
+    )
+    shown = [
+        (label, text, before.get(label, "（未填写）") if before.get(label) != text else None)
+        for label, text in rows
+    ]
+    now = {label for label, _ in rows}
+    return shown + [
+        (label, "（已删除）", text) for label, text in before.items() if label not in now
+    ]
 
 
 def _title(form: SchemaForm, name: str) -> str:

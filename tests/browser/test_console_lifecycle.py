@@ -147,6 +147,11 @@ def test_a_returned_application_is_revised_from_a_filled_in_form(
     expect(nongye.locator(".flash-success")).to_contain_text("合法性审查")
     assert current_steps(nongye) == ["legal_review"]
     expect(nongye.locator("#application-title + dl")).to_contain_text("80000")
+    # What the resubmission changed is marked, with what it read before.
+    changed = nongye.locator("#application-title + dl .changed")
+    expect(changed).to_have_count(1)
+    expect(changed).to_contain_text("已修改")
+    expect(changed).to_contain_text("修改前：60000")
 
     nongye.get_by_role("link", name="我的待办").click()
     expect(nongye.locator("main")).to_contain_text("暂无待办")
