@@ -29,6 +29,7 @@ from api.auth import address_retry_after
 from api.console import labels
 from api.console.lookups import actor_for_user_id
 from engine.authz import CASE_READERS, TASK_ROLES, Actor
+from engine.duty_lists.services.catalog import ALL_LISTS_READERS as LIST_READERS
 from engine.errors import DomainError, Unauthenticated
 from engine.services import notices
 from engine.services.context import Context
@@ -160,6 +161,8 @@ def _page_values() -> dict[str, Any]:
         "me": actor,
         "has_tasks": bool(actor and actor.roles & TASK_ROLES),
         "reads_admission": bool(actor and actor.roles & ADMISSION_ROLES),
+        # Duty lists: the county offices, applicants and admins read every list, a township its own.
+        "reads_lists": bool(actor and actor.roles & (LIST_READERS | {"township"})),
         # Case readers, and cadres, who read the cases that concern them.
         "reads_cases": bool(actor and (actor.roles & CASE_READERS or actor.has("cadre"))),
         "zone": _zone_name(context().settings.timezone),
