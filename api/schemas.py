@@ -241,9 +241,11 @@ class InboxQuerySchema(f.Schema):
 
 
 class DeliveryBodySchema(f.Schema):
-    """What reached the township (费随事转): at least some funding, staff or the powers."""
+    """费随事转: what the applicant sent to a township (`township` names it), or what reached
+    the township (a township records its own): at least some funding, staff or the powers."""
 
-    received_on = f.Date(required=True, metadata={"description": "到位日期"})
+    township = f.String(validate=f.length(64), metadata={"description": "申请单位登记拨付时必填"})
+    received_on = f.Date(required=True, metadata={"description": "拨付或到位日期"})
     funding_yuan = f.Integer(load_default=0, validate=f.between(0, 100_000_000_000))
     staff = f.Integer(load_default=0, validate=f.between(0, 100_000))
     powers_in_place = f.Boolean(load_default=False, metadata={"description": "下放的权限已到位"})
@@ -251,6 +253,9 @@ class DeliveryBodySchema(f.Schema):
 
 
 class DeliverySchema(ma.Schema):
+    kind = fields.String(
+        metadata={"description": "sent（申请单位登记拨付）或 received（乡镇登记到位）"}
+    )
     received_on = fields.Date()
     funding_yuan = fields.Integer()
     staff = fields.Integer()
@@ -267,6 +272,8 @@ class TownshipResourcesSchema(ma.Schema):
     powers = fields.String()
     funding_source = fields.String()
     funding_paid_by = fields.Date(allow_none=True)
+    funding_sent_yuan = fields.Integer(metadata={"description": "申请单位登记已拨付的经费"})
+    staff_sent = fields.Integer()
     funding_received_yuan = fields.Integer()
     staff_received = fields.Integer()
     powers_received = fields.Boolean()

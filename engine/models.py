@@ -292,13 +292,16 @@ class Matter(Base):
 
 
 class ResourceDelivery(Base):
-    """Resources that reached a township for a matter on its register, as the township records
-    them (费随事转): funding, staff, and whether the powers are in place."""
+    """Resources on their way to a township for a matter on its register (费随事转): sent, as
+    the applicant records it, or received, as the township records it — funding, staff, and
+    whether the powers are in place. Only what the township received counts as arrived."""
 
     __tablename__ = "resource_delivery"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     matter_id: Mapped[int] = mapped_column(ForeignKey("matter.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # sent | received
+    # The day it was sent or received.
     received_on: Mapped[date] = mapped_column(Date)
     funding_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
     staff: Mapped[int] = mapped_column(Integer, default=0)

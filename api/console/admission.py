@@ -172,7 +172,7 @@ def matter_action(instance_id: int, action: str) -> Response | tuple[str, int]:
 
 @bp.route("/matters/<id:instance_id>/resources", methods=["POST"])
 def record_delivery(instance_id: int) -> Response | tuple[str, int]:
-    """登记资源到位: a township records what reached it of the resources it is owed."""
+    """登记资源: the applicant what it sent to a township, a township what reached it."""
     try:
         resources.deliver(context(), me(), instance_id, _delivery(request.form))
     except InvalidInput as exc:
@@ -181,14 +181,14 @@ def record_delivery(instance_id: int) -> Response | tuple[str, int]:
     except Conflict as exc:
         flash(exc.message, "error")
     else:
-        flash("已登记资源到位情况，并通知申请单位。", "success")
+        flash("已登记，并通知对方。", "success")
     return redirect(url_for("console.matter_page", instance_id=instance_id))
 
 
 def _delivery(posted: Any) -> dict[str, Any]:
     """The posted delivery as the API takes it (whole numbers typed, empty inputs left out)."""
     body: dict[str, Any] = {"powers_in_place": posted.get("powers_in_place") == "true"}
-    for key in ("received_on", "funding_yuan", "staff", "note"):
+    for key in ("township", "received_on", "funding_yuan", "staff", "note"):
         raw = posted.get(key, "").strip()
         if raw:
             body[key] = int(raw) if key in ("funding_yuan", "staff") and raw.isdigit() else raw
@@ -403,16 +403,21 @@ def _matter_page(
     progress = lookups.progress(context(), instance_id, actor)
     case = _case_of(detail)
     shares = resources.of_instance(context(), actor, instance_id)
-    owed_here = [
-        s for s in shares if s.township.code == actor.org_code and s.status == "in_force" and s.owed
-    ]
+    open_shares = [s for s in shares if s.status == "in_force" and s.owed]
+    deliver_as = None
+    if actor.has("applicant") and detail.applicant.code == actor.org_code and open_shares:
+        deliver_as = "sent"
+    elif actor.has("township") and any(s.township.code == actor.org_code for s in open_shares):
+        deliver_as = "received"
     return render(
         "admission/matter.html",
         status,
         detail=detail,
         case=case,
         shares=shares,
-        can_deliver=actor.has("township") and bool(owed_here),
+        deliver_as=deliver_as,
+        owed_townships=[s.township for s in open_shares],
+        delivery_kinds=resources.KINDS,
         funding_sources=resources.FUNDING_SOURCES,
         results=accountability_views.results(detail),
         diagram=Markup(_svg(detail, progress)),

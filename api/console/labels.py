@@ -185,6 +185,7 @@ ACTION_LABELS: dict[str, str] = {
     "township_notified": "通知乡镇",
     "applicant_notified": "通知申请单位",
     "township_dropped": "乡镇不再承担",
+    "resources_sent": "登记拨付资源",
     "resources_delivered": "登记资源到位",
     "shortfall_closed": "随事资源全部到位",
     "shortfall_escalated": "资源逾期未补齐督办",

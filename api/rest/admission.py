@@ -46,8 +46,9 @@ class Resources(MethodView):
     @blp.arguments(DeliveryBodySchema, unknown=RAISE)
     @blp.response(201, TownshipResourcesSchema)
     def post(self, body: dict[str, Any], instance_id: int) -> Any:
-        """A township records resources that reached it for a matter on its register; the
-        applicant is told, and the shortfall closes when all of the promise is in."""
+        """费随事转: the applicant records resources it sent to a township (`township`), the
+        township what reached it; only what the township received counts, and the shortfall
+        closes when all of the promise is in. Each side is told of the other's record."""
         return resources.deliver(context(), current_actor(), instance_id, body)
 
 

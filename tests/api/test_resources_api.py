@@ -56,7 +56,12 @@ def test_township_records_deliveries_and_the_applicant_reads_the_shares(login) -
     for body, field in bad_bodies:
         refused = donghe.post(url, json=body)
         assert refused.status_code == 422 and field in refused.json()["errors"], refused.text
-    assert nongye.post(url, json={"received_on": today, "funding_yuan": 1}).status_code == 403
+    no_township = nongye.post(url, json={"received_on": today, "funding_yuan": 1})
+    assert no_township.status_code == 422 and "township" in no_township.json()["errors"]
+    assert (
+        login("bianban").post(url, json={"received_on": today, "funding_yuan": 1}).status_code
+        == 403
+    )
     assert (
         login("nanhu").post(url, json={"received_on": today, "funding_yuan": 1}).status_code == 404
     )

@@ -1,6 +1,7 @@
 """费随事转 in the console (issue 14): a township that confirmed entry without the resources
 sees what it is owed and by when, records what arrived (a bad entry is refused and nothing is
-kept), and the department reads every township's share; on a phone as on a desk."""
+kept); the department records what it sent, and only the township's receipt closes the
+shortfall; on a phone as on a desk."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def test_a_township_records_the_resources_that_arrive(
     donghe.get_by_label("到位日期").fill(today(donghe))
     donghe.get_by_label("说明").fill("第一批经费")
     donghe.get_by_role("button", name="登记到位情况").click()
-    expect(donghe.locator(".flash")).to_contain_text("已登记资源到位情况")
+    expect(donghe.locator(".flash")).to_contain_text("已登记")
     expect(shares).to_contain_text("经费20000元、人员1名、下放的权限")
     expect(donghe.locator(".timeline")).to_contain_text("登记资源到位")
 
@@ -60,12 +61,32 @@ def test_a_township_records_the_resources_that_arrive(
     table = nongye.locator("section.resources")
     expect(table).to_contain_text("城关镇")
     expect(table).to_contain_text("无（已全部到位）")
-    expect(nongye.get_by_role("button", name="登记到位情况")).to_have_count(0)
-    screenshot(nongye, "71-department-reads-township-shares")
+    # The department records what it sent; it counts once the township confirms receipt.
+    nongye.get_by_label("拨付到的乡镇（街道）").select_option(label="东河乡")
+    nongye.get_by_label("拨付日期").fill(today(nongye))
+    nongye.get_by_label("拨付经费（元）").fill("20000")
+    nongye.get_by_label("派出人员（名）").fill("1")
+    nongye.get_by_role("button", name="登记拨付情况").click()
+    expect(nongye.locator(".flash")).to_contain_text("已登记")
+    expect(table).to_contain_text("申请单位登记已拨付：经费 20,000 元，人员 1 名")
+    expect(table).to_contain_text("经费20000元、人员1名、下放的权限")  # still owed
+    screenshot(nongye, "71-department-records-what-it-sent")
     nongye.goto("/notifications")
     expect(nongye.locator(".notices")).to_contain_text("尚缺经费20000元")
+
+    donghe.goto("/notifications")
+    expect(donghe.locator(".notices")).to_contain_text("县农业农村局登记：已于")
+    donghe.goto(f"/matters/{matter}")
+    donghe.get_by_label("到位日期").fill(today(donghe))
+    donghe.get_by_label("到位经费（元）").fill("20000")
+    donghe.get_by_label("到位人员（名）").fill("1")
+    donghe.get_by_label("下放的权限已到位").check()
+    donghe.get_by_role("button", name="登记到位情况").click()
+    expect(shares).to_contain_text("无（已全部到位）")
+    expect(donghe.get_by_role("button", name="登记到位情况")).to_have_count(0)  # nothing owed
+
     nongye.goto("/register")
-    expect(nongye.locator("main")).to_contain_text("10,000 / 30,000")
+    expect(nongye.locator("main")).to_contain_text("30,000 / 30,000")
     expect(nongye.locator("main")).to_contain_text(TITLE)
 
 

@@ -74,6 +74,13 @@ def test_each_township_is_promised_its_share_and_the_applicant_told_what_is_owed
 
 def test_deliveries_close_the_shortfall_and_the_report_counts_them(ctx: Context, owed: int) -> None:
     donghe = actor(ctx, "donghe")
+    # The department records what it sent: the township is told; nothing counts as arrived yet.
+    sent = {"township": "donghe", "received_on": today(ctx), "funding_yuan": 20000, "staff": 1}
+    recorded = resources.deliver(ctx, actor(ctx, "nongye"), owed, sent)
+    assert (recorded.funding_sent_yuan, recorded.funding_received_yuan) == (20000, 0)
+    assert not recorded.resources_received
+    [told] = [n for n in notices.notifications(ctx, donghe) if n.kind == "resources_sent"]
+    assert "县农业农村局登记" in told.message and "经费20000元" in told.message
     part = resources.deliver(
         ctx, donghe, owed, {"received_on": today(ctx), "funding_yuan": 15000, "note": "第一批"}
     )
@@ -88,7 +95,11 @@ def test_deliveries_close_the_shortfall_and_the_report_counts_them(ctx: Context,
     rest = {"received_on": today(ctx), "funding_yuan": 5000, "staff": 1, "powers_in_place": True}
     done = resources.deliver(ctx, donghe, owed, rest)
     assert done.resources_received and done.owed == [] and done.shortfall_due is None
-    assert [d.funding_yuan for d in done.deliveries] == [15000, 5000]
+    assert [(d.kind, d.funding_yuan) for d in done.deliveries] == [
+        ("sent", 20000),
+        ("received", 15000),
+        ("received", 5000),
+    ]
     row = burden.of_townships(ctx, actor(ctx, "bianban"), ["donghe"])[0]
     assert (row.funding_received_yuan, row.staff_received, row.open_shortfalls) == (20000, 1, 0)
     assert (row.matters_resources_received, row.matters_resources_missing) == (1, 0)
@@ -102,6 +113,7 @@ def test_deliveries_close_the_shortfall_and_the_report_counts_them(ctx: Context,
     assert any("应下放该乡镇的资源已全部到位" in m for m in messages)
     actions = [e.action for e in instances.trail(ctx, owed, actor(ctx, "jiwei"))]
     assert actions.count("resources_delivered") == 2 and actions.count("shortfall_closed") == 1
+    assert actions.count("resources_sent") == 1
     # Nothing is owed any more: the deadline passing escalates nothing.
     ctx.clock.advance(timedelta(days=60))
     assert resources.escalate_due(ctx) == 0
@@ -123,8 +135,13 @@ def test_a_bad_delivery_is_refused_and_changes_nothing(ctx: Context, owed: int) 
             resources.deliver(ctx, donghe, owed, values)
         assert field in refused.value.errors
     good = {"received_on": today(ctx), "funding_yuan": 1}
-    with pytest.raises(Forbidden):  # only the township records what reached it
+    with pytest.raises(InvalidInput) as refused:  # the department names where it sent them
         resources.deliver(ctx, actor(ctx, "nongye"), owed, good)
+    assert "township" in refused.value.errors
+    with pytest.raises(InvalidInput):  # a township records only what reached itself
+        resources.deliver(ctx, donghe, owed, {**good, "township": "chengguan"})
+    with pytest.raises(Forbidden):  # an office judging it records neither
+        resources.deliver(ctx, actor(ctx, "bianban"), owed, good)
     with pytest.raises(NotFound):  # a township the matter is not addressed to
         resources.deliver(ctx, actor(ctx, "nanhu"), owed, good)
     pending = file(ctx, "nongye", townships=["donghe"])

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from engine.authz import COUNTY_WIDE_READERS, Actor, require_role
-from engine.errors import Conflict, InvalidInput
+from engine.authz import COUNTY_WIDE_READERS, Actor
+from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import Instance, Matter, Organization, ResourceDelivery
 from engine.services.directory import OrgRef
 from engine.services.notices import org_codes, tell
@@ -134,6 +134,7 @@ def enter(
         session.execute(
             insert(ResourceDelivery.__table__).values(
                 matter_id=matter_id,
+                kind="received",
                 received_on=today,
                 funding_yuan=promise.funding_yuan,
                 staff=promise.staff,
@@ -155,11 +156,14 @@ def enter(
     return matter_id, trail
 
 
-# --- the township records what arrived ------------------------------------------------------
+# --- the applicant records what it sent, the township what arrived ---------------------------
+
+KINDS = {"sent": "申请单位登记拨付", "received": "乡镇登记到位"}
 
 
 @dataclass(frozen=True)
 class Delivery:
+    kind: str  # sent | received
     received_on: date
     funding_yuan: int
     staff: int
@@ -170,7 +174,7 @@ class Delivery:
 
 @dataclass(frozen=True)
 class TownshipResources:
-    """One township's promise for a matter, what arrived, and what is still owed."""
+    """One township's promise for a matter, what was sent and what arrived, what is owed."""
 
     township: OrgRef
     status: str
@@ -179,6 +183,8 @@ class TownshipResources:
     powers: str
     funding_source: str
     funding_paid_by: date | None
+    funding_sent_yuan: int
+    staff_sent: int
     funding_received_yuan: int
     staff_received: int
     powers_received: bool
@@ -205,42 +211,69 @@ def _problems(values: dict[str, Any], today: date, entered: date) -> dict[str, l
     if not isinstance(day, date):
         problems["received_on"] = ["应为日期，格式 YYYY-MM-DD"]
     elif day > today:
-        problems["received_on"] = ["到位日期不能晚于今天"]
+        problems["received_on"] = ["日期不能晚于今天"]
     elif day < entered:
-        problems["received_on"] = ["到位日期不能早于事项进入本乡镇的日期"]
+        problems["received_on"] = ["日期不能早于事项进入该乡镇的日期"]
     note = values.get("note", "")
     if not isinstance(note, str) or len(note) > NOTE_MAX:
         problems["note"] = [f"应为不超过 {NOTE_MAX} 字的文字"]
     if not problems and not (funding or staff or values.get("powers_in_place") is True):
-        problems["funding_yuan"] = ["请填写到位的经费、人员，或确认权限已到位"]
+        problems["funding_yuan"] = ["请填写经费、人员，或确认权限已到位"]
     return problems
+
+
+def _entry_for(
+    session: Session, actor: Actor, instance: Instance, values: dict[str, Any]
+) -> tuple[str, Matter]:
+    """Which side records (the township what arrived, the applicant what it sent) and the
+    township's register entry it concerns; else why not."""
+    if actor.has("township") and actor.org_id != instance.applicant_org_id:
+        if values.get("township") not in (None, actor.org_code):
+            raise InvalidInput(
+                "资源到位情况填写有误", {"township": ["乡镇只能登记本乡镇收到的资源"]}
+            )
+        kind, township_id = "received", actor.org_id
+    elif actor.has("applicant") and actor.org_id == instance.applicant_org_id:
+        code = values.get("township")
+        if not code:
+            raise InvalidInput("资源拨付情况填写有误", {"township": ["请选择拨付到的乡镇"]})
+        found = session.scalar(select(Organization.id).where(Organization.code == code))
+        if found is None:
+            raise InvalidInput("资源拨付情况填写有误", {"township": ["未知乡镇"]})
+        kind, township_id = "sent", found
+    else:
+        raise Forbidden("只有事项所涉乡镇可以登记收到的资源，申请单位可以登记已拨付的资源")
+    matter = session.scalar(
+        select(Matter).where(
+            Matter.instance_id == instance.id, Matter.township_org_id == township_id
+        )
+    )
+    if matter is None:
+        raise Conflict("该事项尚未进入该乡镇准入台账，不能登记资源情况")
+    if matter.status != "in_force":
+        raise Conflict("该事项已退出该乡镇，不能再登记资源情况")
+    return kind, matter
 
 
 def deliver(
     ctx: Context, actor: Actor, instance_id: int, values: dict[str, Any]
 ) -> TownshipResources:
-    """The township records resources that reached it for a matter on its register; when the
-    whole promise is in, the shortfall closes. The applicant is told either way."""
-    require_role(actor, "township", "登记资源到位情况")
+    """费随事转, both sides: the applicant records resources it sent to a township (the township
+    is told to check and confirm them); the township records what reached it — only that
+    counts as arrived, and when the whole promise is in, the shortfall closes (the applicant
+    is told either way)."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
         instance, _ = commands.visible_instance(session, instance_id, actor, lock=True)
-        matter = session.scalar(
-            select(Matter).where(
-                Matter.instance_id == instance.id, Matter.township_org_id == actor.org_id
-            )
-        )
-        if matter is None:
-            raise Conflict("该事项尚未进入本乡镇准入台账，不能登记资源到位情况")
-        if matter.status != "in_force":
-            raise Conflict("该事项已退出本乡镇，不能再登记资源到位情况")
+        kind, matter = _entry_for(session, actor, instance, values)
         today = ctx.calendar.local(now).date()
         entered = ctx.calendar.local(matter.entered_at).date()
         problems = _problems(values, today, entered)
         if problems:
-            raise InvalidInput("资源到位情况填写有误", problems)
+            raise InvalidInput("资源情况填写有误", problems)
         delivery = ResourceDelivery(
             matter_id=matter.id,
+            kind=kind,
             received_on=values["received_on"],
             funding_yuan=values.get("funding_yuan", 0),
             staff=values.get("staff", 0),
@@ -250,43 +283,84 @@ def deliver(
             recorded_at=now,
         )
         session.add(delivery)
-        matter.funding_received_yuan += delivery.funding_yuan
-        matter.staff_received += delivery.staff
-        matter.powers_received = matter.powers_received or delivery.powers_in_place
-        still_owed = owed(matter)
-        closed = not matter.resources_received and not still_owed
-        matter.resources_received = not still_owed
         township = session.get(Organization, matter.township_org_id)
         assert township is not None
-        arrived = [f"经费{delivery.funding_yuan}元", f"人员{delivery.staff}名"]
-        if delivery.powers_in_place:
-            arrived.append("权限已到位")
-        message = (
-            f"{township.name}登记：事项“{instance.title}”随事下放的资源于"
-            f"{written_date(delivery.received_on)}到位{'、'.join(arrived)}。"
-        )
-        if still_owed:
-            message += f"尚缺{'、'.join(still_owed)}"
-            if matter.shortfall_due is not None:
-                message += f"，须于{written_date(matter.shortfall_due)}前（含当日）补齐"
-            message += "。"
+        if kind == "sent":
+            entries = [_sent(session, instance, township, delivery, now)]
+            role = "applicant"
         else:
-            message += "应下放该乡镇的资源已全部到位。"
-        tell(session, [instance.applicant_org_id], instance.id, "resources_delivered", message, now)
-        payload = {
-            "township": township.code,
-            "received_on": delivery.received_on.isoformat(),
-            "funding_yuan": delivery.funding_yuan,
-            "staff": delivery.staff,
-            "powers_in_place": delivery.powers_in_place,
-            "all_in_place": not still_owed,
-        }
-        entries = [Entry("resources_delivered", None, payload)]
-        if closed:
-            entries.append(Entry("shortfall_closed", None, {"township": township.code}))
-        commands.record(session, instance, actor, "township", entries, now)
+            entries = _received(session, instance, township, matter, delivery, now)
+            role = "township"
+        commands.record(session, instance, actor, role, entries, now)
         session.flush()
         return _views(session, ctx, [matter], today)[0]
+
+
+def _words(delivery: ResourceDelivery) -> str:
+    parts = [f"经费{delivery.funding_yuan}元", f"人员{delivery.staff}名"]
+    if delivery.powers_in_place:
+        parts.append("权限已到位")
+    return "、".join(parts)
+
+
+def _sent(
+    session: Session,
+    instance: Instance,
+    township: Organization,
+    delivery: ResourceDelivery,
+    now: datetime,
+) -> Entry:
+    applicant = session.get(Organization, instance.applicant_org_id)
+    assert applicant is not None
+    message = (
+        f"{applicant.name}登记：已于{written_date(delivery.received_on)}向本乡镇拨付事项"
+        f"“{instance.title}”随事下放的资源：{_words(delivery)}。请核实，到位后在事项页面登记收到。"
+    )
+    tell(session, [township.id], instance.id, "resources_sent", message, now)
+    return Entry("resources_sent", None, _payload(township, delivery))
+
+
+def _payload(township: Organization, delivery: ResourceDelivery) -> dict[str, Any]:
+    return {
+        "township": township.code,
+        "on": delivery.received_on.isoformat(),
+        "funding_yuan": delivery.funding_yuan,
+        "staff": delivery.staff,
+        "powers_in_place": delivery.powers_in_place,
+    }
+
+
+def _received(
+    session: Session,
+    instance: Instance,
+    township: Organization,
+    matter: Matter,
+    delivery: ResourceDelivery,
+    now: datetime,
+) -> list[Entry]:
+    matter.funding_received_yuan += delivery.funding_yuan
+    matter.staff_received += delivery.staff
+    matter.powers_received = matter.powers_received or delivery.powers_in_place
+    still_owed = owed(matter)
+    closed = not matter.resources_received and not still_owed
+    matter.resources_received = not still_owed
+    message = (
+        f"{township.name}登记：事项“{instance.title}”随事下放的资源于"
+        f"{written_date(delivery.received_on)}到位{_words(delivery)}。"
+    )
+    if still_owed:
+        message += f"尚缺{'、'.join(still_owed)}"
+        if matter.shortfall_due is not None:
+            message += f"，须于{written_date(matter.shortfall_due)}前（含当日）补齐"
+        message += "。"
+    else:
+        message += "应下放该乡镇的资源已全部到位。"
+    tell(session, [instance.applicant_org_id], instance.id, "resources_delivered", message, now)
+    payload = {**_payload(township, delivery), "all_in_place": not still_owed}
+    entries = [Entry("resources_delivered", None, payload)]
+    if closed:
+        entries.append(Entry("shortfall_closed", None, {"township": township.code}))
+    return entries
 
 
 def of_instance(ctx: Context, actor: Actor, instance_id: int) -> list[TownshipResources]:
@@ -315,7 +389,13 @@ def _views(
     ):
         deliveries[d.matter_id].append(
             Delivery(
-                d.received_on, d.funding_yuan, d.staff, d.powers_in_place, d.note, d.recorded_at
+                d.kind,
+                d.received_on,
+                d.funding_yuan,
+                d.staff,
+                d.powers_in_place,
+                d.note,
+                d.recorded_at,
             )
         )
     return [
@@ -327,6 +407,8 @@ def _views(
             powers=r.powers,
             funding_source=r.funding_source,
             funding_paid_by=r.funding_paid_by,
+            funding_sent_yuan=sum(d.funding_yuan for d in deliveries[r.id] if d.kind == "sent"),
+            staff_sent=sum(d.staff for d in deliveries[r.id] if d.kind == "sent"),
             funding_received_yuan=r.funding_received_yuan,
             staff_received=r.staff_received,
             powers_received=r.powers_received,

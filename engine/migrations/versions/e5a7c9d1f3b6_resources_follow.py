@@ -43,6 +43,7 @@ def upgrade() -> None:
         "resource_delivery",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("matter_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(10), nullable=False),
         sa.Column("received_on", sa.Date(), nullable=False),
         sa.Column("funding_yuan", sa.BigInteger(), nullable=False),
         sa.Column("staff", sa.Integer(), nullable=False),
