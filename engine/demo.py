@@ -38,6 +38,8 @@ DEMO_ORGS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 # People beyond one user per organisation: username, name, organisation code, roles.
 DEMO_PEOPLE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("jiwei_shenli", "县纪委监委案件审理室", "jiwei", ("case_review",)),
+    # A second reviewer: an appeal is decided by someone other than the first decider (回避).
+    ("zhaomin", "赵敏（县纪委监委案件审理室副主任）", "jiwei", ("case_review",)),
     ("zhangming", "张明（城关镇副镇长）", "chengguan", ("cadre",)),
     ("lihua", "李华（东河乡党委委员）", "donghe", ("cadre",)),
     ("wangfang", "王芳（西山镇农业服务中心主任）", "xishan", ("cadre",)),

@@ -183,6 +183,9 @@ class Diagram:
     forms: Mapping[str, Any] = field(default_factory=dict)
     # The id of the process's none start event (its start form's step id).
     start_id: str = ""
+    # 回避: step id → the steps whose doer may not take it on the same instance (a user task's
+    # `spiffworkflow:property name="recuseFrom"`, step ids separated by commas).
+    recusals: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @cached_property
     def operates(self) -> bool:
@@ -440,7 +443,34 @@ def parse_diagram(xml: bytes, files: Mapping[str, bytes] | None = None) -> Diagr
         lane_roles=lane_roles,
         forms=forms,
         start_id=none_start_id(root),
+        recusals=_recusals(root, {t.name for t in _all_task_specs(spec, subprocess_specs)}),
     )
+
+
+RECUSE_FROM = "recuseFrom"
+
+
+def _all_task_specs(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, Any]) -> list[Any]:
+    return [t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values()]
+
+
+def _recusals(root: etree._Element, steps: set[str]) -> dict[str, frozenset[str]]:
+    """Each user task's recuseFrom steps, each of which must be a step of the diagram."""
+    found: dict[str, frozenset[str]] = {}
+    for task in root.iterfind(".//bpmn:userTask", NS):
+        for prop in task.xpath(
+            "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+            f"[@name='{RECUSE_FROM}']",
+            namespaces=NS,
+        ):
+            named = frozenset(p.strip() for p in prop.get("value", "").split(",") if p.strip())
+            unknown = sorted(named - steps)
+            if unknown or not named:
+                where = f"步骤 {task.get('id')} 的 {RECUSE_FROM}"
+                problem = f"{where} 应为本流程的步骤：{', '.join(unknown)}"
+                raise InvalidDiagram("回避设置有误", {"xml": [problem]})
+            found[task.get("id", "")] = named
+    return found
 
 
 def parse_package(package: Package) -> Diagram:

@@ -9,7 +9,7 @@ import pytest
 
 from engine.accountability.services import cases, procedures
 from engine.admission.services import burden
-from engine.errors import Conflict
+from engine.errors import Conflict, Forbidden
 from engine.services import notices
 from engine.services.context import Context
 from engine.trail.services import trail
@@ -84,7 +84,13 @@ def test_an_appeal_not_decided_in_thirty_days_is_escalated_and_stays_open(ctx: C
     # Nobody outside the case's readers hears of it.
     assert notices.notifications(ctx, actor(ctx, "xianwei")) == []
 
-    take(ctx, "jiwei_shenli", af.appeal_upheld(), "ft_appeal_decide")
+    # 回避: the first decider may neither claim nor decide the appeal; a colleague does.
+    shenli = actor(ctx, "jiwei_shenli")
+    with pytest.raises(Forbidden, match="回避"):
+        tasks.claim(ctx, appeal.id, shenli)
+    with pytest.raises(Forbidden, match="回避"):
+        tasks.complete(ctx, appeal.id, af.appeal_upheld(), shenli)
+    take(ctx, "zhaomin", af.appeal_upheld(), "ft_appeal_decide")
     case = cases.get_case(ctx, own_case_id(ctx, "zhangming"), actor(ctx, "zhangming"))
     assert case.tolerance_outcome == "reduced"
     assert take(ctx, "jiwei", af.ft_filing(), "ft_file").status == "concluded"
@@ -209,7 +215,7 @@ def test_the_cadre_and_the_organisation_department_are_told_each_turn(ctx: Conte
     take(ctx, "jiwei", af.ft_verification(), "ft_verify")
     take(ctx, "jiwei_shenli", af.ft_decision("reduced"), "ft_decide")
     procedures.appeal(ctx, started.id, af.ft_appeal(), zhangming)
-    take(ctx, "jiwei_shenli", af.appeal_upheld(), "ft_appeal_decide")
+    take(ctx, "zhaomin", af.appeal_upheld(), "ft_appeal_decide")
     kinds = [n.kind for n in notices.notifications(ctx, zuzhibu)]
     assert kinds == ["appeal_decided", "tolerance_decided", "tolerance_accepted"]
 

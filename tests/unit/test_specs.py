@@ -6,7 +6,8 @@ import pytest
 from lxml import etree
 
 from engine.errors import InvalidDiagram
-from engine.workflow.specs import DiagramRegistry, parse_diagram, sha256_of
+from engine.workflow.packages import Package
+from engine.workflow.specs import DiagramRegistry, parse_diagram, parse_package, sha256_of
 from tests.packages import shipped, shipped_diagram
 
 PACKAGE = shipped("matter_admission")
@@ -319,3 +320,17 @@ def test_extension_elements_are_not_read() -> None:
 @pytest.mark.parametrize("name", ["matter_admission", "fault_tolerance", "clearance"])
 def test_the_shipped_diagrams_pass_every_check(name: str) -> None:
     assert shipped_diagram(name).process_id == name
+
+
+def test_a_recusal_must_name_a_step_of_the_diagram() -> None:
+    """回避 is the diagram's: `recuseFrom` on a user task names steps of the same process."""
+    package = shipped("fault_tolerance")
+    assert shipped_diagram("fault_tolerance").recusals == {
+        "ft_appeal_decide": frozenset({"ft_decide"})
+    }
+    bad = package.xml.replace(
+        b'name="recuseFrom" value="ft_decide"', b'name="recuseFrom" value="ft_nowhere"'
+    )
+    with pytest.raises(InvalidDiagram) as refused:
+        parse_package(Package(bad, package.files))
+    assert "ft_nowhere" in refused.value.errors["xml"][0]

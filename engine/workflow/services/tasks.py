@@ -15,13 +15,14 @@ from engine.authz import (
     Actor,
     check_take_task,
 )
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, Forbidden, NotFound
 from engine.models import Instance, Task
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.forms import form_for_task
 from engine.workflow.processes import inbox_exclusions, kind_of
 from engine.workflow.services import commands, incidents
+from engine.workflow.services.deployments import diagram_of
 from engine.workflow.services.instances import detail_of
 from engine.workflow.services.rows import update_row
 from engine.workflow.services.views import InstanceDetail, TaskInfo, task_infos
@@ -71,7 +72,9 @@ def _inbox_ids(role: str, actor: Actor, reach: int) -> Any:
     return query.order_by(Task.created_at, Task.id).limit(reach)
 
 
-def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Instance, list[int]]:
+def _open_task(
+    session: Session, ctx: Context, task_id: int, actor: Actor
+) -> tuple[Task, Instance, list[int]]:
     # Both rows locked in one read (PostgreSQL; SQLite writers are serialized already), so the
     # task is seen as the previous lock holder left it.
     found = session.execute(
@@ -96,13 +99,36 @@ def _open_task(session: Session, task_id: int, actor: Actor) -> tuple[Task, Inst
         applicant_org_id=instance.applicant_org_id,
         case=kind_of(instance.process_id).party(session, instance),
     )
+    _check_recusal(session, ctx, task, instance, actor)
     return task, instance, townships
+
+
+def _check_recusal(
+    session: Session, ctx: Context, task: Task, instance: Instance, actor: Actor
+) -> None:
+    """回避: who did a step the diagram names for this one may not take it (the appeal is
+    decided by someone other than the first decider)."""
+    steps = diagram_of(session, ctx, instance.deployment_id).recusals.get(task.bpmn_id)
+    if not steps:
+        return
+    done = session.scalar(
+        select(Task.name)
+        .where(
+            Task.instance_id == instance.id,
+            Task.bpmn_id.in_(steps),
+            Task.state == "completed",
+            Task.completed_by == actor.user_id,
+        )
+        .limit(1)
+    )
+    if done is not None:
+        raise Forbidden(f"回避：您办理过本事项的“{done}”，“{task.name}”须由他人办理")
 
 
 def claim(ctx: Context, task_id: int, actor: Actor) -> TaskInfo:
     """认领: the caller takes the task so colleagues do not work on it at the same time."""
     with ctx.db.write() as session:
-        task, instance, _ = _open_task(session, task_id, actor)
+        task, instance, _ = _open_task(session, ctx, task_id, actor)
         if task.assignee_id != actor.user_id:
             update_row(session, task, assignee_id=actor.user_id)
             commands.record(
@@ -122,7 +148,7 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
     """办理: submit the task's form; the process moves on in the same transaction."""
     now = ctx.clock.now()
     with incidents.attempt(ctx, actor, "complete") as noted, ctx.db.write() as session:
-        task, instance, townships_now = _open_task(session, task_id, actor)
+        task, instance, townships_now = _open_task(session, ctx, task_id, actor)
         noted.on(instance)
         loaded = commands.restore(session, ctx, instance, townships_now)
         # The form of the instance's own version: a package's, or the one built in.
