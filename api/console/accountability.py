@@ -17,7 +17,8 @@ from api.console import accountability_views, forms, lookups, schema_forms
 from api.console.admission import form_again
 from api.console.labels import CASE_ACTION_LABELS, CASE_STATUS_LABELS
 from api.console.web import bp, context, me, render
-from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
+from engine.accountability.case_forms import CaseDecisionSchema, CaseFindingSchema, CaseSchema
+from engine.accountability.cases import BEFORE_DECISION
 from engine.accountability.services import cases, procedures
 from engine.accountability.services.cases import CaseDetail
 from engine.authz import CASE_OPENING_ROLES, CASE_READERS
@@ -119,8 +120,8 @@ def case_page(case_id: int) -> tuple[str, int]:
 
 
 def _action_url(case_id: int, action: str) -> str:
-    if action == "finding":
-        return url_for("console.case_finding", case_id=case_id)
+    if action in ("finding", "decision"):
+        return url_for(f"console.case_{action}", case_id=case_id)
     path = next(path for path, name in START_PATHS.items() if name == action)
     return url_for("console.start_procedure", case_id=case_id, path=path)
 
@@ -128,31 +129,42 @@ def _action_url(case_id: int, action: str) -> str:
 @bp.route("/cases/<id:case_id>/finding", methods=["GET", "POST"])
 def case_finding(case_id: int) -> Response | tuple[str, int]:
     """核查结论: the handling organ concludes the verification; the case takes its status."""
-    case = _case_allowing(case_id, "finding")
+    return _case_form(case_id, "finding", CaseFindingSchema, cases.record_finding, "已记录核查结论")
+
+
+@bp.route("/cases/<id:case_id>/decision", methods=["GET", "POST"])
+def case_decision(case_id: int) -> Response | tuple[str, int]:
+    """问责决定: the outcome, document number and date of a case whose report was proven."""
+    return _case_form(
+        case_id, "decision", CaseDecisionSchema, cases.record_decision, "已记录问责决定"
+    )
+
+
+def _case_form(
+    case_id: int, action: str, schema: type, record: Any, done: str
+) -> Response | tuple[str, int]:
+    """A case-record form (finding, decision): drawn, then sent to its use case; the case
+    page tells the case's new status."""
+    case = _case_allowing(case_id, action)
     if isinstance(case, Response):
         return case
     page = {
-        "title": "记录核查结论",
+        "title": CASE_ACTION_LABELS[action][0],
         "case": case,
-        "intro": CASE_ACTION_LABELS["finding"][1],
-        "action": url_for("console.case_finding", case_id=case_id),
+        "intro": CASE_ACTION_LABELS[action][1],
+        "action": url_for(f"console.case_{action}", case_id=case_id),
     }
     if request.method == "GET":
-        return render(
-            "accountability/case_form.html",
-            fields=forms.describe(CaseFindingSchema),
-            summary=[],
-            **page,
-        )
+        fields = forms.describe(schema)
+        return render("accountability/case_form.html", fields=fields, summary=[], **page)
     try:
-        body = forms.payload_from(CaseFindingSchema, request.form)
-        after = cases.record_finding(context(), case_id, body, me())
+        after = record(context(), case_id, forms.payload_from(schema, request.form), me())
     except InvalidInput as exc:
-        return form_again("accountability/case_form.html", CaseFindingSchema, exc, {}, **page)
+        return form_again("accountability/case_form.html", schema, exc, {}, **page)
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("console.case_page", case_id=case_id))
-    flash(f"已记录核查结论，案件状态：{CASE_STATUS_LABELS.get(after.status)}。", "success")
+    flash(f"{done}，案件状态：{CASE_STATUS_LABELS.get(after.status)}。", "success")
     return redirect(url_for("console.case_page", case_id=case_id))
 
 
@@ -210,8 +222,10 @@ def _case_allowing(case_id: int, action: str) -> CaseDetail | Response:
 
 def _why_not(case: CaseDetail, action: str) -> str:
     pending = {p.process_id for p in case.procedures if p.status == "pending"}
-    if action == "fault_tolerance" and case.status != "open":
-        return "容错申请须在问责启动后、作出问责决定前提出，该案件已有核查结论。"
+    if action == "fault_tolerance" and case.status not in BEFORE_DECISION:
+        return "容错申请须在问责启动后、作出问责决定前提出，该案件已办结。"
+    if action == "decision" and case.status != "proven":
+        return "只有核查属实、尚未作出问责决定的案件可以记录问责决定。"
     if action == "fault_tolerance" and "fault_tolerance" in pending:
         return "该案件已有办理中的容错纠错申请。"
     if action.startswith("clearance") and case.cleared_at is not None:

@@ -46,6 +46,10 @@ FIELD_LABELS: dict[str, str] = {
     "finding": "核查结论",
     "harm": "对本人工作、生活或名誉造成不良影响",
     "note": "核查情况说明",
+    "CaseDecisionSchema.outcome": "问责决定结果",
+    "CaseDecisionSchema.document_no": "决定文号",
+    "CaseDecisionSchema.decided_on": "决定日期",
+    "CaseDecisionSchema.note": "说明",
     # The appeal's body (a REST body; the procedures' forms title their own fields).
     "AppealSchema.reason": "申诉理由",
 }
@@ -84,6 +88,7 @@ CHOICE_SETS: tuple[Mapping[str, str], ...] = (
     case_facts.RESPONSIBILITY_LEVELS,
     case_facts.LEADERSHIP_KINDS,
     case_facts.FINDINGS,
+    case_facts.DECISION_OUTCOMES,
 )
 
 STATUS_LABELS: dict[str, str] = {
@@ -138,6 +143,10 @@ STEP_LABELS: dict[str, str] = {
 # What the caller may do on a case (CaseDetail.actions): button text, what it means.
 CASE_ACTION_LABELS: dict[str, tuple[str, str]] = {
     "finding": ("记录核查结论", "核查终结后记录结论；案件随之转为相应状态。"),
+    "decision": (
+        "记录问责决定",
+        "问题经核查属实的，记录问责决定的结果、文号和日期；有办理中的容错申请的，须先作出容错认定。",
+    ),
     "fault_tolerance": (
         "申请容错纠错",
         "问责启动后、作出问责决定前，可书面申请容错，由县纪委监委受理、核实，案件审理部门认定。",
@@ -174,6 +183,7 @@ ACTION_LABELS: dict[str, str] = {
     "case_updated": "记入案件",
     "case_opened": "登记问责案件",
     "case_finding_recorded": "记录核查结论",
+    "case_decision_recorded": "记录问责决定",
     "instance_released": "恢复滞留流程",
     "incident_opened": "登记运行故障",
     "incident_resolved": "故障处理完毕",
@@ -253,6 +263,7 @@ def case_value(table: str, code: str | None) -> str:
         "finding": case_facts.FINDINGS,
         "outcome": fa.OUTCOMES,
         "method": fa.CLEARANCE_METHODS,
+        "decision": case_facts.DECISION_OUTCOMES,
     }
     return case_facts.label(tables[table], code) if code else "—"
 

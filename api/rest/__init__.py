@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
+from engine.accountability.case_forms import CaseDecisionSchema, CaseFindingSchema, CaseSchema
 from engine.accountability.forms_accountability import APPEAL_FORM
 from engine.workflow.forms import ReasonSchema
 
@@ -28,7 +28,13 @@ FORM_BODY: dict[str, object] = {
 
 def _register_form_schemas(api: Api) -> None:
     """The REST bodies that are not a step's form (those are deployed data: FORM_BODY)."""
-    for schema in (ReasonSchema, APPEAL_FORM.schema, CaseSchema, CaseFindingSchema):
+    for schema in (
+        ReasonSchema,
+        APPEAL_FORM.schema,
+        CaseSchema,
+        CaseFindingSchema,
+        CaseDecisionSchema,
+    ):
         api.spec.components.schema(schema_name(schema), schema=schema)
 
 

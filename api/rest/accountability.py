@@ -1,4 +1,5 @@
-"""Accountability cases: GET/POST /cases, GET /cases/{id}, POST /cases/{id}/findings.
+"""Accountability cases: GET/POST /cases, GET /cases/{id}, POST /cases/{id}/findings and
+POST /cases/{id}/decision (问责决定).
 
 Their procedures run on the process routes (/processes/fault_tolerance/instances,
 /processes/clearance/instances) like admission; the appeal is POST /instances/{id}/appeals.
@@ -16,7 +17,7 @@ from api.auth import context, current_actor
 from api.body import json_body
 from api.rest import form_ref
 from api.schemas_accountability import CaseDetailSchema, CasePageSchema, CaseQuerySchema
-from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
+from engine.accountability.case_forms import CaseDecisionSchema, CaseFindingSchema, CaseSchema
 from engine.accountability.services import cases
 
 blp = Blueprint(
@@ -64,3 +65,18 @@ class Findings(MethodView):
     def post(self, case_id: int) -> Any:
         """Record the verification's conclusion (discipline organ); the case takes its status."""
         return cases.record_finding(context(), case_id, json_body(), current_actor())
+
+
+@blp.route("/cases/<id:case_id>/decision")
+class Decision(MethodView):
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": form_ref(CaseDecisionSchema)}},
+        }
+    )
+    @blp.response(200, CaseDetailSchema)
+    def post(self, case_id: int) -> Any:
+        """Record the accountability decision (outcome, document number, date) of a case whose
+        report was proven; the case concludes and the person and 组织部 are told."""
+        return cases.record_decision(context(), case_id, json_body(), current_actor())

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import ValidationError, validates_schema
 
 from engine.accountability.cases import (
+    DECISION_OUTCOMES,
     FINDINGS,
     LEADERSHIP_KINDS,
     RESPONSIBILITY_LEVELS,
@@ -64,3 +65,12 @@ class CaseFindingSchema(f.Schema):
     # Whether the report harmed the person's work, life or reputation (clearance needs it).
     harm = f.Boolean(required=True)
     note = f.text(5000, required=True)
+
+
+class CaseDecisionSchema(f.Schema):
+    """问责决定: the outcome, the decision's document number and date, once the report is proven."""
+
+    outcome = f.String(required=True, validate=f.one_of(list(DECISION_OUTCOMES), DECISION_OUTCOMES))
+    document_no = f.String(required=True, validate=[f.length(100), f.not_blank])
+    decided_on = f.Date(required=True)
+    note = f.text(2000)

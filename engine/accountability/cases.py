@@ -22,6 +22,7 @@ RESPONSIBILITY_LEVELS = {
 LEADERSHIP_KINDS = {"overall": "全面领导责任", "main": "主要领导责任", "important": "重要领导责任"}
 CASE_STATUSES = {
     "open": "问责调查中",
+    "proven": "问题属实，待作出问责决定",
     "decided": "已作出问责决定",
     "untrue": "经核查失实",
     "not_proven": "查无实据",
@@ -34,11 +35,25 @@ FINDINGS = {
 }
 # What a concluded verification makes of the case.
 STATUS_OF_FINDING = {
-    "proven": "decided",
+    "proven": "proven",
     "untrue": "untrue",
     "partly_untrue": "untrue",
     "not_proven": "not_proven",
 }
+
+# 问责决定: how the case is concluded once the report is proven (the 问责 forms of the
+# 问责条例 and the county's practice), recorded with the decision's document number and date.
+DECISION_OUTCOMES = {
+    "exempted": "免予问责",
+    "criticism": "通报批评",
+    "self_examination": "责令书面检查",
+    "admonition": "诫勉",
+    "organizational": "组织调整或组织处理",
+    "disciplinary": "党纪政务处分",
+}
+# Statuses in which the case is under way: a fault-tolerance application may still be made
+# (after accountability starts and before the decision).
+BEFORE_DECISION = frozenset({"open", "proven"})
 
 
 def facts(case: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from engine.accountability.cases import BEFORE_DECISION
 from engine.workflow import fields as f
 from engine.workflow.formkit import Check, Form
 from engine.workflow.schema_forms import register_check
@@ -136,7 +137,7 @@ def _check_tolerance_application(values: dict[str, Any], context: Mapping[str, A
     # The service also refuses a closed case; an empty case (the id names no case the caller
     # may read) is left to the service to report.
     case = context.get("case")
-    if case and case.get("status") != "open":
+    if case and case.get("status") not in BEFORE_DECISION:
         _add(problems, "case_id", _closed_case(case))
     labels = _rules(context).circumstance_labels()
     _unknown_codes(problems, "circumstances", values["circumstances"], labels, "容错情形")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base
@@ -55,4 +55,8 @@ class AccountabilityCase(Base):
     tolerance_outcome: Mapped[str | None] = mapped_column(String(20))
     cleared_at: Mapped[datetime | None]
     clearance_method: Mapped[str | None] = mapped_column(String(20))
+    # 问责决定: its outcome, document number and date (the case concludes with it).
+    decision_outcome: Mapped[str | None] = mapped_column(String(30))
+    decision_no: Mapped[str] = mapped_column(String(100), default="")
+    decided_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime]

@@ -313,10 +313,18 @@ def test_bad_requests_on_cases_are_refused_and_change_nothing(login):
         "/api/v1/processes/fault_tolerance/instances", json=af.ft_application(case_id=mine["id"])
     )
     assert_error(again, 409)
-    # A decision cannot be recorded while the application awaits its decision.
-    finding = {"finding": "proven", "harm": False, "note": "问题属实"}
-    assert_error(jiwei.post(f"/api/v1/cases/{mine['id']}/findings", json=finding), 409)
-    assert_error(jiwei.post(f"/api/v1/cases/{hers['id']}/findings", json=finding), 409)
+    # The verification may conclude; the accountability decision waits for the tolerance one.
     assert_error(jiwei.post(f"/api/v1/cases/{mine['id']}/findings", json={"finding": "maybe"}), 422)
-    assert zhangming.get(f"/api/v1/cases/{mine['id']}").json()["status"] == "open"
+    finding = {"finding": "proven", "harm": False, "note": "问题属实"}
+    proven = jiwei.post(f"/api/v1/cases/{mine['id']}/findings", json=finding)
+    assert proven.status_code == 200 and proven.json()["status"] == "proven"
+    assert proven.json()["concluded_at"] is None and proven.json()["actions"] == ["decision"]
+    assert_error(jiwei.post(f"/api/v1/cases/{hers['id']}/findings", json=finding), 409)
+    decision = {
+        "outcome": "admonition",
+        "document_no": "城纪问〔2026〕3号",
+        "decided_on": "2026-11-30",
+    }
+    assert_error(jiwei.post(f"/api/v1/cases/{mine['id']}/decision", json=decision), 409)
+    assert zhangming.get(f"/api/v1/cases/{mine['id']}").json()["status"] == "proven"
     assert zhangming.get("/api/v1/instances").json()["total"] == 1

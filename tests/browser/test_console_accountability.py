@@ -332,3 +332,37 @@ def test_a_case_is_opened_its_finding_recorded_and_a_unit_may_then_apply(
     nanhu.goto(case_url)
     expect(nanhu.get_by_role("link", name="申请澄清正名")).to_be_visible()
     expect(nanhu.get_by_role("link", name="申请容错纠错")).to_have_count(0)
+
+
+def test_a_proven_case_is_concluded_by_its_accountability_decision(
+    sign_in: Callable[[str], Page],
+) -> None:
+    """核查属实 leaves the case awaiting its 问责决定; the organisation department records the
+    outcome, document number and date, and the cadre is told."""
+    jiwei = sign_in("jiwei")
+    jiwei.get_by_role("link", name="问责案件").click()
+    jiwei.locator("tr", has_text="张明").get_by_role("link").first.click()
+    jiwei.get_by_role("link", name="记录核查结论").click()
+    choose(jiwei, "finding", "问题属实")
+    choose(jiwei, "harm", "否")
+    jiwei.get_by_label("核查情况说明").fill("经核查，未经招标先行采购属实")
+    jiwei.get_by_role("button", name="提交").click()
+    expect(jiwei.locator("h1 .status")).to_have_text("问题属实，待作出问责决定")
+    case_url = jiwei.url
+
+    zuzhibu = sign_in("zuzhibu")
+    zuzhibu.goto(case_url)
+    zuzhibu.get_by_role("link", name="记录问责决定").click()
+    choose(zuzhibu, "outcome", "诫勉")
+    zuzhibu.get_by_label("决定文号").fill("县委组问〔2026〕5号")
+    zuzhibu.get_by_label("决定日期").fill(yesterday())
+    screenshot(zuzhibu, "34-accountability-decision-form")
+    zuzhibu.get_by_role("button", name="提交").click()
+    expect(zuzhibu.locator(".flash-success")).to_contain_text("已记录问责决定")
+    expect(zuzhibu.locator("h1 .status")).to_have_text("已作出问责决定")
+    expect(zuzhibu.locator(".case-decision")).to_contain_text("县委组问〔2026〕5号")
+    expect(zuzhibu.locator(".case-decision")).to_contain_text("诫勉")
+
+    zhangming = sign_in("zhangming")
+    zhangming.goto("/notifications")
+    expect(zhangming.locator(".notices")).to_contain_text("作出问责决定：诫勉")

@@ -9,7 +9,7 @@ import pytest
 
 from engine.accountability.services import cases, procedures
 from engine.admission.services import burden
-from engine.errors import Conflict, Forbidden
+from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.services import notices
 from engine.services.context import Context
 from engine.trail.services import trail
@@ -228,3 +228,46 @@ def test_the_cadre_and_the_organisation_department_are_told_each_turn(ctx: Conte
     assert approval.kind == "clearance_approved" and "已批准" in approval.message
     assert notices.notifications(ctx, zuzhibu)[0].kind == "clearance_approved"
     assert notices.notifications(ctx, zhangming)[0].kind == "appeal_decided"  # not lihua's
+
+
+def test_a_proven_case_concludes_with_its_accountability_decision(ctx: Context, clock) -> None:
+    """问责决定: recorded with outcome, document number and date once the report is proven;
+    until then the cadre may still apply for fault tolerance; bad input changes nothing."""
+    jiwei, zuzhibu, zhangming = actor(ctx, "jiwei"), actor(ctx, "zuzhibu"), actor(ctx, "zhangming")
+    case_id = own_case_id(ctx, "zhangming")
+    proven = cases.record_finding(
+        ctx, case_id, {"finding": "proven", "harm": False, "note": "问题属实"}, jiwei
+    )
+    assert (proven.status, proven.concluded_at) == ("proven", None)
+    assert "fault_tolerance" in cases.get_case(ctx, case_id, zhangming).actions  # not yet decided
+
+    today = ctx.calendar.local(clock.now()).date()
+    good = {
+        "outcome": "admonition",
+        "document_no": "县纪委问〔2026〕3号",
+        "decided_on": today.isoformat(),
+    }
+    for bad, field in (
+        ({**good, "decided_on": (today + timedelta(days=1)).isoformat()}, "decided_on"),
+        ({**good, "document_no": " "}, "document_no"),
+        ({**good, "outcome": "fine"}, "outcome"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            cases.record_decision(ctx, case_id, bad, zuzhibu)
+        assert field in refused.value.errors
+    with pytest.raises(Forbidden):
+        cases.record_decision(ctx, case_id, good, actor(ctx, "jiwei_shenli"))  # not an opener
+    assert cases.get_case(ctx, case_id, zuzhibu).status == "proven"
+
+    decided = cases.record_decision(ctx, case_id, good, zuzhibu)
+    assert (decided.status, decided.decision_outcome) == ("decided", "admonition")
+    assert decided.decision_no == "县纪委问〔2026〕3号" and decided.concluded_at is not None
+    [told] = [n for n in notices.notifications(ctx, zhangming) if n.kind == "case_decided"]
+    assert "诫勉" in told.message and "县纪委问〔2026〕3号" in told.message
+    assert any(n.kind == "case_decided" for n in notices.notifications(ctx, zuzhibu))
+    assert notices.notifications(ctx, actor(ctx, "chengguan")) == []  # the cadre's own notice
+    assert "fault_tolerance" not in cases.get_case(ctx, case_id, zhangming).actions
+    with pytest.raises(Conflict):
+        cases.record_decision(ctx, case_id, good, jiwei)
+    actions = [e.action for e in cases.get_case(ctx, case_id, jiwei).events]
+    assert actions[-1] == "case_decision_recorded"

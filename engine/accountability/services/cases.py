@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.accountability.case_forms import CaseFindingSchema, CaseSchema
-from engine.accountability.cases import CASE_STATUSES, STATUS_OF_FINDING
+from engine.accountability.case_forms import CaseDecisionSchema, CaseFindingSchema, CaseSchema
+from engine.accountability.cases import (
+    BEFORE_DECISION,
+    CASE_STATUSES,
+    DECISION_OUTCOMES,
+    STATUS_OF_FINDING,
+)
 from engine.accountability.models_cases import AccountabilityCase
 from engine.accountability.services.cases_scope import cases_concerning
 from engine.authz import (
@@ -33,14 +38,18 @@ from engine.authz import (
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import AuditEvent, Instance, Organization, User
 from engine.services.directory import OrgRef
+from engine.services.notices import tell
 from engine.workflow import audit
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.forms import Form
+from engine.workflow.services.timers import orgs_with_role
+from engine.workflow.workdays import written_date
 
 CASE_FORM = Form(CaseSchema)
 FINDING_FORM = Form(CaseFindingSchema)
-CASE_ACTIONS = ("case_opened", "case_finding_recorded")
+CASE_ACTIONS = ("case_opened", "case_finding_recorded", "case_decision_recorded")
+DECISION_FORM = Form(CaseDecisionSchema)
 MAX_PER_PAGE = 100
 
 
@@ -85,6 +94,10 @@ class CaseInfo:
     tolerance_outcome: str | None
     cleared_at: datetime | None
     clearance_method: str | None
+    # 问责决定, once made.
+    decision_outcome: str | None = None
+    decision_no: str = ""
+    decided_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -196,15 +209,56 @@ def record_finding(ctx: Context, case_id: int, body: Any, actor: Actor) -> CaseD
         values = FINDING_FORM.validate(body)
         if case.status != "open":
             raise Conflict("案件已有核查结论，不能重复记录")
-        if values["finding"] == "proven" and _pending_tolerance(session, case.id):
-            raise Conflict("该案件有办理中的容错申请，须先作出容错认定再作出问责决定")
         case.finding = values["finding"]
         case.finding_note = values["note"]
         case.harm = values["harm"]
         case.status = STATUS_OF_FINDING[values["finding"]]
-        case.concluded_at = now
+        # Proven: the case goes on to its accountability decision; otherwise it is concluded.
+        case.concluded_at = None if case.status == "proven" else now
         case.updated_at = now
         _audit(session, actor, now, "case_finding_recorded", case, values)
+        session.flush()
+        return _detail(session, ctx, case, actor)
+
+
+def record_decision(ctx: Context, case_id: int, body: Any, actor: Actor) -> CaseDetail:
+    """问责决定: once the report is proven (and any fault-tolerance application decided), the
+    organ records the outcome, the decision's document number and its date; the case is
+    concluded, and the person (or unit) and the organisation department are told."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        case = visible_case(session, case_id, actor, lock=True)
+        _require_handler(actor, "记录问责决定")
+        check_not_concerned(actor, subject_of(case))
+        values = DECISION_FORM.validate(body)
+        if case.status != "proven":
+            raise Conflict("只有核查属实、尚未作出问责决定的案件可以记录问责决定")
+        if _pending_tolerance(session, case.id):
+            raise Conflict("该案件有办理中的容错申请，须先作出容错认定再作出问责决定")
+        decided_on = values["decided_on"]
+        if isinstance(decided_on, str):  # the form gives dates as ISO text
+            decided_on = date.fromisoformat(decided_on)
+        if decided_on > ctx.calendar.local(now).date():
+            raise InvalidInput("问责决定填写有误", {"decided_on": ["决定日期不能晚于今天"]})
+        case.decision_outcome = values["outcome"]
+        case.decision_no = values["document_no"].strip()
+        case.decided_on = decided_on
+        case.status, case.concluded_at, case.updated_at = "decided", now, now
+        outcome = DECISION_OUTCOMES[values["outcome"]]
+        about = f"案件{case.case_no}（{case.subject_name}）"
+        when = written_date(decided_on)
+        written = f"{about}作出问责决定：{outcome}（{case.decision_no}，{when}）。"
+        subject = subject_of(case)
+        tell(session, [subject.org_id], None, "case_decided", written, now, subject.user_id)
+        tell(session, orgs_with_role(session, "organization"), None, "case_decided", written, now)
+        _audit(
+            session,
+            actor,
+            now,
+            "case_decision_recorded",
+            case,
+            {**values, "decided_on": decided_on.isoformat()},
+        )
         session.flush()
         return _detail(session, ctx, case, actor)
 
@@ -300,6 +354,9 @@ def _info(session: Session, ctx: Context, case: AccountabilityCase) -> CaseInfo:
         tolerance_outcome=case.tolerance_outcome,
         cleared_at=case.cleared_at,
         clearance_method=case.clearance_method,
+        decision_outcome=case.decision_outcome,
+        decision_no=case.decision_no,
+        decided_on=case.decided_on,
     )
 
 
@@ -350,13 +407,15 @@ def case_actions(
     actions = []
     if actor.has("discipline") and not concerned and case.status == "open":
         actions.append("finding")
+    if actor.roles & set(CASE_OPENING_ROLES) and not concerned and case.status == "proven":
+        actions.append("decision")
     # Clearance needs a concluded matter: before that it is not offered (the eligibility step
     # would have to refuse it). The person may still apply on a concluded case whatever the
     # finding — the handling organ decides and explains; the organ itself proposes only when
     # the report was verified untrue.
     clearable = case.cleared_at is None and "clearance" not in pending
     if is_case_party(actor, subject):
-        if case.status == "open" and "fault_tolerance" not in pending:
+        if case.status in BEFORE_DECISION and "fault_tolerance" not in pending:
             actions.append("fault_tolerance")
         if clearable and case.concluded_at is not None:
             actions.append("clearance")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.accountability import forms_accountability
-from engine.accountability.cases import CASE_PROCESSES, facts
+from engine.accountability.cases import BEFORE_DECISION, CASE_PROCESSES, facts
 from engine.accountability.forms_accountability import APPEAL_FORM
 from engine.accountability.models_cases import AccountabilityCase
 from engine.accountability.services import case_effects, cases_scope
@@ -108,10 +108,10 @@ def _check_may_start(
         raise Conflict(f"该案件已有办理中的{TITLES[process_id]}")
     if process_id == "fault_tolerance":
         _require_party(actor, subject, "只有当事人本人或被问责单位可以申请容错")
-        if case.status != "open":
+        if case.status not in BEFORE_DECISION:
             raise InvalidInput(
                 "不能申请容错",
-                {"case_id": ["容错申请须在问责启动后、作出问责决定前提出；该案件已有核查结论"]},
+                {"case_id": ["容错申请须在问责启动后、作出问责决定前提出；该案件已办结"]},
             )
         return "cadre"
     if case.cleared_at is not None:
