@@ -17,6 +17,8 @@ from api.console import accountability_views, forms, lookups, schema_forms
 from api.console.admission import form_again
 from api.console.labels import CASE_ACTION_LABELS, CASE_STATUS_LABELS
 from api.console.web import bp, context, me, render
+from engine.accountability import cases as case_facts
+from engine.accountability import forms_accountability as fa
 from engine.accountability.case_forms import CaseDecisionSchema, CaseFindingSchema, CaseSchema
 from engine.accountability.cases import BEFORE_DECISION
 from engine.accountability.services import cases, procedures
@@ -116,7 +118,18 @@ def case_page(case_id: int) -> tuple[str, int]:
     actions = [
         (name, *CASE_ACTION_LABELS[name], _action_url(case_id, name)) for name in case.actions
     ]
-    return render("accountability/case.html", case=case, actions=actions)
+    unmet = []
+    if "clearance" in case.actions:  # the person is told before applying what may stand in the way
+        unmet = fa.unmet_clearance_conditions(
+            {"finding": case.finding, "concluded": case.concluded_at is not None, "harm": case.harm}
+        )
+    return render(
+        "accountability/case.html",
+        case=case,
+        actions=actions,
+        kind=case_facts.record_kind(case.status),
+        clearance_unmet=unmet,
+    )
 
 
 def _action_url(case_id: int, action: str) -> str:

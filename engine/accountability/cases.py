@@ -51,6 +51,16 @@ DECISION_OUTCOMES = {
     "organizational": "组织调整或组织处理",
     "disciplinary": "党纪政务处分",
 }
+# A report verified untrue (or not proven) is a verification record, not an accountability
+# case: nobody was held to account, so it carries no responsibility level when shown.
+UNTRUE_STATUSES = frozenset({"untrue", "not_proven"})
+
+
+def record_kind(status: str) -> str:
+    """What a case record is called: 问责案件, or 核查记录 once the report proved untrue."""
+    return "反映问题核查记录" if status in UNTRUE_STATUSES else "问责案件"
+
+
 # Statuses in which the case is under way: a fault-tolerance application may still be made
 # (after accountability starts and before the decision).
 BEFORE_DECISION = frozenset({"open", "proven"})

@@ -193,7 +193,7 @@ def _check_filing(values: dict[str, Any], context: Mapping[str, Any]) -> Problem
 # --- 澄清正名 (clearance) ----------------------------------------------------------------------
 
 
-def _unmet_conditions(case: Mapping[str, Any]) -> list[str]:
+def unmet_clearance_conditions(case: Mapping[str, Any]) -> list[str]:
     """Why the case does not qualify for clearance, one message per failing fact."""
     unmet = []
     finding = case.get("finding") or ""
@@ -225,7 +225,7 @@ def _ground_contradiction(ground: str, case: Mapping[str, Any]) -> str | None:
 def _check_eligibility(values: dict[str, Any], context: Mapping[str, Any]) -> Problems:
     case = _need(context, "case")
     if values["decision"] == "eligible":
-        unmet = _unmet_conditions(case)
+        unmet = unmet_clearance_conditions(case)
         return {"decision": unmet} if unmet else {}
     contradictions = [
         message

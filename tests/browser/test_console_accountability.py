@@ -130,6 +130,7 @@ def test_a_falsely_reported_cadre_is_cleared_at_a_meeting(
     lihua = sign_in("lihua")
     open_my_case(lihua)
     expect(lihua.locator(".case-finding")).to_contain_text("反映失实")
+    expect(lihua.locator(".clearance-unmet")).to_have_count(0)  # she qualifies: no warning
     apply_for_clearance(lihua)
     title = "澄清正名：李华"
 
@@ -184,6 +185,11 @@ def test_an_ineligible_clearance_is_refused_with_the_reason_shown(
     wangfang = sign_in("wangfang")
     open_my_case(wangfang)
     expect(wangfang.locator(".case-finding")).to_contain_text("查无实据但不能排除")
+    # Told before applying what stands in the way, and the record is not called an
+    # accountability case, nor given a responsibility level.
+    expect(wangfang.locator(".clearance-unmet")).to_contain_text("不符合澄清条件")
+    expect(wangfang.locator("#record-title")).to_have_text("核查记录")
+    expect(wangfang.locator(".case-record")).not_to_contain_text("责任类型")
     apply_for_clearance(wangfang)
     matter_url = wangfang.url
     title = "澄清正名：王芳"
