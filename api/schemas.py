@@ -111,6 +111,7 @@ class TaskSchema(ma.Schema):
 
 class InstanceSummarySchema(ma.Schema):
     id = fields.Integer()
+    number = fields.String(metadata={"description": "按类别、年度编号，如 准〔2026〕3号"})
     process_id = fields.String()
     title = fields.String()
     status = fields.String(metadata={"enum": list(STATUSES)})

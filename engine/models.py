@@ -145,6 +145,9 @@ class Instance(Base):
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     process_id: Mapped[str] = mapped_column(String(100), index=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The number people cite, per kind and year (准〔2026〕3号); "" on instances started before
+    # numbering, which are shown by their id.
+    number: Mapped[str] = mapped_column(String(60), default="")
     # pending | in_force | exited | rejected | withdrawn
     status: Mapped[str] = mapped_column(String(20))
     state: Mapped[bytes] = mapped_column(LargeBinary)
@@ -309,6 +312,16 @@ class ResourceDelivery(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime]
+
+
+class NumberSequence(Base):
+    """The last number issued of one kind of record in one year (engine/workflow/numbering)."""
+
+    __tablename__ = "number_sequence"
+
+    kind: Mapped[str] = mapped_column(String(100), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
 
 
 class CalendarOverride(Base):

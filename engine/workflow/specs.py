@@ -186,6 +186,9 @@ class Diagram:
     # 回避: step id → the steps whose doer may not take it on the same instance (a user task's
     # `spiffworkflow:property name="recuseFrom"`, step ids separated by commas).
     recusals: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # What its instances' numbers start with (准 → 准〔2026〕3号): the process's
+    # `spiffworkflow:property name="numberPrefix"`, else the platform's default.
+    number_prefix: str = ""
 
     @cached_property
     def operates(self) -> bool:
@@ -444,10 +447,28 @@ def parse_diagram(xml: bytes, files: Mapping[str, bytes] | None = None) -> Diagr
         forms=forms,
         start_id=none_start_id(root),
         recusals=_recusals(root, {t.name for t in _all_task_specs(spec, subprocess_specs)}),
+        number_prefix=_number_prefix(root),
     )
 
 
 RECUSE_FROM = "recuseFrom"
+NUMBER_PREFIX = "numberPrefix"
+NUMBER_PREFIX_MAX = 10
+
+
+def _number_prefix(root: etree._Element) -> str:
+    found = root.xpath(
+        "./bpmn:process/bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+        f"[@name='{NUMBER_PREFIX}']/@value",
+        namespaces=NS,
+    )
+    prefix = str(found[0]).strip() if found else ""
+    if len(prefix) > NUMBER_PREFIX_MAX or any(c in prefix for c in "〔〕<>&\"'"):
+        raise InvalidDiagram(
+            "编号前缀设置有误",
+            {"xml": [f"{NUMBER_PREFIX} 应为不超过 {NUMBER_PREFIX_MAX} 个字的文字"]},
+        )
+    return prefix
 
 
 def _all_task_specs(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, Any]) -> list[Any]:

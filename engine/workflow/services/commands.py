@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine.authz import Actor
 from engine.errors import Conflict, DomainError, NotFound
 from engine.models import Deployment, Instance, InstanceTownship, Organization, Task
-from engine.workflow import audit, processes
+from engine.workflow import audit, numbering, processes
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.operations import operation, resolve_all
@@ -77,10 +77,15 @@ def new_instance(
     actor: Actor,
     now: datetime,
     case_id: int | None,
+    number_prefix: str = "",
+    year: int | None = None,
 ) -> Instance:
-    """A new instance row (with an id), filed by the caller's organisation; `save` fills in
-    its state, status and trail head."""
+    """A new instance row (with an id and its number of the year), filed by the caller's
+    organisation; `save` fills in its state, status and trail head."""
+    year = year or now.year  # the county's year, as the caller's calendar has it
+    number = numbering.next_in_sequence(session, f"instance:{deployment.process_id}", year)
     instance = Instance(
+        number=numbering.written_number(number_prefix, year, number),
         deployment_id=deployment.id,
         process_id=deployment.process_id,
         title=title,

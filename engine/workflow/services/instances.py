@@ -92,7 +92,14 @@ def start(ctx: Context, process_id: str, body: Any, actor: Actor) -> InstanceDet
         begun = kind.start(session, ctx, diagram, form_for_start(diagram), body, actor)
         workflow = ctx.runtime.start(diagram, begun.data)
         instance = commands.new_instance(
-            session, deployment, begun.title, actor, now, case_id=begun.case_id
+            session,
+            deployment,
+            begun.title,
+            actor,
+            now,
+            case_id=begun.case_id,
+            number_prefix=diagram.number_prefix,
+            year=ctx.calendar.local(now).year,
         )
         loaded = commands.Loaded(instance, diagram, workflow, [])
         if begun.townships:

@@ -49,6 +49,8 @@ class InstanceSummary:
     created_at: datetime
     updated_at: datetime
     version: int
+    # The number people cite (准〔2026〕3号); "" for instances from before numbering.
+    number: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def summaries(
             created_at=i.created_at,
             updated_at=i.updated_at,
             version=i.version,
+            number=i.number,
         )
         for i in instances
     ]
