@@ -47,6 +47,9 @@ class CaseInfoSchema(ma.Schema):
     tolerance_outcome = fields.String(allow_none=True)
     cleared_at = fields.DateTime(allow_none=True)
     clearance_method = fields.String(allow_none=True)
+    verified_by = fields.Nested(
+        OrgRefSchema, allow_none=True, metadata={"description": "核实机关（由其澄清）"}
+    )
     decision_outcome = fields.String(allow_none=True, metadata={"description": "问责决定的结果"})
     decision_no = fields.String(metadata={"description": "问责决定文号"})
     decided_on = fields.Date(allow_none=True)

@@ -47,8 +47,10 @@ class AccountabilityCase(Base):
     finding_note: Mapped[str] = mapped_column(Text, default="")
     harm: Mapped[bool] = mapped_column(Boolean, default=False)
     concluded_at: Mapped[datetime | None]
-    # The handling organisation (the organ that verifies is the one that clears).
+    # The handling organisation; and the organ that verified the report, which is the one
+    # that clears the person (谁核实谁澄清).
     handling_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    verified_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     opened_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     opened_at: Mapped[datetime]
     # Results of the procedures, recorded on the case as they are decided.

@@ -82,6 +82,9 @@ Party = Callable[[Session, Instance], CaseSubject | None]
 # (session, instance) → the organisation ids that carry the instance now, among those it is
 # addressed to (a township that exited or was dropped no longer does); None: all of them.
 Carriers = Callable[[Session, Instance], set[int] | None]
+# (session, instance) → role → the organisation that holds the instance's tasks of that role
+# (else any office with the role): e.g. the organ that verified a case carries out its clearance.
+Owners = Callable[[Session, Instance], Mapping[str, int]]
 
 
 def end_status(end_event: str, statuses: Collection[str]) -> str:
@@ -221,6 +224,10 @@ def _all_addressed(session: Session, instance: Instance) -> set[int] | None:
     return None
 
 
+def _no_owners(session: Session, instance: Instance) -> Mapping[str, int]:
+    return {}
+
+
 @dataclass(frozen=True)
 class ProcessKind:
     """What a domain adds to a process; every default is the generic behaviour."""
@@ -237,6 +244,7 @@ class ProcessKind:
     read_scope: ReadScope = _generic_read_scope
     party: Party = _no_party
     carriers: Carriers = _all_addressed
+    owners: Owners = _no_owners
     # The statuses this kind's end events may name (end_<status>).
     end_statuses: frozenset[str] = frozenset()
 

@@ -16,6 +16,7 @@ from engine.trail.services import trail
 from engine.workflow.services import instances, tasks
 from engine.workflow.services.timers import fire_due
 from tests import accountability_factories as af
+from tests.conftest import DEMO_PASSWORD
 from tests.integration.test_admission_services import actor, take
 
 
@@ -271,3 +272,53 @@ def test_a_proven_case_concludes_with_its_accountability_decision(ctx: Context, 
         cases.record_decision(ctx, case_id, good, jiwei)
     actions = [e.action for e in cases.get_case(ctx, case_id, jiwei).events]
     assert actions[-1] == "case_decision_recorded"
+
+
+def test_the_organ_that_verified_a_report_carries_out_the_clearance(ctx: Context) -> None:
+    """谁核实谁澄清: a township's discipline committee verifies a report untrue; the cadre's
+    clearance goes to that committee, not to the county's discipline organ."""
+    from sqlalchemy import select
+
+    from engine.models import Organization
+    from engine.services import accounts
+
+    with ctx.db.write() as session:
+        donghe = session.scalar(select(Organization).where(Organization.code == "donghe"))
+        committee = accounts.add_organization(
+            session, "donghe_jiwei", "东河乡纪委", "department", donghe
+        )
+        accounts.add_user(
+            session,
+            username="donghe_jiwei",
+            display_name="东河乡纪委书记",
+            password=DEMO_PASSWORD,
+            org=committee,
+            roles=["discipline"],
+            by=None,
+            at=ctx.clock.now(),
+        )
+    zuzhibu, committee_member = actor(ctx, "zuzhibu"), actor(ctx, "donghe_jiwei")
+    opened = cases.open_case(
+        ctx,
+        {
+            "subject_kind": "person",
+            "subject_username": "lihua",
+            "matter_reported": "反映其违规发放救助金",
+            "responsibility_level": "principal",
+        },
+        zuzhibu,
+    )
+    verified = cases.record_finding(
+        ctx,
+        opened.id,
+        {"finding": "untrue", "harm": True, "note": "经核查反映失实"},
+        committee_member,
+    )
+    assert verified.verified_by is not None and verified.verified_by.name == "东河乡纪委"
+    lihua = actor(ctx, "lihua")
+    procedures.start_process(ctx, "clearance", af.cl_application(case_id=opened.id), lihua)
+    assert [t.bpmn_id for t in tasks.inbox(ctx, committee_member)] == ["cl_eligibility"]
+    assert [t for t in tasks.inbox(ctx, actor(ctx, "jiwei")) if t.bpmn_id == "cl_eligibility"] == []
+    [task] = tasks.inbox(ctx, committee_member)
+    with pytest.raises(Forbidden):  # nor may the county organ take it
+        tasks.claim(ctx, task.id, actor(ctx, "jiwei"))

@@ -90,6 +90,7 @@ class CaseInfo:
     harm: bool
     concluded_at: datetime | None
     handling_org: OrgRef
+    verified_by: OrgRef | None
     opened_at: datetime
     tolerance_outcome: str | None
     cleared_at: datetime | None
@@ -212,6 +213,7 @@ def record_finding(ctx: Context, case_id: int, body: Any, actor: Actor) -> CaseD
         case.finding = values["finding"]
         case.finding_note = values["note"]
         case.harm = values["harm"]
+        case.verified_by_org_id = actor.org_id  # 谁核实谁澄清: it carries out any clearance
         case.status = STATUS_OF_FINDING[values["finding"]]
         # Proven: the case goes on to its accountability decision; otherwise it is concluded.
         case.concluded_at = None if case.status == "proven" else now
@@ -330,7 +332,8 @@ def list_cases(
 
 
 def _info(session: Session, ctx: Context, case: AccountabilityCase) -> CaseInfo:
-    orgs = ctx.names.orgs(session, [case.subject_org_id, case.handling_org_id])
+    verifier = [case.verified_by_org_id] if case.verified_by_org_id else []
+    orgs = ctx.names.orgs(session, [case.subject_org_id, case.handling_org_id, *verifier])
     users = ctx.names.usernames(session, [case.subject_user_id])
     return CaseInfo(
         id=case.id,
@@ -350,6 +353,7 @@ def _info(session: Session, ctx: Context, case: AccountabilityCase) -> CaseInfo:
         harm=case.harm,
         concluded_at=case.concluded_at,
         handling_org=orgs[case.handling_org_id],
+        verified_by=orgs[case.verified_by_org_id] if case.verified_by_org_id else None,
         opened_at=case.opened_at,
         tolerance_outcome=case.tolerance_outcome,
         cleared_at=case.cleared_at,

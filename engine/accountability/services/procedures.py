@@ -229,6 +229,19 @@ def case_subject(session: Session, case_id: int) -> CaseSubject:
     return CaseSubject(row.subject_kind, row.subject_user_id, row.subject_org_id)
 
 
+def _owners(session: Session, instance: Instance) -> dict[str, int]:
+    """谁核实谁澄清: a clearance's steps for the discipline organ go to the organ that verified
+    the report (on a case verified before that was recorded: any office with the role)."""
+    if instance.process_id != "clearance" or instance.case_id is None:
+        return {}
+    verifier = session.scalar(
+        select(AccountabilityCase.verified_by_org_id).where(
+            AccountabilityCase.id == instance.case_id
+        )
+    )
+    return {"discipline": verifier} if verifier is not None else {}
+
+
 ACCOUNTABILITY = ProcessKind(
     start=_start,
     form_context=_form_context,
@@ -236,6 +249,7 @@ ACCOUNTABILITY = ProcessKind(
     status=_status,
     read_scope=_read_scope,
     party=_party,
+    owners=_owners,
     end_statuses=END_STATUSES,
 )
 

@@ -184,6 +184,7 @@ def save(
         due,
         now,
         kind.party(session, instance),
+        kind.owners(session, instance),
     )
     changes = changes + opened
     end = runtime.reached_end(workflow)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +23,12 @@ def _task_owner(
     instance: Instance,
     townships: dict[str, int],
     case: CaseSubject | None,
+    owners: Mapping[str, int],
 ) -> tuple[int | None, int | None]:
     """Which organisation a task belongs to (None: any organisation holding the role), and
     to whom it is assigned from the start (a person's own task in their case)."""
+    if role in owners:  # the process kind names the office (e.g. the verifying organ)
+        return owners[role], None
     if role == "applicant":
         return instance.applicant_org_id, None
     if role == "township":
@@ -44,6 +47,7 @@ def rewrite(
     due: Callable[[str], datetime | None],
     now: datetime,
     case: CaseSubject | None = None,
+    owners: Mapping[str, int] | None = None,
 ) -> tuple[list[Entry], list[Task]]:
     """Make the instance's open task rows match the workflow's ready user tasks.
 
@@ -68,7 +72,7 @@ def rewrite(
             now_open.append(open_rows[view.spiff_task_id])
             continue
         role = diagram.lane_roles[view.lane or ""]
-        org_id, assignee_id = _task_owner(role, view, instance, townships, case)
+        org_id, assignee_id = _task_owner(role, view, instance, townships, case, owners or {})
         new_rows.append(
             {
                 "instance_id": instance.id,

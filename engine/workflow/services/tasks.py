@@ -60,6 +60,8 @@ def _inbox_ids(role: str, actor: Actor, reach: int) -> Any:
     query = select(Task.id, Task.created_at).where(Task.state == "open", Task.role == role)
     if role in ORG_SCOPED_ROLES:
         query = query.where(Task.org_id == actor.org_id)
+    else:  # a task the process gave to one office (the verifying organ) is that office's
+        query = query.where(or_(Task.org_id.is_(None), Task.org_id == actor.org_id))
     query = query.where(or_(Task.assignee_id.is_(None), Task.assignee_id == actor.user_id))
     if role in JUDGING_ROLES:
         # Separation of duties: judging roles never see their own organisation's filings.
