@@ -50,6 +50,10 @@ class CaseInfoSchema(ma.Schema):
     verified_by = fields.Nested(
         OrgRefSchema, allow_none=True, metadata={"description": "核实机关（由其澄清）"}
     )
+    clearance_triggers = fields.List(fields.String(), metadata={"description": "应当澄清的情形"})
+    clearance_proposal_due = fields.Date(
+        allow_none=True, metadata={"description": "应当澄清的，承办机关提议的最后一日"}
+    )
     decision_outcome = fields.String(allow_none=True, metadata={"description": "问责决定的结果"})
     decision_no = fields.String(metadata={"description": "问责决定文号"})
     decided_on = fields.Date(allow_none=True)

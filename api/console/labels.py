@@ -46,6 +46,7 @@ FIELD_LABELS: dict[str, str] = {
     "finding": "核查结论",
     "harm": "对本人工作、生活或名誉造成不良影响",
     "note": "核查情况说明",
+    "clearance_triggers": "应当澄清的情形（反映失实的）",
     "CaseDecisionSchema.outcome": "问责决定结果",
     "CaseDecisionSchema.document_no": "决定文号",
     "CaseDecisionSchema.decided_on": "决定日期",
@@ -89,6 +90,7 @@ CHOICE_SETS: tuple[Mapping[str, str], ...] = (
     case_facts.LEADERSHIP_KINDS,
     case_facts.FINDINGS,
     case_facts.DECISION_OUTCOMES,
+    case_facts.CLEARANCE_TRIGGERS,
 )
 
 STATUS_LABELS: dict[str, str] = {
@@ -264,6 +266,7 @@ def case_value(table: str, code: str | None) -> str:
         "outcome": fa.OUTCOMES,
         "method": fa.CLEARANCE_METHODS,
         "decision": case_facts.DECISION_OUTCOMES,
+        "trigger": case_facts.CLEARANCE_TRIGGERS,
     }
     return case_facts.label(tables[table], code) if code else "—"
 

@@ -7,12 +7,14 @@ from typing import Any
 from marshmallow import ValidationError, validates_schema
 
 from engine.accountability.cases import (
+    CLEARANCE_TRIGGERS,
     DECISION_OUTCOMES,
     FINDINGS,
     LEADERSHIP_KINDS,
     RESPONSIBILITY_LEVELS,
     SOURCES,
     SUBJECT_KINDS,
+    UNTRUE_FINDINGS,
 )
 from engine.workflow import fields as f
 
@@ -65,6 +67,17 @@ class CaseFindingSchema(f.Schema):
     # Whether the report harmed the person's work, life or reputation (clearance needs it).
     harm = f.Boolean(required=True)
     note = f.text(5000, required=True)
+    # 应当澄清: what the untrue report affected; any of them makes a proposal due.
+    clearance_triggers = f.List(
+        f.String(validate=f.one_of(list(CLEARANCE_TRIGGERS), CLEARANCE_TRIGGERS)),
+        load_default=list,
+        validate=f.length(len(CLEARANCE_TRIGGERS)),
+    )
+
+    @validates_schema
+    def _triggers(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("clearance_triggers") and data.get("finding") not in UNTRUE_FINDINGS:
+            raise ValidationError("只有反映失实的，才记录应当澄清的情形", "clearance_triggers")
 
 
 class CaseDecisionSchema(f.Schema):

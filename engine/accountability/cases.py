@@ -61,6 +61,18 @@ def record_kind(status: str) -> str:
     return "反映问题核查记录" if status in UNTRUE_STATUSES else "问责案件"
 
 
+# When clearance is not left to the person's application (湖北): a report verified untrue that
+# affected one of these must be followed by the handling organ's proposal within a time limit.
+CLEARANCE_TRIGGERS = {
+    "selection": "影响选拔任用",
+    "election": "影响换届选举",
+    "transfer": "影响调整交流",
+    "awards": "影响评先评优",
+    "rights": "影响正当权益或正常工作生活",
+    "repeated_reports": "已了结问题被反复举报",
+}
+UNTRUE_FINDINGS = ("untrue", "partly_untrue")
+
 # Statuses in which the case is under way: a fault-tolerance application may still be made
 # (after accountability starts and before the decision).
 BEFORE_DECISION = frozenset({"open", "proven"})

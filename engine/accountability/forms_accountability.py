@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from engine.accountability.cases import BEFORE_DECISION
+from engine.accountability.cases import BEFORE_DECISION, UNTRUE_FINDINGS
 from engine.workflow import fields as f
 from engine.workflow.formkit import Check, Form
 from engine.workflow.schema_forms import register_check
@@ -61,7 +61,7 @@ FINDINGS = {
     "partly_untrue": "部分失实",
     "not_proven": "查无实据但不能排除",
 }
-UNTRUE_FINDINGS = ("untrue", "partly_untrue")
+
 
 LABELS: dict[str, dict[str, str]] = {
     "distinctions": DISTINCTIONS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base
@@ -61,4 +61,9 @@ class AccountabilityCase(Base):
     decision_outcome: Mapped[str | None] = mapped_column(String(30))
     decision_no: Mapped[str] = mapped_column(String(100), default="")
     decided_on: Mapped[date | None] = mapped_column(Date)
+    # 应当澄清: what the untrue report affected, and until when the handling organ must propose
+    # the clearance (escalated once when it has not).
+    clearance_triggers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    clearance_proposal_due: Mapped[date | None] = mapped_column(Date)
+    clearance_proposal_escalated_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.services import notices
 from engine.services.context import Context
 from engine.trail.services import trail
+from engine.worker import Worker
 from engine.workflow.services import instances, tasks
 from engine.workflow.services.timers import fire_due
 from tests import accountability_factories as af
@@ -35,6 +36,17 @@ def decided(ctx: Context, outcome: str = "reduced", rectification: bool = False)
     take(ctx, "jiwei", af.ft_verification(), "ft_verify")
     take(ctx, "jiwei_shenli", af.ft_decision(outcome, rectification=rectification), "ft_decide")
     return detail.id
+
+
+def opened_case(ctx: Context, username: str, matter: str) -> cases.CaseDetail:
+    """A case about one person, opened by the organisation department."""
+    body = {
+        "subject_kind": "person",
+        "subject_username": username,
+        "matter_reported": matter,
+        "responsibility_level": "principal",
+    }
+    return cases.open_case(ctx, body, actor(ctx, "zuzhibu"))
 
 
 def open_steps(ctx: Context, username: str) -> list[str]:
@@ -297,17 +309,8 @@ def test_the_organ_that_verified_a_report_carries_out_the_clearance(ctx: Context
             by=None,
             at=ctx.clock.now(),
         )
-    zuzhibu, committee_member = actor(ctx, "zuzhibu"), actor(ctx, "donghe_jiwei")
-    opened = cases.open_case(
-        ctx,
-        {
-            "subject_kind": "person",
-            "subject_username": "lihua",
-            "matter_reported": "反映其违规发放救助金",
-            "responsibility_level": "principal",
-        },
-        zuzhibu,
-    )
+    committee_member = actor(ctx, "donghe_jiwei")
+    opened = opened_case(ctx, "lihua", "反映其违规发放救助金")
     verified = cases.record_finding(
         ctx,
         opened.id,
@@ -322,3 +325,54 @@ def test_the_organ_that_verified_a_report_carries_out_the_clearance(ctx: Context
     [task] = tasks.inbox(ctx, committee_member)
     with pytest.raises(Forbidden):  # nor may the county organ take it
         tasks.claim(ctx, task.id, actor(ctx, "jiwei"))
+
+
+def test_an_untrue_report_that_affected_a_promotion_makes_a_proposal_due(
+    ctx: Context, clock
+) -> None:
+    """应当澄清: the finding records what the untrue report affected; the handling organ must
+    then propose the clearance within its limit, or the worker escalates it once."""
+    zuzhibu, jiwei = actor(ctx, "zuzhibu"), actor(ctx, "jiwei")
+    opened = opened_case(ctx, "zhangming", "反映其在征地补偿中优亲厚友")
+    with pytest.raises(InvalidInput) as refused:  # only an untrue report is to be cleared
+        cases.record_finding(
+            ctx,
+            opened.id,
+            {"finding": "proven", "harm": False, "note": "属实", "clearance_triggers": ["awards"]},
+            jiwei,
+        )
+    assert "clearance_triggers" in refused.value.errors
+    finding = {
+        "finding": "untrue",
+        "harm": True,
+        "note": "经核查反映失实",
+        "clearance_triggers": ["selection", "repeated_reports"],
+    }
+    verified = cases.record_finding(ctx, opened.id, finding, jiwei)
+    due = verified.clearance_proposal_due
+    today = ctx.calendar.local(clock.now()).date()
+    assert due == ctx.calendar.add_working_days(today, 10)  # config/steps.toml
+    assert "clearance_proposal" in cases.get_case(ctx, opened.id, zuzhibu).actions
+
+    assert cases.escalate_proposals(ctx) == 0  # not yet due
+    clock.advance(ctx.calendar.start_of_local_day(due) - clock.now() + timedelta(days=1, hours=9))
+    Worker(ctx, poll_seconds=0.01).remind_if_due()  # the worker runs the domain's job
+    assert cases.escalate_proposals(ctx) == 0  # once
+    told = [
+        n for n in notices.notifications(ctx, zuzhibu) if n.kind == "clearance_proposal_overdue"
+    ]
+    assert len(told) == 1 and "影响选拔任用、已了结问题被反复举报" in told[0].message
+    assert any(n.kind == "clearance_proposal_overdue" for n in notices.notifications(ctx, jiwei))
+    events = [e.action for e in cases.get_case(ctx, opened.id, jiwei).events]
+    assert "clearance_proposal_overdue" in events
+
+
+def test_a_proposal_made_in_time_is_not_escalated(ctx: Context, clock) -> None:
+    zuzhibu, jiwei = actor(ctx, "zuzhibu"), actor(ctx, "jiwei")
+    opened = opened_case(ctx, "lihua", "反映其违规发放救助金")
+    finding = {"finding": "untrue", "harm": True, "note": "失实", "clearance_triggers": ["awards"]}
+    cases.record_finding(ctx, opened.id, finding, jiwei)
+    procedures.start_process(ctx, "clearance", af.cl_proposal(case_id=opened.id), zuzhibu)
+    assert cases.get_case(ctx, opened.id, zuzhibu).clearance_proposal_due is None  # proposed
+    clock.advance(timedelta(days=40))
+    assert cases.escalate_proposals(ctx) == 0

@@ -19,6 +19,7 @@ from engine.accountability.case_forms import CaseDecisionSchema, CaseFindingSche
 from engine.accountability.cases import (
     BEFORE_DECISION,
     CASE_STATUSES,
+    CLEARANCE_TRIGGERS,
     DECISION_OUTCOMES,
     STATUS_OF_FINDING,
 )
@@ -48,7 +49,15 @@ from engine.workflow.workdays import written_date
 
 CASE_FORM = Form(CaseSchema)
 FINDING_FORM = Form(CaseFindingSchema)
-CASE_ACTIONS = ("case_opened", "case_finding_recorded", "case_decision_recorded")
+CASE_ACTIONS = (
+    "case_opened",
+    "case_finding_recorded",
+    "case_decision_recorded",
+    "clearance_proposal_overdue",
+)
+# 应当澄清: the proposal's time limit and whom a late one is told to (config/steps.toml).
+PROPOSAL_STEP = "clearance_proposal"
+PROPOSAL_DAYS = 10
 DECISION_FORM = Form(CaseDecisionSchema)
 MAX_PER_PAGE = 100
 
@@ -99,6 +108,10 @@ class CaseInfo:
     decision_outcome: str | None = None
     decision_no: str = ""
     decided_on: date | None = None
+    # 应当澄清: what the untrue report affected, and the organ's proposal's last day (None once
+    # a clearance is under way or done).
+    clearance_triggers: list[str] = field(default_factory=list)
+    clearance_proposal_due: date | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +227,11 @@ def record_finding(ctx: Context, case_id: int, body: Any, actor: Actor) -> CaseD
         case.finding_note = values["note"]
         case.harm = values["harm"]
         case.verified_by_org_id = actor.org_id  # 谁核实谁澄清: it carries out any clearance
+        case.clearance_triggers = list(values.get("clearance_triggers") or [])
+        if case.clearance_triggers:  # 应当澄清: the organ's proposal is due within the limit
+            days = ctx.steps.working_days().get(PROPOSAL_STEP, PROPOSAL_DAYS)
+            today = ctx.calendar.local(now).date()
+            case.clearance_proposal_due = ctx.calendar.add_working_days(today, days)
         case.status = STATUS_OF_FINDING[values["finding"]]
         # Proven: the case goes on to its accountability decision; otherwise it is concluded.
         case.concluded_at = None if case.status == "proven" else now
@@ -263,6 +281,74 @@ def record_decision(ctx: Context, case_id: int, body: Any, actor: Actor) -> Case
         )
         session.flush()
         return _detail(session, ctx, case, actor)
+
+
+def _proposed(session: Session, case: AccountabilityCase) -> bool:
+    """A clearance has been proposed or applied for, or carried out: nothing is due."""
+    if case.cleared_at is not None or case.clearance_proposal_due is None:
+        return True
+    query = select(func.count()).select_from(Instance)
+    started = query.where(Instance.case_id == case.id, Instance.process_id == "clearance")
+    return (session.scalar(started) or 0) > 0
+
+
+def escalate_proposals(ctx: Context, now: datetime | None = None) -> int:
+    """应当澄清 not proposed by its last day: the handling and verifying organs and the office
+    the step rules name are told, once (the case row is locked and its mark set under it)."""
+    now = now or ctx.clock.now()
+    today = ctx.calendar.local(now).date()
+    with ctx.db.read() as session:
+        due = list(
+            session.scalars(
+                select(AccountabilityCase.id).where(
+                    AccountabilityCase.clearance_proposal_due < today,
+                    AccountabilityCase.clearance_proposal_escalated_at.is_(None),
+                    AccountabilityCase.cleared_at.is_(None),
+                )
+            )
+        )
+    escalated = 0
+    for case_id in due:
+        with ctx.db.write() as session:
+            case = session.get(AccountabilityCase, case_id, with_for_update=True)
+            if (
+                case is None
+                or case.clearance_proposal_escalated_at is not None
+                or _proposed(session, case)
+            ):
+                continue
+            case.clearance_proposal_escalated_at = now
+            assert case.clearance_proposal_due is not None
+            role = ctx.steps.escalate_to(PROPOSAL_STEP) or "organization"
+            told = {case.handling_org_id, *orgs_with_role(session, role)}
+            if case.verified_by_org_id:
+                told.add(case.verified_by_org_id)
+            message = (
+                f"督办：案件{case.case_no}（{case.subject_name}）反映失实且"
+                f"{'、'.join(CLEARANCE_TRIGGERS.get(t, t) for t in case.clearance_triggers)}，"
+                f"应于{written_date(case.clearance_proposal_due)}前提议澄清正名，至今未提议。"
+            )
+            tell(session, sorted(told), None, "clearance_proposal_overdue", message, now)
+            audit.append(
+                session,
+                instance_id=None,
+                actor=None,
+                role="system",
+                entries=[
+                    Entry(
+                        "clearance_proposal_overdue",
+                        None,
+                        {
+                            "case_id": case.id,
+                            "case_no": case.case_no,
+                            "due": case.clearance_proposal_due.isoformat(),
+                        },
+                    )
+                ],
+                at=now,
+            )
+            escalated += 1
+    return escalated
 
 
 def _pending_tolerance(session: Session, case_id: int) -> bool:
@@ -361,6 +447,8 @@ def _info(session: Session, ctx: Context, case: AccountabilityCase) -> CaseInfo:
         decision_outcome=case.decision_outcome,
         decision_no=case.decision_no,
         decided_on=case.decided_on,
+        clearance_triggers=list(case.clearance_triggers or []),
+        clearance_proposal_due=None if _proposed(session, case) else case.clearance_proposal_due,
     )
 
 

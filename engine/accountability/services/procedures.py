@@ -19,7 +19,7 @@ from engine.accountability import forms_accountability
 from engine.accountability.cases import BEFORE_DECISION, CASE_PROCESSES, facts
 from engine.accountability.forms_accountability import APPEAL_FORM
 from engine.accountability.models_cases import AccountabilityCase
-from engine.accountability.services import case_effects, cases_scope
+from engine.accountability.services import case_effects, cases, cases_scope
 from engine.accountability.services.cases import subject_of, visible_case
 from engine.authz import (
     CASE_OPENING_ROLES,
@@ -33,6 +33,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Instance
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
+from engine.workflow.jobs import register_job
 from engine.workflow.processes import (
     RUNNING,
     ProcessKind,
@@ -256,6 +257,7 @@ ACCOUNTABILITY = ProcessKind(
 
 def register_processes() -> None:
     forms_accountability.register_checks()
+    register_job("cases.escalate_clearance_proposals", cases.escalate_proposals)
     for process_id in CASE_PROCESSES:
         register(process_id, ACCOUNTABILITY)
     add_inbox_rule(cases_scope.recusal)

@@ -1,4 +1,5 @@
-"""问责决定 on the case: its outcome, document number and date; and the organ that verified it
+"""问责决定 on the case: its outcome, document number and date; the organ that verified it; what
+an untrue report affected and until when a clearance proposal is due
 
 Revision ID: a8c0e2f4b6d9
 Revises: f7b9d1e3a5c8
@@ -30,6 +31,13 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             "fk_case_verified_by_org", "organization", ["verified_by_org_id"], ["id"]
         )
+        batch_op.add_column(
+            sa.Column("clearance_triggers", sa.JSON(), nullable=False, server_default="[]")
+        )
+        batch_op.add_column(sa.Column("clearance_proposal_due", sa.Date(), nullable=True))
+        batch_op.add_column(
+            sa.Column("clearance_proposal_escalated_at", sa.DateTime(), nullable=True)
+        )
     op.execute(
         "UPDATE accountability_case SET verified_by_org_id = handling_org_id WHERE finding != ''"
     )
@@ -37,6 +45,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("accountability_case", schema=None) as batch_op:
+        batch_op.drop_column("clearance_proposal_escalated_at")
+        batch_op.drop_column("clearance_proposal_due")
+        batch_op.drop_column("clearance_triggers")
         batch_op.drop_constraint("fk_case_verified_by_org", type_="foreignkey")
         batch_op.drop_column("verified_by_org_id")
         batch_op.drop_column("decided_on")
