@@ -136,6 +136,9 @@ class DepartmentBurdenSchema(ma.Schema):
     rejected = fields.Integer()
     withdrawn = fields.Integer()
     rejection_reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
+    separate_assessments = fields.Integer(
+        metadata={"description": "准入后又就已准入事项对乡镇另行考核、检查或排名的申请"}
+    )
 
 
 class BurdenReportSchema(ma.Schema):

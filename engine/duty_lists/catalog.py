@@ -342,13 +342,17 @@ MATTER_STATUS_LABELS = {"in_force": "已准入", "pending": "正在申请"}
 
 
 def _duplicate_findings(
-    name: str, matters: Sequence[MatterRef], names: Mapping[str, str], t: Thresholds
+    name: str,
+    matters: Sequence[MatterRef],
+    names: Mapping[str, str],
+    t: Thresholds,
+    content_words: str = "",
 ) -> list[Finding]:
     scored = [(similarity(name, normalize(m.name), t.min_chars), m) for m in matters]
     hits = sorted(
         ((s, m) for s, m in scored if s >= t.duplicate), key=lambda p: (-p[0], p[1].instance_id)
     )
-    return [
+    found = [
         Finding(
             "duplicate_matter",
             "warning",
@@ -359,6 +363,33 @@ def _duplicate_findings(
             matter=m,
         )
         for score, m in hits[:MAX_FINDINGS_PER_KIND]
+    ]
+    return found + _assessment_findings(hits, content_words, names)
+
+
+# 郑州二七区: once a matter is admitted, the department may not separately assess, inspect or
+# rank a township on it; an application that reads as such an assessment is flagged.
+ASSESSMENT_WORDS = ("考核", "检查", "督查", "排名", "评比", "考评", "评估", "暗访")
+
+
+def _assessment_findings(
+    hits: list[tuple[float, MatterRef]], text: str, names: Mapping[str, str]
+) -> list[Finding]:
+    words = [w for w in ASSESSMENT_WORDS if w in text]
+    if not words:
+        return []
+    return [
+        Finding(
+            "assessment_of_admitted",
+            "warning",
+            f"事项“{m.name}”已准入{_named(m.townships, names)}，准入后不得就该事项对乡镇另行"
+            f"{'、'.join(words[:3])}（考核方式以准入时记录的为准）",
+            m.townships,
+            round(score),
+            matter=m,
+        )
+        for score, m in hits[:MAX_FINDINGS_PER_KIND]
+        if m.status == "in_force"
     ]
 
 
@@ -374,7 +405,7 @@ def precheck(
     name = normalize(str(application.get("name") or ""))
     content = normalize(str(application.get("content") or ""))
     findings = _item_findings(name, content, items_by_township, township_names, thresholds)
-    findings += _duplicate_findings(name, matters, township_names, thresholds)
+    findings += _duplicate_findings(name, matters, township_names, thresholds, name + content)
     missing = missing_resources(application.get("resources") or {})
     if missing:
         findings.append(

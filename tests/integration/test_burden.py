@@ -134,6 +134,24 @@ def test_csv_holds_both_tables(ctx: Context, county) -> None:
     assert chengguan[2:4] == ["1", "县农业农村局 1"]
     jiaoyu = next(r for r in departments if r[0] == "jiaoyu")
     assert (
-        jiaoyu[-1]
+        jiaoyu[-2]
         == "与清单内事项重复（duplicates_list_item）1；未随事下放经费、人员或权限（no_resources）1"
     )
+
+
+def test_a_separate_assessment_of_an_admitted_matter_is_flagged_and_counted(
+    ctx: Context, county
+) -> None:
+    """郑州二七区: after admission a department may not assess, inspect or rank townships on
+    the matter separately; a filing that reads so is flagged and counted against it."""
+    filed = instances.start(
+        ctx,
+        "matter_admission",
+        application(name="高标准农田建设项目日常巡查考核排名", content="按月对乡镇巡查情况考核排名"),
+        actor(ctx, "nongye"),
+    )
+    flags = [f for f in filed.data["precheck"]["findings"] if f["kind"] == "assessment_of_admitted"]
+    assert flags and "不得就该事项对乡镇另行" in flags[0]["message"]
+    depts = rows_by_code(burden.report(ctx, actor(ctx, "bianban")).departments, "department")
+    assert depts["nongye"].separate_assessments == 1
+    assert depts["jiaoyu"].separate_assessments == 0

@@ -68,6 +68,9 @@ class DepartmentBurden:
     rejected: int = 0
     withdrawn: int = 0
     rejection_reasons: dict[str, int] = field(default_factory=dict)
+    # 郑州二七区: filings that read as a separate assessment, inspection or ranking of townships
+    # on a matter already admitted (the pre-check's flag).
+    separate_assessments: int = 0
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,19 @@ def _departments(
             rows[org_id].returned += 1
         if form.get("decision") == "reject":
             reasons[org_id].update(form.get("reasons") or [])
+    filings = session.execute(
+        select(Instance.applicant_org_id, AuditEvent.payload_json)
+        .join(Instance, Instance.id == AuditEvent.instance_id)
+        .where(
+            Instance.applicant_org_id.in_(ids),
+            Instance.case_id.is_(None),
+            AuditEvent.action == "instance_started",
+        )
+    )
+    for org_id, payload in filings:
+        found = (json.loads(payload).get("precheck") or {}).get("findings") or []
+        if any(f.get("kind") == "assessment_of_admitted" for f in found):
+            rows[org_id].separate_assessments += 1
     for org_id, row in rows.items():
         row.admitted = row.in_force + row.exited
         row.rejection_reasons = dict(sorted(reasons[org_id].items()))
@@ -244,7 +260,8 @@ TOWNSHIP_HEADER = (
     "资源已到位事项 资源未到位事项 资源待补齐 逾期未补齐 待审批申请 超期环节"
 ).split()
 DEPARTMENT_HEADER = (
-    "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由"
+    "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由 "
+    "准入后另行考核检查"
 ).split()
 
 
@@ -271,6 +288,6 @@ def to_csv(burden: BurdenReport) -> bytes:
         )
         writer.writerow(
             [d.department.code, d.department.name, d.filed, d.pending, d.admitted, d.in_force]
-            + [d.exited, d.returned, d.rejected, d.withdrawn, reasons]
+            + [d.exited, d.returned, d.rejected, d.withdrawn, reasons, d.separate_assessments]
         )
     return out.getvalue().encode("utf-8-sig")
