@@ -144,12 +144,8 @@ def test_a_separate_assessment_of_an_admitted_matter_is_flagged_and_counted(
 ) -> None:
     """郑州二七区: after admission a department may not assess, inspect or rank townships on
     the matter separately; a filing that reads so is flagged and counted against it."""
-    filed = instances.start(
-        ctx,
-        "matter_admission",
-        application(name="高标准农田建设项目日常巡查考核排名", content="按月对乡镇巡查情况考核排名"),
-        actor(ctx, "nongye"),
-    )
+    ranking = application(name="高标准农田建设项目日常巡查考核排名", content="按月考核排名")
+    filed = instances.start(ctx, "matter_admission", ranking, actor(ctx, "nongye"))
     flags = [f for f in filed.data["precheck"]["findings"] if f["kind"] == "assessment_of_admitted"]
     assert flags and "不得就该事项对乡镇另行" in flags[0]["message"]
     depts = rows_by_code(burden.report(ctx, actor(ctx, "bianban")).departments, "department")
