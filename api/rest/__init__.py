@@ -41,11 +41,11 @@ def _register_form_schemas(api: Api) -> None:
 def register_blueprints(api: Api) -> None:
     from api.rest import accountability as cases
     from api.rest import admission as townships
-    from api.rest import auth, health, instances, migration, operations, processes, tasks
+    from api.rest import auth, health, instances, migration, notices, operations, processes, tasks
     from api.rest import duty_lists as catalog
     from api.rest import trail as audit
 
     _register_form_schemas(api)
-    modules = (health, auth, processes, instances, tasks, townships, catalog, audit, cases)
+    modules = (health, auth, processes, instances, tasks, notices, townships, catalog, audit, cases)
     for module in (*modules, operations, migration):
         api.register_blueprint(module.blp)

@@ -1,5 +1,5 @@
 """GET /register (admitted matters); GET and POST /instances/{id}/resources (费随事转: what
-each township was promised and what arrived); GET /notifications and POST /notifications/read."""
+each township was promised and what arrived)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,15 @@ from marshmallow import RAISE
 from api.auth import context, current_actor
 from api.schemas import (
     DeliveryBodySchema,
-    MarkedSchema,
-    MarkReadSchema,
-    NotificationQuerySchema,
-    NotificationSchema,
     RegisterEntrySchema,
     RegisterQuerySchema,
     TownshipResourcesSchema,
 )
 from engine.admission.services import matters, resources
-from engine.services import notices
 
-blp = Blueprint("townships", __name__, url_prefix="/api/v1", description="乡镇准入事项台账与通知")
+blp = Blueprint(
+    "townships", __name__, url_prefix="/api/v1", description="乡镇准入事项台账与费随事转"
+)
 
 
 @blp.route("/register")
@@ -50,24 +47,3 @@ class Resources(MethodView):
         township what reached it; only what the township received counts, and the shortfall
         closes when all of the promise is in. Each side is told of the other's record."""
         return resources.deliver(context(), current_actor(), instance_id, body)
-
-
-@blp.route("/notifications")
-class Notifications(MethodView):
-    @blp.arguments(NotificationQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, NotificationSchema(many=True))
-    def get(self, query: dict[str, Any]) -> Any:
-        """Notices to me and to the office I act for, newest first (`unread=true`: only those
-        I have not read)."""
-        unread = query.get("unread") == "true"
-        return notices.notifications(context(), current_actor(), unread=unread)
-
-
-@blp.route("/notifications/read")
-class NotificationsRead(MethodView):
-    @blp.arguments(MarkReadSchema, unknown=RAISE)
-    @blp.response(200, MarkedSchema)
-    def post(self, body: dict[str, Any]) -> Any:
-        """Mark notices read — those named, or all of mine; each person keeps their own."""
-        marked = notices.mark_read(context(), current_actor(), body.get("ids"))
-        return {"marked": marked}
