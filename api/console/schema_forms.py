@@ -62,9 +62,11 @@ def posted(value: Any) -> str:
 
 
 def choices_of(spec: JSON) -> list[tuple[str, str]]:
-    """(posted value, title) of a property's labelled choices (booleans: 是/否)."""
+    """(posted value, title) of a property's labelled choices (booleans: their titles when the
+    form gives both, e.g. 确认进入 / 拒绝进入, else 是/否)."""
     if _type(spec) == "boolean":
-        return list(BOOLEAN_CHOICES)
+        titled = [(posted(value), str(title)) for value, title in labelled_choices(spec)]
+        return titled if len(titled) == 2 else list(BOOLEAN_CHOICES)
     return [(posted(value), str(title)) for value, title in labelled_choices(spec)]
 
 

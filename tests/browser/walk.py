@@ -60,7 +60,7 @@ def error_of(page: Page, field: str) -> Locator:
 
 def confirm_entry(page: Page, title: str = TITLE) -> None:
     open_task(page, "确认进入", title)
-    page.locator('fieldset[data-field="confirmed"]').get_by_label("是").check()
+    page.locator('fieldset[data-field="confirmed"]').get_by_label("确认进入", exact=True).check()
     page.locator('fieldset[data-field="resources_received"]').get_by_label("是").check()
     submit_task(page, "确认进入")
 
