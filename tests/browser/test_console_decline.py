@@ -32,7 +32,9 @@ def test_a_township_declines_and_the_gatekeeper_drops_it(
     matter = approved(api, ["chengguan", "donghe"])
     donghe = sign_in("donghe")
     open_task(donghe, "确认进入", TITLE)
-    donghe.locator('fieldset[data-field="confirmed"]').get_by_label("拒绝进入（须写明理由）").check()
+    donghe.locator('fieldset[data-field="confirmed"]').get_by_label(
+        "拒绝进入（须写明理由）"
+    ).check()
     donghe.get_by_role("button", name="提交办理结果").click()
     expect(error_of(donghe, "comment")).to_contain_text("拒绝进入须写明理由")
     donghe.set_viewport_size({"width": 390, "height": 844})
