@@ -112,7 +112,8 @@ def _filled_in(branch: JSON) -> list[str]:
 
 def _only_empty(spec: Mapping[str, Any]) -> bool:
     return (
-        ("const" in spec and spec["const"] in (None, "", []))
+        spec.get("not") == {}  # not to be given at all (a yes/no that a refusal leaves out)
+        or ("const" in spec and spec["const"] in (None, "", []))
         or spec.get("maxItems") == 0
         or spec.get("maxLength") == 0
         or spec.get("pattern") == r"^\s*$"

@@ -35,8 +35,11 @@ def test_a_township_declines_and_the_gatekeeper_drops_it(
     donghe.locator('fieldset[data-field="confirmed"]').get_by_label(
         "拒绝进入（须写明理由）"
     ).check()
+    # Declining asks nothing about resources: that question is hidden.
+    expect(donghe.locator('fieldset[data-field="resources_received"]')).to_be_hidden()
     donghe.get_by_role("button", name="提交办理结果").click()
     expect(error_of(donghe, "comment")).to_contain_text("拒绝进入须写明理由")
+    expect(donghe.locator('fieldset[data-field="resources_received"]')).to_be_hidden()
     donghe.set_viewport_size({"width": 390, "height": 844})
     assert donghe.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(donghe, "66-township-declines-phone")
