@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from api.console import lookups
 from api.console.web import bp, context, me, render
 from engine.duty_lists.catalog import LIST_LABELS
+from engine.duty_lists.catalog_forms import ITEM_FIELDS
 from engine.duty_lists.services import catalog, catalog_io
 from engine.errors import Conflict, DomainError, InvalidInput
 
@@ -72,6 +73,31 @@ def catalog_add() -> Response | tuple[str, int]:
         return _page(422, errors, request.form)
     flash(f"已新增清单事项“{item.name}”。", "success")
     return redirect(url_for("console.catalog_page", township=request.form.get("scope") or None))
+
+
+# What the console edits of an item (its list and dates are kept as they are).
+EDITABLE = tuple(f for f in ITEM_FIELDS if f not in ("list_type", "effective_from", "effective_to"))
+
+
+@bp.route("/catalog/items/<id:item_id>/edit", methods=["GET", "POST"])
+def catalog_edit(item_id: int) -> Response | tuple[str, int]:
+    """修改清单事项 (县委编办, admins): its content; where it belongs stays."""
+    item = catalog.get_item(context(), me(), item_id)
+    if request.method == "GET":
+        values = {key: getattr(item, key) or "" for key in EDITABLE}
+        return render("duty_lists/item_edit.html", item=item, values=values, errors={})
+    body = {key: request.form.get(key, "").strip() for key in EDITABLE}
+    changed = {k: v for k, v in body.items() if v != (getattr(item, k) or "")}
+    try:
+        if not changed:
+            raise InvalidInput("未作修改", {"name": ["请至少修改一项内容"]})
+        edited = catalog.edit_item(context(), me(), item_id, changed)
+    except InvalidInput as exc:
+        errors = {k: list(v) if isinstance(v, list) else [str(v)] for k, v in exc.errors.items()}
+        return render("duty_lists/item_edit.html", 422, item=item, values=body, errors=errors)
+    flash(f"已修改清单事项“{edited.name}”。", "success")
+    township = None if edited.template else edited.scope.code
+    return redirect(url_for("console.catalog_page", township=township, q=edited.name))
 
 
 @bp.route("/catalog/items/<id:item_id>/retire", methods=["POST"])

@@ -47,6 +47,18 @@ def test_the_gatekeeper_keeps_the_lists_and_a_township_reads_its_own(
     expect(row).to_contain_text("东河乡")
     screenshot(bianban, "73-gatekeeper-keeps-the-lists")
 
+    # 修改: its content changes, where it belongs does not; a blank name is refused.
+    row.get_by_role("link", name="修改").click()
+    expect(bianban.locator("h1")).to_have_text("修改清单事项")
+    bianban.get_by_label("事项名称").fill("")
+    bianban.get_by_role("button", name="保存修改").click()
+    expect(bianban.locator(".error-summary")).to_contain_text("未能修改")
+    bianban.get_by_label("事项名称").fill(NEW_ITEM)
+    bianban.get_by_label("责任主体").fill("县自然资源局（牵头）")
+    bianban.get_by_role("button", name="保存修改").click()
+    expect(bianban.locator(".flash-success")).to_contain_text("已修改")
+    expect(row).to_contain_text("县自然资源局（牵头）")
+
     donghe = sign_in("donghe")
     donghe.set_viewport_size({"width": 390, "height": 844})
     donghe.get_by_role("link", name="职责清单").click()

@@ -215,6 +215,8 @@ def test_an_objection_is_decided_for_the_township_that_raised_it(ctx: Context) -
     instance_id = admit(ctx)  # 城关 and 东河
     donghe, chengguan, nongye = actor(ctx, "donghe"), actor(ctx, "chengguan"), actor(ctx, "nongye")
     instances.object_to(ctx, instance_id, {"reason": "本乡无相应执法力量"}, donghe)
+    [raised] = [n for n in notices.notifications(ctx, nongye) if n.kind == "objection_raised"]
+    assert raised.message.startswith("东河乡：") and "本乡无相应执法力量" in raised.message
     kept = take(ctx, "bianban", {"decision": "keep", "comment": "已协调县局派员指导"})
     assert kept.status == "in_force"
     told = [n.message for n in notices.notifications(ctx, donghe) if n.kind == "objection_decided"]

@@ -73,6 +73,7 @@ EFFECTS = {
         "drop_township": "townships.drop",
         "notify_objection_kept": "townships.notify",
         "township_exits": "register.exit",
+        "notify_objection_raised": "applicant.notify",
         "notify_declined": "applicant.notify",
         "notify_reevaluation": "applicant.notify",
     },

@@ -307,6 +307,13 @@ def apply_changes(item: DutyItem, values: dict[str, Any]) -> dict[str, Any]:
     return {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
 
 
+def get_item(ctx: Context, actor: Actor, item_id: int) -> ItemInfo:
+    """One item as those who keep the lists see it (to edit it)."""
+    require_writer(actor)
+    with ctx.db.read() as session:
+        return infos(session, ctx, [_visible_item(session, item_id)])[0]
+
+
 def edit_item(ctx: Context, actor: Actor, item_id: int, body: Any) -> ItemInfo:
     """修改: change an item's content; its list and scope stay."""
     require_writer(actor)
