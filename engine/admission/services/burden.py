@@ -283,8 +283,7 @@ def to_csv(burden: BurdenReport) -> bytes:
     writer.writerow(DEPARTMENT_HEADER)
     for d in burden.departments:
         reasons = "；".join(
-            f"{REJECTION_REASONS.get(code, code)}（{code}）{n}"
-            for code, n in d.rejection_reasons.items()
+            f"{REJECTION_REASONS.get(code, code)} {n}" for code, n in d.rejection_reasons.items()
         )
         writer.writerow(
             [d.department.code, d.department.name, d.filed, d.pending, d.admitted, d.in_force]
