@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -161,7 +162,8 @@ def detail_of(
             ctx.runtime.waiting_messages(workflow),
             actor,
             kind_of(instance.process_id).party(session, instance),
-            kind_of(instance.process_id).carriers(session, instance),
+            # Read only when an objection is possible: not a query on every command's answer.
+            lambda: kind_of(instance.process_id).carriers(session, instance),
         ),
         case_id=instance.case_id,
         timers=_timers(ctx, workflow),
@@ -175,7 +177,7 @@ def _actions(
     waiting: set[str],
     actor: Actor,
     case: CaseSubject | None,
-    carriers: set[int] | None,
+    carriers: Callable[[], set[int] | None],
 ) -> list[str]:
     """The instance-level actions this caller may take now (beyond their tasks)."""
     actions = []
@@ -187,7 +189,8 @@ def _actions(
             actions.append("withdraw")
     if "matter_objection" in waiting and actor.has("township"):
         addressed = actor.org_code in {t.code for t in summary.townships}
-        if addressed and (carriers is None or actor.org_id in carriers):
+        carrying = carriers() if addressed else None
+        if addressed and (carrying is None or actor.org_id in carrying):
             actions.append("object")
     return actions
 
