@@ -13,10 +13,12 @@ from limits import parse_many
 from api.errors import body
 from config import SettingsError
 from engine.authz import Actor
-from engine.errors import Unauthenticated
+from engine.errors import Forbidden, Unauthenticated
 from engine.services import accounts
 from engine.services.context import Context
 
+# What a person whose password an administrator issued may call before choosing their own.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.Me", "auth.Password"})
 # The views that take a password: the API's token endpoint and the console's sign-in form.
 SIGN_IN_ENDPOINTS = ("auth.Token", "console.login")
 _EXTENSION = "zhunru.sign_in_limiter"
@@ -36,6 +38,8 @@ def current_actor() -> Actor:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("请先登录：缺少 Authorization: Bearer 令牌")
     actor = accounts.actor_for_token(context(), token.strip())
+    if actor.password_change_due and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        raise Forbidden("请先修改密码：管理员设置的临时密码须由本人修改后才能办理业务")
     g.actor = actor
     return actor
 

@@ -21,6 +21,9 @@ class TokenSchema(ma.Schema):
     username = fields.String()
     organization = fields.String()
     roles = fields.List(fields.String())
+    must_change_password = fields.Boolean(
+        metadata={"description": "管理员设置的密码：须先 POST /me/password 修改后才能办理业务"}
+    )
 
 
 class MeSchema(ma.Schema):
@@ -29,6 +32,8 @@ class MeSchema(ma.Schema):
     org_code = fields.String()
     org_name = fields.String()
     roles = fields.Method("_roles")
+    display_name = fields.String()
+    must_change_password = fields.Boolean(attribute="password_change_due")
 
     def _roles(self, actor: object) -> list[str]:
         return sorted(getattr(actor, "roles", []))

@@ -55,6 +55,10 @@ class Settings:
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
     login_lockout_minutes: int = 15
+    # Password policy (等保 2.0 asks for length and complexity): at least this many characters,
+    # of at least this many of the four kinds (upper case, lower case, digits, other).
+    password_min_length: int = 10
+    password_min_classes: int = 3
     # Failed sign-ins one client address may make (Flask-Limiter notation, ";" between limits),
     # counted in the store at `ratelimit_storage_uri` (memory:// is per process; several
     # processes share a count through e.g. redis://host:6379).
@@ -137,6 +141,12 @@ class Settings:
             login_lockout_minutes=_int(
                 env, "ZHUNRU_LOGIN_LOCKOUT_MINUTES", defaults.login_lockout_minutes
             ),
+            password_min_length=_int(
+                env, "ZHUNRU_PASSWORD_MIN_LENGTH", defaults.password_min_length
+            ),
+            password_min_classes=_int(
+                env, "ZHUNRU_PASSWORD_MIN_CLASSES", defaults.password_min_classes
+            ),
             login_address_limit=env.get("ZHUNRU_LOGIN_ADDRESS_LIMIT")
             or defaults.login_address_limit,
             ratelimit_storage_uri=env.get("ZHUNRU_RATELIMIT_STORAGE_URI")
@@ -208,6 +218,10 @@ class Settings:
             )
         if self.delivery_max_attempts < 1:
             raise SettingsError("ZHUNRU_DELIVERY_MAX_ATTEMPTS must be at least 1")
+        if self.password_min_length < 8:
+            raise SettingsError("ZHUNRU_PASSWORD_MIN_LENGTH must be at least 8")
+        if not 1 <= self.password_min_classes <= 4:
+            raise SettingsError("ZHUNRU_PASSWORD_MIN_CLASSES must be 1 to 4")
         return self
 
     def require_secret(self) -> str:

@@ -53,6 +53,8 @@ class Actor:
     roles: frozenset[str] = field(default_factory=frozenset)
     # How the person is named to others (张明（城关镇副镇长）); never the sign-in name.
     display_name: str = ""
+    # An administrator issued or reset the password: the person must choose their own first.
+    password_change_due: bool = False
 
     def has(self, role: str) -> bool:
         return role in self.roles

@@ -54,6 +54,21 @@ class Organization(Base):
     # county | department | township | village
     level: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    # A retired organisation keeps its rows and trail but takes no new people or matters.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class OrganizationHistory(Base):
+    """What an organisation was called, and under whom it stood, until a rename or move: old
+    records are read under the name they were made with."""
+
+    __tablename__ = "organization_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    until: Mapped[datetime] = mapped_column()
 
 
 class User(Base):
@@ -68,6 +83,14 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Where notices reach this person by e-mail, when the county turns e-mail on ("": nowhere).
     email: Mapped[str] = mapped_column(String(254), default="")
+    # Set by an administrator's issuing or resetting a password: the person must choose their
+    # own before doing anything else.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    # Raised whenever the password changes or the account is deactivated: tokens and console
+    # sessions carry the epoch they were issued in, and older ones stop working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class SignInThrottle(Base):

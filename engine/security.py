@@ -31,9 +31,12 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def issue_token(user_id: int, secret: str, ttl_seconds: int, now: datetime) -> str:
+def issue_token(user_id: int, secret: str, ttl_seconds: int, now: datetime, epoch: int = 0) -> str:
+    """A token for the user, carrying the session epoch it was issued in (`User.session_epoch`:
+    a password change or deactivation raises it, and older tokens stop working)."""
     claims = {
         "sub": str(user_id),
+        "ver": epoch,
         "iss": _ISSUER,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
@@ -41,8 +44,8 @@ def issue_token(user_id: int, secret: str, ttl_seconds: int, now: datetime) -> s
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
-def read_token(token: str, secret: str, now: datetime) -> int:
-    """Return the user id in a valid token; raise Unauthenticated otherwise.
+def read_token(token: str, secret: str, now: datetime) -> tuple[int, int]:
+    """Return the user id and session epoch in a valid token; raise Unauthenticated otherwise.
 
     Expiry is checked against the service's clock (`now`), the same one that issued it.
     """
@@ -56,7 +59,10 @@ def read_token(token: str, secret: str, now: datetime) -> int:
         )
         if not int(claims["iat"]) - 60 <= now.timestamp() < int(claims["exp"]):
             raise Unauthenticated("登录凭证无效或已过期，请重新登录")
-        return _user_id(claims.get("sub"))
+        epoch = claims.get("ver", 0)
+        if not isinstance(epoch, int) or isinstance(epoch, bool):
+            raise ValueError("token epoch is not an integer")
+        return _user_id(claims.get("sub")), epoch
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise Unauthenticated("登录凭证无效或已过期，请重新登录") from exc
 

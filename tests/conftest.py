@@ -132,6 +132,21 @@ class ApiClient:
     def post(self, path: str, **kwargs: Any) -> requests.Response:
         return self.http.post(self.base_url + path, timeout=30, **kwargs)
 
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.patch(self.base_url + path, timeout=30, **kwargs)
+
+    def sign_in(self, username: str, password: str) -> requests.Response:
+        """Sign in as someone else (e.g. with a password an administrator issued)."""
+        response = self.http.post(
+            f"{self.base_url}/api/v1/auth/token",
+            json={"username": username, "password": password},
+            timeout=10,
+        )
+        if response.status_code == 200:
+            self.username = username
+            self.http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        return response
+
 
 @contextmanager
 def serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]

@@ -52,6 +52,7 @@ def register_console(app: Flask, api_prefix: str = "/api/v1") -> None:
         duty_lists,
         operations,
         pages,
+        people,
         processes,
         trail,
     )

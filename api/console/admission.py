@@ -97,7 +97,7 @@ def matter_list() -> tuple[str, int]:
         query={k: v or "" for k, v in query.items()},
         pager_args={k: v for k, v in query.items() if v},
         statuses={k: v for k, v in STATUS_LABELS.items() if k in instances.STATUSES},
-        townships=lookups.townships(context()),
+        townships=lookups.townships(context(), retired_too=True),
         errors=errors,
     )
 
@@ -335,7 +335,7 @@ def _choices(detail: InstanceDetail) -> dict[str, list[tuple[str, str]]]:
 
 def lookup() -> forms.Lookup:
     """Codes the schemas cannot name themselves: townships, the county's tolerance rules."""
-    townships = {t.code: t.name for t in lookups.townships(context())}
+    townships = {t.code: t.name for t in lookups.townships(context(), retired_too=True)}
     rules = context().tolerance
     return {
         "township": townships,

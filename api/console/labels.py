@@ -9,6 +9,7 @@ from engine.accountability import cases as case_facts
 from engine.accountability import forms_accountability as fa
 from engine.admission.services.register import EXIT_LABELS
 from engine.authz import ROLE_LABELS
+from engine.services.people_forms import ORG_LEVEL_LABELS  # noqa: F401 (for the pages)
 
 FIELD_LABELS: dict[str, str] = {
     "name": "事项名称",
@@ -179,6 +180,12 @@ ACTION_LABELS: dict[str, str] = {
     "objection_raised": "乡镇提出异议",
     "user_created": "创建用户",
     "user_email_set": "设置电子邮箱",
+    "user_changed": "修改人员信息",
+    "password_reset": "重置密码",
+    "password_changed": "本人修改密码",
+    "organization_created": "新增单位",
+    "organization_changed": "修改单位",
+    "task_released": "任务退回单位待办",
     "diagram_deployed": "部署流程图",
     "diagram_activated": "启用流程图版本",
     "appeal_lodged": "提出申诉",

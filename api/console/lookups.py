@@ -7,39 +7,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from engine.authz import Actor
-from engine.errors import Unauthenticated
-from engine.models import Instance, Organization, User
+from engine.models import Instance, Organization
 from engine.services.context import Context
 from engine.services.directory import OrgRef
 from engine.workflow.services import commands
 
 
-def actor_for_user_id(ctx: Context, user_id: int) -> Actor:
-    """The session's user as an Actor, with roles as they are now (like a bearer token's)."""
+def townships(ctx: Context, retired_too: bool = False) -> list[OrgRef]:
+    """The county's townships (reference data, no matter in it): those a matter may still be
+    addressed to, for the pickers; `retired_too` for filters and naming older records."""
     with ctx.db.read() as session:
-        user = session.get(User, user_id)
-        org = session.get(Organization, user.org_id) if user is not None else None
-        if user is None or org is None or not user.active:
-            raise Unauthenticated("登录已失效，请重新登录")
-        return Actor(
-            user_id=user.id,
-            username=user.username,
-            org_id=org.id,
-            org_code=org.code,
-            org_name=org.name,
-            roles=frozenset(user.roles),
-            display_name=user.display_name,
-        )
-
-
-def townships(ctx: Context) -> list[OrgRef]:
-    """Every township of the county, for the pickers (reference data, no matter in it)."""
-    with ctx.db.read() as session:
-        rows = session.execute(
-            select(Organization.code, Organization.name)
-            .where(Organization.level == "township")
-            .order_by(Organization.id)
-        )
+        query = select(Organization.code, Organization.name).where(Organization.level == "township")
+        if not retired_too:
+            query = query.where(Organization.active.is_(True))
+        rows = session.execute(query.order_by(Organization.id))
         return [OrgRef(code, name) for code, name in rows]
 
 

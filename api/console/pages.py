@@ -45,6 +45,7 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     session.clear()  # a fresh session for the new user: nothing carried over from before
     session.permanent = True
     session["user_id"] = actor.user_id
+    session["epoch"] = accounts.session_epoch(context(), actor.user_id)
     flash(f"欢迎，{actor.display_name or actor.org_name}", "success")
     return redirect(safe_next(target))
 
@@ -120,7 +121,7 @@ def township_register() -> tuple[str, int]:
         "admission/register.html",
         200 if not errors else 422,
         entries=entries,
-        townships=lookups.townships(context()),
+        townships=lookups.townships(context(), retired_too=True),
         township=township or "",
         status=status or "",
         statuses=REGISTER_STATUS_LABELS,

@@ -27,11 +27,10 @@ from werkzeug.wrappers import Response
 from api import errors as api_errors
 from api.auth import address_retry_after
 from api.console import labels
-from api.console.lookups import actor_for_user_id
 from engine.authz import CASE_READERS, TASK_ROLES, Actor
 from engine.duty_lists.services.catalog import ALL_LISTS_READERS as LIST_READERS
 from engine.errors import DomainError, Unauthenticated
-from engine.services import notices
+from engine.services import accounts, notices
 from engine.services.context import Context
 from engine.workflow.services import tasks
 from engine.workflow.workdays import written_date
@@ -45,6 +44,8 @@ bp = Blueprint(
 )
 csrf = CSRFProtect()
 OPEN_ENDPOINTS = {"console.login", "console.static"}
+# What a person whose password an administrator issued may do before choosing their own.
+PASSWORD_CHANGE_ENDPOINTS = OPEN_ENDPOINTS | {"console.account_password", "console.logout"}
 INBOX_PAGES = 20  # how far the console looks for a task among the caller's own (100 a page)
 # Roles that take part in admitting matters: they get the register and the burden dashboard.
 ADMISSION_ROLES = frozenset(
@@ -141,17 +142,28 @@ def render(template: str, http_status: int = 200, **values: Any) -> tuple[str, i
 @bp.before_request
 def _sign_in_required() -> Response | None:
     """Every page but the sign-in page needs a signed-in user; every POST a CSRF token."""
-    user_id = session.get("user_id")
-    if isinstance(user_id, int):
-        try:
-            g.console_actor = actor_for_user_id(context(), user_id)
-        except Unauthenticated:
-            session.clear()
+    _load_session_actor(clear_if_invalid=True)
     if request.endpoint not in OPEN_ENDPOINTS and "console_actor" not in g:
         return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+    actor = g.get("console_actor")
+    if actor is not None and actor.password_change_due:
+        if request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+            return redirect(url_for("console.account_password"))
     if request.method == "POST":
         csrf.protect()
     return None
+
+
+def _load_session_actor(clear_if_invalid: bool) -> None:
+    """The session's user as g.console_actor, if the session is still good (same epoch)."""
+    user_id, epoch = session.get("user_id"), session.get("epoch", 0)
+    if not isinstance(user_id, int) or not isinstance(epoch, int) or "console_actor" in g:
+        return
+    try:
+        g.console_actor = accounts.actor_for_session(context(), user_id, epoch)
+    except Unauthenticated:
+        if clear_if_invalid:
+            session.clear()
 
 
 @bp.app_context_processor
@@ -237,12 +249,7 @@ def not_found_outside_api(api_prefix: str) -> Callable[[HTTPException], Any]:
     def handle(error: HTTPException) -> Any:
         if request.path == api_prefix or request.path.startswith(api_prefix + "/"):
             return api_errors.handle_http_exception(error)
-        user_id = session.get("user_id")
-        if isinstance(user_id, int) and "console_actor" not in g:
-            try:
-                g.console_actor = actor_for_user_id(context(), user_id)
-            except Unauthenticated:
-                pass
+        _load_session_actor(clear_if_invalid=False)
         return error_page(404, api_errors.HTTP_MESSAGES[404])
 
     return handle

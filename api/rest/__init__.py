@@ -26,6 +26,11 @@ FORM_BODY: dict[str, object] = {
 }
 
 
+def json_request(schema: object) -> dict[str, object]:
+    """An operation's documented JSON body (for views that read it with `json_body`)."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _register_form_schemas(api: Api) -> None:
     """The REST bodies that are not a step's form (those are deployed data: FORM_BODY)."""
     for schema in (
@@ -41,11 +46,21 @@ def _register_form_schemas(api: Api) -> None:
 def register_blueprints(api: Api) -> None:
     from api.rest import accountability as cases
     from api.rest import admission as townships
-    from api.rest import auth, health, instances, migration, notices, operations, processes, tasks
+    from api.rest import (
+        auth,
+        health,
+        instances,
+        migration,
+        notices,
+        operations,
+        people,
+        processes,
+        tasks,
+    )
     from api.rest import duty_lists as catalog
     from api.rest import trail as audit
 
     _register_form_schemas(api)
     modules = (health, auth, processes, instances, tasks, notices, townships, catalog, audit, cases)
-    for module in (*modules, operations, migration):
+    for module in (*modules, operations, migration, people):
         api.register_blueprint(module.blp)

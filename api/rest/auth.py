@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from api.auth import context, current_actor
 from api.schemas import MeSchema, TokenRequestSchema, TokenSchema
+from api.schemas_people import PasswordChangeSchema
 from engine.services import accounts
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与当前用户")
@@ -29,3 +30,15 @@ class Me(MethodView):
     def get(self) -> Any:
         """The signed-in user, organisation and roles."""
         return current_actor()
+
+
+@blp.route("/me/password")
+class Password(MethodView):
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Change one's own password (also the forced change after an administrator issued
+        one). Every other session ends; the answer is a fresh token."""
+        return accounts.change_password(
+            context(), current_actor(), body["current_password"], body["new_password"]
+        )

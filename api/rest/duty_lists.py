@@ -11,7 +11,7 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.rest import FORM_BODY
+from api.rest import FORM_BODY, json_request
 from api.schemas_duty_lists import (
     BurdenQuerySchema,
     BurdenReportSchema,
@@ -32,10 +32,6 @@ from engine.errors import InvalidInput
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api/v1", description="职责清单、申请预检与负担报告"
 )
-
-
-def _json(schema: Any) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 _FILE = {"type": "string", "format": "binary"}
@@ -59,7 +55,7 @@ class Items(MethodView):
         """A township's effective duty list (template + additions − removals), searched, paged."""
         return catalog.list_items(context(), current_actor(), catalog.ItemFilter(**query))
 
-    @blp.doc(requestBody=_json(ItemSchema))
+    @blp.doc(requestBody=json_request(ItemSchema))
     @blp.response(201, CatalogItemSchema)
     def post(self) -> Any:
         """Add an item to the county template, or (scope) to one township's list."""
@@ -69,7 +65,7 @@ class Items(MethodView):
 
 @blp.route("/catalog/items/<id:item_id>")
 class Item(MethodView):
-    @blp.doc(requestBody=_json(ItemEditSchema))
+    @blp.doc(requestBody=json_request(ItemEditSchema))
     @blp.response(200, CatalogItemSchema)
     def patch(self, item_id: int) -> Any:
         """Edit an item's content (admin, gatekeeper)."""
@@ -79,7 +75,7 @@ class Item(MethodView):
 
 @blp.route("/catalog/items/<id:item_id>/retire")
 class Retire(MethodView):
-    @blp.doc(requestBody=_json(RetireSchema))
+    @blp.doc(requestBody=json_request(RetireSchema))
     @blp.response(200, CatalogItemSchema)
     def post(self, item_id: int) -> Any:
         """Retire an item everywhere, or (township) take a template item off one township."""
@@ -129,7 +125,7 @@ class Import(MethodView):
 @blp.route("/catalog/precheck")
 class Precheck(MethodView):
     @blp.arguments(PrecheckQuerySchema, location="query", unknown=RAISE)
-    @blp.doc(requestBody=_json(FORM_BODY))  # the admission start form
+    @blp.doc(requestBody=json_request(FORM_BODY))  # the admission start form
     @blp.response(200, PreCheckSchema)
     def post(self, query: dict[str, Any]) -> Any:
         """Pre-check an application before filing: duty lists, negative lists, duplicates."""

@@ -8,7 +8,6 @@ from typing import Any
 from marshmallow import ValidationError, pre_load, validates_schema
 
 from engine.duty_lists.catalog import ITEM_STATUSES, LIST_LABELS
-from engine.errors import InvalidInput
 from engine.workflow import fields as f
 
 # What a user may type instead of a code: the Chinese label ("基本履职事项", "有效").
@@ -100,13 +99,7 @@ def load(
 ) -> dict[str, Any]:
     """Validate input; a mistake is InvalidInput with Chinese messages per field. `partial`:
     only the fields given (no defaults), for edits."""
-    if not isinstance(payload, Mapping):
-        raise InvalidInput("请求体应为 JSON 对象", {"_schema": ["应为 JSON 对象"]})
-    try:
-        values = schema.load(payload, partial=partial)
-    except ValidationError as exc:
-        errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        raise InvalidInput(message, errors) from exc
+    values = f.load_input(schema, payload, message, partial)
     for key in ("name", "category", "code", "scope"):
         if isinstance(values.get(key), str):
             values[key] = values[key].strip()

@@ -35,6 +35,8 @@ class IssuedToken:
     username: str
     organization: str
     roles: list[str]
+    # The password was issued or reset by an administrator: change it before anything else.
+    must_change_password: bool = False
 
 
 def _actor(session: Session, user: User) -> Actor:
@@ -48,6 +50,7 @@ def _actor(session: Session, user: User) -> Actor:
         org_name=org.name,
         roles=frozenset(user.roles),
         display_name=user.display_name,
+        password_change_due=user.must_change_password,
     )
 
 
@@ -69,7 +72,7 @@ def authenticate(ctx: Context, username: str, password: str) -> IssuedToken:
     whether an account exists.
     """
     now = ctx.clock.now()
-    key = _throttle_key(ctx, username)
+    key = throttle_key(ctx, username)
     with ctx.db.read() as session:
         throttle = session.get(SignInThrottle, key)
         _refuse_if_locked(throttle, now)
@@ -81,16 +84,22 @@ def authenticate(ctx: Context, username: str, password: str) -> IssuedToken:
         # Verify against something even for unknown users, so timing does not reveal them.
         valid = verify_password(user.password_hash if user else _dummy_hash(), password)
         actor = _actor(session, user) if user is not None and valid and user.active else None
+        epoch = user.session_epoch if user is not None else 0
     if actor is None:
         _count_failure(ctx, key, now)
         raise Unauthenticated("用户名或密码错误")
     if had_failures:
         _forget_failures(ctx, key, now)
+    return _issued(ctx, actor, epoch, now)
+
+
+def _issued(ctx: Context, actor: Actor, epoch: int, now: datetime) -> IssuedToken:
     token = issue_token(
         actor.user_id,
         ctx.settings.require_secret(),
         ctx.settings.token_ttl_seconds,
         now,
+        epoch,
     )
     return IssuedToken(
         access_token=token,
@@ -99,10 +108,11 @@ def authenticate(ctx: Context, username: str, password: str) -> IssuedToken:
         username=actor.username,
         organization=actor.org_code,
         roles=sorted(actor.roles),
+        must_change_password=actor.password_change_due,
     )
 
 
-def _throttle_key(ctx: Context, username: str) -> str:
+def throttle_key(ctx: Context, username: str) -> str:
     secret = ctx.settings.require_secret().encode()
     return hmac.new(secret, b"sign-in:" + username.encode(), hashlib.sha256).hexdigest()
 
@@ -176,12 +186,89 @@ def _forget_failures(ctx: Context, key: str, now: datetime) -> None:
 
 def actor_for_token(ctx: Context, token: str) -> Actor:
     """The caller behind a bearer token, with roles as they are now in the database."""
-    user_id = read_token(token, ctx.settings.require_secret(), ctx.clock.now())
+    user_id, epoch = read_token(token, ctx.settings.require_secret(), ctx.clock.now())
+    return actor_for_session(ctx, user_id, epoch)
+
+
+def session_epoch(ctx: Context, user_id: int) -> int:
+    """The user's current session epoch, for a console session to carry."""
     with ctx.db.read() as session:
         user = session.get(User, user_id)
-        if user is None or not user.active:
+        if user is None:
+            raise Unauthenticated("登录凭证无效或已过期，请重新登录")
+        return user.session_epoch
+
+
+def actor_for_session(ctx: Context, user_id: int, epoch: int) -> Actor:
+    """The user of a token or console session issued in `epoch`, with roles as they are now;
+    a deactivated user, or a session from before a password change, is signed out."""
+    with ctx.db.read() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active or user.session_epoch != epoch:
             raise Unauthenticated("登录凭证无效或已过期，请重新登录")
         return _actor(session, user)
+
+
+def password_problems(ctx: Context, password: str, username: str) -> list[str]:
+    """What the county's password policy finds wrong with a new password (none: it passes)."""
+    settings = ctx.settings
+    problems = []
+    if len(password) < settings.password_min_length:
+        problems.append(f"密码至少 {settings.password_min_length} 个字符")
+    if len(password) > 128:
+        problems.append("密码最多 128 个字符")
+    kinds = sum(
+        (
+            any(c.isupper() for c in password),
+            any(c.islower() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
+    if kinds < settings.password_min_classes:
+        problems.append(
+            f"密码须包含大写字母、小写字母、数字、符号中的至少 {settings.password_min_classes} 类"
+        )
+    if username and username.lower() in password.lower():
+        problems.append("密码不得包含用户名")
+    if char_problem(password) is not None:
+        problems.append("密码不得包含控制字符")
+    return problems
+
+
+def checked_password(ctx: Context, password: str, username: str, field: str) -> str:
+    problems = password_problems(ctx, password, username)
+    if problems:
+        raise InvalidInput("新密码不符合密码规则", {field: problems})
+    return password
+
+
+def change_password(ctx: Context, actor: Actor, current: str, new: str) -> IssuedToken:
+    """The person sets their own password (also the forced change after an administrator
+    issued one). Every other session of theirs ends; the answer carries a fresh token."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        user = session.get(User, actor.user_id, with_for_update=True)
+        if user is None or not user.active:
+            raise Unauthenticated("登录凭证无效或已过期，请重新登录")
+        if not verify_password(user.password_hash, current):
+            raise InvalidInput("当前密码不正确", {"current_password": ["当前密码不正确"]})
+        checked_password(ctx, new, user.username, "new_password")
+        if current == new:
+            raise InvalidInput("新密码不能与当前密码相同", {"new_password": ["请设置不同的新密码"]})
+        user.password_hash = hash_password(new)
+        user.must_change_password = False
+        user.session_epoch += 1
+        audit.append(
+            session,
+            instance_id=None,
+            actor=actor,
+            role=None,
+            entries=[audit.Entry("password_changed", None, {"username": user.username})],
+            at=now,
+        )
+        session.flush()
+        return _issued(ctx, _actor(session, user), user.session_epoch, now)
 
 
 def add_organization(
@@ -206,6 +293,7 @@ def add_user(
     by: Actor | None,
     at: datetime,
     email: str = "",
+    must_change_password: bool = False,
 ) -> User:
     unknown = set(roles) - ROLES
     if unknown:
@@ -217,7 +305,9 @@ def add_user(
         org_id=org.id,
         roles=sorted(roles),
         active=True,
-        email=_checked_email(email) if email else "",
+        email=checked_email(email) if email else "",
+        must_change_password=must_change_password,
+        session_epoch=0,
     )
     session.add(user)
     session.flush()
@@ -243,7 +333,7 @@ def _dummy_hash() -> str:
     return hash_password("zhunru-timing-equaliser")
 
 
-def _checked_email(address: str) -> str:
+def checked_email(address: str) -> str:
     try:
         return str(Email(error="电子邮箱地址无效")(address.strip()))
     except ValidationError as exc:
@@ -252,7 +342,7 @@ def _checked_email(address: str) -> str:
 
 def set_email(ctx: Context, username: str, address: str) -> None:
     """Where notices reach the person by e-mail ("" stops e-mail to them); on the trail."""
-    address = _checked_email(address) if address.strip() else ""
+    address = checked_email(address) if address.strip() else ""
     with ctx.db.write() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:

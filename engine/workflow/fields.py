@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import Schema as _Schema
 from marshmallow import ValidationError, fields, validate
+
+from engine.errors import InvalidInput
 
 _COMMON = {
     "required": "此项为必填项",
@@ -120,6 +123,18 @@ class List(fields.List):
 
 class Nested(fields.Nested):
     default_error_messages = {**_COMMON, "type": "应为 JSON 对象"}
+
+
+def load_input(schema: Schema, payload: Any, message: str, partial: bool = False) -> dict[str, Any]:
+    """Validate input; a mistake is InvalidInput with Chinese messages per field. `partial`:
+    only the fields given (no defaults), for edits."""
+    if not isinstance(payload, Mapping):
+        raise InvalidInput("请求体应为 JSON 对象", {"_schema": ["应为 JSON 对象"]})
+    try:
+        return schema.load(payload, partial=partial)
+    except ValidationError as exc:
+        errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise InvalidInput(message, errors) from exc
 
 
 def not_blank(value: str) -> None:

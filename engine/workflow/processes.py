@@ -135,6 +135,9 @@ def resolve_townships(
     unknown = [code for code in codes if code not in found]
     if unknown:
         raise InvalidInput("申请填写有误", {field: [f"未知乡镇：{'、'.join(unknown)}"]})
+    retired = [found[code].name for code in codes if not found[code].active]
+    if retired:
+        raise InvalidInput("申请填写有误", {field: [f"乡镇已撤销：{'、'.join(retired)}"]})
     return [found[code] for code in codes]
 
 

@@ -24,7 +24,7 @@ def test_password_hash_verifies_only_the_password() -> None:
 
 def test_token_is_valid_until_it_expires_by_the_service_clock() -> None:
     token = issue_token(42, SECRET, 3600, NOW)
-    assert read_token(token, SECRET, NOW + timedelta(minutes=59)) == 42
+    assert read_token(token, SECRET, NOW + timedelta(minutes=59)) == (42, 0)
     with pytest.raises(Unauthenticated):
         read_token(token, SECRET, NOW + timedelta(hours=1, seconds=1))
 
@@ -53,4 +53,16 @@ def test_a_token_whose_subject_is_no_row_id_is_refused(subject: object) -> None:
 
 
 def test_the_largest_row_id_is_a_valid_subject() -> None:
-    assert read_token(issue_token(2**31 - 1, SECRET, 60, NOW), SECRET, NOW) == 2**31 - 1
+    assert read_token(issue_token(2**31 - 1, SECRET, 60, NOW), SECRET, NOW) == (2**31 - 1, 0)
+
+
+def test_a_token_carries_the_session_epoch_it_was_issued_in() -> None:
+    assert read_token(issue_token(7, SECRET, 60, NOW, epoch=3), SECRET, NOW) == (7, 3)
+
+
+@pytest.mark.parametrize("epoch", ["1", 1.5, True, None, [1]], ids=repr)
+def test_a_token_whose_epoch_is_no_integer_is_refused(epoch: object) -> None:
+    claims = {"sub": "7", "iss": "zhunru", "iat": int(NOW.timestamp()), "ver": epoch}
+    claims["exp"] = claims["iat"] + 600
+    with pytest.raises(Unauthenticated):
+        read_token(jwt.encode(claims, SECRET, algorithm="HS256"), SECRET, NOW)
