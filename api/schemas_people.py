@@ -55,3 +55,24 @@ class UserQuerySchema(f.Schema):
 class PasswordChangeSchema(f.Schema):
     current_password = f.String(required=True, validate=f.length(256, 1))
     new_password = f.String(required=True, validate=f.length(256, 1))
+
+
+class NewPersonSchema(ma.Schema):
+    username = fields.String()
+    display_name = fields.String()
+    org_name = fields.String()
+    temporary_password = fields.String(metadata={"description": "只返回这一次"})
+
+
+class PeopleImportSchema(ma.Schema):
+    organizations_created = fields.Integer()
+    organizations_updated = fields.Integer()
+    people_created = fields.Integer()
+    people_updated = fields.Integer()
+    unchanged = fields.Integer()
+    new_people = fields.List(fields.Nested(NewPersonSchema))
+
+
+class PeopleExportQuerySchema(f.Schema):
+    format = f.String(required=True, validate=f.one_of(["xlsx", "csv"]))
+    table = f.String(load_default="", validate=f.one_of(["", "organizations", "people"]))

@@ -12,6 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from engine.errors import Unauthenticated
 
 _hasher = PasswordHasher()
+# Passwords the system issues are random (over 80 bits): guessing them is hopeless however fast
+# the hash, so a light argon2 setting keeps a bulk import of hundreds of people to seconds.
+# The person replaces it at first sign-in, and that one gets the full setting.
+_issued_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
 _ALGORITHM = "HS256"
 _ISSUER = "zhunru"
 # Row ids are 1 to 2^31 - 1 (what every database's integer key holds); a token names one as
@@ -22,6 +26,11 @@ _SUBJECT = re.compile(r"[1-9][0-9]{0,9}")
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def hash_issued_password(password: str) -> str:
+    """The hash of a password the system generated (`people.temporary_password`) only."""
+    return _issued_hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:

@@ -10,7 +10,6 @@ import click
 from config import Settings, SettingsError
 from engine.demo import load_demo
 from engine.errors import DomainError
-from engine.services import accounts
 from engine.services.context import Context, build_context, create_schema
 from engine.workflow.services.deployments import deploy_directory
 
@@ -95,22 +94,6 @@ def load_demo_command() -> None:
     click.echo(f"演示密码（所有用户相同，来自 ZHUNRU_DEMO_PASSWORD）：{password}")
 
 
-@main.group(help="People: where notices reach them.")
-def users() -> None:
-    pass
-
-
-@users.command("email", help="Set where notices reach USERNAME by e-mail (empty ADDRESS: none).")
-@click.argument("username")
-@click.argument("address")
-def users_email(username: str, address: str) -> None:
-    try:
-        accounts.set_email(_context(), username, address)
-    except DomainError as exc:
-        _fail(exc.message + "".join(f"：{m}" for ms in exc.errors.values() for m in ms))
-    click.echo(f"已设置 {username} 的电子邮箱：{address or '（无）'}")
-
-
 @main.command("worker", help="Fire due timers (deadlines, expiry, re-evaluation) until SIGTERM.")
 @click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
 def worker(once: bool) -> None:
@@ -187,6 +170,9 @@ from api.cli.instances import incidents_command, stranded_command  # noqa: E402
 main.add_command(stranded_command)
 main.add_command(incidents_command)
 
+from api.cli.people import users  # noqa: E402
 from api.cli.processes import process  # noqa: E402
+
+main.add_command(users)
 
 main.add_command(process)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response as FlaskResponse
 from flask import flash, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from api.console.web import bp, context, me, render
 from engine.authz import ROLE_LABELS
 from engine.errors import Conflict, DomainError, Forbidden, InvalidInput
-from engine.services import accounts, people
+from engine.services import accounts, organizations, people, people_io
 from engine.services.people_forms import ORG_LEVEL_LABELS, PARENT_LEVELS, ROLE_LEVELS
 
 
@@ -26,7 +27,7 @@ def _form(*keys: str) -> dict[str, Any]:
 
 
 def _tree_page(status: int = 200, errors: dict | None = None, values: dict | None = None):
-    tree = people.organizations(context(), me())
+    tree = organizations.organizations(context(), me())
     return render(
         "people/organizations.html",
         status,
@@ -48,7 +49,7 @@ def people_page() -> tuple[str, int]:
 def organization_add() -> Response | tuple[str, int]:
     body = _form("name", "level", "parent")
     try:
-        org = people.create_organization(context(), me(), body)
+        org = organizations.create_organization(context(), me(), body)
     except InvalidInput as exc:
         return _tree_page(422, _errors(exc), body)
     flash(f"已新增单位“{org.name}”。", "success")
@@ -57,8 +58,8 @@ def organization_add() -> Response | tuple[str, int]:
 
 def _org_page(code: str, status: int = 200, **extra: Any) -> tuple[str, int]:
     actor = me()
-    org = people.organization(context(), actor, code)
-    tree = people.organizations(context(), actor)
+    org = organizations.organization(context(), actor, code)
+    tree = organizations.organizations(context(), actor)
     allowed = PARENT_LEVELS[org.level]
     return render(
         "people/organization.html",
@@ -83,7 +84,7 @@ def organization_page(code: str) -> tuple[str, int]:
 
 @bp.route("/people/organizations/<string:code>/edit", methods=["POST"])
 def organization_edit(code: str) -> Response | tuple[str, int]:
-    org = people.organization(context(), me(), code)
+    org = organizations.organization(context(), me(), code)
     body: dict[str, Any] = _form("name", "parent")
     if body.get("parent", org.parent) == (org.parent or ""):
         body.pop("parent", None)
@@ -92,7 +93,7 @@ def organization_edit(code: str) -> Response | tuple[str, int]:
     if "active" in request.form:
         body = {"active": request.form["active"] == "1"}
     try:
-        changed = people.update_organization(context(), me(), code, body)
+        changed = organizations.update_organization(context(), me(), code, body)
     except InvalidInput as exc:
         return _org_page(code, 422, errors=_errors(exc), values=body)
     except Conflict as exc:
@@ -119,7 +120,7 @@ def person_add(code: str) -> tuple[str, int]:
 def _person_page(username: str, status: int = 200, **extra: Any) -> tuple[str, int]:
     actor = me()
     person = people.user(context(), actor, username)
-    tree = people.organizations(context(), actor)
+    tree = organizations.organizations(context(), actor)
     return render(
         "people/person.html",
         status,
@@ -209,3 +210,29 @@ def account_password() -> Response | tuple[str, int]:
     session["epoch"] = accounts.session_epoch(context(), actor.user_id)
     flash("密码已修改；您在其他设备上的登录已失效。", "success")
     return redirect(url_for("console.home"))
+
+
+@bp.route("/people/export.xlsx")
+def people_export() -> FlaskResponse:
+    """导出: every organisation and person, one workbook (sheets 单位 and 人员)."""
+    exported = people_io.export_people(context(), me(), "xlsx")
+    return FlaskResponse(
+        exported.data,
+        content_type=exported.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+    )
+
+
+@bp.route("/people/import", methods=["POST"])
+def people_import() -> tuple[str, int]:
+    """批量导入: all rows or none; the new people's temporary passwords are shown once."""
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise InvalidInput("请选择要导入的文件", {"file": ["请选择 .xlsx 或 .csv 文件"]})
+        result = people_io.import_people(context(), me(), upload.filename, upload.read())
+    except InvalidInput as exc:
+        rows = exc.errors.get("rows") or {}
+        problems = [exc.message] if rows else [m for ms in _errors(exc).values() for m in ms]
+        return _tree_page(422, {"file": problems}, {})
+    return render("people/imported.html", result=result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -14,10 +15,13 @@ from api.rest import json_request
 from api.schemas_people import (
     IssuedPasswordSchema,
     OrganizationViewSchema,
+    PeopleExportQuerySchema,
+    PeopleImportSchema,
     UserQuerySchema,
     UserViewSchema,
 )
-from engine.services import people
+from engine.errors import InvalidInput
+from engine.services import organizations, people, people_io
 from engine.services.people_forms import OrganizationEditSchema, UserEditSchema
 from engine.services.people_forms import OrganizationSchema as OrganizationBody
 from engine.services.people_forms import UserSchema as UserBody
@@ -30,28 +34,28 @@ class Organizations(MethodView):
     @blp.response(200, OrganizationViewSchema(many=True))
     def get(self) -> Any:
         """The organisation tree, each after its parent, retired ones with their history."""
-        return people.organizations(context(), current_actor())
+        return organizations.organizations(context(), current_actor())
 
     @blp.doc(requestBody=json_request(OrganizationBody))
     @blp.response(201, OrganizationViewSchema)
     def post(self) -> Any:
         """Add an organisation (a department, township or village) under its parent."""
         actor = current_actor()
-        return people.create_organization(context(), actor, json_body())
+        return organizations.create_organization(context(), actor, json_body())
 
 
 @blp.route("/organizations/<string:code>")
 class Organization(MethodView):
     @blp.response(200, OrganizationViewSchema)
     def get(self, code: str) -> Any:
-        return people.organization(context(), current_actor(), code)
+        return organizations.organization(context(), current_actor(), code)
 
     @blp.doc(requestBody=json_request(OrganizationEditSchema))
     @blp.response(200, OrganizationViewSchema)
     def patch(self, code: str) -> Any:
         """Rename, move under another parent, retire (active: false) or restore."""
         actor = current_actor()
-        return people.update_organization(context(), actor, code, json_body())
+        return organizations.update_organization(context(), actor, code, json_body())
 
 
 @blp.route("/users")
@@ -90,3 +94,48 @@ class PasswordReset(MethodView):
     def post(self, username: str) -> Any:
         """Issue a new temporary password; the person's sessions end."""
         return people.reset_password(context(), current_actor(), username)
+
+
+_UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
+
+
+@blp.route("/users/import")
+class Import(MethodView):
+    @blp.doc(requestBody=_UPLOAD)
+    @blp.response(200, PeopleImportSchema)
+    def post(self) -> Any:
+        """Import organisations and people (XLSX sheets 单位 and 人员, or one CSV table): every
+        row is stored, or (any bad row) none. New people's temporary passwords come back once."""
+        actor = current_actor()
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput(
+                "请上传文件", {"file": ["请以 multipart/form-data 上传文件，字段名为 file"]}
+            )
+        return people_io.import_people(context(), actor, upload.filename or "", upload.read())
+
+
+@blp.route("/users/export")
+class Export(MethodView):
+    @blp.arguments(PeopleExportQuerySchema, location="query", unknown=RAISE)
+    @blp.doc(responses={"200": {"description": "XLSX（单位、人员两张表）或 CSV（一张表）"}})
+    def get(self, query: dict[str, Any]) -> Any:
+        """Every organisation and person, as the county files them (no passwords)."""
+        exported = people_io.export_people(
+            context(), current_actor(), query["format"], query["table"]
+        )
+        return Response(
+            exported.data,
+            content_type=exported.content_type,
+            headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+        )

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 from engine.authz import ROLES, Actor
 from engine.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from engine.models import Organization, SignInThrottle, User
-from engine.security import hash_password, issue_token, read_token, verify_password
+from engine.security import (
+    hash_issued_password,
+    hash_password,
+    issue_token,
+    read_token,
+    verify_password,
+)
 from engine.workflow import audit
 from engine.workflow.context import Context
 from engine.workflow.fields import char_problem
@@ -301,7 +307,8 @@ def add_user(
     user = User(
         username=username,
         display_name=display_name,
-        password_hash=hash_password(password),
+        # A password the system issued (to be changed) is random: the light hash suffices.
+        password_hash=(hash_issued_password if must_change_password else hash_password)(password),
         org_id=org.id,
         roles=sorted(roles),
         active=True,

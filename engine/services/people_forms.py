@@ -52,9 +52,15 @@ CODE_PATTERN = r"[a-z0-9][a-z0-9_.-]{1,63}"
 _SOME_ROLE = validate.Length(min=1, error="请至少选择一个角色")
 
 
+# Names the API's paths use beside a code or username (/users/import, /users/export).
+RESERVED = frozenset({"import", "export", "me"})
+
+
 def _codes_ok(value: str) -> None:
     if not re.fullmatch(CODE_PATTERN, value):
         raise ValidationError("只能使用小写字母、数字、下划线、点和连字符，2 到 64 个字符")
+    if value in RESERVED:
+        raise ValidationError(f"“{value}”为系统保留字，请换一个")
 
 
 class _Labels:

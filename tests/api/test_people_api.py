@@ -256,3 +256,39 @@ def test_a_reset_password_lifts_a_lock_and_must_be_changed(login, server) -> Non
     person = ApiClient(server)
     assert person.sign_in("donghe", temporary).json()["must_change_password"] is True
     assert person.get("/api/v1/instances").status_code == 403
+
+
+def test_an_administrator_imports_and_exports_people_over_http(login, server) -> None:
+    admin = login("admin")
+    table = (
+        "登录名,姓名,单位编码,角色,电子邮箱\n"
+        "dh_wang,王磊（东河乡党政办）,donghe,乡镇（街道）,\n"
+        "ny_zhao,赵强（县农业农村局规划科）,nongye,申请单位,zhaoqiang@zhunru.example\n"
+    )
+    refused = login("bianban").post(
+        "/api/v1/users/import", files={"file": ("people.csv", table.encode())}
+    )
+    assert refused.status_code == 403
+    imported = admin.post("/api/v1/users/import", files={"file": ("people.csv", table.encode())})
+    assert imported.status_code == 200, imported.text
+    result = imported.json()
+    assert result["people_created"] == 2
+    issued = {p["username"]: p["temporary_password"] for p in result["new_people"]}
+    signed = ApiClient(server).sign_in("dh_wang", issued["dh_wang"])
+    assert signed.status_code == 200 and signed.json()["organization"] == "donghe"
+
+    bad = table.replace("dh_wang,王磊（东河乡党政办）,donghe", "dh_li,李四,nowhere")
+    refused = admin.post("/api/v1/users/import", files={"file": ("people.csv", bad.encode())})
+    assert refused.status_code == 422
+    assert "人员表第 2 行" in refused.json()["message"], refused.json()
+    assert admin.get("/api/v1/users/dh_li").status_code == 404
+    assert admin.post("/api/v1/users/import").status_code == 422
+
+    exported = admin.get("/api/v1/users/export?format=csv&table=people")
+    assert exported.status_code == 200
+    text = exported.content.decode("utf-8-sig")
+    assert "赵强（县农业农村局规划科）" in text and "申请单位" in text
+    assert admin.get("/api/v1/users/export?format=pdf").status_code == 422
+    assert admin.get("/api/v1/users/export?format=csv").status_code == 422
+    workbook = admin.get("/api/v1/users/export?format=xlsx")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"

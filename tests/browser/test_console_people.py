@@ -117,3 +117,32 @@ def test_the_people_pages_work_on_a_phone(browser: Browser, console: str, sign_i
     expect(admin.locator("h1")).to_contain_text("东河乡")
     assert admin.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(admin, "91-people-on-a-phone")
+
+
+def test_an_administrator_imports_people_from_a_file(
+    sign_in: Callable[[str], Page], tmp_path
+) -> None:
+    admin = sign_in("admin")
+    admin.goto("/people")
+    bad = tmp_path / "人员.csv"
+    bad.write_text(
+        "登录名,姓名,单位编码,角色\n"
+        "xs_he,何伟（西山镇党政办）,xishan,乡镇（街道）\n"
+        "xs_lu,卢敏（西山镇综治办）,xishan,申请单位\n",
+        encoding="utf-8",
+    )
+    admin.get_by_label("选择文件（.xlsx 或 .csv）").set_input_files(str(bad))
+    admin.get_by_role("button", name="导入", exact=True).click()
+    summary = admin.locator(".error-summary")
+    expect(summary).to_contain_text("人员表第 3 行")
+    expect(summary).to_contain_text("不能担任：申请单位")
+    good = tmp_path / "people.csv"
+    good.write_text(bad.read_text(encoding="utf-8").replace("申请单位", "乡镇（街道）"), "utf-8")
+    admin.get_by_label("选择文件（.xlsx 或 .csv）").set_input_files(str(good))
+    admin.get_by_role("button", name="导入", exact=True).click()
+    expect(admin.locator("h1")).to_have_text("导入完成")
+    expect(admin.locator(".lead")).to_contain_text("新增人员 2 名")
+    rows = admin.locator("table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("何伟（西山镇党政办）")
+    screenshot(admin, "92-people-imported")

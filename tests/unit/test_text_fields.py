@@ -12,8 +12,10 @@ import api.rest.trail  # noqa: F401  (its query schemas)
 import api.schemas  # noqa: F401
 import api.schemas_accountability  # noqa: F401
 import api.schemas_duty_lists  # noqa: F401
+import api.schemas_people  # noqa: F401
 import engine.accountability.case_forms  # noqa: F401
 import engine.duty_lists.catalog_forms  # noqa: F401
+import engine.services.people_forms  # noqa: F401
 import engine.workflow.forms  # noqa: F401  (registers the accountability forms too)
 from engine.duty_lists.catalog_files import write
 from engine.workflow import fields as f
@@ -43,6 +45,7 @@ def test_the_input_schemas_were_found() -> None:
     names = {where.split(".")[0] for where, _ in INPUT_TEXT}
     assert {"ApplicationSchema", "CaseSchema", "ItemRowSchema", "TokenRequestSchema"} <= names
     assert {"EventQuerySchema", "VerifyQuerySchema", "ItemQuerySchema"} <= names
+    assert {"UserSchema", "OrganizationSchema", "PasswordChangeSchema"} <= names
     assert len(INPUT_TEXT) > 80
 
 
