@@ -86,6 +86,10 @@ class Settings:
     # list, see config/tolerance.toml).
     step_rules_file: Path = PROJECT_ROOT / "config" / "steps.toml"
     tolerance_rules_file: Path = PROJECT_ROOT / "config" / "tolerance.toml"
+    # The documents issued, their 文号 and who issues them (config/documents.toml).
+    document_rules_file: Path = PROJECT_ROOT / "config" / "documents.toml"
+    # Where issued documents and attachments are kept, each under its SHA-256.
+    blob_dir: Path = PROJECT_ROOT / "var" / "blobs"
     # A long-term matter is re-evaluated this many months after entry, and again after that.
     reevaluation_months: int = 12
     # Seconds between a worker's polls for due timers when none were due.
@@ -163,6 +167,10 @@ class Settings:
             else None,
             audit_verifier_keys=tuple(env.get("ZHUNRU_AUDIT_VERIFIER_KEYS", "").split()),
             step_rules_file=Path(env.get("ZHUNRU_STEP_RULES_FILE") or defaults.step_rules_file),
+            document_rules_file=Path(
+                env.get("ZHUNRU_DOCUMENT_RULES_FILE") or defaults.document_rules_file
+            ),
+            blob_dir=Path(env.get("ZHUNRU_BLOB_DIR") or defaults.blob_dir),
             tolerance_rules_file=Path(
                 env.get("ZHUNRU_TOLERANCE_RULES_FILE") or defaults.tolerance_rules_file
             ),

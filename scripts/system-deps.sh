@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a fresh machine lacks, only when they are missing.
-#   python    — venv support for the project's virtual environment (python3-venv)
+#   python    — venv support for the project's virtual environment (python3-venv); Pango and a
+#               serif CJK font, which WeasyPrint lays documents out with and embeds in their PDF
 #   postgres  — PostgreSQL server binaries (initdb, pg_ctl): the tests start their own server
 #   browser   — Debian's chromium for the console's browser tests, and a CJK font to draw Chinese
 #   lint      — node and npm, then the pinned BPMN linter (tools/bpmnlint, `npm ci`) that the
@@ -17,6 +18,8 @@ have_initdb() {
   fi
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
 }
+have_pango() { ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0"; }
+have_serif_cjk() { command -v fc-list >/dev/null 2>&1 && fc-list | grep -q "Noto Serif CJK"; }
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family)" ]; }
 # npm writes node_modules/.package-lock.json on install: newer than the lockfile means current.
 have_linter() { [ "$linter/node_modules/.package-lock.json" -nt "$linter/package-lock.json" ]; }
@@ -27,7 +30,11 @@ missing=()
 lint=0
 for need in "${requested[@]}"; do
   case "$need" in
-    python) have_venv || missing+=(python3-venv) ;;
+    python)
+      have_venv || missing+=(python3-venv)
+      have_pango || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+      have_serif_cjk || missing+=(fonts-noto-cjk)
+      ;;
     postgres) have_initdb || missing+=(postgresql) ;;
     browser)
       command -v chromium >/dev/null 2>&1 || missing+=(chromium)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,10 @@ BACKENDS = [b for b in os.environ.get("ZHUNRU_TEST_BACKENDS", "sqlite,postgres")
 _counter = itertools.count()
 
 
+# Files the tests store (issued documents, attachments), under their hashes: shared is harmless.
+BLOBS = Path(tempfile.gettempdir()) / "zhunru-test-blobs"
+
+
 def make_settings(database_url: str) -> Settings:
     # The test servers speak plain http on 127.0.0.1: local development, no Secure cookie.
     return Settings(
@@ -37,6 +42,7 @@ def make_settings(database_url: str) -> Settings:
         secret_key=SECRET,
         demo_password=DEMO_PASSWORD,
         cookie_secure=False,
+        blob_dir=BLOBS,
     )
 
 

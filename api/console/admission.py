@@ -32,6 +32,7 @@ from engine.admission.services import burden, resources
 from engine.authz import require_role
 from engine.duty_lists.services import precheck
 from engine.errors import Conflict, DomainError, InvalidInput
+from engine.services import documents
 from engine.workflow import forms as engine_forms
 from engine.workflow.diagram_svg import read_plane, render_svg
 from engine.workflow.fields import char_problem
@@ -420,6 +421,7 @@ def _matter_page(
         delivery_kinds=resources.KINDS,
         funding_sources=resources.FUNDING_SOURCES,
         results=accountability_views.results(detail),
+        documents=documents.documents_of(context(), instance_id, actor),
         diagram=Markup(_svg(detail, progress)),
         my_tasks=mine,
         actions=actions,

@@ -185,6 +185,7 @@ ACTION_LABELS: dict[str, str] = {
     "password_changed": "本人修改密码",
     "organization_created": "新增单位",
     "people_imported": "批量导入单位和人员",
+    "document_issued": "出具文书",
     "organization_changed": "修改单位",
     "task_released": "任务退回单位待办",
     "diagram_deployed": "部署流程图",

@@ -48,6 +48,7 @@ def register_blueprints(api: Api) -> None:
     from api.rest import admission as townships
     from api.rest import (
         auth,
+        documents,
         health,
         instances,
         migration,
@@ -62,5 +63,5 @@ def register_blueprints(api: Api) -> None:
 
     _register_form_schemas(api)
     modules = (health, auth, processes, instances, tasks, notices, townships, catalog, audit, cases)
-    for module in (*modules, operations, migration, people):
+    for module in (*modules, operations, migration, people, documents):
         api.register_blueprint(module.blp)

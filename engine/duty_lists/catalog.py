@@ -8,12 +8,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
-from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
 from config import Settings, SettingsError
 from engine.errors import InvalidInput
+from engine.workflow.workdays import local_date
 
 # code → (level, label). Townships carry three lists; villages and communities three more.
 LIST_TYPES: dict[str, tuple[str, str]] = {
@@ -125,7 +125,7 @@ Item = TypeVar("Item", bound=ListedItem)
 
 def local_today(now: datetime, timezone: str) -> date:
     """The calendar day in the county, which is what effective dates mean."""
-    return now.astimezone(ZoneInfo(timezone)).date()
+    return local_date(now, timezone)
 
 
 def in_effect(item: ListedItem, on: date) -> bool:

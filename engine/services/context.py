@@ -9,12 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import Settings
+from config.documents import DocumentRules, DocumentRulesError, load_document_rules
 from config.steps import StepRulesError, load_step_rules
 from config.tolerance import load_tolerance_rules
 from engine import schema  # noqa: F401 (every domain's tables on the metadata)
 from engine.authz import ROLES
 from engine.db import Database, make_engine
 from engine.models import CalendarOverride
+from engine.services.blobs import DiskBlobs
 from engine.workflow.clock import Clock, SystemClock
 from engine.workflow.context import Context
 from engine.workflow.forms import ship_from
@@ -47,6 +49,8 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         reevaluation_months=settings.reevaluation_months,
         calendar_limits=steps.calendar_days(),
     )
+    documents = load_document_rules(settings.document_rules_file)
+    _check_documents(settings, documents)
     return Context(
         db=db,
         settings=settings,
@@ -55,7 +59,28 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         calendar=calendar,
         tolerance=load_tolerance_rules(settings.tolerance_rules_file),
         steps=steps,
+        documents=documents,
+        blobs=DiskBlobs(settings.blob_dir),
     )
+
+
+def _check_documents(settings: Settings, documents: DocumentRules) -> None:
+    """Refuse, at start, documents that name an unknown role, layout or malformed condition."""
+    from engine.services.documents import check_templates
+    from engine.workflow.expressions import UnsafeExpression, check_expression
+
+    where = settings.document_rules_file
+    unknown = sorted(documents.roles() - set(ROLES))
+    if unknown:
+        raise DocumentRulesError(f"{where}: unknown roles {', '.join(unknown)}")
+    missing = check_templates(documents.kinds)
+    if missing:
+        raise DocumentRulesError(f"{where}: no layout for {', '.join(missing)}")
+    for kind in documents.kinds.values():
+        try:
+            check_expression(kind.when)
+        except (UnsafeExpression, SyntaxError, ValueError) as exc:
+            raise DocumentRulesError(f"{where}: [kinds.{kind.key}] when: {exc}") from exc
 
 
 def register_processes() -> None:

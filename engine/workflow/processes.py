@@ -85,6 +85,9 @@ Carriers = Callable[[Session, Instance], set[int] | None]
 # (session, instance) → role → the organisation that holds the instance's tasks of that role
 # (else any office with the role): e.g. the organ that verified a case carries out its clearance.
 Owners = Callable[[Session, Instance], Mapping[str, int]]
+# (session, instance) → what a document issued on the instance may print beyond the core's
+# facts (a case's person concerned, the matter reported …).
+Facts = Callable[[Session, Instance], Mapping[str, Any]]
 
 
 def end_status(end_event: str, statuses: Collection[str]) -> str:
@@ -231,6 +234,10 @@ def _no_owners(session: Session, instance: Instance) -> Mapping[str, int]:
     return {}
 
 
+def _no_facts(session: Session, instance: Instance) -> Mapping[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class ProcessKind:
     """What a domain adds to a process; every default is the generic behaviour."""
@@ -248,6 +255,7 @@ class ProcessKind:
     party: Party = _no_party
     carriers: Carriers = _all_addressed
     owners: Owners = _no_owners
+    facts: Facts = _no_facts
     # The statuses this kind's end events may name (end_<status>).
     end_statuses: frozenset[str] = frozenset()
 

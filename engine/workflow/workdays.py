@@ -22,6 +22,11 @@ import holidays
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
+def local_date(instant: datetime, timezone: str) -> date:
+    """The day an instant falls on in the county's time zone."""
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
+
 def written_date(day: date) -> str:
     """A date as officials write it: 2026年12月21日."""
     return f"{day.year}年{day.month}月{day.day}日"

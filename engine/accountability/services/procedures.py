@@ -9,6 +9,7 @@ consulting them; one procedure of each kind at a time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from engine.authz import (
     is_case_party,
 )
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.models import Instance
+from engine.models import Instance, Organization
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.jobs import register_job
@@ -243,6 +244,22 @@ def _owners(session: Session, instance: Instance) -> dict[str, int]:
     return {"discipline": verifier} if verifier is not None else {}
 
 
+def _document_facts(session: Session, instance: Instance) -> Mapping[str, Any]:
+    """What a document issued on a case's procedure prints of the case."""
+    case = session.get(AccountabilityCase, instance.case_id) if instance.case_id else None
+    if case is None:
+        return {}
+    org = session.get(Organization, case.subject_org_id)
+    return {
+        "case_no": case.case_no,
+        "subject_name": case.subject_name,
+        "subject_position": case.subject_position,
+        "subject_org": org.name if org else "",
+        "matter_reported": case.matter_reported,
+        "finding_note": case.finding_note,
+    }
+
+
 ACCOUNTABILITY = ProcessKind(
     start=_start,
     form_context=_form_context,
@@ -251,6 +268,7 @@ ACCOUNTABILITY = ProcessKind(
     read_scope=_read_scope,
     party=_party,
     owners=_owners,
+    facts=_document_facts,
     end_statuses=END_STATUSES,
 )
 

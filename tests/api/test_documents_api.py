@@ -1,0 +1,136 @@
+"""Documents issued on matters and cases, over real HTTP (issue 15): the office issues the
+批复 once approved, with a 文号 from the county's sequence; the PDF names the county, the
+parties and the decision with dates as officials write them, embeds its CJK font, and its
+SHA-256 is on the trail; it is read only by those who may read the matter."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+
+from pypdf import PdfReader
+
+from tests import accountability_factories as af
+from tests.api.test_accountability_api import own_case, start
+from tests.api.test_admission_api import complete
+from tests.browser.walk import admitted_via_api
+from tests.factories import LAWFUL, application
+
+DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
+
+
+def _text(pdf: bytes) -> str:
+    """The document's text, its lines joined (a line may break anywhere in Chinese)."""
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    return "".join(page.extract_text() for page in pages).replace("\n", "")
+
+
+def _embedded_fonts(pdf: bytes) -> set[str]:
+    """Names of the fonts whose glyphs travel inside the PDF (a FontFile in the descriptor)."""
+    found = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in (page["/Resources"].get_object().get("/Font") or {}).values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts") or [font]:
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                if descriptor is None:
+                    continue
+                descriptor = descriptor.get_object()
+                if any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    found.add(str(descriptor["/FontName"]))
+    return found
+
+
+def test_the_office_issues_the_approval_reply_with_its_number_and_hash(login) -> None:
+    nongye, bianban, sifa = login("nongye"), login("bianban"), login("sifa")
+    filed = nongye.post("/api/v1/processes/matter_admission/instances", json=application())
+    matter = filed.json()["id"]
+    # Before approval nothing can be issued.
+    early = bianban.post(f"/api/v1/instances/{matter}/documents", json={"kind": "approval_reply"})
+    assert early.status_code == 409 and "尚未到" in early.json()["message"]
+    assert bianban.get(f"/api/v1/instances/{matter}/documents").json()["can_issue"] == []
+    complete(sifa, "legal_review", LAWFUL)
+
+    matter = admitted_via_api(lambda u: login(u))
+    offered = bianban.get(f"/api/v1/instances/{matter}/documents").json()
+    assert {o["kind"] for o in offered["can_issue"]} == {"approval_form", "approval_reply"}
+    assert nongye.get(f"/api/v1/instances/{matter}/documents").json()["can_issue"] == []
+
+    refused = nongye.post(f"/api/v1/instances/{matter}/documents", json={"kind": "approval_reply"})
+    assert refused.status_code == 403
+    for bad in ({"kind": "nonsense"}, {"kind": "tolerance_decision"}, {}, {"kind": 7}):
+        wrong = bianban.post(f"/api/v1/instances/{matter}/documents", json=bad)
+        assert wrong.status_code == 422, (bad, wrong.text)
+
+    issued = bianban.post(f"/api/v1/instances/{matter}/documents", json={"kind": "approval_reply"})
+    assert issued.status_code == 201, issued.text
+    reply = issued.json()
+    assert re.fullmatch(r"清编准〔\d{4}〕1号", reply["number"]), reply
+    assert reply["issuer_org"] == "县委编办" and reply["title"] == "事项准入批复"
+    again = bianban.post(f"/api/v1/instances/{matter}/documents", json={"kind": "approval_reply"})
+    assert again.status_code == 409
+
+    # The applicant downloads it: the bytes hash to what the trail recorded.
+    pdf = nongye.get(f"/api/v1/documents/{reply['id']}/pdf")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    digest = hashlib.sha256(pdf.content).hexdigest()
+    assert digest == reply["sha256"] == pdf.headers["X-Content-SHA256"]
+    trail = nongye.get(f"/api/v1/instances/{matter}/trail").json()
+    [entry] = [e for e in trail if e["action"] == "document_issued"]
+    assert entry["payload"]["sha256"] == digest and entry["payload"]["number"] == reply["number"]
+
+    text = _text(pdf.content)
+    for expected in (reply["number"], "批复", "县农业农村局", "城关镇", "东河乡", "高标准农田"):
+        assert expected in text, expected
+    assert DATE.search(text), text
+    assert "2026-" not in text  # no ISO dates in an official document
+    assert any("Noto-Serif-CJK" in name for name in _embedded_fonts(pdf.content))
+
+    # A second kind on the same matter; a township the matter is not addressed to reads none.
+    form = bianban.post(f"/api/v1/instances/{matter}/documents", json={"kind": "approval_form"})
+    assert form.status_code == 201 and form.json()["number"] == ""
+    form_text = _text(bianban.get(f"/api/v1/documents/{form.json()['id']}/pdf").content)
+    assert "合法性审查意见" in form_text and "通过" in form_text
+    assert login("xishan").get(f"/api/v1/documents/{reply['id']}/pdf").status_code == 404
+    assert login("xishan").get(f"/api/v1/instances/{matter}/documents").status_code == 404
+    assert nongye.get("/api/v1/documents/999999/pdf").status_code == 404
+
+    # The next matter's 批复 takes the next number.
+    second = admitted_via_api(lambda u: login(u), name="农村公路日常养护巡查")
+    issued = login("xianwei").post(
+        f"/api/v1/instances/{second}/documents", json={"kind": "approval_reply"}
+    )
+    assert issued.status_code == 201
+    assert issued.json()["number"] == reply["number"].replace("〕1号", "〕2号")
+
+
+def test_the_tolerance_decision_states_the_outcome_and_the_appeal_deadline(login) -> None:
+    zhangming, jiwei, shenli = login("zhangming"), login("jiwei"), login("jiwei_shenli")
+    case = own_case(zhangming)
+    started = start(zhangming, "fault_tolerance", af.ft_application(case_id=case["id"]))
+    complete(jiwei, "ft_accept", af.ACCEPT)
+    complete(jiwei, "ft_verify", af.ft_verification())
+    complete(shenli, "ft_decide", af.ft_decision("reduced"))
+    issued = shenli.post(
+        f"/api/v1/instances/{started['id']}/documents", json={"kind": "tolerance_decision"}
+    )
+    assert issued.status_code == 201, issued.text
+    assert re.fullmatch(r"清纪容〔\d{4}〕1号", issued.json()["number"])
+    pdf = zhangming.get(f"/api/v1/documents/{issued.json()['id']}/pdf")
+    assert pdf.status_code == 200
+    text = _text(pdf.content)
+    for expected in (
+        "容错认定书",
+        "张明",
+        "城关镇副镇长",
+        "认定结果：减责",
+        "15日",
+        case["case_no"],
+    ):
+        assert expected in text, (expected, text)
+    # The last day to appeal is the one the procedure waits for.
+    [window] = zhangming.get(f"/api/v1/instances/{started['id']}").json()["timers"]
+    year, month, day = (int(part) for part in window["due_date"].split("-"))
+    assert f"（至{year}年{month}月{day}日）" in text, text
+    assert "reform_first_try" not in text  # the county's rules by their names
