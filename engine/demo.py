@@ -40,10 +40,17 @@ DEMO_PEOPLE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("jiwei_shenli", "县纪委监委案件审理室", "jiwei", ("case_review",)),
     # A second reviewer: an appeal is decided by someone other than the first decider (回避).
     ("zhaomin", "赵敏（县纪委监委案件审理室副主任）", "jiwei", ("case_review",)),
+    # Offices of several people: a clerk who prepares and the head who decides share the office's
+    # inbox; whoever claims a task holds it. (No e-mail address: set one with `zhunru users email`.)
+    ("nongye_liu", "刘洋（县农业农村局办公室科员）", "nongye", ("applicant",)),
+    ("bianban_sun", "孙婷（县委编办机构编制股股长）", "bianban", ("reviewer",)),
+    ("chengguan_zhou", "周丽（城关镇党政办科员）", "chengguan", ("township",)),
     ("zhangming", "张明（城关镇副镇长）", "chengguan", ("cadre",)),
     ("lihua", "李华（东河乡党委委员）", "donghe", ("cadre",)),
     ("wangfang", "王芳（西山镇农业服务中心主任）", "xishan", ("cadre",)),
 )
+
+_NO_MAIL = frozenset({"nongye_liu", "bianban_sun", "chengguan_zhou"})
 
 # Accountability cases the demo opens, each ready for one procedure (docs/accountability.md).
 DEMO_CASES: tuple[tuple[dict[str, object], dict[str, object] | None], ...] = (
@@ -142,7 +149,7 @@ def load_demo(ctx: Context, password: str) -> DemoResult:
                 roles=list(roles),
                 by=None,
                 at=now,
-                email=f"{username}@{DEMO_MAIL_DOMAIN}",
+                email="" if username in _NO_MAIL else f"{username}@{DEMO_MAIL_DOMAIN}",
             )
     load_demo_catalog(ctx)
     _open_demo_cases(ctx)
