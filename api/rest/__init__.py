@@ -31,6 +31,34 @@ def json_request(schema: object) -> dict[str, object]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+# An operation's documented body when it takes one uploaded file (CSV or XLSX), named "file".
+FILE_UPLOAD: dict[str, object] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
+
+
+def uploaded_file() -> tuple[str, bytes]:
+    """The request's uploaded file, as (name, bytes); none is InvalidInput."""
+    from flask import request
+
+    from engine.errors import InvalidInput
+
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput(
+            "请上传文件", {"file": ["请以 multipart/form-data 上传文件，字段名为 file"]}
+        )
+    return upload.filename or "", upload.read()
+
+
 def _register_form_schemas(api: Api) -> None:
     """The REST bodies that are not a step's form (those are deployed data: FORM_BODY)."""
     for schema in (

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.rest import FORM_BODY, json_request
+from api.rest import FILE_UPLOAD, FORM_BODY, json_request, uploaded_file
 from api.schemas_duty_lists import (
     BurdenQuerySchema,
     BurdenReportSchema,
@@ -27,7 +27,6 @@ from engine.admission.services import burden
 from engine.duty_lists.catalog_files import FORMATS
 from engine.duty_lists.catalog_forms import ItemEditSchema, ItemSchema, RetireSchema
 from engine.duty_lists.services import catalog, catalog_io, precheck
-from engine.errors import InvalidInput
 
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api/v1", description="职责清单、申请预检与负担报告"
@@ -97,29 +96,12 @@ class Export(MethodView):
 
 @blp.route("/catalog/import")
 class Import(MethodView):
-    @blp.doc(
-        requestBody={
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                }
-            },
-        }
-    )
+    @blp.doc(requestBody=FILE_UPLOAD)
     @blp.response(200, ImportResultSchema)
     def post(self) -> Any:
         """Import a CSV or XLSX file: every row is stored, or (any bad row) none."""
         actor = current_actor()
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput(
-                "请上传文件", {"file": ["请以 multipart/form-data 上传文件，字段名为 file"]}
-            )
-        return catalog_io.import_items(context(), actor, upload.filename or "", upload.read())
+        return catalog_io.import_items(context(), actor, *uploaded_file())
 
 
 @blp.route("/catalog/precheck")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.rest import json_request
+from api.rest import FILE_UPLOAD, json_request, uploaded_file
 from api.schemas_people import (
     IssuedPasswordSchema,
     OrganizationViewSchema,
@@ -20,7 +20,6 @@ from api.schemas_people import (
     UserQuerySchema,
     UserViewSchema,
 )
-from engine.errors import InvalidInput
 from engine.services import organizations, people, people_io
 from engine.services.people_forms import OrganizationEditSchema, UserEditSchema
 from engine.services.people_forms import OrganizationSchema as OrganizationBody
@@ -96,33 +95,15 @@ class PasswordReset(MethodView):
         return people.reset_password(context(), current_actor(), username)
 
 
-_UPLOAD = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-            }
-        }
-    },
-}
-
-
 @blp.route("/users/import")
 class Import(MethodView):
-    @blp.doc(requestBody=_UPLOAD)
+    @blp.doc(requestBody=FILE_UPLOAD)
     @blp.response(200, PeopleImportSchema)
     def post(self) -> Any:
         """Import organisations and people (XLSX sheets 单位 and 人员, or one CSV table): every
         row is stored, or (any bad row) none. New people's temporary passwords come back once."""
         actor = current_actor()
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput(
-                "请上传文件", {"file": ["请以 multipart/form-data 上传文件，字段名为 file"]}
-            )
-        return people_io.import_people(context(), actor, upload.filename or "", upload.read())
+        return people_io.import_people(context(), actor, *uploaded_file())
 
 
 @blp.route("/users/export")
