@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        ZHUNRU_UPLOAD_MAX_BYTES=(settings.attachment_max_mb + 1) * 1024 * 1024,
         JSON_AS_ASCII=False,
         API_TITLE="Zhunru 准入",
         API_VERSION="v1",

@@ -17,6 +17,11 @@ def read_json_body() -> None:
     if request.method not in {"POST", "PUT", "PATCH"}:
         return
     limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.mimetype == "multipart/form-data":
+        # Files (attachments, imports) may be larger than any JSON body; the room beyond the
+        # attachment limit is the form's framing, and the engine checks the file's own size.
+        limit = max(limit, current_app.config["ZHUNRU_UPLOAD_MAX_BYTES"])
+        request.max_content_length = limit
     if request.content_length is None:
         request._cached_data = _read_all(limit)  # werkzeug's own cache for get_data()
     if request.is_json:

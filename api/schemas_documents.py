@@ -35,3 +35,18 @@ class InstanceDocumentsSchema(ma.Schema):
 
 class IssueSchema(f.Schema):
     kind = f.String(required=True, validate=f.length(40, 1))
+
+
+class AttachmentSchema(ma.Schema):
+    id = fields.Integer(metadata={"description": "附件编号：随步骤提交时写入 attachments"})
+    instance_id = fields.Integer(allow_none=True, metadata={"description": "未提交时为空"})
+    task = fields.String(allow_none=True, metadata={"description": "随哪一步提交（流程图步骤）"})
+    name = fields.String()
+    kind = fields.String(metadata={"description": "按内容判定的类型：pdf、ofd、docx、png……"})
+    label = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String(metadata={"description": "文件的 SHA-256，提交时记入留痕"})
+    uploaded_at = fields.DateTime()
+    uploaded_by = fields.String()
+    organization = fields.String()
+    attached_at = fields.DateTime(allow_none=True)

@@ -90,6 +90,9 @@ class Settings:
     document_rules_file: Path = PROJECT_ROOT / "config" / "documents.toml"
     # Where issued documents and attachments are kept, each under its SHA-256.
     blob_dir: Path = PROJECT_ROOT / "var" / "blobs"
+    # The largest attachment one upload may carry, in MiB (a scanned policy document with its
+    # annexes is a few MiB; a phone photo one or two).
+    attachment_max_mb: int = 20
     # A long-term matter is re-evaluated this many months after entry, and again after that.
     reevaluation_months: int = 12
     # Seconds between a worker's polls for due timers when none were due.
@@ -171,6 +174,7 @@ class Settings:
                 env.get("ZHUNRU_DOCUMENT_RULES_FILE") or defaults.document_rules_file
             ),
             blob_dir=Path(env.get("ZHUNRU_BLOB_DIR") or defaults.blob_dir),
+            attachment_max_mb=_int(env, "ZHUNRU_ATTACHMENT_MAX_MB", defaults.attachment_max_mb),
             tolerance_rules_file=Path(
                 env.get("ZHUNRU_TOLERANCE_RULES_FILE") or defaults.tolerance_rules_file
             ),
@@ -230,6 +234,8 @@ class Settings:
             raise SettingsError("ZHUNRU_PASSWORD_MIN_LENGTH must be at least 8")
         if not 1 <= self.password_min_classes <= 4:
             raise SettingsError("ZHUNRU_PASSWORD_MIN_CLASSES must be 1 to 4")
+        if not 1 <= self.attachment_max_mb <= 1024:
+            raise SettingsError("ZHUNRU_ATTACHMENT_MAX_MB must be 1 to 1024")
         return self
 
     def require_secret(self) -> str:

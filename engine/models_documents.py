@@ -33,3 +33,27 @@ class IssuedDocument(Base):
     issuer_org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
+
+
+class Attachment(Base):
+    """A file someone attached (the policy document a matter rests on, a funding estimate,
+    minutes, evidence): uploaded first, then attached with a step — the application, a task's
+    form — or on its own to a matter or case. Until then it is its uploader's alone."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None while uploaded and not yet attached to anything.
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"), index=True)
+    # The step it came with (the diagram's start event or task id); None when added alone.
+    task: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    # What its content is (never what its name says): pdf, ofd, docx, xlsx, png, …
+    kind: Mapped[str] = mapped_column(String(20))
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column()
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    uploader_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    attached_at: Mapped[datetime | None] = mapped_column()

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Offline verifier of a Zhunru (准入) trail export (JSON Lines): standard library + cryptography.
+"""Offline verifier of a Zhunru (准入) trail export (JSON Lines) or of a matter's whole file
+(ZIP: documents, attachments, trail): standard library + cryptography.
 
     python3 tools/verify_export.py EXPORT.jsonl --key 'zhunru/trail+1a2b3c4d+AQ…'
+    python3 tools/verify_export.py file-instance-7.zip --key 'zhunru/trail+1a2b3c4d+AQ…'
 
 Get the verifier key from whoever runs the log (`zhunru audit keygen` prints it) through a
 channel other than the export itself. This file imports nothing of Zhunru on purpose: copy it
@@ -20,6 +22,10 @@ anywhere, read it, run it. It checks, and reports each failure with the event it
    checkpoint's root at its size with the event's RFC 9162 inclusion proof (node =
    SHA-256(0x01 ‖ left ‖ right)). Events newer than the checkpoint carry no proof: they are
    listed, and fail only with --strict.
+5. A file export (ZIP): manifest.json lists each document and attachment with its SHA-256;
+   each file must hash to its entry, each hash must be recorded by an event of the trail
+   (document_issued's sha256, or an entry of a payload's "attachments"), every hash the
+   trail records must be in the ZIP, and the ZIP may hold nothing the manifest does not list.
 
 Exit status: 0 all verified, 1 something failed, 2 the input or key could not be read.
 """
@@ -32,6 +38,7 @@ import binascii
 import hashlib
 import json
 import sys
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -179,16 +186,28 @@ def check_inclusion(
 def read_export(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     try:
         with open(path, encoding="utf-8") as handle:
-            records = [json.loads(line) for line in handle if line.strip()]
-    except (OSError, ValueError) as exc:
+            return parse_export(handle.read())
+    except OSError as exc:
         raise Unreadable(f"cannot read {path}: {exc}") from exc
+
+
+def parse_export(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    try:
+        records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError as exc:
+        raise Unreadable(f"the trail export is not JSON Lines: {exc}") from exc
     if not records or records[0].get("type") != "checkpoint":
         raise Unreadable("the first line of an export must be its checkpoint")
     return records[0], [r for r in records[1:] if r.get("type") == "event"]
 
 
-def verify(path: str, key_text: str, origin: str | None, strict: bool) -> int:
-    head, events = read_export(path)
+def check_events(
+    head: dict[str, Any],
+    events: list[dict[str, Any]],
+    key_text: str,
+    origin: str | None,
+    strict: bool,
+) -> list[str]:
     key = parse_key(key_text)
     whole = set(head.get("scope") or {}) == {"instance_id"}
     failures = check_chains(events, whole)
@@ -211,15 +230,82 @@ def verify(path: str, key_text: str, origin: str | None, strict: bool) -> int:
             failures.append(message)
         else:
             print(f"note: {message}")
+    return failures
+
+
+def recorded_files(events: list[dict[str, Any]]) -> dict[str, str]:
+    """File hash → the event that records it: an issued document, or a file that came with a
+    step or was added on its own (the payload's `attachments`)."""
+    found: dict[str, str] = {}
+    for event in events:
+        payload = event.get("payload") or {}
+        if event.get("action") == "document_issued" and payload.get("sha256"):
+            found[payload["sha256"]] = name_of(event)
+        for described in payload.get("attachments") or []:
+            if isinstance(described, dict) and described.get("sha256"):
+                found[described["sha256"]] = name_of(event)
+    return found
+
+
+def check_files(
+    archive: zipfile.ZipFile, manifest: dict[str, Any], recorded: dict[str, str]
+) -> list[str]:
+    """Each file hashes to its manifest entry, each entry's hash is on the trail, and the
+    file holds everything the trail records and nothing the manifest does not list."""
+    failures, present = [], set()
+    listed = {manifest.get("trail", "trail.jsonl"), "manifest.json", "说明.txt"}
+    for entry in manifest.get("files") or []:
+        path, digest = str(entry.get("path")), str(entry.get("sha256"))
+        listed.add(path)
+        try:
+            data = archive.read(path)
+        except KeyError:
+            failures.append(f"file {path}: listed in the manifest but missing")
+            continue
+        if hashlib.sha256(data).hexdigest() != digest:
+            failures.append(f"file {path}: content does not match its hash (altered)")
+            continue
+        if digest not in recorded:
+            failures.append(f"file {path}: its hash is recorded on no event of the trail")
+            continue
+        present.add(digest)
+        print(f"file {path}: sha256 {digest[:16]}… recorded by {recorded[digest]}")
+    for digest, event in recorded.items():
+        if digest not in present:
+            failures.append(f"{event}: records file {digest[:16]}…, which the export lacks")
+    for name in archive.namelist():
+        if name not in listed and not name.endswith("/"):
+            failures.append(f"file {name}: not listed in the manifest")
+    return failures
+
+
+def verify(path: str, key_text: str, origin: str | None, strict: bool) -> int:
+    """A trail export (.jsonl), or a matter's whole file (.zip) with its documents."""
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                manifest = json.loads(archive.read("manifest.json"))
+                trail = archive.read(manifest.get("trail", "trail.jsonl")).decode("utf-8")
+                head, events = parse_export(trail)
+                failures = check_events(head, events, key_text, origin, strict)
+                failures += check_files(archive, manifest, recorded_files(events))
+                files = len(manifest.get("files") or [])
+        except (KeyError, ValueError, zipfile.BadZipFile, AttributeError) as exc:
+            raise Unreadable(f"{path} is not a readable Zhunru file export: {exc}") from exc
+        summary = f"{len(events)} events, {files} files"
+    else:
+        head, events = read_export(path)
+        failures = check_events(head, events, key_text, origin, strict)
+        summary = f"{len(events)} events"
     for failure in failures:
         print(f"FAIL {failure}")
-    print(f"{len(events)} events, {len(failures)} failures")
+    print(f"{summary}, {len(failures)} failures")
     return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("export", help="the .jsonl file exported by Zhunru")
+    parser.add_argument("export", help="the .jsonl trail or .zip file exported by Zhunru")
     parser.add_argument("--key", help="verifier key: name+hexid+base64")
     parser.add_argument("--key-file", help="file holding the verifier key")
     parser.add_argument("--origin", help="the log's origin you expect (first checkpoint line)")

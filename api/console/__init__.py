@@ -48,6 +48,7 @@ def register_console(app: Flask, api_prefix: str = "/api/v1") -> None:
     from api.console import (  # noqa: F401 (routes)
         accountability,
         admission,
+        attachments,
         deployments,
         documents,
         duty_lists,

@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from api.console import accountability_views, forms, lookups, schema_forms
+from api.console.attachments import with_uploads
 from api.console.labels import (
     STATUS_LABELS,
     action_label,
@@ -32,7 +33,7 @@ from engine.admission.services import burden, resources
 from engine.authz import require_role
 from engine.duty_lists.services import precheck
 from engine.errors import Conflict, DomainError, InvalidInput
-from engine.services import documents
+from engine.services import attachments, documents
 from engine.workflow import forms as engine_forms
 from engine.workflow.diagram_svg import read_plane, render_svg
 from engine.workflow.fields import char_problem
@@ -120,7 +121,7 @@ def apply() -> Response | tuple[str, int]:
                 form.json_schema, form.ui_schema, values, {}, choices=choices
             )
             return render("admission/apply.html", fields=fields, summary=[], check=found)
-        detail = instances.start(context(), PROCESS_ID, body, me())
+        detail = instances.start(context(), PROCESS_ID, with_uploads(body), me())
     except InvalidInput as exc:
         return form_again("admission/apply.html", form, exc, choices)
     flash(f"申请已提交，当前环节：{_open_names(detail)}。", "success")
@@ -231,7 +232,7 @@ def task_form(instance_id: int, task_id: int) -> Response | tuple[str, int]:
             **page,
         )
     try:
-        after = tasks.complete(context(), task_id, _payload(form, choices), me())
+        after = tasks.complete(context(), task_id, with_uploads(_payload(form, choices)), me())
     except InvalidInput as exc:
         return form_again("task.html", form, exc, choices, **page)
     except Conflict as exc:
@@ -422,6 +423,7 @@ def _matter_page(
         funding_sources=resources.FUNDING_SOURCES,
         results=accountability_views.results(detail),
         documents=documents.documents_of(context(), instance_id, actor),
+        attachments=attachments.attachments_of(context(), actor, instance_id),
         diagram=Markup(_svg(detail, progress)),
         my_tasks=mine,
         actions=actions,

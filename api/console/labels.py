@@ -186,6 +186,7 @@ ACTION_LABELS: dict[str, str] = {
     "organization_created": "新增单位",
     "people_imported": "批量导入单位和人员",
     "document_issued": "出具文书",
+    "attachment_added": "补充附件",
     "organization_changed": "修改单位",
     "task_released": "任务退回单位待办",
     "diagram_deployed": "部署流程图",

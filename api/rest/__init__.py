@@ -75,6 +75,7 @@ def register_blueprints(api: Api) -> None:
     from api.rest import accountability as cases
     from api.rest import admission as townships
     from api.rest import (
+        attachments,
         auth,
         documents,
         health,
@@ -91,5 +92,5 @@ def register_blueprints(api: Api) -> None:
 
     _register_form_schemas(api)
     modules = (health, auth, processes, instances, tasks, notices, townships, catalog, audit, cases)
-    for module in (*modules, operations, migration, people, documents):
+    for module in (*modules, operations, migration, people, documents, attachments):
         api.register_blueprint(module.blp)

@@ -41,13 +41,19 @@ class DocumentPdf(MethodView):
 
 
 def pdf_response(found: documents.DocumentFile) -> Response:
+    return stored_file_response(found.data, found.filename, "application/pdf", found.sha256)
+
+
+def stored_file_response(data: bytes, filename: str, media_type: str, sha256: str) -> Response:
+    """A kept file as a download, its SHA-256 (as on the trail) in ETag and X-Content-SHA256."""
     return Response(
-        found.data,
-        content_type="application/pdf",
+        data,
+        content_type=media_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
-            "ETag": f'"{found.sha256}"',
-            "X-Content-SHA256": found.sha256,
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "ETag": f'"{sha256}"',
+            "X-Content-SHA256": sha256,
+            "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },
     )

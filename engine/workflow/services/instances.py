@@ -22,6 +22,7 @@ from engine.authz import (
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import AuditEvent, Instance, InstanceTownship, Organization, Task
 from engine.services.directory import OrgRef
+from engine.workflow import attachments
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.forms import REASON_FORM, form_for_start
@@ -86,6 +87,7 @@ def start(ctx: Context, process_id: str, body: Any, actor: Actor) -> InstanceDet
     start (who may, what the form must hold, what goes into the workflow)."""
     kind = kind_of(process_id)
     now = ctx.clock.now()
+    body, attachment_ids = attachments.split_body(body)
     with incidents.attempt(ctx, actor, "start") as noted, ctx.db.write() as session:
         deployment = latest_deployment(session, process_id)
         noted.on_deployment(deployment)
@@ -105,7 +107,12 @@ def start(ctx: Context, process_id: str, body: Any, actor: Actor) -> InstanceDet
         loaded = commands.Loaded(instance, diagram, workflow, [])
         if begun.townships:
             commands.set_townships(session, loaded, list(begun.townships))
-        started = Entry("instance_started", start_event(diagram)[0], begun.trail)
+        trail, first_step = dict(begun.trail), start_event(diagram)[0]
+        if attachment_ids:
+            trail[attachments.FIELD] = attachments.bind(
+                session, actor, attachment_ids, instance.id, first_step, now
+            )
+        started = Entry("instance_started", first_step, trail)
         commands.save(session, ctx, loaded, actor, begun.role, [started], now)
         return detail_of(session, ctx, instance, actor, loaded)
 

@@ -17,6 +17,7 @@ from engine.authz import (
 )
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.models import Instance, Task
+from engine.workflow import attachments
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.forms import form_for_task
@@ -149,6 +150,7 @@ def claim(ctx: Context, task_id: int, actor: Actor) -> TaskInfo:
 def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDetail:
     """办理: submit the task's form; the process moves on in the same transaction."""
     now = ctx.clock.now()
+    form, attachment_ids = attachments.split_body(form)
     with incidents.attempt(ctx, actor, "complete") as noted, ctx.db.write() as session:
         task, instance, townships_now = _open_task(session, ctx, task_id, actor)
         noted.on(instance)
@@ -174,7 +176,12 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
             completed_by=actor.user_id,
             assignee_id=actor.user_id,
         )
-        changes = [Entry("task_completed", task.bpmn_id, {"name": task.name, "form": values})]
+        done: dict[str, Any] = {"name": task.name, "form": values}
+        if attachment_ids:
+            done[attachments.FIELD] = attachments.bind(
+                session, actor, attachment_ids, instance.id, task.bpmn_id, now
+            )
+        changes = [Entry("task_completed", task.bpmn_id, done)]
         if not loaded.diagram.operates:  # else its service tasks carry the effects
             changes += kind.after_step(session, ctx, loaded, task.bpmn_id, values, task_data, now)
         commands.save(session, ctx, loaded, actor, task.role, changes, now)
