@@ -19,7 +19,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 setup: $(VENV)/.installed
 
 system-deps:
-	bash scripts/system-deps.sh python postgres browser lint
+	bash scripts/system-deps.sh python postgres browser lint oidc
 
 var/secret_key:
 	mkdir -p var

@@ -21,6 +21,8 @@ from engine.services.context import Context
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.Me", "auth.Password"})
 # The views that take a password: the API's token endpoint and the console's sign-in form.
 SIGN_IN_ENDPOINTS = ("auth.Token", "console.login")
+# The view that takes an identity provider's answer (a GET): refusals count alike.
+EXTERNAL_SIGN_IN_ENDPOINTS = ("console.oidc_callback",)
 _EXTENSION = "zhunru.sign_in_limiter"
 
 
@@ -82,15 +84,17 @@ def protect_sign_in(app: Flask) -> None:
         swallow_errors=True,
     )
     limiter.init_app(app)
-    shared = limiter.shared_limit(
-        settings.login_address_limit,
-        scope="sign-in",
-        methods=["POST"],
-        deduct_when=lambda response: response.status_code == 401,
-        error_message=address_refusal_message,
-    )
-    for endpoint in SIGN_IN_ENDPOINTS:
-        app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+    for endpoints, method in ((SIGN_IN_ENDPOINTS, "POST"), (EXTERNAL_SIGN_IN_ENDPOINTS, "GET")):
+        # One scope: a failed password and a refused provider answer count against one limit.
+        shared = limiter.shared_limit(
+            settings.login_address_limit,
+            scope="sign-in",
+            methods=[method],
+            deduct_when=lambda response: response.status_code == 401,
+            error_message=address_refusal_message,
+        )
+        for endpoint in endpoints:
+            app.view_functions[endpoint] = shared(app.view_functions[endpoint])
     app.extensions[_EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, address_refused)
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,6 +132,14 @@ class Settings:
     webhook_secret: str = ""
     delivery_max_attempts: int = 8
     public_url: str = ""
+    # Sign-in to the console through the county's OpenID Connect provider (统一身份认证), off
+    # while `oidc_issuer` is empty. The claim named by `oidc_username_claim` (from the ID token,
+    # else the userinfo endpoint) is the person's username here; the label is the button's text.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_username_claim: str = "preferred_username"
+    oidc_label: str = "统一身份认证登录"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -213,6 +222,12 @@ class Settings:
                 env, "ZHUNRU_DELIVERY_MAX_ATTEMPTS", defaults.delivery_max_attempts
             ),
             public_url=env.get("ZHUNRU_PUBLIC_URL", "").rstrip("/"),
+            oidc_issuer=env.get("ZHUNRU_OIDC_ISSUER", "").strip(),
+            oidc_client_id=env.get("ZHUNRU_OIDC_CLIENT_ID", ""),
+            oidc_client_secret=env.get("ZHUNRU_OIDC_CLIENT_SECRET", ""),
+            oidc_username_claim=env.get("ZHUNRU_OIDC_USERNAME_CLAIM")
+            or defaults.oidc_username_claim,
+            oidc_label=env.get("ZHUNRU_OIDC_LABEL") or defaults.oidc_label,
         ).checked()
 
     def checked(self) -> Settings:
@@ -236,7 +251,25 @@ class Settings:
             raise SettingsError("ZHUNRU_PASSWORD_MIN_CLASSES must be 1 to 4")
         if not 1 <= self.attachment_max_mb <= 1024:
             raise SettingsError("ZHUNRU_ATTACHMENT_MAX_MB must be 1 to 1024")
+        self._check_oidc()
         return self
+
+    def _check_oidc(self) -> None:
+        if not self.oidc_issuer:
+            return
+        issuer = urlsplit(self.oidc_issuer)
+        if issuer.scheme not in {"https", "http"} or not issuer.netloc:
+            raise SettingsError(
+                f"ZHUNRU_OIDC_ISSUER must be an http(s) URL, got {self.oidc_issuer!r}"
+            )
+        if not self.oidc_client_id:
+            raise SettingsError("ZHUNRU_OIDC_CLIENT_ID must be set when ZHUNRU_OIDC_ISSUER is set")
+        if not self.oidc_client_secret:
+            raise SettingsError(
+                "ZHUNRU_OIDC_CLIENT_SECRET must be set when ZHUNRU_OIDC_ISSUER is set"
+            )
+        if not self.oidc_username_claim.strip():
+            raise SettingsError("ZHUNRU_OIDC_USERNAME_CLAIM must name a claim")
 
     def require_secret(self) -> str:
         if len(self.secret_key) < 32:

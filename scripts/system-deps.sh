@@ -6,10 +6,13 @@
 #   browser   — Debian's chromium for the console's browser tests, and a CJK font to draw Chinese
 #   lint      — node and npm, then the pinned BPMN linter (tools/bpmnlint, `npm ci`) that the
 #               tests run over every shipped diagram
+#   oidc      — node and npm, then the pinned OpenID Connect provider (tests/oidc, `npm ci`)
+#               that the console's OIDC sign-in tests start
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 linter="$root/tools/bpmnlint"
+provider="$root/tests/oidc"
 
 have_venv() { python3 -c 'import ensurepip, venv' >/dev/null 2>&1; }
 have_initdb() {
@@ -22,12 +25,14 @@ have_pango() { ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0"; }
 have_serif_cjk() { command -v fc-list >/dev/null 2>&1 && fc-list | grep -q "Noto Serif CJK"; }
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family)" ]; }
 # npm writes node_modules/.package-lock.json on install: newer than the lockfile means current.
-have_linter() { [ "$linter/node_modules/.package-lock.json" -nt "$linter/package-lock.json" ]; }
+have_npm_packages() { [ "$1/node_modules/.package-lock.json" -nt "$1/package-lock.json" ]; }
 
 requested=("$@")
 
 missing=()
+node=0
 lint=0
+oidc=0
 for need in "${requested[@]}"; do
   case "$need" in
     python)
@@ -40,15 +45,16 @@ for need in "${requested[@]}"; do
       command -v chromium >/dev/null 2>&1 || missing+=(chromium)
       have_cjk_font || missing+=(fonts-wqy-microhei)
       ;;
-    lint)
-      [ "$lint" -eq 1 ] && continue
-      lint=1
-      command -v node >/dev/null 2>&1 || missing+=(nodejs)
-      command -v npm >/dev/null 2>&1 || missing+=(npm)
-      ;;
+    lint) lint=1; node=1 ;;
+    oidc) oidc=1; node=1 ;;
     *) echo "unknown requirement: $need" >&2; exit 2 ;;
   esac
 done
+
+if [ "$node" -eq 1 ]; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing system packages: ${missing[*]}"
@@ -60,7 +66,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # As the invoking user, never sudo: exactly the versions in package-lock.json, no install scripts.
-if [ "$lint" -eq 1 ] && ! have_linter; then
+if [ "$lint" -eq 1 ] && ! have_npm_packages "$linter"; then
   echo "installing the BPMN linter (tools/bpmnlint)"
   (cd "$linter" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+if [ "$oidc" -eq 1 ] && ! have_npm_packages "$provider"; then
+  echo "installing the test OpenID Connect provider (tests/oidc)"
+  (cd "$provider" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi

@@ -52,6 +52,7 @@ def register_console(app: Flask, api_prefix: str = "/api/v1") -> None:
         deployments,
         documents,
         duty_lists,
+        oidc,
         operations,
         pages,
         people,
@@ -76,6 +77,7 @@ def register_console(app: Flask, api_prefix: str = "/api/v1") -> None:
     )
     csrf.init_app(app)
     app.register_blueprint(bp)
+    oidc.register_oidc(app)
     app.register_error_handler(404, not_found_outside_api(api_prefix))
 
     @app.after_request

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from api.console import charts, lookups
 from api.console.labels import REGISTER_STATUS_LABELS
-from api.console.web import bp, context, me, render, safe_next, sign_in_refused
+from api.console.web import bp, context, me, render, safe_next, sign_in_refused, start_session
 from engine.admission.services import burden, matters
 from engine.authz import TASK_ROLES
 from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
@@ -42,11 +42,7 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         return sign_in_refused(exc.message, exc.retry_after)
     except Unauthenticated as exc:
         return render("login.html", 401, next=target, username=username, error=exc.message)
-    session.clear()  # a fresh session for the new user: nothing carried over from before
-    session.permanent = True
-    session["user_id"] = actor.user_id
-    session["epoch"] = accounts.session_epoch(context(), actor.user_id)
-    flash(f"欢迎，{actor.display_name or actor.org_name}", "success")
+    start_session(actor)
     return redirect(safe_next(target))
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import (
     Blueprint,
     current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -43,7 +44,8 @@ bp = Blueprint(
     static_url_path="/console-static",
 )
 csrf = CSRFProtect()
-OPEN_ENDPOINTS = {"console.login", "console.static"}
+# The sign-in form, and the way out to the county's identity provider and back.
+OPEN_ENDPOINTS = {"console.login", "console.static", "console.oidc_login", "console.oidc_callback"}
 # What a person whose password an administrator issued may do before choosing their own.
 PASSWORD_CHANGE_ENDPOINTS = OPEN_ENDPOINTS | {"console.account_password", "console.logout"}
 INBOX_PAGES = 20  # how far the console looks for a task among the caller's own (100 a page)
@@ -146,12 +148,29 @@ def _sign_in_required() -> Response | None:
     if request.endpoint not in OPEN_ENDPOINTS and "console_actor" not in g:
         return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
     actor = g.get("console_actor")
-    if actor is not None and actor.password_change_due:
+    # Someone who signed in through the identity provider used no password here: an issued one
+    # they must replace does not stand between them and their work (see `start_session`).
+    if actor is not None and actor.password_change_due and not session.get("external"):
         if request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
             return redirect(url_for("console.account_password"))
     if request.method == "POST":
         csrf.protect()
     return None
+
+
+def start_session(actor: Actor, external: bool = False) -> None:
+    """Sign `actor` in to this browser: with the password form, or `external`ly through the
+    county's identity provider (OIDC). Such a session is not sent to change a password an
+    administrator issued: the person did not sign in with it and may never have received it,
+    and the change form asks for it. The issued password stays as it was, to be replaced the
+    first time it is used."""
+    session.clear()  # a fresh session for the new user: nothing carried over from before
+    session.permanent = True
+    session["user_id"] = actor.user_id
+    session["epoch"] = accounts.session_epoch(context(), actor.user_id)
+    if external:
+        session["external"] = True
+    flash(f"欢迎，{actor.display_name or actor.org_name}", "success")
 
 
 def _load_session_actor(clear_if_invalid: bool) -> None:
@@ -183,6 +202,8 @@ def _page_values() -> dict[str, Any]:
         "due_by": due_by,
         "is_overdue": is_overdue,
         "unread_notices": notices.unread_count(context(), actor) if actor else 0,
+        # The sign-in page's button to the county's identity provider, when there is one.
+        "oidc_label": context().settings.oidc_label if context().settings.oidc_issuer else "",
     }
 
 

@@ -31,6 +31,8 @@ from engine.workflow.context import Context
 from engine.workflow.fields import char_problem
 
 ORG_LEVELS = ("county", "department", "township", "village")
+# A person the identity provider knows but this platform does not (or not by that name).
+NOT_ENROLLED = "您的统一身份认证账号未在本平台开通，请联系本单位管理员。"
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,22 @@ def _issued(ctx: Context, actor: Actor, epoch: int, now: datetime) -> IssuedToke
         roles=sorted(actor.roles),
         must_change_password=actor.password_change_due,
     )
+
+
+def actor_for_external_sign_in(ctx: Context, username: str) -> Actor:
+    """The active user whom an identity provider the county trusts (OpenID Connect) vouched
+    for under `username`. No password is checked and the sign-in lock is not consulted: that
+    lock guards against guessing passwords here, and the provider did the authenticating."""
+    # A name holding control characters names no account (and PostgreSQL cannot compare NUL).
+    if not username or char_problem(username) is not None:
+        raise Unauthenticated(NOT_ENROLLED)
+    with ctx.db.read() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise Unauthenticated(NOT_ENROLLED)
+        if not user.active:
+            raise Unauthenticated("您在本平台的账号已停用，请联系本单位管理员。")
+        return _actor(session, user)
 
 
 def throttle_key(ctx: Context, username: str) -> str:
