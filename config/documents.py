@@ -42,6 +42,10 @@ class DocumentRules:
     kinds: Mapping[str, DocumentKind] = field(default_factory=dict)
     # county organisation code → the short name its 文号 begin with
     county_short: Mapping[str, str] = field(default_factory=dict)
+    # The county's own layouts (`layouts = "dir"`, beside the file): a layout found there is
+    # used instead of the shipped one of that name, so a county changes a layout without a
+    # release. None: the shipped layouts only.
+    layout_dir: Path | None = None
 
     def of_process(self, process_id: str) -> list[DocumentKind]:
         return [kind for kind in self.kinds.values() if kind.process == process_id]
@@ -111,4 +115,9 @@ def load_document_rules(path: Path) -> DocumentRules:
     shorts = {}
     for code, entry in (document.get("counties") or {}).items():
         shorts[code] = _text(path, f"[counties.{code}]", entry, "short")
-    return DocumentRules(kinds, shorts)
+    layout_dir = None
+    if "layouts" in document:
+        layout_dir = path.parent / _text(path, "", document, "layouts")
+        if not layout_dir.is_dir():
+            raise DocumentRulesError(f"{path}: layouts directory {layout_dir} not found")
+    return DocumentRules(kinds, shorts, layout_dir)

@@ -73,9 +73,9 @@ def _check_documents(settings: Settings, documents: DocumentRules) -> None:
     unknown = sorted(documents.roles() - set(ROLES))
     if unknown:
         raise DocumentRulesError(f"{where}: unknown roles {', '.join(unknown)}")
-    missing = check_templates(documents.kinds)
-    if missing:
-        raise DocumentRulesError(f"{where}: no layout for {', '.join(missing)}")
+    problems = check_templates(documents)
+    if problems:
+        raise DocumentRulesError(f"{where}: {'; '.join(problems)}")
     for kind in documents.kinds.values():
         try:
             check_expression(kind.when)

@@ -10,24 +10,25 @@ instance, and the bytes are checked against the hash before they are handed out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, select_autoescape
+from jinja2 import FileSystemLoader, TemplateNotFound, TemplateSyntaxError, meta, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from simpleeval import InvalidExpression
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from config.documents import DocumentKind
+from config.documents import DocumentKind, DocumentRules
 from engine.authz import Actor
 from engine.errors import Conflict, ExpressionFailed, Forbidden, InvalidInput, NotFound
 from engine.models import AuditEvent, Instance, Organization
-from engine.models_documents import IssuedDocument
+from engine.models_documents import Attachment, IssuedDocument
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.expressions import UnsafeExpression, evaluate
@@ -37,12 +38,22 @@ from engine.workflow.services import commands
 from engine.workflow.workdays import local_date, written_date
 
 TEMPLATES = Path(__file__).with_name("document_templates")
-_ENV = SandboxedEnvironment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+
+@functools.cache
+def _environment(layout_dir: Path | None) -> SandboxedEnvironment:
+    """Layouts are looked up in the county's directory first, then among the shipped ones
+    (so a county's layout may extend the shipped `_base.html`). Sandboxed: a layout reads the
+    facts it is given and calls nothing else."""
+    folders = [layout_dir, TEMPLATES] if layout_dir is not None else [TEMPLATES]
+    environment = SandboxedEnvironment(
+        loader=FileSystemLoader(folders),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["cn_day"] = _cn_day
+    return environment
 
 
 def _cn_day(value: Any) -> str:
@@ -51,9 +62,6 @@ def _cn_day(value: Any) -> str:
         return written_date(date.fromisoformat(str(value)))
     except ValueError:
         return str(value or "")
-
-
-_ENV.filters["cn_day"] = _cn_day
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,7 @@ def issue(ctx: Context, instance_id: int, kind_key: str, actor: Actor) -> Docume
             number = kind.number(short, year, next_in_sequence(session, sequence, year))
         facts = _facts(session, ctx, loaded, data, county, now)
         pdf = render_pdf(
+            ctx.documents.layout_dir,
             kind.template,
             {**facts, "title": kind.title, "number": number, "issuer": actor.org_name},
         )
@@ -281,6 +290,14 @@ def _facts(
         "timers": timers,
         "calendar_limits": ctx.steps.calendar_days(),
         "facts": kind_of(instance.process_id).facts(session, instance),
+        # The files attached so far, by name, for a layout that lists its annexes (附件).
+        "attachments": list(
+            session.scalars(
+                select(Attachment.name)
+                .where(Attachment.instance_id == instance.id)
+                .order_by(Attachment.id)
+            )
+        ),
     }
 
 
@@ -317,14 +334,31 @@ def _labeller(diagram: Any, data: Mapping[str, Any], lists: Mapping[str, Mapping
     return label
 
 
-def render_pdf(template: str, facts: Mapping[str, Any]) -> bytes:
+def render_pdf(layout_dir: Path | None, template: str, facts: Mapping[str, Any]) -> bytes:
     """A document's layout filled in, as a PDF with its fonts embedded."""
     from weasyprint import HTML  # imported on first use: a second of start-up otherwise
 
-    html = _ENV.get_template(template).render(**facts)
+    html = _environment(layout_dir).get_template(template).render(**facts)
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
 
 
-def check_templates(kinds: Mapping[str, DocumentKind]) -> list[str]:
-    """The kinds whose layout is missing (checked when the service starts)."""
-    return [k.key for k in kinds.values() if not (TEMPLATES / k.template).is_file()]
+def check_templates(rules: DocumentRules) -> list[str]:
+    """What is wrong with the kinds' layouts — missing, or not a template — checked when the
+    service starts, so a county's broken layout stops the start, not an issuing."""
+    environment, problems = _environment(rules.layout_dir), []
+    for kind in rules.kinds.values():
+        wanted, seen = [kind.template], set()
+        while wanted:  # the layout, and what it extends, includes or imports
+            name = wanted.pop()
+            seen.add(name)
+            try:
+                source = environment.loader.get_source(environment, name)[0]  # type: ignore[union-attr]
+                found = meta.find_referenced_templates(environment.parse(source, name))
+            except TemplateNotFound:
+                problems.append(f"no layout {name} for {kind.key}")
+                continue
+            except TemplateSyntaxError as exc:
+                problems.append(f"layout {name} line {exc.lineno}: {exc.message}")
+                continue
+            wanted += [n for n in found if n is not None and n not in seen]
+    return problems

@@ -134,3 +134,85 @@ def test_the_tolerance_decision_states_the_outcome_and_the_appeal_deadline(login
     year, month, day = (int(part) for part in window["due_date"].split("-"))
     assert f"（至{year}年{month}月{day}日）" in text, text
     assert "reform_first_try" not in text  # the county's rules by their names
+
+
+def test_the_applicant_prints_its_application_form_with_its_attachments(login) -> None:
+    from tests import files
+    from tests.api.test_attachments_api import uploaded
+
+    nongye, bianban = login("nongye"), login("bianban")
+    policy = uploaded(nongye, "农田建设项目管理办法.pdf", files.pdf())
+    filed = nongye.post(
+        "/api/v1/processes/matter_admission/instances",
+        json=application(attachments=[policy["id"]]),
+    ).json()
+    offered = nongye.get(f"/api/v1/instances/{filed['id']}/documents").json()["can_issue"]
+    assert [o["kind"] for o in offered] == ["application_form"]
+    refused = bianban.post(
+        f"/api/v1/instances/{filed['id']}/documents", json={"kind": "application_form"}
+    )
+    assert refused.status_code == 403  # the applicant's own form
+    issued = nongye.post(
+        f"/api/v1/instances/{filed['id']}/documents", json={"kind": "application_form"}
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["number"] == "" and issued.json()["title"] == "事项准入申请表"
+    text = _text(nongye.get(f"/api/v1/documents/{issued.json()['id']}/pdf").content)
+    for expected in (
+        filed["number"],
+        "县农业农村局",
+        "高标准农田",
+        "60000",
+        "1. 农田建设项目管理办法.pdf",
+    ):
+        assert expected in text, (expected, text)
+    assert DATE.search(text) and "2026-" not in text
+
+
+def test_the_tolerance_filing_form_goes_to_the_filing_organ(login) -> None:
+    zhangming, jiwei, shenli = login("zhangming"), login("jiwei"), login("jiwei_shenli")
+    case = own_case(zhangming)
+    started = start(zhangming, "fault_tolerance", af.ft_application(case_id=case["id"]))
+    offered = jiwei.get(f"/api/v1/instances/{started['id']}/documents").json()["can_issue"]
+    assert offered == []  # nothing to file before the decision
+    complete(jiwei, "ft_accept", af.ACCEPT)
+    complete(jiwei, "ft_verify", af.ft_verification())
+    complete(shenli, "ft_decide", af.ft_decision("exempt"))
+    issued = shenli.post(
+        f"/api/v1/instances/{started['id']}/documents", json={"kind": "tolerance_filing"}
+    )
+    assert issued.status_code == 201, issued.text
+    text = _text(shenli.get(f"/api/v1/documents/{issued.json()['id']}/pdf").content)
+    for expected in ("容错免责备案表", "张明", case["case_no"], "免责（", "同级党委或政府"):
+        assert expected in text, (expected, text)
+    assert "exempt" not in text
+
+
+def test_a_malicious_accusation_is_referred_with_a_numbered_letter(login) -> None:
+    lihua, jiwei, shenli = login("lihua"), login("jiwei"), login("jiwei_shenli")
+    case = own_case(lihua)
+    started = start(lihua, "clearance", af.cl_application(case_id=case["id"]))
+    complete(jiwei, "cl_eligibility", af.eligible())
+    complete(shenli, "cl_approve", af.approved("meeting"))
+    complete(jiwei, "cl_carry_out", af.carried_out("meeting", malicious=True))
+    kinds = {
+        o["kind"]
+        for o in jiwei.get(f"/api/v1/instances/{started['id']}/documents").json()["can_issue"]
+    }
+    assert "referral_letter" not in kinds  # not before the referral is decided
+    complete(jiwei, "cl_refer", af.referral())
+    issued = jiwei.post(
+        f"/api/v1/instances/{started['id']}/documents", json={"kind": "referral_letter"}
+    )
+    assert issued.status_code == 201, issued.text
+    assert re.fullmatch(r"清纪移〔\d{4}〕1号", issued.json()["number"])
+    text = _text(jiwei.get(f"/api/v1/documents/{issued.json()['id']}/pdf").content)
+    for expected in (
+        "移送",
+        "公安机关",
+        "李华",
+        "诬告陷害",
+        "多次实名诬告",
+        issued.json()["number"],
+    ):
+        assert expected in text, (expected, text)
