@@ -23,9 +23,11 @@ bp.add_app_template_global(FIELD, "attachment_field")
 
 
 @bp.app_template_global("upload_hint")
-def upload_hint() -> str:
+def upload_hint(many: bool = True) -> str:
     limit = context().settings.attachment_max_mb
-    return f"可选多个文件，每个不超过 {limit} MB；可为{ACCEPTED}。"
+    if many:
+        return f"可选多个文件，每个不超过 {limit} MB；可为{ACCEPTED}。"
+    return f"文件不超过 {limit} MB；可为{ACCEPTED}。"
 
 
 def with_uploads(body: Any) -> Any:
@@ -40,7 +42,9 @@ def with_uploads(body: Any) -> Any:
             ids.append(attachments.upload(context(), me(), upload.filename, upload.read()).id)
         except InvalidInput as exc:
             why = "；".join(str(m) for messages in exc.errors.values() for m in messages)
-            raise InvalidInput(f"附件“{upload.filename}”未能接收：{why}", {}) from exc
+            raise InvalidInput(
+                "附件未能接收", {"attachments": [f"附件“{upload.filename}”未能接收：{why}"]}
+            ) from exc
     return {**body, "attachments": ids}
 
 
