@@ -15,6 +15,7 @@ from tests.integration.test_operations import application
 
 APPLY = "/api/v1/processes/secondment_admission/instances"
 PASS = {"decision": "pass"}
+DRAFT = {"decision": "pass", "comment": "借调用于高标准农田建设督导，依据充分，西山镇已同意"}
 
 
 @pytest.mark.parametrize(
@@ -51,6 +52,14 @@ def test_a_secondment_runs_from_application_to_return_and_the_register_shows_it(
     assert xishan.get(f"/api/v1/instances/{instance_id}").status_code == 200
     assert donghe.get(f"/api/v1/instances/{instance_id}").status_code == 404
 
+    # 编办: 孙婷 (the clerk) drafts the opinion; the office's head decides. Whoever drafted
+    # may not decide on her own draft, though both hold the reviewer role.
+    bianban_sun = login("bianban_sun")
+    complete(bianban_sun, "review_draft", DRAFT)
+    [review] = [t for t in bianban_sun.get("/api/v1/tasks").json() if t["bpmn_id"] == "review"]
+    assert review["instance_id"] == instance_id  # in her office's inbox, …
+    refused = bianban_sun.post(f"/api/v1/tasks/{review['id']}/complete", json=PASS)
+    assert refused.status_code == 403 and "回避" in refused.json()["message"]  # … not hers
     complete(bianban, "review", PASS)
     approved = complete(xianwei, "approve", PASS)
     assert [(t["bpmn_id"], t["township"]) for t in approved["open_tasks"]] == [

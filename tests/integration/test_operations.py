@@ -23,6 +23,7 @@ from tests.integration.test_admission_services import actor
 
 PROCESS_ID = "secondment_admission"
 PASS = {"decision": "pass"}
+DRAFT = {"decision": "pass", "comment": "借调必要，依据充分，乡镇已同意"}
 
 
 def application(**changes: Any) -> dict[str, Any]:
@@ -102,6 +103,7 @@ def test_each_operation_runs_once_in_the_command_that_passes_it_in_fresh_process
 ) -> None:
     assert kind_of(PROCESS_ID) is GENERIC  # no Python knows this procedure
     started = instances.start(ctx, PROCESS_ID, application(), actor(ctx, "nongye"))
+    take(fresh(), "bianban_sun", "review_draft", DRAFT)
     take(fresh(), "bianban", "review", PASS)
     assert ran(ctx, started.id) == [] and notices(ctx, started.id) == 0
 
@@ -131,6 +133,7 @@ def test_a_failing_operation_rolls_the_whole_command_back(
     ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started = instances.start(ctx, PROCESS_ID, application(), actor(ctx, "nongye"))
+    take(ctx, "bianban_sun", "review_draft", DRAFT)
     take(ctx, "bianban", "review", PASS)
     take(ctx, "xianwei", "approve", PASS)
     trail_before = actions(ctx, started.id)
