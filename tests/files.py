@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 
 from PIL import Image
@@ -53,3 +54,10 @@ def ofd() -> bytes:
 
 def plain_zip() -> bytes:
     return _zip({"readme.txt": "not a document"})
+
+
+def photo(side: int = 600) -> bytes:
+    """A phone photo's worth of bytes: noise does not compress (about side² / 2 bytes)."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, "JPEG")
+    return out.getvalue()

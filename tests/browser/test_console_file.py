@@ -114,6 +114,23 @@ def test_a_new_clerk_files_with_attachments_and_the_auditor_proves_the_file(
     mine = api("jiwei").get("/api/v1/instances?per_page=100").json()["items"]
     assert [m["title"] for m in mine].count(TITLE) == 1
 
+    # A supplement on a slow line: the page shows how much has gone up, then the file is there.
+    (tmp_path / "现场照片.jpg").write_bytes(files.photo())
+    slow = wu.context.new_cdp_session(wu)
+    slow.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 64 * 1024},
+    )
+    section.get_by_label("补充附件").set_input_files(str(tmp_path / "现场照片.jpg"))
+    section.get_by_role("button", name="上传").click()
+    expect(wu.locator(".upload-progress")).to_contain_text("已上传")
+    expect(wu.locator(".flash-success")).to_contain_text("已添加附件“现场照片.jpg”", timeout=60_000)
+    slow.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    expect(wu.get_by_role("region", name="附件")).to_contain_text("补充")
+
     _through_the_county(api, matter)
     bianban = sign_in("bianban")
     bianban.goto(f"/matters/{matter}")
@@ -139,4 +156,4 @@ def test_a_new_clerk_files_with_attachments_and_the_auditor_proves_the_file(
     path.write_bytes(exported)
     verified = run_verifier(path, "--key", key, "--origin", ORIGIN, "--strict")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "3 files, 0 failures" in verified.stdout
+    assert "4 files, 0 failures" in verified.stdout

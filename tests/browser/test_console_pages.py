@@ -110,6 +110,7 @@ def test_the_matter_page_draws_the_diagram_with_the_current_step_highlighted(
         expect(svg.locator(f'[data-element-id="{step}"]')).to_have_class(re.compile("bpmn-done"))
     untouched = svg.locator('[data-element-id="approve"]')
     expect(untouched).not_to_have_class(re.compile("bpmn-(done|current)"))
+    page.locator("figure.diagram").scroll_into_view_if_needed()  # down the page to it
     expect(current).to_be_in_viewport()  # scrolled to, in a diagram wider than the page
     # The deadline as a county reads it: the last day, inclusive, never a next-day "00:00".
     review = next(t for t in api("bianban").get("/api/v1/tasks").json() if t["bpmn_id"] == "review")

@@ -57,6 +57,57 @@
       sync();
     });
 
+    // A file form (data-upload-progress) shows how much of the file has gone up, then that the
+    // server is checking and storing it; the page the server answers replaces this one, as a
+    // plain submission would. Without scripts the form still submits the ordinary way.
+    document.querySelectorAll("form[data-upload-progress]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.FormData || !window.XMLHttpRequest) { return; }
+        event.preventDefault();
+        var status = form.querySelector(".upload-progress");
+        if (!status) {
+          status = document.createElement("div");
+          status.className = "upload-progress";
+          status.setAttribute("role", "status");
+          status.innerHTML = '<progress max="100"></progress> <span></span>';
+          form.appendChild(status);
+        }
+        var bar = status.querySelector("progress");
+        var text = status.querySelector("span");
+        var button = form.querySelector("button[type=submit], button:not([type])");
+        if (button) { button.disabled = true; }
+        text.textContent = "正在上传…";
+        var request = new XMLHttpRequest();
+        // getAttribute: a control named "action" (预检) shadows form.action
+        request.open("POST", form.getAttribute("action") || window.location.href);
+        request.upload.addEventListener("progress", function (e) {
+          if (e.lengthComputable) {
+            bar.value = Math.round(e.loaded * 100 / e.total);
+            text.textContent = "已上传 " + bar.value + "%";
+          }
+        });
+        request.upload.addEventListener("load", function () {
+          bar.removeAttribute("value");  // indeterminate: the server is working
+          text.textContent = form.getAttribute("data-upload-progress") || "正在处理，请稍候…";
+        });
+        request.addEventListener("load", function () {
+          if (request.responseURL) { window.history.replaceState(null, "", request.responseURL); }
+          document.open();
+          document.write(request.responseText);
+          document.close();
+        });
+        request.addEventListener("error", function () {
+          if (button) { button.disabled = false; }
+          bar.value = 0;
+          text.textContent = "上传中断，请检查网络后重试。";
+        });
+        var data = new FormData(form);
+        var via = event.submitter;  // the button pressed, when it says what to do (预检 …)
+        if (via && via.name) { data.append(via.name, via.value); }
+        request.send(data);
+      });
+    });
+
     // Ask before actions that cannot be undone.
     document.querySelectorAll("button[data-confirm]").forEach(function (button) {
       button.addEventListener("click", function (event) {
