@@ -42,6 +42,8 @@ def test_the_gatekeeper_prints_the_approval_reply_with_its_number(
     nongye = sign_in("nongye")
     nongye.goto(f"/matters/{matter}")
     # The applicant issues only its own application form, never the 批复.
-    expect(nongye.get_by_role("button", name=re.compile("出具"))).to_have_text(["出具事项准入申请表"])
+    expect(nongye.get_by_role("button", name=re.compile("出具"))).to_have_text(
+        ["出具事项准入申请表"]
+    )
     expect(nongye.locator("#trail-title ~ *").first).to_be_visible()
     expect(nongye.get_by_text("出具文书").first).to_be_visible()
