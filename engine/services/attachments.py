@@ -7,21 +7,24 @@ it is read like the instance it belongs to, and its hash is on the instance's tr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.authz import TASK_ROLES, Actor, check_take_task
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Instance, Task
-from engine.models_documents import Attachment
+from engine.models_documents import Attachment, IssuedDocument
 from engine.services.file_kinds import KINDS, filed_name, identify
 from engine.workflow import attachments as step_files
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.processes import kind_of
 from engine.workflow.services import commands
+
+# An upload not submitted with any step within this many days is forgotten (the worker).
+UNSUBMITTED_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,36 @@ def attachment_file(ctx: Context, actor: Actor, attachment_id: int) -> StoredFil
             commands.visible_instance(session, row.instance_id, actor, lock=False)
         found = StoredFile(row.name, row.media_type, b"", row.sha256)
     return StoredFile(found.filename, found.media_type, ctx.blobs.get(found.sha256), found.sha256)
+
+
+def discard_unsubmitted(ctx: Context) -> int:
+    """Forget uploads nobody submitted with a step within UNSUBMITTED_DAYS (a form given up,
+    a page closed), and their files when nothing else names the same bytes: a periodic job
+    of the worker. Returns how many uploads were forgotten."""
+    now = ctx.clock.now()
+    cutoff = now - timedelta(days=UNSUBMITTED_DAYS)
+    with ctx.db.write() as session:
+        stale = session.execute(
+            select(Attachment.id, Attachment.sha256)
+            .where(Attachment.instance_id.is_(None), Attachment.uploaded_at < cutoff)
+            .limit(1000)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not stale:
+            return 0
+        session.execute(delete(Attachment).where(Attachment.id.in_([row.id for row in stale])))
+        digests = {row.sha256 for row in stale}
+        named = set(
+            session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(digests)))
+        )
+        named |= set(
+            session.scalars(select(IssuedDocument.sha256).where(IssuedDocument.sha256.in_(digests)))
+        )
+    # After the commit: a file is removed only if nothing names it and it was not stored
+    # again since the cutoff (a new upload of the same bytes refreshes it first).
+    for digest in digests - named:
+        ctx.blobs.discard(digest, cutoff.timestamp())
+    return len(stale)
 
 
 def _may_upload(actor: Actor) -> None:

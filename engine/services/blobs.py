@@ -39,6 +39,7 @@ class DiskBlobs:
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
         if path.exists():
+            os.utime(path)  # fresh again: `discard` leaves a file stored again alone
             return digest
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
@@ -52,6 +53,18 @@ class DiskBlobs:
             Path(temporary).unlink(missing_ok=True)
             raise
         return digest
+
+    def discard(self, digest: str, untouched_since: float) -> bool:
+        """Remove the file under `digest` if it was last stored before `untouched_since` (a
+        POSIX time); the caller has made sure no row names it. True if removed."""
+        path = self._path(digest)
+        try:
+            if path.stat().st_mtime >= untouched_since:
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def get(self, digest: str) -> bytes:
         """The bytes stored under `digest`, checked against it."""

@@ -88,11 +88,14 @@ def register_processes() -> None:
     each offers to diagrams' service tasks (once is enough; again changes nothing)."""
     from engine.accountability.services import case_effects, procedures
     from engine.admission.services import admission, admission_operations
+    from engine.services import attachments
+    from engine.workflow.jobs import register_job
 
     admission.register_processes()
     admission_operations.register_operations()
     procedures.register_processes()
     case_effects.register_operations()
+    register_job("attachments.discard_unsubmitted", attachments.discard_unsubmitted)
 
 
 def _overrides(db: Database) -> dict[date, bool]:
