@@ -241,6 +241,10 @@ class RegisterQuerySchema(f.Schema):
     status = f.String(validate=f.one_of(["in_force", "exited"]))
 
 
+class RegisterExportQuerySchema(RegisterQuerySchema):
+    format = f.String(load_default="pdf", validate=f.one_of(["pdf", "xlsx", "csv"]))
+
+
 class InboxQuerySchema(f.Schema):
     page = f.Integer(strict=False, load_default=1, validate=f.between(1, 100_000))
     per_page = f.Integer(strict=False, load_default=50, validate=f.between(1, 100))

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from api.console import charts, lookups
 from api.console.labels import REGISTER_STATUS_LABELS
 from api.console.web import bp, context, me, render, safe_next, sign_in_refused, start_session
-from engine.admission.services import burden, matters
+from engine.admission.services import burden, matters, register_files
 from engine.authz import TASK_ROLES
 from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
 from engine.services import accounts, notices
@@ -122,6 +122,23 @@ def township_register() -> tuple[str, int]:
         status=status or "",
         statuses=REGISTER_STATUS_LABELS,
         errors=errors,
+    )
+
+
+@bp.route("/register/export")
+def township_register_export() -> Response:
+    """The register as shown (same filters) as a printable PDF, or an Excel table."""
+    found = register_files.register_file(
+        context(),
+        me(),
+        request.args.get("format", "pdf"),
+        township=request.args.get("township") or None,
+        status=request.args.get("status") or None,
+    )
+    return Response(
+        found.data,
+        content_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
     )
 
 

@@ -1,10 +1,11 @@
-"""GET /register (admitted matters); GET and POST /instances/{id}/resources (费随事转: what
-each township was promised and what arrived)."""
+"""GET /register (admitted matters) and /register/export (PDF, Excel, CSV); GET and POST
+/instances/{id}/resources (费随事转: what each township was promised and what arrived)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -13,10 +14,11 @@ from api.auth import context, current_actor
 from api.schemas import (
     DeliveryBodySchema,
     RegisterEntrySchema,
+    RegisterExportQuerySchema,
     RegisterQuerySchema,
     TownshipResourcesSchema,
 )
-from engine.admission.services import matters, resources
+from engine.admission.services import matters, register_files, resources
 
 blp = Blueprint(
     "townships", __name__, url_prefix="/api/v1", description="乡镇准入事项台账与费随事转"
@@ -30,6 +32,34 @@ class Register(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """The register of admitted matters (a township sees its own)."""
         return matters.register(context(), current_actor(), **query)
+
+
+@blp.route("/register/export")
+class RegisterExport(MethodView):
+    @blp.arguments(RegisterExportQuerySchema, location="query", unknown=RAISE)
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "台账文件",
+                "content": {
+                    "application/pdf": {},
+                    "text/csv": {},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                },
+            }
+        }
+    )
+    def get(self, query: dict[str, Any]) -> Any:
+        """The register as a printable PDF (landscape, the county's layout if it has one), or
+        an Excel or CSV table: the same rows as GET /register."""
+        found = register_files.register_file(
+            context(), current_actor(), query.pop("format"), **query
+        )
+        return Response(
+            found.data,
+            content_type=found.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
+        )
 
 
 @blp.route("/instances/<id:instance_id>/resources")

@@ -217,3 +217,28 @@ def test_a_malicious_accusation_is_referred_with_a_numbered_letter(login) -> Non
         issued.json()["number"],
     ):
         assert expected in text, (expected, text)
+
+
+def test_the_register_prints_as_a_pdf_and_exports_as_a_table(login) -> None:
+    import openpyxl
+
+    first = admitted_via_api(lambda u: login(u))
+    second = admitted_via_api(lambda u: login(u), name="农村公路日常养护巡查", townships=["donghe"])
+    assert first != second
+    chengguan, bianban = login("chengguan"), login("bianban")
+    pdf = chengguan.get("/api/v1/register/export?format=pdf")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    text = _text(pdf.content)
+    # 城关镇 reads its own rows only: the first matter, not the second (东河乡's alone).
+    assert "准入事项台账" in text and "高标准农田" in text and "农村公路" not in text
+    assert "城关镇准入事项台账" in text and "30,000/30,000" in text  # its share of 60,000
+    assert DATE.search(text) and "2026-" not in text
+
+    table = bianban.get("/api/v1/register/export?format=xlsx&township=donghe")
+    assert table.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(table.content)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:2] == ["乡镇（街道）", "事项名称"]
+    assert sorted(r[1] for r in rows[1:]) == ["农村公路日常养护巡查", "高标准农田建设项目日常巡查"]
+    assert all(r[0] == "东河乡" for r in rows[1:])
+    assert bianban.get("/api/v1/register/export?format=doc").status_code == 422
