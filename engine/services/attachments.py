@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.authz import TASK_ROLES, Actor, check_take_task
+from engine.authz import TASK_ROLES, Actor
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Instance, Task
 from engine.models_documents import Attachment, IssuedDocument
@@ -22,6 +22,7 @@ from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.processes import kind_of
 from engine.workflow.services import commands
+from engine.workflow.services.tasks import check_may_take
 
 # An upload not submitted with any step within this many days is forgotten (the worker).
 UNSUBMITTED_DAYS = 7
@@ -190,14 +191,7 @@ def _participant_role(session: Session, instance: Instance, actor: Actor) -> str
         select(Task).where(Task.instance_id == instance.id, Task.state == "open")
     ):
         try:
-            check_take_task(
-                actor,
-                role=task.role,
-                org_id=task.org_id,
-                assignee_id=task.assignee_id,
-                applicant_org_id=instance.applicant_org_id,
-                case=party,
-            )
+            check_may_take(session, task, instance, actor, party)
         except Forbidden:
             continue
         return task.role

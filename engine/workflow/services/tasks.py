@@ -94,16 +94,24 @@ def _open_task(
     townships = commands.visible_townships(session, instance, actor)
     if task.state != "open":
         raise Conflict("该任务已办结，不能再办理")
+    check_may_take(session, task, instance, actor)
+    _check_recusal(session, ctx, task, instance, actor)
+    return task, instance, townships
+
+
+def check_may_take(
+    session: Session, task: Task, instance: Instance, actor: Actor, party: Any = None
+) -> None:
+    """Forbidden unless the caller's roles, office and separation of duties let them take the
+    task (`party`: the instance's case subject, if already looked up)."""
     check_take_task(
         actor,
         role=task.role,
         org_id=task.org_id,
         assignee_id=task.assignee_id,
         applicant_org_id=instance.applicant_org_id,
-        case=kind_of(instance.process_id).party(session, instance),
+        case=party if party is not None else kind_of(instance.process_id).party(session, instance),
     )
-    _check_recusal(session, ctx, task, instance, actor)
-    return task, instance, townships
 
 
 def _check_recusal(
