@@ -94,6 +94,9 @@ class Settings:
     # The largest attachment one upload may carry, in MiB (a scanned policy document with its
     # annexes is a few MiB; a phone photo one or two).
     attachment_max_mb: int = 20
+    # 精简会议: the county meetings a township may be required to attend in person in one
+    # calendar month; approving one more in person is refused (video stays possible). 0: no cap.
+    meeting_monthly_cap: int = 4
     # A long-term matter is re-evaluated this many months after entry, and again after that.
     reevaluation_months: int = 12
     # Seconds between a worker's polls for due timers when none were due.
@@ -184,6 +187,9 @@ class Settings:
             ),
             blob_dir=Path(env.get("ZHUNRU_BLOB_DIR") or defaults.blob_dir),
             attachment_max_mb=_int(env, "ZHUNRU_ATTACHMENT_MAX_MB", defaults.attachment_max_mb),
+            meeting_monthly_cap=_int(
+                env, "ZHUNRU_MEETING_MONTHLY_CAP", defaults.meeting_monthly_cap
+            ),
             tolerance_rules_file=Path(
                 env.get("ZHUNRU_TOLERANCE_RULES_FILE") or defaults.tolerance_rules_file
             ),
@@ -251,6 +257,8 @@ class Settings:
             raise SettingsError("ZHUNRU_PASSWORD_MIN_CLASSES must be 1 to 4")
         if not 1 <= self.attachment_max_mb <= 1024:
             raise SettingsError("ZHUNRU_ATTACHMENT_MAX_MB must be 1 to 1024")
+        if not 0 <= self.meeting_monthly_cap <= 100:
+            raise SettingsError("ZHUNRU_MEETING_MONTHLY_CAP must be 0 (no cap) to 100")
         self._check_oidc()
         return self
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from engine import models, models_documents, models_ops  # noqa: F401
 from engine.accountability import models_cases  # noqa: F401
+from engine.burden import models_burden  # noqa: F401
 from engine.duty_lists import models_catalog  # noqa: F401
 from engine.trail import models_trail  # noqa: F401
 

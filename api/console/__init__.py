@@ -49,6 +49,7 @@ def register_console(app: Flask, api_prefix: str = "/api/v1") -> None:
         accountability,
         admission,
         attachments,
+        burden,
         deployments,
         documents,
         duty_lists,

@@ -102,6 +102,7 @@ STATUS_LABELS: dict[str, str] = {
     "rejected": "不予准入",
     "withdrawn": "已撤回",
     "completed": "已结束",
+    "scheduled": "已同意召开",
     # accountability procedures
     "refused": "不予办理",
     "concluded": "已办结",
@@ -122,6 +123,7 @@ INCIDENT_ACTION_LABELS: dict[str, str] = {
 }
 PROCESS_LABELS: dict[str, str] = {
     "matter_admission": "事项准入",
+    "meeting_admission": "会议报备",
     "fault_tolerance": "容错纠错",
     "clearance": "澄清正名",
 }
@@ -187,6 +189,9 @@ ACTION_LABELS: dict[str, str] = {
     "people_imported": "批量导入单位和人员",
     "document_issued": "出具文书",
     "attachment_added": "补充附件",
+    "meeting_scheduled": "列入乡镇会议日历",
+    "meeting_video_requested": "乡镇申请视频参会",
+    "meeting_video_answered": "答复视频参会申请",
     "organization_changed": "修改单位",
     "task_released": "任务退回单位待办",
     "diagram_deployed": "部署流程图",

@@ -77,6 +77,7 @@ def register_blueprints(api: Api) -> None:
     from api.rest import (
         attachments,
         auth,
+        burden,
         documents,
         health,
         instances,
@@ -92,5 +93,5 @@ def register_blueprints(api: Api) -> None:
 
     _register_form_schemas(api)
     modules = (health, auth, processes, instances, tasks, notices, townships, catalog, audit, cases)
-    for module in (*modules, operations, migration, people, documents, attachments):
+    for module in (*modules, operations, migration, people, documents, attachments, burden):
         api.register_blueprint(module.blp)

@@ -105,6 +105,7 @@ def test_processes_and_me(login) -> None:
         "clearance",
         "fault_tolerance",
         "matter_admission",
+        "meeting_admission",
         "secondment_admission",
     ]
     me = client.get("/api/v1/me").json()

@@ -201,6 +201,7 @@ def test_bad_diagram_upload_is_422_and_admin_only(login) -> None:
         "clearance",
         "fault_tolerance",
         "matter_admission",
+        "meeting_admission",
         "secondment_admission",
     ]
 

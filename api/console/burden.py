@@ -1,0 +1,81 @@
+"""会议日历 in the console: the meetings townships must attend, a township's request to attend
+by video, the organiser's answer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from api.console import lookups
+from api.console.web import bp, context, me, render
+from engine.burden.services import meetings
+from engine.errors import Conflict, InvalidInput, NotFound
+
+WEEKDAYS = "一二三四五六日"
+
+
+@bp.route("/meetings")
+def meeting_calendar() -> tuple[str, int]:
+    """会议日历: from today (or the chosen day) for 90 days, by day."""
+    errors: dict[str, Any] = {}
+    township = request.args.get("township") or None
+    try:
+        start = _day(request.args.get("start"), "start")
+        end = _day(request.args.get("end"), "end")
+        found = meetings.calendar(context(), me(), township=township, start=start, end=end)
+    except InvalidInput as exc:
+        found, errors = [], exc.errors
+    days: dict[date, list[meetings.MeetingInfo]] = {}
+    for meeting in found:
+        days.setdefault(meeting.held_on, []).append(meeting)
+    return render(
+        "burden/meetings.html",
+        200 if not errors else 422,
+        days=days,
+        weekday=lambda d: f"星期{WEEKDAYS[d.weekday()]}",
+        modes=meetings.MODES,
+        townships=lookups.townships(context(), retired_too=True),
+        township=township or "",
+        start=request.args.get("start", ""),
+        end=request.args.get("end", ""),
+        errors=errors,
+    )
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput("日期有误", {field: ["应为日期"]}) from exc
+
+
+@bp.route("/meetings/<id:meeting_id>/video-request", methods=["POST"])
+def meeting_video_request(meeting_id: int) -> Response:
+    try:
+        meetings.request_video(context(), me(), meeting_id, request.form.get("reason", ""))
+    except (InvalidInput, Conflict, NotFound) as exc:
+        flash(f"未能申请：{_why(exc)}", "error")
+    else:
+        flash("已申请视频参会，召集单位答复后会通知您。", "success")
+    return redirect(url_for("console.meeting_calendar"))
+
+
+@bp.route("/meetings/<id:meeting_id>/video-answer", methods=["POST"])
+def meeting_video_answer(meeting_id: int) -> Response:
+    grant = request.form.get("grant") == "yes"
+    try:
+        meetings.answer_video(context(), me(), meeting_id, grant, request.form.get("reason", ""))
+    except (InvalidInput, Conflict, NotFound) as exc:
+        flash(f"未能答复：{_why(exc)}", "error")
+    else:
+        flash("已同意视频参会。" if grant else "已答复：请现场参会。", "success")
+    return redirect(url_for("console.meeting_calendar"))
+
+
+def _why(exc: InvalidInput | Conflict | NotFound) -> str:
+    return "；".join(str(m) for ms in exc.errors.values() for m in ms) or exc.message

@@ -1,0 +1,51 @@
+"""The burden gates: GET /meetings (the townships' calendar of required meetings), a
+township's request to attend by video and the organiser's answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from api.auth import context, current_actor
+from api.schemas_burden import (
+    MeetingQuerySchema,
+    MeetingSchema,
+    VideoAnswerSchema,
+    VideoRequestSchema,
+)
+from engine.burden.services import meetings
+
+blp = Blueprint("burden", __name__, url_prefix="/api/v1", description="会议等减负事项")
+
+
+@blp.route("/meetings")
+class Meetings(MethodView):
+    @blp.arguments(MeetingQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, MeetingSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """Meetings townships must attend, by day: a township its own, an office those it
+        called, the county offices every township's (or one's, with `township`)."""
+        return meetings.calendar(context(), current_actor(), **query)
+
+
+@blp.route("/meetings/<id:meeting_id>/video-request")
+class VideoRequest(MethodView):
+    @blp.arguments(VideoRequestSchema, unknown=RAISE)
+    @blp.response(200, MeetingSchema)
+    def post(self, body: dict[str, Any], meeting_id: int) -> Any:
+        """申请视频参会: the township that must attend asks, with its reason (before the day)."""
+        return meetings.request_video(context(), current_actor(), meeting_id, body["reason"])
+
+
+@blp.route("/meetings/<id:meeting_id>/video-answer")
+class VideoAnswer(MethodView):
+    @blp.arguments(VideoAnswerSchema, unknown=RAISE)
+    @blp.response(200, MeetingSchema)
+    def post(self, body: dict[str, Any], meeting_id: int) -> Any:
+        """The organiser grants (the township attends by video) or refuses, with a reason."""
+        return meetings.answer_video(
+            context(), current_actor(), meeting_id, body["grant"], body["reason"]
+        )

@@ -1,0 +1,40 @@
+"""What the burden gates keep beyond the workflow: the meetings townships must attend."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models import Base
+
+
+class RequiredMeeting(Base):
+    """One township's place at an approved county meeting: on its calendar, counted against
+    the monthly limit while it must be there in person."""
+
+    __tablename__ = "required_meeting"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "township_org_id", name="uq_required_meeting_township"),
+        Index("ix_required_meeting_township_day", "township_org_id", "held_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    township_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    organiser_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[str] = mapped_column(String(5))  # 09:30, local time
+    minutes: Mapped[int] = mapped_column(Integer)
+    location: Mapped[str] = mapped_column(String(200))
+    attendees: Mapped[str] = mapped_column(String(200))  # who must come: 分管副镇长1名
+    # in_person, or video (approved as a video meeting, or this township's request granted)
+    mode: Mapped[str] = mapped_column(String(20))
+    # A township's request to attend by video, and the organiser's answer.
+    video_request: Mapped[str | None] = mapped_column(Text)
+    video_requested_at: Mapped[datetime | None] = mapped_column()
+    video_answer: Mapped[str | None] = mapped_column(String(20))  # granted | refused
+    video_answered_at: Mapped[datetime | None] = mapped_column()
+    scheduled_at: Mapped[datetime] = mapped_column()
