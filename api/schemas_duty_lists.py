@@ -123,6 +123,8 @@ class TownshipBurdenSchema(ma.Schema):
     overdue_shortfalls = fields.Integer(metadata={"description": "逾期仍未补齐资源的在册事项"})
     pending_applications = fields.Integer()
     overdue_steps = fields.Integer()
+    meetings_in_person = fields.Integer(metadata={"description": "本年须现场参加的县级会议"})
+    meetings_video = fields.Integer(metadata={"description": "本年须视频参加的县级会议"})
 
 
 class DepartmentBurdenSchema(ma.Schema):
@@ -139,9 +141,12 @@ class DepartmentBurdenSchema(ma.Schema):
     separate_assessments = fields.Integer(
         metadata={"description": "准入后又就已准入事项对乡镇另行考核、检查或排名的申请"}
     )
+    meetings_called = fields.Integer(metadata={"description": "本年召集、须乡镇参加的会议"})
 
 
 class BurdenReportSchema(ma.Schema):
     generated_at = fields.DateTime()
     townships = fields.List(fields.Nested(TownshipBurdenSchema))
     departments = fields.List(fields.Nested(DepartmentBurdenSchema))
+    period_start = fields.Date(metadata={"description": "会议的统计期间（本年）自"})
+    period_end = fields.Date(metadata={"description": "会议的统计期间（本年）至"})

@@ -160,6 +160,14 @@ def dashboard() -> tuple[str, int]:
         [t.overdue_steps for t in report.townships],
         "超期环节",
     )
+    meetings = charts.stacked_bar_chart(
+        "各乡镇本年须参加的县级会议",
+        township_names,
+        [
+            charts.Series("现场参加", [t.meetings_in_person for t in report.townships]),
+            charts.Series("视频参加", [t.meetings_video for t in report.townships]),
+        ],
+    )
     outcomes = charts.stacked_bar_chart(
         "各部门申请的办理结果",
         department_names,
@@ -173,6 +181,7 @@ def dashboard() -> tuple[str, int]:
         report=report,
         outcomes=OUTCOMES,
         in_force_chart=Markup(in_force),
+        meetings_chart=Markup(meetings),
         overdue_chart=Markup(overdue),
         outcome_chart=Markup(outcomes),
     )

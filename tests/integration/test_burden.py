@@ -133,7 +133,8 @@ def test_csv_holds_both_tables(ctx: Context, county) -> None:
     chengguan = next(r for r in townships if r[0] == "chengguan")
     assert chengguan[2:4] == ["1", "县农业农村局 1"]
     jiaoyu = next(r for r in departments if r[0] == "jiaoyu")
-    assert jiaoyu[-2] == "与清单内事项重复 1；未随事下放经费、人员或权限 1"  # words, no codes
+    reasons = departments[0].index("不予准入理由")
+    assert jiaoyu[reasons] == "与清单内事项重复 1；未随事下放经费、人员或权限 1"  # words, no codes
 
 
 def test_a_separate_assessment_of_an_admitted_matter_is_flagged_and_counted(
@@ -148,3 +149,39 @@ def test_a_separate_assessment_of_an_admitted_matter_is_flagged_and_counted(
     depts = rows_by_code(burden.report(ctx, actor(ctx, "bianban")).departments, "department")
     assert depts["nongye"].separate_assessments == 1
     assert depts["jiaoyu"].separate_assessments == 0
+
+
+def test_meetings_are_counted_beside_the_matters(ctx: Context, county) -> None:
+    """The burden picture holds the meeting gate too: per township the meetings it must attend
+    this year in person and by video, per department those it called, from the rows."""
+    from tests.api.test_meetings_api import meeting
+
+    today = ctx.calendar.local(ctx.clock.now()).date()
+    day = today + timedelta(days=1)  # filed ahead; next year's on 31 December, not counted
+    for body, decision in (
+        (meeting(day, townships=["chengguan", "donghe"]), "approve"),
+        (meeting(day, name="视频调度会", townships=["chengguan"]), "approve_video"),
+        (meeting(day, name="被否决的会", townships=["chengguan"]), "refuse"),
+    ):
+        started = instances.start(ctx, "meeting_admission", body, actor(ctx, "nongye"))
+        form = {"decision": decision, "comment": "可合并" if decision == "refuse" else ""}
+        step(ctx, "xianwei", started.id, form)
+    counted = 1 if day.year == today.year else 0
+    report = burden.report(ctx, actor(ctx, "xianwei"))
+    assert (report.period_start, report.period_end) == (
+        today.replace(month=1, day=1),
+        today.replace(month=12, day=31),
+    )
+    towns = rows_by_code(report.townships, "township")
+    assert (towns["chengguan"].meetings_in_person, towns["chengguan"].meetings_video) == (
+        counted,
+        counted,
+    )
+    assert (towns["donghe"].meetings_in_person, towns["donghe"].meetings_video) == (counted, 0)
+    assert towns["xishan"].meetings_in_person == 0
+    departments = rows_by_code(report.departments, "department")
+    # The refused one is on no calendar; meetings are not matter applications.
+    assert departments["nongye"].meetings_called == 2 * counted
+    assert departments["nongye"].filed == 2
+    text = burden.to_csv(report).decode("utf-8-sig")
+    assert "本年须现场参加的县级会议" in text and "本年召集乡镇参加的会议" in text

@@ -8,13 +8,14 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor, instance_scope
+from engine.burden.services import meetings
 from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
 from engine.services.directory import OrgRef
 from engine.workflow.context import Context
@@ -54,6 +55,9 @@ class TownshipBurden:
     overdue_shortfalls: int = 0
     pending_applications: int = 0
     overdue_steps: int = 0
+    # County meetings it must attend this year (approved through the meeting gate).
+    meetings_in_person: int = 0
+    meetings_video: int = 0
 
 
 @dataclass
@@ -71,6 +75,8 @@ class DepartmentBurden:
     # 郑州二七区: filings that read as a separate assessment, inspection or ranking of townships
     # on a matter already admitted (the pre-check's flag).
     separate_assessments: int = 0
+    # Meetings it called this year that townships must attend.
+    meetings_called: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,9 @@ class BurdenReport:
     generated_at: datetime
     townships: list[TownshipBurden]
     departments: list[DepartmentBurden]
+    # The period the meetings are counted over: the current year.
+    period_start: date | None = None
+    period_end: date | None = None
 
 
 def report(ctx: Context, actor: Actor) -> BurdenReport:
@@ -91,7 +100,44 @@ def report(ctx: Context, actor: Actor) -> BurdenReport:
         orgs = ctx.names.orgs(session, township_ids + department_ids)
         townships = _townships(session, ctx, township_ids, orgs, now)
         departments = _departments(session, department_ids, orgs)
-    return BurdenReport(now, townships, departments)
+        start, end = _this_year(ctx, now)
+        _add_meetings(session, townships, departments, start, end)
+    return BurdenReport(now, townships, departments, start, end)
+
+
+def _this_year(ctx: Context, now: datetime) -> tuple[date, date]:
+    year = ctx.calendar.local(now).year
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _add_meetings(
+    session: Session,
+    townships: list[TownshipBurden],
+    departments: list[DepartmentBurden],
+    start: date,
+    end: date,
+) -> None:
+    """The meetings gate's counts beside the matters' (what the burden domain publishes)."""
+    ids = {row.township.code: row for row in townships}
+    org_ids = dict(
+        session.execute(
+            select(Organization.code, Organization.id).where(
+                Organization.code.in_(list(ids) + [d.department.code for d in departments])
+            )
+        ).all()
+    )
+    found = meetings.counts(
+        session,
+        [org_ids[code] for code in ids if code in org_ids],
+        [org_ids[d.department.code] for d in departments if d.department.code in org_ids],
+        start,
+        end,
+    )
+    for code, row in ids.items():
+        row.meetings_in_person = found.in_person.get(org_ids.get(code, -1), 0)
+        row.meetings_video = found.video.get(org_ids.get(code, -1), 0)
+    for d in departments:
+        d.meetings_called = found.called.get(org_ids.get(d.department.code, -1), 0)
 
 
 def of_townships(ctx: Context, actor: Actor, codes: list[str]) -> list[TownshipBurden]:
@@ -212,7 +258,11 @@ def _departments(
         return []
     statuses = session.execute(
         select(Instance.applicant_org_id, Instance.status, func.count())
-        .where(Instance.applicant_org_id.in_(ids), Instance.case_id.is_(None))
+        .where(
+            Instance.applicant_org_id.in_(ids),
+            Instance.case_id.is_(None),
+            Instance.process_id != meetings.PROCESS_ID,  # counted as meetings called
+        )
         .group_by(Instance.applicant_org_id, Instance.status)
     )
     for org_id, status, count in statuses:
@@ -257,11 +307,12 @@ def _departments(
 
 TOWNSHIP_HEADER = (
     "乡镇代码 乡镇 在用准入事项 按部门 承诺经费（元） 到位经费（元） 承诺人员 到位人员 "
-    "资源已到位事项 资源未到位事项 资源待补齐 逾期未补齐 待审批申请 超期环节"
+    "资源已到位事项 资源未到位事项 资源待补齐 逾期未补齐 待审批申请 超期环节 "
+    "本年须现场参加的县级会议 本年须视频参加的县级会议"
 ).split()
 DEPARTMENT_HEADER = (
     "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由 "
-    "准入后另行考核检查"
+    "准入后另行考核检查 本年召集乡镇参加的会议"
 ).split()
 
 
@@ -278,6 +329,7 @@ def to_csv(burden: BurdenReport) -> bytes:
             + [t.staff_received, t.matters_resources_received, t.matters_resources_missing]
             + [t.open_shortfalls, t.overdue_shortfalls]
             + [t.pending_applications, t.overdue_steps]
+            + [t.meetings_in_person, t.meetings_video]
         )
     writer.writerow([])
     writer.writerow(DEPARTMENT_HEADER)
@@ -288,5 +340,6 @@ def to_csv(burden: BurdenReport) -> bytes:
         writer.writerow(
             [d.department.code, d.department.name, d.filed, d.pending, d.admitted, d.in_force]
             + [d.exited, d.returned, d.rejected, d.withdrawn, reasons, d.separate_assessments]
+            + [d.meetings_called]
         )
     return out.getvalue().encode("utf-8-sig")

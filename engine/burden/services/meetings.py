@@ -234,6 +234,44 @@ def answer_video(
         return _infos(session, ctx, [row])[0]
 
 
+@dataclass(frozen=True)
+class MeetingCounts:
+    """Meetings in a period: per township, those it must attend in person and by video; per
+    organising office, those it called (one per meeting, however many townships)."""
+
+    in_person: dict[int, int]
+    video: dict[int, int]
+    called: dict[int, int]
+
+
+def counts(
+    session: Session, township_ids: list[int], organiser_ids: list[int], start: date, end: date
+) -> MeetingCounts:
+    """For the burden picture (published to the burden report)."""
+    in_day = (RequiredMeeting.held_on >= start, RequiredMeeting.held_on <= end)
+    by_mode: dict[str, dict[int, int]] = {"in_person": {}, "video": {}}
+    if township_ids:
+        for township, mode, n in session.execute(
+            select(RequiredMeeting.township_org_id, RequiredMeeting.mode, func.count())
+            .where(RequiredMeeting.township_org_id.in_(township_ids), *in_day)
+            .group_by(RequiredMeeting.township_org_id, RequiredMeeting.mode)
+        ):
+            by_mode.setdefault(mode, {})[township] = n
+    called: dict[int, int] = {}
+    if organiser_ids:
+        called = dict(
+            session.execute(
+                select(
+                    RequiredMeeting.organiser_org_id,
+                    func.count(func.distinct(RequiredMeeting.instance_id)),
+                )
+                .where(RequiredMeeting.organiser_org_id.in_(organiser_ids), *in_day)
+                .group_by(RequiredMeeting.organiser_org_id)
+            ).all()
+        )
+    return MeetingCounts(by_mode["in_person"], by_mode["video"], called)
+
+
 def held_after_today(values: dict[str, Any], context: Any) -> dict[str, list[str]]:
     """A meeting is filed ahead: its day comes after the day it is filed."""
     day = values.get("held_on")
