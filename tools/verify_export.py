@@ -23,9 +23,11 @@ anywhere, read it, run it. It checks, and reports each failure with the event it
    SHA-256(0x01 ‖ left ‖ right)). Events newer than the checkpoint carry no proof: they are
    listed, and fail only with --strict.
 5. A file export (ZIP): manifest.json lists each document and attachment with its SHA-256;
-   each file must hash to its entry, each hash must be recorded by an event of the trail
-   (document_issued's sha256, or an entry of a payload's "attachments"), every hash the
-   trail records must be in the ZIP, and the ZIP may hold nothing the manifest does not list.
+   each file must hash to its entry and answer one file an event of the trail records, by
+   hash and by name (document_issued's sha256, title and 文号; an entry of a payload's
+   "attachments": attachments/<id>-<name>), and that event must be under the checkpoint
+   (always, not only with --strict); every file the trail records must be in the ZIP once,
+   and the ZIP may hold nothing the manifest does not list.
 
 Exit status: 0 all verified, 1 something failed, 2 the input or key could not be read.
 """
@@ -233,26 +235,63 @@ def check_events(
     return failures
 
 
-def recorded_files(events: list[dict[str, Any]]) -> dict[str, str]:
-    """File hash → the event that records it: an issued document, or a file that came with a
-    step or was added on its own (the payload's `attachments`)."""
-    found: dict[str, str] = {}
-    for event in events:
+def safe(name: str) -> str:
+    """A name as the export writes it into a path (as Zhunru's file export does)."""
+    return "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in name)[:150]
+
+
+def recorded_files(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every file the trail records, first event first: an issued document (its path ends in
+    its title and 文号), or a file that came with a step or was added on its own (its path is
+    attachments/<id>-<name>); each with its hash, the event and whether the checkpoint proves
+    that event."""
+    found: list[dict[str, Any]] = []
+    for event in sorted(events, key=lambda e: e.get("id") or 0):
         payload = event.get("payload") or {}
+        proven = event.get("inclusion_proof") is not None
         if event.get("action") == "document_issued" and payload.get("sha256"):
-            found[payload["sha256"]] = name_of(event)
+            title = str(payload.get("title") or "")
+            if payload.get("number"):
+                title += "-" + str(payload["number"])
+            found.append(
+                {
+                    "sha256": payload["sha256"],
+                    "event": name_of(event),
+                    "proven": proven,
+                    "prefix": "documents/",
+                    "suffix": f"-{safe(title)}.pdf",
+                }
+            )
         for described in payload.get("attachments") or []:
             if isinstance(described, dict) and described.get("sha256"):
-                found[described["sha256"]] = name_of(event)
+                path = f"attachments/{described.get('id')}-{safe(str(described.get('name')))}"
+                found.append(
+                    {
+                        "sha256": described["sha256"],
+                        "event": name_of(event),
+                        "proven": proven,
+                        "prefix": path,
+                        "suffix": "",
+                    }
+                )
     return found
 
 
+def _claims(record: dict[str, Any], path: str, digest: str) -> bool:
+    if record["sha256"] != digest:
+        return False
+    if record["suffix"]:
+        return path.startswith(record["prefix"]) and path.endswith(record["suffix"])
+    return path == record["prefix"]
+
+
 def check_files(
-    archive: zipfile.ZipFile, manifest: dict[str, Any], recorded: dict[str, str]
+    archive: zipfile.ZipFile, manifest: dict[str, Any], recorded: list[dict[str, Any]]
 ) -> list[str]:
-    """Each file hashes to its manifest entry, each entry's hash is on the trail, and the
-    file holds everything the trail records and nothing the manifest does not list."""
-    failures, present = [], set()
+    """Each file hashes to its manifest entry and answers, by hash and by name, one file the
+    trail records — under the checkpoint; the export holds every recorded file once and
+    nothing the manifest does not list."""
+    failures, used = [], set()
     listed = {manifest.get("trail", "trail.jsonl"), "manifest.json", "说明.txt"}
     for entry in manifest.get("files") or []:
         path, digest = str(entry.get("path")), str(entry.get("sha256"))
@@ -265,14 +304,33 @@ def check_files(
         if hashlib.sha256(data).hexdigest() != digest:
             failures.append(f"file {path}: content does not match its hash (altered)")
             continue
-        if digest not in recorded:
-            failures.append(f"file {path}: its hash is recorded on no event of the trail")
+        match = next(
+            (i for i, r in enumerate(recorded) if i not in used and _claims(r, path, digest)),
+            None,
+        )
+        if match is None:
+            known = any(r["sha256"] == digest for r in recorded)
+            why = (
+                "its name is not the one the trail records"
+                if known
+                else ("its hash is recorded on no event of the trail")
+            )
+            failures.append(f"file {path}: {why}")
             continue
-        present.add(digest)
-        print(f"file {path}: sha256 {digest[:16]}… recorded by {recorded[digest]}")
-    for digest, event in recorded.items():
-        if digest not in present:
-            failures.append(f"{event}: records file {digest[:16]}…, which the export lacks")
+        used.add(match)
+        record = recorded[match]
+        if not record["proven"]:
+            failures.append(
+                f"file {path}: recorded only by {record['event']}, newer than the checkpoint "
+                "(not provable: export again after a new checkpoint)"
+            )
+            continue
+        print(f"file {path}: sha256 {digest[:16]}… recorded by {record['event']}")
+    for i, record in enumerate(recorded):
+        if i not in used:
+            failures.append(
+                f"{record['event']}: records file {record['sha256'][:16]}…, which the export lacks"
+            )
     for name in archive.namelist():
         if name not in listed and not name.endswith("/"):
             failures.append(f"file {name}: not listed in the manifest")

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from engine.authz import Actor
 from engine.models_documents import Attachment, IssuedDocument
+from engine.trail.services import trail as trail_service
 from engine.trail.services import trail_export
 from engine.workflow.context import Context
 
@@ -52,6 +53,12 @@ def export_file(ctx: Context, actor: Actor, instance_id: int) -> FileExport:
     """The instance's whole file (auditors, as for its trail export)."""
     trail = trail_export.export_instance(ctx, actor, instance_id, "jsonl")
     events = [json.loads(line) for line in trail.content.splitlines()[1:]]
+    if ctx.settings.audit_key_file and any(e["inclusion_proof"] is None for e in events):
+        # Seal the file: a fresh checkpoint over its newest events, so every file in it is
+        # provable (a file recorded only by an unproven event fails verification).
+        trail_service.create_checkpoint(ctx, actor)
+        trail = trail_export.export_instance(ctx, actor, instance_id, "jsonl")
+        events = [json.loads(line) for line in trail.content.splitlines()[1:]]
     recorded = _recorded_hashes(events)
     with ctx.db.read() as session:
         documents = session.scalars(

@@ -7,13 +7,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests import files
 from tests.api.test_attachments_api import uploaded
 from tests.browser.walk import admitted_via_api
-from tests.test_verify_export import run_verifier
+from tests.test_verify_export import VERIFIER, run_verifier
 from tests.trail_helpers import ORIGIN, configure_key
 
 
@@ -29,9 +31,18 @@ def rezip(original: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
     return out.getvalue()
 
 
-def test_the_auditor_exports_a_matters_file_and_the_verifier_passes_it(
-    login, ctx, tmp_path: Path
-) -> None:
+@dataclass(frozen=True)
+class Exported:
+    content: bytes  # the ZIP
+    key: str  # the verifier key
+    matter: int
+    basis: bytes  # the policy document filed with the application
+    policy_path: str  # its path in the ZIP
+
+
+def exported_file(login, ctx, tmp_path: Path) -> Exported:  # type: ignore[no-untyped-def]
+    """A matter with an attachment at filing, a supplement and its 批复, under a checkpoint,
+    exported by the auditor and passed by the verifier."""
     key = configure_key(ctx, tmp_path).verifier.text()
     nongye, bianban, jiwei = login("nongye"), login("bianban"), login("jiwei")
     basis = files.pdf(3)
@@ -67,40 +78,112 @@ def test_the_auditor_exports_a_matters_file_and_the_verifier_passes_it(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 files, 0 failures" in result.stdout
     assert f"sha256 {hashlib.sha256(basis).hexdigest()[:16]}" in result.stdout
+    policy_path = next(p for p in paths if p.endswith("政策依据.pdf"))
+    return Exported(got.content, key, matter, basis, policy_path)
 
-    def verdict(members_change) -> str:  # type: ignore[no-untyped-def]
+
+def test_the_auditor_exports_a_matters_file_and_the_verifier_passes_it(
+    login, ctx, tmp_path: Path
+) -> None:
+    exported = exported_file(login, ctx, tmp_path)
+    nongye, jiwei = login("nongye"), login("jiwei")
+    # A file added after the last checkpoint: the export seals it with a fresh checkpoint.
+    late = nongye.post(
+        f"/api/v1/instances/{exported.matter}/attachments",
+        files={"file": ("补充说明.pdf", files.pdf(4))},
+    )
+    assert late.status_code == 201
+    fresh = tmp_path / "fresh.zip"
+    fresh.write_bytes(jiwei.get(f"/api/v1/instances/{exported.matter}/export").content)
+    sealed = run_verifier(fresh, "--key", exported.key, "--origin", ORIGIN, "--strict")
+    assert sealed.returncode == 0 and "4 files, 0 failures" in sealed.stdout, sealed.stdout
+
+
+def _listing(m: dict, change) -> None:  # type: ignore[no-untyped-def]
+    """Rewrite the manifest's file list with `change(files) -> files`."""
+    listing = json.loads(m["manifest.json"])
+    listing["files"] = change(listing["files"])
+    m["manifest.json"] = json.dumps(listing, ensure_ascii=False).encode()
+
+
+def swap_in(m: dict, path: str, forged: bytes) -> None:
+    """Another file under the path, the manifest rewritten to match it."""
+    digest = hashlib.sha256(forged).hexdigest()
+    _listing(m, lambda fs: [{**f, "sha256": digest} if f["path"] == path else f for f in fs])
+    m[path] = forged
+
+
+def drop(m: dict, path: str) -> None:
+    _listing(m, lambda fs: [f for f in fs if f["path"] != path])
+    del m[path]
+
+
+def rename(m: dict, path: str, new: str) -> None:
+    _listing(m, lambda fs: [{**f, "path": new} if f["path"] == path else f for f in fs])
+    m[new] = m.pop(path)
+
+
+def copy_as(m: dict, path: str, new: str) -> None:
+    """A recorded file's bytes once more, under a second name."""
+    digest = hashlib.sha256(m[path]).hexdigest()
+    _listing(m, lambda fs: [*fs, {"path": new, "sha256": digest}])
+    m[new] = m[path]
+
+
+def forge_event(m: dict, name: str, forged: bytes) -> None:
+    """An attachment_added event hash-chained onto the trail's end (no key needed for that;
+    no checkpoint covers it), and its file with a manifest entry."""
+    sys.path.insert(0, str(VERIFIER.parent))
+    import verify_export  # the standalone tool's own event hashing
+
+    lines = m["trail.jsonl"].decode().splitlines()
+    last = json.loads(lines[-1])
+    digest = hashlib.sha256(forged).hexdigest()
+    event = {
+        **last,
+        "id": last["id"] + 1000,
+        "seq": last["seq"] + 1,
+        "prev_hash": last["hash"],
+        "action": "attachment_added",
+        "task": None,
+        "payload": {"attachments": [{"id": 77, "name": name, "sha256": digest}]},
+        "leaf_index": None,
+        "inclusion_proof": None,
+    }
+    event["hash"] = verify_export.event_hash(event)
+    m["trail.jsonl"] = ("\n".join([*lines, json.dumps(event, ensure_ascii=False)]) + "\n").encode()
+    _listing(m, lambda fs: [*fs, {"path": f"attachments/77-{name}", "sha256": digest}])
+    m[f"attachments/77-{name}"] = forged
+
+
+def test_an_altered_swapped_renamed_or_forged_file_fails_naming_it(
+    login, ctx, tmp_path: Path
+) -> None:
+    exported = exported_file(login, ctx, tmp_path)
+    policy = exported.policy_path
+
+    def verdict(change) -> str:  # type: ignore[no-untyped-def]
         tampered = tmp_path / "tampered.zip"
-        tampered.write_bytes(rezip(got.content, members_change))
-        run = run_verifier(tampered, "--key", key, "--origin", ORIGIN)
+        tampered.write_bytes(rezip(exported.content, change))
+        run = run_verifier(tampered, "--key", exported.key, "--origin", ORIGIN)
         assert run.returncode == 1, run.stdout + run.stderr
         return run.stdout
 
-    policy_path = next(p for p in paths if p.endswith("政策依据.pdf"))
-    # A file altered after export.
-    out = verdict(lambda m: m.__setitem__(policy_path, basis + b"%extra"))
-    assert f"FAIL file {policy_path}: content does not match its hash" in out
-
-    # A different file put in, with the manifest rewritten to match it: the trail disagrees.
-    def swap(m: dict) -> None:
-        forged = files.pdf(1)
-        listing = json.loads(m["manifest.json"])
-        for entry in listing["files"]:
-            if entry["path"] == policy_path:
-                entry["sha256"] = hashlib.sha256(forged).hexdigest()
-        m[policy_path] = forged
-        m["manifest.json"] = json.dumps(listing).encode()
-
-    out = verdict(swap)
-    assert f"file {policy_path}: its hash is recorded on no event of the trail" in out
+    out = verdict(lambda m: m.__setitem__(policy, exported.basis + b"%extra"))
+    assert f"FAIL file {policy}: content does not match its hash" in out
+    out = verdict(lambda m: swap_in(m, policy, files.pdf(1)))
+    assert f"file {policy}: its hash is recorded on no event of the trail" in out
     assert "which the export lacks" in out
-
-    # A file taken out (with its manifest entry), and a file smuggled in.
-    def drop(m: dict) -> None:
-        listing = json.loads(m["manifest.json"])
-        listing["files"] = [e for e in listing["files"] if e["path"] != policy_path]
-        del m[policy_path]
-        m["manifest.json"] = json.dumps(listing).encode()
-
-    assert "which the export lacks" in verdict(drop)
+    assert "which the export lacks" in verdict(lambda m: drop(m, policy))
     out = verdict(lambda m: m.__setitem__("attachments/99-补充.pdf", files.pdf()))
     assert "FAIL file attachments/99-补充.pdf: not listed in the manifest" in out
+    # The names must be the trail's: a file renamed, a recorded file twice under two names.
+    renamed = policy.replace("政策依据", "县委同意意见")
+    out = verdict(lambda m: rename(m, policy, renamed))
+    assert f"file {renamed}: its name is not the one the trail records" in out
+    second = "attachments/98-纪委调查结论（不予追责）.pdf"
+    out = verdict(lambda m: copy_as(m, policy, second))
+    assert f"file {second}: its name is not the one the trail records" in out
+    # A forged event under no checkpoint brings no file in, with or without --strict.
+    out = verdict(lambda m: forge_event(m, "撤销意见.pdf", files.pdf(5)))
+    assert "file attachments/77-撤销意见.pdf: recorded only by" in out
