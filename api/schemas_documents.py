@@ -41,6 +41,7 @@ class AttachmentSchema(ma.Schema):
     id = fields.Integer(metadata={"description": "附件编号：随步骤提交时写入 attachments"})
     instance_id = fields.Integer(allow_none=True, metadata={"description": "未提交时为空"})
     task = fields.String(allow_none=True, metadata={"description": "随哪一步提交（流程图步骤）"})
+    step = fields.String(metadata={"description": "该步骤的名称；单独补充的为空"})
     name = fields.String()
     kind = fields.String(metadata={"description": "按内容判定的类型：pdf、ofd、docx、png……"})
     label = fields.String()

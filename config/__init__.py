@@ -141,7 +141,7 @@ class Settings:
     oidc_issuer: str = ""
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
-    oidc_username_claim: str = "preferred_username"
+    oidc_username_claim: str = "sub"
     oidc_label: str = "统一身份认证登录"
 
     @classmethod

@@ -424,6 +424,7 @@ def _matter_page(
         results=accountability_views.results(detail),
         documents=documents.documents_of(context(), instance_id, actor),
         attachments=attachments.attachments_of(context(), actor, instance_id),
+        can_add_attachment=attachments.may_add(context(), actor, instance_id),
         diagram=Markup(_svg(detail, progress)),
         my_tasks=mine,
         actions=actions,

@@ -51,6 +51,8 @@ def uploaded_file() -> tuple[str, bytes]:
 
     from engine.errors import InvalidInput
 
+    if len(request.files.getlist("file")) > 1:
+        raise InvalidInput("请上传文件", {"file": ["一次只能上传一个文件"]})
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.authz import TASK_ROLES, Actor
@@ -24,8 +24,10 @@ from engine.workflow.processes import kind_of
 from engine.workflow.services import commands
 from engine.workflow.services.tasks import check_may_take
 
-# An upload not submitted with any step within this many days is forgotten (the worker).
+# An upload not submitted with any step within this many days is forgotten (the worker);
+# one person holds at most MAX_PENDING such uploads at a time.
 UNSUBMITTED_DAYS = 7
+MAX_PENDING = 50
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class AttachmentInfo:
     id: int
     instance_id: int | None
     task: str | None  # the diagram's step it came with, if any
+    step: str  # that step as users name it ("" for a supplement added on its own)
     name: str
     kind: str
     label: str  # the kind as users name it: PDF 文件, Word 文档, 图片 …
@@ -62,6 +65,17 @@ def upload(ctx: Context, actor: Actor, name: str, data: bytes) -> AttachmentInfo
     or broken."""
     _may_upload(actor)
     now = ctx.clock.now()
+    with ctx.db.read() as session:
+        waiting = session.scalar(
+            select(func.count()).where(
+                Attachment.uploaded_by == actor.user_id, Attachment.instance_id.is_(None)
+            )
+        )
+    if waiting >= MAX_PENDING:
+        raise Conflict(
+            f"您已有 {waiting} 个上传后未提交的附件，请先随申请或办理提交，"
+            f"未提交的附件 {UNSUBMITTED_DAYS} 天后自动清除"
+        )
     row = _stored(ctx, actor, name, data, now)
     with ctx.db.write() as session:
         session.add(row)
@@ -74,6 +88,9 @@ def add(ctx: Context, actor: Actor, instance_id: int, name: str, data: bytes) ->
     `attachment_added`: by its applicant, or by whoever may take one of its open steps."""
     _may_upload(actor)
     now = ctx.clock.now()
+    with ctx.db.read() as session:  # nothing is stored for someone who may not add here
+        instance, _ = commands.visible_instance(session, instance_id, actor, lock=False)
+        _participant_role(session, instance, actor)
     row = _stored(ctx, actor, name, data, now)  # checked before the instance is locked
     with ctx.db.write() as session:
         instance, _ = commands.visible_instance(session, instance_id, actor, lock=True)
@@ -198,14 +215,44 @@ def _participant_role(session: Session, instance: Instance, actor: Actor) -> str
     raise Forbidden("只有本事项的申请单位或当前环节的办理人可以添加附件")
 
 
+def may_add(ctx: Context, actor: Actor, instance_id: int) -> bool:
+    """Whether the caller may add a supplement to the instance now (for offering the form)."""
+    if not actor.roles & TASK_ROLES:
+        return False
+    with ctx.db.read() as session:
+        try:
+            instance, _ = commands.visible_instance(session, instance_id, actor, lock=False)
+            _participant_role(session, instance, actor)
+        except (Forbidden, Conflict, NotFound):
+            return False
+    return True
+
+
+def _step_names(session: Session, rows: list[Attachment]) -> dict[tuple[int, str], str]:
+    """(instance, step id) → the step's name, for the steps files came with."""
+    wanted = {(r.instance_id, r.task) for r in rows if r.instance_id and r.task}
+    if not wanted:
+        return {}
+    found = session.execute(
+        select(Task.instance_id, Task.bpmn_id, Task.name).where(
+            Task.instance_id.in_({i for i, _ in wanted}),
+            Task.bpmn_id.in_({t for _, t in wanted}),
+        )
+    )
+    return {(i, t): name for i, t, name in found}
+
+
 def _infos(session: Session, ctx: Context, rows: list[Attachment]) -> list[AttachmentInfo]:
     users = ctx.names.users(session, [r.uploaded_by for r in rows])
     orgs = ctx.names.orgs(session, [r.uploader_org_id for r in rows])
+    steps = _step_names(session, rows)
     return [
         AttachmentInfo(
             id=r.id,
             instance_id=r.instance_id,
             task=r.task,
+            # A step with no task row is the start event: the application (or filing).
+            step=steps.get((r.instance_id, r.task), "申请") if r.task and r.instance_id else "",
             name=r.name,
             kind=r.kind,
             label=KINDS[r.kind].label if r.kind in KINDS else r.kind,

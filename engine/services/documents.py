@@ -33,7 +33,7 @@ from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.expressions import UnsafeExpression, evaluate
 from engine.workflow.numbering import next_in_sequence
-from engine.workflow.processes import kind_of
+from engine.workflow.processes import kind_of, start_event
 from engine.workflow.services import commands
 from engine.workflow.workdays import local_date, written_date
 
@@ -269,6 +269,12 @@ def _facts(
         for row in done
         if row.task
     }
+    files = session.execute(
+        select(Attachment.name, Attachment.task)
+        .where(Attachment.instance_id == instance.id)
+        .order_by(Attachment.id)
+    ).all()
+    first_step = start_event(loaded.diagram)[0]
     timers = {
         task.task_spec.bpmn_id: written_date(ctx.calendar.last_day(due))
         for task, due in ctx.runtime.waiting_timers(loaded.workflow)
@@ -290,14 +296,10 @@ def _facts(
         "timers": timers,
         "calendar_limits": ctx.steps.calendar_days(),
         "facts": kind_of(instance.process_id).facts(session, instance),
-        # The files attached so far, by name, for a layout that lists its annexes (附件).
-        "attachments": list(
-            session.scalars(
-                select(Attachment.name)
-                .where(Attachment.instance_id == instance.id)
-                .order_by(Attachment.id)
-            )
-        ),
+        # The files attached so far, by name, for a layout that lists its annexes (附件); and
+        # those that came with the application itself (the applicant's own annexes).
+        "attachments": [name for name, _ in files],
+        "application_attachments": [name for name, step in files if step == first_step],
     }
 
 

@@ -68,6 +68,9 @@ _PILLOW_FORMATS = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "tif": "TIFF"}
 _PILLOW_FORMATS |= {"bmp": "BMP", "webp": "WEBP"}
 _ZIP_SIGNATURES = {".docx", ".xlsx", ".pptx", ".xlsb", ".xltm", ".zip", ".jar", ".odt"}
 _OLE_SIGNATURES = {".doc", ".xls", ".ppt", ".msg", ".spo", ".opt"}
+# The largest image decoded to check it (a 40-megapixel phone photo or A3 scan at 600 dpi
+# passes; decoding takes about 4 bytes a pixel).
+MAX_PIXELS = 60_000_000
 # A container may not unpack to more than this many times its size (a ZIP bomb).
 _MAX_EXPANSION = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -106,9 +109,13 @@ def _pdf(data: bytes) -> FileKind:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(data), strict=True)
-            if reader.is_encrypted or len(reader.pages) < 1:
-                raise _refuse("PDF 文件已加密或没有页面，请上传可直接打开的文件")
+            # Lenient, as PDF readers are: a shifted xref or a stray byte is repaired.
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            # Only an owner password (printing or copying restricted) opens without one.
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise _refuse("PDF 文件设有打开密码，请上传可直接打开的文件")
+            if len(reader.pages) < 1:
+                raise _refuse("PDF 文件没有页面")
     except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise _broken(kind) from exc
     return kind
@@ -116,19 +123,23 @@ def _pdf(data: bytes) -> FileKind:
 
 def _image(data: bytes, key: str) -> FileKind:
     kind = KINDS[key]
+    too_many = _refuse(f"图片像素过多（超过 {MAX_PIXELS // 1_000_000} 百万像素），请缩小后上传")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                if image.format != _PILLOW_FORMATS[key]:
-                    raise _broken(kind)
-                image.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()  # decodes every pixel: a truncated image fails here
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
+        with warnings.catch_warnings():  # the size is judged below, not by Pillow's warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+        with image:
+            if image.format != _PILLOW_FORMATS[key]:
+                raise _broken(kind)
+            if image.width * image.height > MAX_PIXELS:
+                raise too_many
+            image.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()  # decodes every pixel: a truncated image fails here
+    except Image.DecompressionBombError as exc:  # far beyond even Pillow's own limit
+        raise too_many from exc
+    except (OSError, SyntaxError, ValueError) as exc:
         raise _broken(kind) from exc
-    except Image.DecompressionBombError as exc:
-        raise _refuse("图片像素过多，请缩小后上传") from exc
     return kind
 
 

@@ -28,7 +28,7 @@ def split_body(body: Any) -> tuple[Any, list[int]]:
     if (
         not isinstance(ids, list)
         or len(ids) > MAX_PER_STEP
-        or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)
+        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in ids)
     ):
         raise InvalidInput(
             "附件有误", {FIELD: [f"应为已上传附件的编号列表，每步最多 {MAX_PER_STEP} 个"]}

@@ -94,11 +94,12 @@ def test_a_person_signs_in_through_the_provider_and_works(
     assert "已过期或来源不明" in _error(replay)
 
 
-def test_the_username_may_come_from_the_id_token_itself(
-    database_url: str, clock: ManualClock
-) -> None:
-    """`sub` is in the ID token (preferred_username, the default, only at userinfo)."""
-    with console_with_provider(database_url, clock, oidc_username_claim="sub") as (url, _):
+def test_the_username_may_come_from_userinfo(database_url: str, clock: ManualClock) -> None:
+    """A county may name another claim: preferred_username is only at userinfo here (the
+    default, `sub`, is in the ID token and the provider's to keep stable and unique)."""
+    with console_with_provider(
+        database_url, clock, oidc_username_claim="preferred_username"
+    ) as (url, _):
         http = requests.Session()
         landed = _through_provider(http, url, "bianban_sun")
         assert landed.status_code == 200 and "孙婷" in landed.text
@@ -244,7 +245,7 @@ def test_oidc_settings_are_read_and_checked() -> None:
     }
     settings = Settings.from_env(env)
     assert settings.oidc_issuer == env["ZHUNRU_OIDC_ISSUER"]
-    assert settings.oidc_username_claim == "preferred_username"
+    assert settings.oidc_username_claim == "sub"
     assert settings.oidc_label == "统一身份认证登录"
     custom = Settings.from_env(
         {**env, "ZHUNRU_OIDC_USERNAME_CLAIM": "uid", "ZHUNRU_OIDC_LABEL": "政务服务网登录"}
