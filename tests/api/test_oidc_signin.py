@@ -97,9 +97,8 @@ def test_a_person_signs_in_through_the_provider_and_works(
 def test_the_username_may_come_from_userinfo(database_url: str, clock: ManualClock) -> None:
     """A county may name another claim: preferred_username is only at userinfo here (the
     default, `sub`, is in the ID token and the provider's to keep stable and unique)."""
-    with console_with_provider(
-        database_url, clock, oidc_username_claim="preferred_username"
-    ) as (url, _):
+    claim = {"oidc_username_claim": "preferred_username"}
+    with console_with_provider(database_url, clock, **claim) as (url, _):
         http = requests.Session()
         landed = _through_provider(http, url, "bianban_sun")
         assert landed.status_code == 200 and "孙婷" in landed.text
