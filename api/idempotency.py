@@ -4,6 +4,8 @@ engine's (services/idempotency); this module only reads the header and carries t
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -29,7 +31,7 @@ def _claim() -> Response | None:
     except DomainError:
         return None  # the route answers 401 as it would without the key
     path = request.full_path if request.query_string else request.path
-    print_ = idempotency.fingerprint(request.method, path, request.get_data())
+    print_ = idempotency.fingerprint(request.method, path, _body())
     replay = idempotency.claim(context(), actor.user_id, key, print_)
     if replay is not None:
         response = Response(replay.body, status=replay.status, mimetype="application/json")
@@ -37,6 +39,20 @@ def _claim() -> Response | None:
         return response
     g.idempotency = (actor.user_id, key)
     return None
+
+
+def _body() -> bytes:
+    """What the request asks, as bytes: the body itself, or for a form with files (whose
+    boundary differs on every send) its fields and each file's name and SHA-256, so a retry
+    of the same upload is recognised."""
+    if request.mimetype != "multipart/form-data":
+        return request.get_data()
+    files = []
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        files.append([name, upload.filename or "", hashlib.sha256(upload.read()).hexdigest()])
+        upload.seek(0)
+    fields = sorted(request.form.items(multi=True))
+    return json.dumps({"fields": fields, "files": files}, ensure_ascii=False).encode()
 
 
 def _store(response: Response) -> Response:

@@ -190,7 +190,7 @@ def write(sheet: Sheet, fmt: str, rows: Iterable[Mapping[str, Any]]) -> bytes:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(list(sheet.columns.values()))
-        writer.writerows([[_inert(cell) for cell in line] for line in _lines(sheet, rows)])
+        writer.writerows([[_inert(str(cell)) for cell in line] for line in _lines(sheet, rows)])
         # With a BOM, Excel opens UTF-8 Chinese text correctly.
         return buffer.getvalue().encode("utf-8-sig")
     return write_workbook([(sheet, rows)])
@@ -203,13 +203,14 @@ def write_workbook(tables: Sequence[tuple[Sheet, Iterable[Mapping[str, Any]]]]) 
         ws = book.create_sheet(sheet.title)
         ws.append(list(sheet.columns.values()))
         for line in _lines(sheet, rows):
-            ws.append([_text_cell(ws, cell) for cell in line])
+            # Whole numbers stay numbers (a spreadsheet sums them); all else is text.
+            ws.append([cell if isinstance(cell, int) else _text_cell(ws, cell) for cell in line])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _lines(sheet: Sheet, rows: Iterable[Mapping[str, Any]]) -> list[list[str]]:
+def _lines(sheet: Sheet, rows: Iterable[Mapping[str, Any]]) -> list[list[str | int]]:
     return [[_out(row.get(field)) for field in sheet.columns] for row in rows]
 
 
@@ -225,11 +226,13 @@ def _text_cell(sheet: Any, text: str) -> WriteOnlyCell:
     return cell
 
 
-def _out(value: Any) -> str:
-    """A cell's text. A control character stored before inputs refused them shows as U+FFFD:
-    XLSX cannot hold it, and an import would refuse it."""
+def _out(value: Any) -> str | int:
+    """A cell's text, or a whole number as itself. A control character stored before inputs
+    refused them shows as U+FFFD: XLSX cannot hold it, and an import would refuse it."""
     if value is None:
         return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):

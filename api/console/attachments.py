@@ -9,6 +9,7 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from api.console.web import bp, context, me
+from api.rest import download
 from api.rest.documents import stored_file_response
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.services import attachments, file_export
@@ -26,7 +27,7 @@ bp.add_app_template_global(FIELD, "attachment_field")
 def upload_hint(many: bool = True) -> str:
     limit = context().settings.attachment_max_mb
     if many:
-        return f"可选多个文件，每个不超过 {limit} MB；可为{ACCEPTED}。"
+        return f"可选多个文件，合计不超过 {limit} MB；可为{ACCEPTED}。"
     return f"文件不超过 {limit} MB；可为{ACCEPTED}。"
 
 
@@ -82,8 +83,4 @@ def file_size(size: int) -> str:
 def file_export_download(instance_id: int) -> Response:
     """导出卷宗 (auditors): documents, attachments and the trail with its proofs, one ZIP."""
     exported = file_export.export_file(context(), me(), instance_id)
-    return Response(
-        exported.content,
-        content_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
-    )
+    return download(exported.content, exported.filename, "application/zip")

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from api.console import charts, lookups
 from api.console.labels import REGISTER_STATUS_LABELS
 from api.console.web import bp, context, me, render, safe_next, sign_in_refused, start_session
+from api.rest import download
 from engine.admission.services import burden, matters, register_files
 from engine.authz import TASK_ROLES
 from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
@@ -135,11 +136,7 @@ def township_register_export() -> Response:
         township=request.args.get("township") or None,
         status=request.args.get("status") or None,
     )
-    return Response(
-        found.data,
-        content_type=found.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
-    )
+    return download(found.data, found.filename, found.media_type)
 
 
 @bp.route("/dashboard")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Api
 
 from engine.accountability.case_forms import CaseDecisionSchema, CaseFindingSchema, CaseSchema
@@ -43,6 +45,25 @@ FILE_UPLOAD: dict[str, object] = {
         }
     },
 }
+
+
+def download(data: bytes, filename: str, media_type: str) -> Any:
+    """A file to save under its Chinese name (RFC 6266 filename*, with an ASCII fallback)."""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    fallback = "".join(c if c.isascii() and c.isalnum() or c in "-_." else "_" for c in filename)
+    return Response(
+        data,
+        content_type=media_type,
+        headers={
+            "Content-Disposition": (
+                f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+            ),
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def uploaded_file() -> tuple[str, bytes]:

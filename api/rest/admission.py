@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from api.auth import context, current_actor
+from api.rest import download
 from api.schemas import (
     DeliveryBodySchema,
     RegisterEntrySchema,
@@ -55,11 +55,7 @@ class RegisterExport(MethodView):
         found = register_files.register_file(
             context(), current_actor(), query.pop("format"), **query
         )
-        return Response(
-            found.data,
-            content_type=found.media_type,
-            headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
-        )
+        return download(found.data, found.filename, found.media_type)
 
 
 @blp.route("/instances/<id:instance_id>/resources")

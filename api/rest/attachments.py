@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import context, current_actor
-from api.rest import FILE_UPLOAD, uploaded_file
+from api.rest import FILE_UPLOAD, download, uploaded_file
 from api.rest.documents import stored_file_response
 from api.schemas_documents import AttachmentSchema
 from engine.services import attachments, file_export
@@ -66,11 +65,4 @@ class InstanceFileExport(MethodView):
         attachments as uploaded, the trail with the checkpoint and inclusion proofs, and a
         manifest; tools/verify_export.py checks it offline."""
         exported = file_export.export_file(context(), current_actor(), instance_id)
-        return Response(
-            exported.content,
-            content_type="application/zip",
-            headers={
-                "Content-Disposition": f'attachment; filename="{exported.filename}"',
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return download(exported.content, exported.filename, "application/zip")

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.authz import Actor
+from engine.models import Instance
 from engine.models_documents import Attachment, IssuedDocument
 from engine.trail.services import trail as trail_service
 from engine.trail.services import trail_export
@@ -36,7 +37,8 @@ README = """本压缩包为事项（案件）卷宗的导出件，内容如下�
   documents/      出具的文书（PDF，出具时原件）
   attachments/    附件（上传时原件）
 
-核验方法（离线）：
+核验方法（离线）：核验程序 verify_export.py 随 Zhunru 源代码发布（tools 目录），只依赖
+Python 3 与 cryptography，可复制到任何电脑运行：
   python3 verify_export.py 本文件.zip --key 验证公钥
 验证公钥请向日志运行单位另行索取，不要使用随卷宗传递的公钥。
 核验内容：留痕哈希链与检查点签名、每个文件的校验码、每个校验码均记录在留痕中。
@@ -61,6 +63,8 @@ def export_file(ctx: Context, actor: Actor, instance_id: int) -> FileExport:
         events = [json.loads(line) for line in trail.content.splitlines()[1:]]
     recorded = _recorded_hashes(events)
     with ctx.db.read() as session:
+        found = session.get(Instance, instance_id)
+        number = (found.number if found is not None else "") or str(instance_id)
         documents = session.scalars(
             select(IssuedDocument)
             .where(IssuedDocument.instance_id == instance_id)
@@ -94,7 +98,7 @@ def export_file(ctx: Context, actor: Actor, instance_id: int) -> FileExport:
             manifest["files"].append({"path": path, "sha256": digest, "size": len(data)})
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
         archive.writestr("说明.txt", README)
-    return FileExport(f"file-instance-{instance_id}.zip", out.getvalue())
+    return FileExport(f"卷宗-{_safe(number)}.zip", out.getvalue())
 
 
 def _recorded_hashes(events: list[dict[str, Any]]) -> set[str]:

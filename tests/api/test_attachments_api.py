@@ -179,3 +179,20 @@ def test_a_finished_matter_takes_no_more_files(login) -> None:
         f"/api/v1/instances/{filed}/attachments", files={"file": ("迟到.pdf", files.pdf())}
     )
     assert late.status_code == 409 and "已办结" in late.json()["message"]
+
+
+def test_an_upload_retried_with_its_idempotency_key_is_stored_once(login) -> None:
+    """On a weak line a clerk's phone sends the same upload again: each send has its own
+    multipart boundary, yet the retry gets the first answer and nothing more is stored."""
+    nongye = login("nongye")
+    data, key = files.pdf(2), {"Idempotency-Key": "upload-7f3a-0001"}
+    first = nongye.post("/api/v1/attachments", files={"file": ("依据.pdf", data)}, headers=key)
+    again = nongye.post("/api/v1/attachments", files={"file": ("依据.pdf", data)}, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert [a["id"] for a in nongye.get("/api/v1/attachments").json()] == [first.json()["id"]]
+    other = nongye.post(
+        "/api/v1/attachments", files={"file": ("依据.pdf", files.pdf(3))}, headers=key
+    )
+    assert other.status_code == 422  # the key was used for another file

@@ -25,8 +25,10 @@ SHEET = Sheet(
         "name": "事项名称",
         "term": "期限类型",
         "period": "起止时间",
-        "funding": "经费到位/承诺（元）",
-        "staff": "人员到位/承诺（名）",
+        "funding_received": "到位经费（元）",
+        "funding": "承诺经费（元）",
+        "staff_received": "到位人员（名）",
+        "staff": "承诺人员（名）",
         "powers": "下放权限",
         "resources": "资源到位",
         "status": "状态",
@@ -69,13 +71,13 @@ def register_file(
             "issued_on": written_date(local_date(ctx.clock.now(), ctx.settings.timezone)),
         }
         pdf = render_pdf(ctx.documents.layout_dir, "register.html", facts)
-        return RegisterFile("register.pdf", "application/pdf", pdf)
+        return RegisterFile(f"{scope}准入事项台账.pdf", "application/pdf", pdf)
     media = (
         "text/csv; charset=utf-8"
         if fmt == "csv"
         else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     )
-    return RegisterFile(f"register.{fmt}", media, write(SHEET, fmt, rows))
+    return RegisterFile(f"准入事项台账.{fmt}", media, write(SHEET, fmt, rows))
 
 
 def _row(ctx: Context, e: RegisterEntry) -> dict[str, Any]:
@@ -94,8 +96,10 @@ def _row(ctx: Context, e: RegisterEntry) -> dict[str, Any]:
         "name": e.name,
         "term": TERMS.get(e.term_type, e.term_type),
         "period": f"{written_date(e.start_date)}至{end}",
-        "funding": f"{e.funding_received_yuan:,}/{e.funding_yuan:,}",
-        "staff": f"{e.staff_received}/{e.staff}",
+        "funding_received": e.funding_received_yuan,
+        "funding": e.funding_yuan,
+        "staff_received": e.staff_received,
+        "staff": e.staff,
         "powers": e.powers + ("（已下放）" if e.powers and e.powers_received else ""),
         "resources": resources,
         "status": STATES.get(e.status, e.status),
