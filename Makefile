@@ -19,7 +19,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 setup: $(VENV)/.installed
 
 system-deps:
-	bash scripts/system-deps.sh python postgres browser lint oidc
+	bash scripts/system-deps.sh python postgres browser lint oidc s3
 
 var/secret_key:
 	mkdir -p var

@@ -91,6 +91,14 @@ class Settings:
     document_rules_file: Path = PROJECT_ROOT / "config" / "documents.toml"
     # Where issued documents and attachments are kept, each under its SHA-256.
     blob_dir: Path = PROJECT_ROOT / "var" / "blobs"
+    # Or an S3-compatible object store (blob_store = "s3": MinIO, a cloud's object storage):
+    # the endpoint (https://host:port, or http:// on a private network), bucket and keys.
+    blob_store: str = "disk"
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = ""
     # The largest attachment one upload may carry, in MiB (a scanned policy document with its
     # annexes is a few MiB; a phone photo one or two).
     attachment_max_mb: int = 20
@@ -187,6 +195,12 @@ class Settings:
             ),
             blob_dir=Path(env.get("ZHUNRU_BLOB_DIR") or defaults.blob_dir),
             attachment_max_mb=_int(env, "ZHUNRU_ATTACHMENT_MAX_MB", defaults.attachment_max_mb),
+            blob_store=env.get("ZHUNRU_BLOB_STORE") or defaults.blob_store,
+            s3_endpoint=env.get("ZHUNRU_S3_ENDPOINT", ""),
+            s3_bucket=env.get("ZHUNRU_S3_BUCKET", ""),
+            s3_access_key=env.get("ZHUNRU_S3_ACCESS_KEY", ""),
+            s3_secret_key=env.get("ZHUNRU_S3_SECRET_KEY", ""),
+            s3_region=env.get("ZHUNRU_S3_REGION", ""),
             meeting_monthly_cap=_int(
                 env, "ZHUNRU_MEETING_MONTHLY_CAP", defaults.meeting_monthly_cap
             ),
@@ -255,6 +269,7 @@ class Settings:
             raise SettingsError("ZHUNRU_PASSWORD_MIN_LENGTH must be at least 8")
         if not 1 <= self.password_min_classes <= 4:
             raise SettingsError("ZHUNRU_PASSWORD_MIN_CLASSES must be 1 to 4")
+        self._check_blob_store()
         if not 1 <= self.attachment_max_mb <= 1024:
             raise SettingsError("ZHUNRU_ATTACHMENT_MAX_MB must be 1 to 1024")
         if not 0 <= self.meeting_monthly_cap <= 100:
@@ -278,6 +293,22 @@ class Settings:
             )
         if not self.oidc_username_claim.strip():
             raise SettingsError("ZHUNRU_OIDC_USERNAME_CLAIM must name a claim")
+
+    def _check_blob_store(self) -> None:
+        if self.blob_store not in ("disk", "s3"):
+            raise SettingsError("ZHUNRU_BLOB_STORE must be disk or s3")
+        if self.blob_store == "disk":
+            return
+        for name, value in (
+            ("ZHUNRU_S3_ENDPOINT", self.s3_endpoint),
+            ("ZHUNRU_S3_BUCKET", self.s3_bucket),
+            ("ZHUNRU_S3_ACCESS_KEY", self.s3_access_key),
+            ("ZHUNRU_S3_SECRET_KEY", self.s3_secret_key),
+        ):
+            if not value:
+                raise SettingsError(f"{name} must be set when ZHUNRU_BLOB_STORE is s3")
+        if not self.s3_endpoint.startswith(("https://", "http://")):
+            raise SettingsError("ZHUNRU_S3_ENDPOINT must be an http(s) URL")
 
     def require_secret(self) -> str:
         if len(self.secret_key) < 32:

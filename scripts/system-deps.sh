@@ -8,11 +8,14 @@
 #               tests run over every shipped diagram
 #   oidc      — node and npm, then the pinned OpenID Connect provider (tests/oidc, `npm ci`)
 #               that the console's OIDC sign-in tests start
+#   s3        — node and npm, then the pinned S3-compatible server (tests/s3, `npm ci`) that
+#               the object-store tests start
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 linter="$root/tools/bpmnlint"
 provider="$root/tests/oidc"
+s3server="$root/tests/s3"
 
 have_venv() { python3 -c 'import ensurepip, venv' >/dev/null 2>&1; }
 have_initdb() {
@@ -33,6 +36,7 @@ missing=()
 node=0
 lint=0
 oidc=0
+s3=0
 for need in "${requested[@]}"; do
   case "$need" in
     python)
@@ -47,6 +51,7 @@ for need in "${requested[@]}"; do
       ;;
     lint) lint=1; node=1 ;;
     oidc) oidc=1; node=1 ;;
+    s3) s3=1; node=1 ;;
     *) echo "unknown requirement: $need" >&2; exit 2 ;;
   esac
 done
@@ -73,4 +78,8 @@ fi
 if [ "$oidc" -eq 1 ] && ! have_npm_packages "$provider"; then
   echo "installing the test OpenID Connect provider (tests/oidc)"
   (cd "$provider" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+if [ "$s3" -eq 1 ] && ! have_npm_packages "$s3server"; then
+  echo "installing the test S3 server (tests/s3)"
+  (cd "$s3server" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi

@@ -1,4 +1,5 @@
-"""Files kept under their SHA-256 (content-addressed): issued documents and attachments.
+"""Files kept under their SHA-256 (content-addressed): issued documents and attachments, on
+disk (the default) or in an S3-compatible object store.
 
 The same bytes are stored once, whoever stores them; a file is written beside its place and
 renamed into it, so a reader never sees half a file, and read back only if its hash still
@@ -9,11 +10,18 @@ rolled-back command leaves at most an unreferenced file, never a row without its
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+from minio import Minio
+from minio.error import S3Error
+
+from config import Settings
 from engine.errors import NotFound
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -75,3 +83,66 @@ class DiskBlobs:
         if hashlib.sha256(data).hexdigest() != digest:
             raise BlobCorrupted(f"stored file {digest} no longer has its hash")
         return data
+
+
+class S3Blobs:
+    """The same, as objects `ab/cdef…` in a bucket of an S3-compatible store (MinIO, a cloud's
+    object storage), through the MinIO client. Storing again rewrites the object, so its
+    last-modified time is fresh, as `DiskBlobs.put` refreshes a file's."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client, self.bucket = client, bucket
+
+    @staticmethod
+    def _key(digest: str) -> str:
+        if not _SHA256.fullmatch(digest):
+            raise NotFound("文件不存在")
+        return f"{digest[:2]}/{digest[2:]}"
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        self.client.put_object(self.bucket, self._key(digest), io.BytesIO(data), len(data))
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        try:
+            response = self.client.get_object(self.bucket, self._key(digest))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise NotFound("文件不存在") from exc
+            raise
+        try:
+            data = response.read()
+        finally:
+            response.close()
+            response.release_conn()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise BlobCorrupted(f"stored object {digest} no longer has its hash")
+        return data
+
+    def discard(self, digest: str, untouched_since: float) -> bool:
+        try:
+            found = self.client.stat_object(self.bucket, self._key(digest))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                return False
+            raise
+        if found.last_modified is None or found.last_modified.timestamp() >= untouched_since:
+            return False
+        self.client.remove_object(self.bucket, self._key(digest))
+        return True
+
+
+def make_blobs(settings: Settings) -> DiskBlobs | S3Blobs:
+    """The store the settings name (nothing is contacted until a file is stored or read)."""
+    if settings.blob_store != "s3":
+        return DiskBlobs(settings.blob_dir)
+    endpoint = urlsplit(settings.s3_endpoint)
+    client = Minio(
+        endpoint.netloc,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        secure=endpoint.scheme == "https",
+        region=settings.s3_region or None,
+    )
+    return S3Blobs(client, settings.s3_bucket)

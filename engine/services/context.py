@@ -16,7 +16,7 @@ from engine import schema  # noqa: F401 (every domain's tables on the metadata)
 from engine.authz import ROLES
 from engine.db import Database, make_engine
 from engine.models import CalendarOverride
-from engine.services.blobs import DiskBlobs
+from engine.services.blobs import make_blobs
 from engine.workflow.clock import Clock, SystemClock
 from engine.workflow.context import Context
 from engine.workflow.forms import ship_from
@@ -60,7 +60,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         tolerance=load_tolerance_rules(settings.tolerance_rules_file),
         steps=steps,
         documents=documents,
-        blobs=DiskBlobs(settings.blob_dir),
+        blobs=make_blobs(settings),
     )
 
 

@@ -9,7 +9,7 @@ from config.documents import DocumentRules
 from config.steps import StepRules, load_step_rules
 from config.tolerance import ToleranceRules, load_tolerance_rules
 from engine.db import Database
-from engine.services.blobs import DiskBlobs
+from engine.services.blobs import DiskBlobs, S3Blobs
 from engine.services.directory import Directory
 from engine.workflow.clock import Clock, SystemClock
 from engine.workflow.runtime import Runtime
@@ -35,4 +35,4 @@ class Context:
     steps: StepRules = field(default_factory=lambda: load_step_rules(Settings().step_rules_file))
     # The documents issued on instances (config/documents.toml), and where files are kept.
     documents: DocumentRules = field(default_factory=DocumentRules)
-    blobs: DiskBlobs = field(default_factory=lambda: DiskBlobs(Settings().blob_dir))
+    blobs: DiskBlobs | S3Blobs = field(default_factory=lambda: DiskBlobs(Settings().blob_dir))
