@@ -57,7 +57,7 @@ def test_an_export_verifies_offline(exported: tuple[Path, str, int]) -> None:
     path, key, _ = exported
     result = run_verifier(path, "--key", key, "--origin", "zhunru.test/trail", "--strict")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 failures" in result.stdout and "checkpoint: zhunru.test/trail" in result.stdout
+    assert "0 处不符" in result.stdout and "检查点：zhunru.test/trail" in result.stdout
 
 
 def test_an_edited_event_is_named(exported: tuple[Path, str, int]) -> None:
@@ -70,7 +70,7 @@ def test_an_edited_event_is_named(exported: tuple[Path, str, int]) -> None:
     rewrite(path, edit)
     result = run_verifier(path, "--key", key)
     assert result.returncode == 1
-    assert f"(matter {instance_id}, seq 3): content does not match its hash" in result.stdout
+    assert f"（事项 {instance_id}第 3 条）：内容与哈希不符" in result.stdout
 
 
 def test_a_removed_event_is_named(exported: tuple[Path, str, int]) -> None:
@@ -78,7 +78,7 @@ def test_a_removed_event_is_named(exported: tuple[Path, str, int]) -> None:
     rewrite(path, lambda records: records[:2] + records[3:])
     result = run_verifier(path, "--key", key)
     assert result.returncode == 1
-    assert f"(matter {instance_id}, seq 3): seq 2 is missing before it" in result.stdout
+    assert f"（事项 {instance_id}第 3 条）：此前缺少第 2 条" in result.stdout
 
 
 def test_a_rehashed_event_is_not_in_the_checkpoint(exported: tuple[Path, str, int]) -> None:
@@ -97,15 +97,15 @@ def test_a_rehashed_event_is_not_in_the_checkpoint(exported: tuple[Path, str, in
     rewrite(path, forge)
     result = run_verifier(path, "--key", key)
     assert result.returncode == 1
-    assert "NOT in the checkpoint's tree" in result.stdout
-    assert "content does not match" not in result.stdout
+    assert "不在检查点的默克尔树中" in result.stdout
+    assert "内容与哈希不符" not in result.stdout
 
 
 def test_a_forged_checkpoint_or_a_wrong_key_fails(exported: tuple[Path, str, int]) -> None:
     path, key, _ = exported
     stranger = signing.generate_signer("zhunru.test/trail").verifier.text()
     result = run_verifier(path, "--key", stranger)
-    assert result.returncode == 1 and "no signature by zhunru.test/trail" in result.stdout
+    assert result.returncode == 1 and "没有 zhunru.test/trail 的签名" in result.stdout
 
     def shrink(records: list[dict]) -> list[dict]:
         lines = records[0]["note"].split("\n")
@@ -115,7 +115,7 @@ def test_a_forged_checkpoint_or_a_wrong_key_fails(exported: tuple[Path, str, int
 
     rewrite(path, shrink)
     result = run_verifier(path, "--key", key)
-    assert result.returncode == 1 and "INVALID" in result.stdout
+    assert result.returncode == 1 and "签名无效" in result.stdout
 
 
 def test_events_newer_than_the_checkpoint_are_listed(ctx: Context, tmp_path: Path) -> None:
@@ -128,6 +128,6 @@ def test_events_newer_than_the_checkpoint_are_listed(ctx: Context, tmp_path: Pat
     path.write_text(export.content, encoding="utf-8")
     key = signer.verifier.text()
     relaxed = run_verifier(path, "--key", key)
-    assert relaxed.returncode == 0 and "not yet provable" in relaxed.stdout
+    assert relaxed.returncode == 0 and "尚不能证明" in relaxed.stdout
     assert run_verifier(path, "--key", key, "--strict").returncode == 1
     assert run_verifier(path, "--key", "garbage").returncode == 2

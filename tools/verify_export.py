@@ -30,6 +30,7 @@ anywhere, read it, run it. It checks, and reports each failure with the event it
    and the ZIP may hold nothing the manifest does not list.
 
 Exit status: 0 all verified, 1 something failed, 2 the input or key could not be read.
+What it prints is in Chinese, for the county's auditors.
 """
 
 from __future__ import annotations
@@ -69,11 +70,11 @@ def parse_key(text: str) -> tuple[str, bytes, bytes]:
         name, hex_id, encoded = text.strip().split("+", 2)
         raw, key_id = base64.b64decode(encoded, validate=True), bytes.fromhex(hex_id)
     except (ValueError, binascii.Error) as exc:
-        raise Unreadable(f"verifier key is malformed: {exc}") from exc
+        raise Unreadable(f"验证公钥格式有误：{exc}") from exc
     if len(raw) != 33 or raw[0] != 1 or len(key_id) != 4:
-        raise Unreadable("verifier key is not an Ed25519 key")
+        raise Unreadable("验证公钥不是 Ed25519 公钥")
     if sha256(name.encode() + b"\n" + raw)[:4] != key_id:
-        raise Unreadable("verifier key id does not match its public key")
+        raise Unreadable("验证公钥的编号与公钥不符")
     return name, key_id, raw[1:]
 
 
@@ -81,13 +82,13 @@ def open_checkpoint(note: str, key: tuple[str, bytes, bytes]) -> tuple[str, int,
     """Check the note's signature by `key`; return (origin, size, root). Raises ValueError."""
     name, key_id, public = key
     if not note.endswith("\n") or "\n\n" not in note:
-        raise ValueError("checkpoint is not a signed note")
+        raise ValueError("检查点不是签名文本（signed note）")
     split = note.rindex("\n\n")
     text, signatures = note[: split + 1], note[split + 2 :].splitlines()
     verified = False
     for line in signatures:
         if not line.startswith("— "):
-            raise ValueError(f"malformed signature line: {line!r}")
+            raise ValueError(f"签名行格式有误：{line!r}")
         signer, _, encoded = line[2:].rpartition(" ")
         raw = base64.b64decode(encoded)
         if signer != name or raw[:4] != key_id:
@@ -95,16 +96,16 @@ def open_checkpoint(note: str, key: tuple[str, bytes, bytes]) -> tuple[str, int,
         try:
             Ed25519PublicKey.from_public_bytes(public).verify(raw[4:], text.encode())
         except InvalidSignature as exc:
-            raise ValueError(f"signature by {name} is INVALID: forged or altered") from exc
+            raise ValueError(f"{name} 的签名无效：检查点被伪造或改动") from exc
         verified = True
     if not verified:
-        raise ValueError(f"checkpoint carries no signature by {name}")
+        raise ValueError(f"检查点没有 {name} 的签名")
     lines = text.split("\n")
     if len(lines) < 4 or not lines[1].isdigit():
-        raise ValueError("checkpoint text is not origin / size / root")
+        raise ValueError("检查点内容应为日志名、事件数、根哈希三行")
     root = base64.b64decode(lines[2], validate=True)
     if len(root) != 32:
-        raise ValueError("checkpoint root is not 32 bytes")
+        raise ValueError("检查点的根哈希不是 32 字节")
     return lines[0], int(lines[1]), root
 
 
@@ -141,8 +142,8 @@ def verify_inclusion(
 
 
 def name_of(event: dict[str, Any]) -> str:
-    chain = "admin chain" if event.get("instance_id") is None else f"matter {event['instance_id']}"
-    return f"event {event.get('id')} ({chain}, seq {event.get('seq')})"
+    chain = "管理链" if event.get("instance_id") is None else f"事项 {event['instance_id']}"
+    return f"事件 {event.get('id')}（{chain}第 {event.get('seq')} 条）"
 
 
 def check_chains(events: list[dict[str, Any]], whole: bool) -> list[str]:
@@ -151,16 +152,16 @@ def check_chains(events: list[dict[str, Any]], whole: bool) -> list[str]:
     previous: dict[Any, dict[str, Any]] = {}
     for event in sorted(events, key=lambda e: (str(e.get("instance_id")), e.get("seq", 0))):
         if event_hash(event) != event.get("hash"):
-            failures.append(f"{name_of(event)}: content does not match its hash (edited)")
+            failures.append(f"{name_of(event)}：内容与哈希不符（被改动）")
         if event.get("seq") == 1 and event.get("prev_hash") != GENESIS:
-            failures.append(f"{name_of(event)}: first event does not start from genesis")
+            failures.append(f"{name_of(event)}：首个事件不是从创世哈希开始")
         before = previous.get(event.get("instance_id"))
         expected = before["seq"] + 1 if before is not None else 1
         if event.get("seq") == expected and before is not None:
             if event.get("prev_hash") != before.get("hash"):
-                failures.append(f"{name_of(event)}: does not link to seq {before['seq']}")
+                failures.append(f"{name_of(event)}：未链接到第 {before['seq']} 条")
         elif event.get("seq") != expected and whole:
-            failures.append(f"{name_of(event)}: seq {expected} is missing before it")
+            failures.append(f"{name_of(event)}：此前缺少第 {expected} 条")
         previous[event.get("instance_id")] = event
     return failures
 
@@ -178,10 +179,10 @@ def check_inclusion(
             leaf = sha256(b"\x00" + bytes.fromhex(event["hash"]))
             path = [bytes.fromhex(h) for h in proof]
         except (TypeError, ValueError):
-            failures.append(f"{name_of(event)}: hash or proof is not hex")
+            failures.append(f"{name_of(event)}：哈希或证明不是十六进制")
             continue
         if not verify_inclusion(leaf, index, size, path, root):
-            failures.append(f"{name_of(event)}: NOT in the checkpoint's tree (leaf {index})")
+            failures.append(f"{name_of(event)}：不在检查点的默克尔树中（叶 {index}）")
     return failures, uncovered
 
 
@@ -190,16 +191,16 @@ def read_export(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         with open(path, encoding="utf-8") as handle:
             return parse_export(handle.read())
     except OSError as exc:
-        raise Unreadable(f"cannot read {path}: {exc}") from exc
+        raise Unreadable(f"无法读取 {path}：{exc}") from exc
 
 
 def parse_export(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     try:
         records = [json.loads(line) for line in text.splitlines() if line.strip()]
     except ValueError as exc:
-        raise Unreadable(f"the trail export is not JSON Lines: {exc}") from exc
+        raise Unreadable(f"留痕导出文件不是 JSON Lines 格式：{exc}") from exc
     if not records or records[0].get("type") != "checkpoint":
-        raise Unreadable("the first line of an export must be its checkpoint")
+        raise Unreadable("导出文件的第一行应为检查点")
     return records[0], [r for r in records[1:] if r.get("type") == "event"]
 
 
@@ -215,23 +216,23 @@ def check_events(
     failures = check_chains(events, whole)
     uncovered: list[str] = []
     if head.get("note") is None:
-        failures.append("the export carries no checkpoint: nothing proves these events")
+        failures.append("导出文件没有检查点：这些事件无从证明")
     else:
         try:
             found_origin, size, root = open_checkpoint(head["note"], key)
-            print(f"checkpoint: {found_origin}, {size} events, root {root.hex()}")
+            print(f"检查点：{found_origin}，{size} 个事件，根哈希 {root.hex()}")
             if origin is not None and found_origin != origin:
-                failures.append(f"checkpoint is from log {found_origin!r}, not {origin!r}")
+                failures.append(f"检查点来自日志 {found_origin}，不是 {origin}")
             missed, uncovered = check_inclusion(events, size, root)
             failures += missed
         except (ValueError, binascii.Error) as exc:
-            failures.append(f"checkpoint: {exc}")
+            failures.append(f"检查点：{exc}")
     for name in uncovered:
-        message = f"{name}: newer than the checkpoint, not yet provable"
+        message = f"{name}：晚于检查点，尚不能证明"
         if strict:
             failures.append(message)
         else:
-            print(f"note: {message}")
+            print(f"提示：{message}")
     return failures
 
 
@@ -299,10 +300,10 @@ def check_files(
         try:
             data = archive.read(path)
         except KeyError:
-            failures.append(f"file {path}: listed in the manifest but missing")
+            failures.append(f"文件 {path}：清单中有，压缩包中没有")
             continue
         if hashlib.sha256(data).hexdigest() != digest:
-            failures.append(f"file {path}: content does not match its hash (altered)")
+            failures.append(f"文件 {path}：内容与哈希不符（被改动）")
             continue
         match = next(
             (i for i, r in enumerate(recorded) if i not in used and _claims(r, path, digest)),
@@ -310,30 +311,26 @@ def check_files(
         )
         if match is None:
             known = any(r["sha256"] == digest for r in recorded)
-            why = (
-                "its name is not the one the trail records"
-                if known
-                else ("its hash is recorded on no event of the trail")
-            )
-            failures.append(f"file {path}: {why}")
+            why = "名称与留痕记录的不符" if known else "哈希不在留痕的任何事件中"
+            failures.append(f"文件 {path}：{why}")
             continue
         used.add(match)
         record = recorded[match]
         if not record["proven"]:
             failures.append(
-                f"file {path}: recorded only by {record['event']}, newer than the checkpoint "
-                "(not provable: export again after a new checkpoint)"
+                f"文件 {path}：仅由{record['event']}记录，该事件晚于检查点"
+                "（不能证明：请在签发新的检查点后重新导出）"
             )
             continue
-        print(f"file {path}: sha256 {digest[:16]}… recorded by {record['event']}")
+        print(f"文件 {path}：SHA-256 {digest[:16]}…，由{record['event']}记录")
     for i, record in enumerate(recorded):
         if i not in used:
             failures.append(
-                f"{record['event']}: records file {record['sha256'][:16]}…, which the export lacks"
+                f"{record['event']}：记录了文件 {record['sha256'][:16]}…，导出文件中没有"
             )
     for name in archive.namelist():
         if name not in listed and not name.endswith("/"):
-            failures.append(f"file {name}: not listed in the manifest")
+            failures.append(f"文件 {name}：不在清单中")
     return failures
 
 
@@ -349,35 +346,35 @@ def verify(path: str, key_text: str, origin: str | None, strict: bool) -> int:
                 failures += check_files(archive, manifest, recorded_files(events))
                 files = len(manifest.get("files") or [])
         except (KeyError, ValueError, zipfile.BadZipFile, AttributeError) as exc:
-            raise Unreadable(f"{path} is not a readable Zhunru file export: {exc}") from exc
-        summary = f"{len(events)} events, {files} files"
+            raise Unreadable(f"{path} 不是可读的卷宗导出文件：{exc}") from exc
+        summary = f"共 {len(events)} 个事件、{files} 个文件"
     else:
         head, events = read_export(path)
         failures = check_events(head, events, key_text, origin, strict)
-        summary = f"{len(events)} events"
+        summary = f"共 {len(events)} 个事件"
     for failure in failures:
-        print(f"FAIL {failure}")
-    print(f"{summary}, {len(failures)} failures")
+        print(f"不符：{failure}")
+    print(f"{summary}，{len(failures)} 处不符")
     return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("export", help="the .jsonl trail or .zip file exported by Zhunru")
-    parser.add_argument("--key", help="verifier key: name+hexid+base64")
-    parser.add_argument("--key-file", help="file holding the verifier key")
-    parser.add_argument("--origin", help="the log's origin you expect (first checkpoint line)")
-    parser.add_argument("--strict", action="store_true", help="fail on events without proof")
+    parser.add_argument("export", help="准入导出的留痕（.jsonl）或卷宗（.zip）")
+    parser.add_argument("--key", help="验证公钥：名称+十六进制编号+base64")
+    parser.add_argument("--key-file", help="存放验证公钥的文件")
+    parser.add_argument("--origin", help="应有的日志名（检查点第一行）")
+    parser.add_argument("--strict", action="store_true", help="没有包含证明的事件也算不符")
     args = parser.parse_args(argv)
     try:
         key_text = args.key or (
             open(args.key_file, encoding="utf-8").read() if args.key_file else ""
         )
         if not key_text:
-            raise Unreadable("give the verifier key with --key or --key-file")
+            raise Unreadable("请用 --key 或 --key-file 提供验证公钥")
         return verify(args.export, key_text, args.origin, args.strict)
     except (Unreadable, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
 
 

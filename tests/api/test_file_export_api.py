@@ -76,8 +76,8 @@ def exported_file(login, ctx, tmp_path: Path) -> Exported:  # type: ignore[no-un
     path.write_bytes(got.content)
     result = run_verifier(path, "--key", key, "--origin", ORIGIN, "--strict")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 files, 0 failures" in result.stdout
-    assert f"sha256 {hashlib.sha256(basis).hexdigest()[:16]}" in result.stdout
+    assert "3 个文件，0 处不符" in result.stdout
+    assert f"SHA-256 {hashlib.sha256(basis).hexdigest()[:16]}" in result.stdout
     policy_path = next(p for p in paths if p.endswith("政策依据.pdf"))
     return Exported(got.content, key, matter, basis, policy_path)
 
@@ -96,7 +96,7 @@ def test_the_auditor_exports_a_matters_file_and_the_verifier_passes_it(
     fresh = tmp_path / "fresh.zip"
     fresh.write_bytes(jiwei.get(f"/api/v1/instances/{exported.matter}/export").content)
     sealed = run_verifier(fresh, "--key", exported.key, "--origin", ORIGIN, "--strict")
-    assert sealed.returncode == 0 and "4 files, 0 failures" in sealed.stdout, sealed.stdout
+    assert sealed.returncode == 0 and "4 个文件，0 处不符" in sealed.stdout, sealed.stdout
 
 
 def _listing(m: dict, change) -> None:  # type: ignore[no-untyped-def]
@@ -170,20 +170,20 @@ def test_an_altered_swapped_renamed_or_forged_file_fails_naming_it(
         return run.stdout
 
     out = verdict(lambda m: m.__setitem__(policy, exported.basis + b"%extra"))
-    assert f"FAIL file {policy}: content does not match its hash" in out
+    assert f"不符：文件 {policy}：内容与哈希不符" in out
     out = verdict(lambda m: swap_in(m, policy, files.pdf(1)))
-    assert f"file {policy}: its hash is recorded on no event of the trail" in out
-    assert "which the export lacks" in out
-    assert "which the export lacks" in verdict(lambda m: drop(m, policy))
+    assert f"文件 {policy}：哈希不在留痕的任何事件中" in out
+    assert "导出文件中没有" in out
+    assert "导出文件中没有" in verdict(lambda m: drop(m, policy))
     out = verdict(lambda m: m.__setitem__("attachments/99-补充.pdf", files.pdf()))
-    assert "FAIL file attachments/99-补充.pdf: not listed in the manifest" in out
+    assert "不符：文件 attachments/99-补充.pdf：不在清单中" in out
     # The names must be the trail's: a file renamed, a recorded file twice under two names.
     renamed = policy.replace("政策依据", "县委同意意见")
     out = verdict(lambda m: rename(m, policy, renamed))
-    assert f"file {renamed}: its name is not the one the trail records" in out
+    assert f"文件 {renamed}：名称与留痕记录的不符" in out
     second = "attachments/98-纪委调查结论（不予追责）.pdf"
     out = verdict(lambda m: copy_as(m, policy, second))
-    assert f"file {second}: its name is not the one the trail records" in out
+    assert f"文件 {second}：名称与留痕记录的不符" in out
     # A forged event under no checkpoint brings no file in, with or without --strict.
     out = verdict(lambda m: forge_event(m, "撤销意见.pdf", files.pdf(5)))
-    assert "file attachments/77-撤销意见.pdf: recorded only by" in out
+    assert "文件 attachments/77-撤销意见.pdf：仅由" in out

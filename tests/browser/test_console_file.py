@@ -156,4 +156,4 @@ def test_a_new_clerk_files_with_attachments_and_the_auditor_proves_the_file(
     path.write_bytes(exported)
     verified = run_verifier(path, "--key", key, "--origin", ORIGIN, "--strict")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "4 files, 0 failures" in verified.stdout
+    assert "4 个文件，0 处不符" in verified.stdout
