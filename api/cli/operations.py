@@ -105,4 +105,9 @@ def restore(
             click.echo(f"  - {problem.message}")
         for warning in report.warnings:
             click.echo(f"注意：{warning}")
+        if summary.missing_files:
+            click.echo(
+                f"注意：数据库中的文书和附件共 {summary.files} 个，文件存储中缺少 "
+                f"{summary.missing_files} 个：请从文件存储（{settings.blob_store}）的备份恢复"
+            )
     sys.exit(0 if report.ok else 1)

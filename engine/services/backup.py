@@ -23,7 +23,7 @@ import shutil
 import sqlite3
 import subprocess
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, inspect, select
@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine.errors import Conflict, InvalidInput
 from engine.models import AuditEvent, Instance, Task
+from engine.models_documents import Attachment, IssuedDocument
 from engine.workflow.context import Context
 
 PG_DUMP_FORMAT = "custom"
@@ -45,6 +46,10 @@ class Summary:
     tasks: int
     events: int
     last_event_id: int | None
+    # Documents and attachments the database names, and those the file store lacks (files
+    # are not in a database backup: they are restored from the disk's or bucket's own).
+    files: int = 0
+    missing_files: int = 0
 
 
 def backend(url: str) -> str:
@@ -225,12 +230,16 @@ def restore(source: Path, url: str, bindir: Path | None = None) -> None:
 def summarize(ctx: Context) -> Summary:
     """What a database holds, to compare a restored copy with its source."""
     with ctx.db.read() as session:
-        return Summary(
+        named = set(session.scalars(select(Attachment.sha256).distinct()))
+        named |= set(session.scalars(select(IssuedDocument.sha256).distinct()))
+        counts = Summary(
             instances=session.scalar(select(func.count()).select_from(Instance)) or 0,
             tasks=session.scalar(select(func.count()).select_from(Task)) or 0,
             events=session.scalar(select(func.count()).select_from(AuditEvent)) or 0,
             last_event_id=session.scalar(select(func.max(AuditEvent.id))),
         )
+    missing = sum(1 for digest in named if not ctx.blobs.exists(digest))
+    return replace(counts, files=len(named), missing_files=missing)
 
 
 def _refuse_existing(out: Path) -> None:

@@ -74,6 +74,9 @@ class DiskBlobs:
             return False
         return True
 
+    def exists(self, digest: str) -> bool:
+        return self._path(digest).is_file()
+
     def get(self, digest: str) -> bytes:
         """The bytes stored under `digest`, checked against it."""
         try:
@@ -103,6 +106,15 @@ class S3Blobs:
         digest = hashlib.sha256(data).hexdigest()
         self.client.put_object(self.bucket, self._key(digest), io.BytesIO(data), len(data))
         return digest
+
+    def exists(self, digest: str) -> bool:
+        try:
+            self.client.stat_object(self.bucket, self._key(digest))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                return False
+            raise
+        return True
 
     def get(self, digest: str) -> bytes:
         try:
