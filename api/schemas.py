@@ -119,7 +119,9 @@ class InstanceSummarySchema(ma.Schema):
     number = fields.String(metadata={"description": "按类别、年度编号，如 准〔2026〕3号"})
     process_id = fields.String()
     title = fields.String()
-    status = fields.String(metadata={"enum": list(STATUSES)})
+    status = fields.String(
+        metadata={"description": f"{'、'.join(STATUSES)}，或流程的结束事件所定的状态"}
+    )
     applicant = fields.Nested(OrgRefSchema)
     townships = fields.List(fields.Nested(OrgRefSchema))
     created_at = fields.DateTime()
@@ -160,7 +162,7 @@ class InstancePageSchema(ma.Schema):
 
 class InstanceQuerySchema(f.Schema):
     process_id = f.String(validate=f.length(100))
-    status = f.String(validate=f.one_of(list(STATUSES)))
+    status = f.String(validate=f.length(40), metadata={"description": "状态（见实例的 status）"})
     township = f.String(validate=f.length(64))
     applicant = f.String(validate=f.length(64))
     page = f.Integer(strict=False, load_default=1, validate=f.between(1, 100_000))

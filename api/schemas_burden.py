@@ -1,4 +1,5 @@
-"""Schemas of the burden gates: the townships' meeting calendar."""
+"""Schemas of the burden gates: the townships' meeting calendar, the inspections planned on
+them and the visits announced."""
 
 from __future__ import annotations
 
@@ -40,3 +41,42 @@ class VideoRequestSchema(f.Schema):
 class VideoAnswerSchema(f.Schema):
     grant = f.Boolean(required=True, metadata={"description": "是否同意视频参会"})
     reason = f.String(load_default="", validate=f.length(500))
+
+
+class VisitSchema(ma.Schema):
+    id = fields.Integer()
+    held_on = fields.Date()
+    note = fields.String()
+
+
+class InspectionSchema(ma.Schema):
+    id = fields.Integer(metadata={"description": "一个乡镇在一项已批准检查中的位置"})
+    instance_id = fields.Integer(metadata={"description": "督查检查考核报备的流程实例"})
+    year = fields.Integer()
+    kind = fields.String(
+        metadata={"description": "supervision 督查；inspection 检查；assessment 考核"}
+    )
+    name = fields.String()
+    method = fields.String(
+        metadata={"description": "on_site 实地检查；materials 查阅已有资料；online 线上核查"}
+    )
+    times = fields.Integer(metadata={"description": "批准的本年度对该乡镇的次数"})
+    left = fields.Integer(metadata={"description": "尚可安排的次数"})
+    months = fields.List(fields.Integer(), metadata={"description": "计划月份"})
+    out_of_plan = fields.Boolean(metadata={"description": "计划外检查（单独报批）"})
+    township = fields.String()
+    township_name = fields.String()
+    department = fields.String(metadata={"description": "开展检查的部门"})
+    visits = fields.List(fields.Nested(VisitSchema), metadata={"description": "已通知的每次检查"})
+
+
+class InspectionQuerySchema(f.Schema):
+    year = f.Integer(
+        strict=False, validate=f.between(2000, 2100), metadata={"description": "年度，默认今年"}
+    )
+    township = f.String(validate=f.length(64))
+
+
+class VisitRequestSchema(f.Schema):
+    held_on = f.Date(required=True, metadata={"description": "检查日期（晚于今天，在批准年度内）"})
+    note = f.String(load_default="", validate=f.length(500))

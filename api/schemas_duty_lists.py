@@ -125,6 +125,10 @@ class TownshipBurdenSchema(ma.Schema):
     overdue_steps = fields.Integer()
     meetings_in_person = fields.Integer(metadata={"description": "本年须现场参加的县级会议"})
     meetings_video = fields.Integer(metadata={"description": "本年须视频参加的县级会议"})
+    inspection_times = fields.Integer(
+        metadata={"description": "本年批准对其开展的督查检查考核次数（各项合计）"}
+    )
+    inspection_visits = fields.Integer(metadata={"description": "本年部门已通知的检查"})
 
 
 class DepartmentBurdenSchema(ma.Schema):
@@ -142,6 +146,11 @@ class DepartmentBurdenSchema(ma.Schema):
         metadata={"description": "准入后又就已准入事项对乡镇另行考核、检查或排名的申请"}
     )
     meetings_called = fields.Integer(metadata={"description": "本年召集、须乡镇参加的会议"})
+    inspections_planned = fields.Integer(metadata={"description": "本年列入计划的督查检查考核"})
+    inspections_out_of_plan = fields.Integer(metadata={"description": "其中计划外单独报批的"})
+    inspections_not_run = fields.Integer(
+        metadata={"description": "本年报备、未获同意或并入其他检查的"}
+    )
 
 
 class BurdenReportSchema(ma.Schema):

@@ -43,6 +43,7 @@ def test_deploy_reports_each_process(env: dict[str, str]) -> None:
     assert sorted(deployed) == [
         ["clearance", "v1"],
         ["fault_tolerance", "v1"],
+        ["inspection_admission", "v1"],
         ["matter_admission", "v1"],
         ["meeting_admission", "v1"],
         ["secondment_admission", "v1"],

@@ -1,5 +1,6 @@
 """会议日历 in the console: the meetings townships must attend, a township's request to attend
-by video, the organiser's answer."""
+by video, the organiser's answer; 督查检查计划: the inspections approved on townships for a
+year, and the visits a department announces."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from werkzeug.wrappers import Response
 
 from api.console import lookups
 from api.console.web import bp, context, me, render
-from engine.burden.services import meetings
+from engine.burden.services import inspections, meetings
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.workflow.workdays import written_date
 
 WEEKDAYS = "一二三四五六日"
 
@@ -75,6 +77,57 @@ def meeting_video_answer(meeting_id: int) -> Response:
     else:
         flash("已同意视频参会。" if grant else "已答复：请现场参会。", "success")
     return redirect(url_for("console.meeting_calendar"))
+
+
+@bp.route("/inspections")
+def inspection_plans() -> tuple[str, int]:
+    """督查检查计划: a year's approved inspections, by department, with their visits."""
+    errors: dict[str, Any] = {}
+    township = request.args.get("township") or None
+    year_text = request.args.get("year", "")
+    try:
+        year = int(year_text) if year_text else None
+    except ValueError:
+        year, errors = None, {"year": ["应为年份，如 2027"]}
+    found: list[inspections.InspectionInfo] = []
+    if not errors:
+        try:
+            found = inspections.plans(context(), me(), year=year, township=township)
+        except InvalidInput as exc:
+            errors = exc.errors
+    this_year = context().calendar.local(context().clock.now()).year
+    return render(
+        "burden/inspections.html",
+        200 if not errors else 422,
+        items=found,
+        kinds=inspections.KINDS,
+        methods=inspections.METHODS,
+        townships=lookups.townships(context(), retired_too=True),
+        township=township or "",
+        year=year or this_year,
+        years=range(this_year - 2, this_year + 2),
+        errors=errors,
+    )
+
+
+@bp.route("/inspections/<id:item_id>/visits", methods=["POST"])
+def inspection_visit(item_id: int) -> Response:
+    year = request.form.get("year", "")
+    try:
+        day = _day(request.form.get("held_on"), "held_on")
+        if day is None:
+            raise InvalidInput("请选择检查日期", {"held_on": ["请选择检查日期"]})
+        found = inspections.announce_visit(
+            context(), me(), item_id, day, request.form.get("note", "")
+        )
+    except (InvalidInput, Conflict, NotFound) as exc:
+        flash(f"未能通知：{_why(exc)}", "error")
+    else:
+        flash(
+            f"已通知{found.township_name}：{written_date(day)}开展检查。",
+            "success",
+        )
+    return redirect(url_for("console.inspection_plans", year=year or None))
 
 
 def _why(exc: InvalidInput | Conflict | NotFound) -> str:

@@ -103,6 +103,8 @@ STATUS_LABELS: dict[str, str] = {
     "withdrawn": "已撤回",
     "completed": "已结束",
     "scheduled": "已同意召开",
+    "planned": "已列入年度检查计划",
+    "merged": "并入其他检查",
     # accountability procedures
     "refused": "不予办理",
     "concluded": "已办结",
@@ -124,6 +126,7 @@ INCIDENT_ACTION_LABELS: dict[str, str] = {
 PROCESS_LABELS: dict[str, str] = {
     "matter_admission": "事项准入",
     "meeting_admission": "会议报备",
+    "inspection_admission": "督查检查考核报备",
     "fault_tolerance": "容错纠错",
     "clearance": "澄清正名",
 }
@@ -192,6 +195,8 @@ ACTION_LABELS: dict[str, str] = {
     "meeting_scheduled": "列入乡镇会议日历",
     "meeting_video_requested": "乡镇申请视频参会",
     "meeting_video_answered": "答复视频参会申请",
+    "inspection_planned": "列入乡镇年度检查计划",
+    "inspection_visit_announced": "通知乡镇检查日期",
     "organization_changed": "修改单位",
     "task_released": "任务退回单位待办",
     "diagram_deployed": "部署流程图",

@@ -165,6 +165,17 @@ def dashboard() -> tuple[str, int]:
             charts.Series("视频参加", [t.meetings_video for t in report.townships]),
         ],
     )
+    checks = charts.stacked_bar_chart(
+        "各乡镇本年批准的督查检查考核次数",
+        township_names,
+        [
+            charts.Series("已通知的检查", [t.inspection_visits for t in report.townships]),
+            charts.Series(
+                "尚可安排",
+                [t.inspection_times - t.inspection_visits for t in report.townships],
+            ),
+        ],
+    )
     outcomes = charts.stacked_bar_chart(
         "各部门申请的办理结果",
         department_names,
@@ -179,6 +190,7 @@ def dashboard() -> tuple[str, int]:
         outcomes=OUTCOMES,
         in_force_chart=Markup(in_force),
         meetings_chart=Markup(meetings),
+        inspections_chart=Markup(checks),
         overdue_chart=Markup(overdue),
         outcome_chart=Markup(outcomes),
     )

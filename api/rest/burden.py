@@ -1,5 +1,6 @@
 """The burden gates: GET /meetings (the townships' calendar of required meetings), a
-township's request to attend by video and the organiser's answer."""
+township's request to attend by video and the organiser's answer; GET /inspections (the
+inspections approved on townships for a year) and the visits a department announces."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.schemas_burden import (
+    InspectionQuerySchema,
+    InspectionSchema,
     MeetingQuerySchema,
     MeetingSchema,
     VideoAnswerSchema,
     VideoRequestSchema,
+    VisitRequestSchema,
 )
-from engine.burden.services import meetings
+from engine.burden.services import inspections, meetings
 
-blp = Blueprint("burden", __name__, url_prefix="/api/v1", description="会议等减负事项")
+blp = Blueprint(
+    "burden", __name__, url_prefix="/api/v1", description="会议、督查检查考核等减负事项"
+)
 
 
 @blp.route("/meetings")
@@ -48,4 +54,26 @@ class VideoAnswer(MethodView):
         """The organiser grants (the township attends by video) or refuses, with a reason."""
         return meetings.answer_video(
             context(), current_actor(), meeting_id, body["grant"], body["reason"]
+        )
+
+
+@blp.route("/inspections")
+class Inspections(MethodView):
+    @blp.arguments(InspectionQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, InspectionSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """The inspections approved for a year: a township those on it, a department its own,
+        the county offices every township's (or one's, with `township`)."""
+        return inspections.plans(context(), current_actor(), **query)
+
+
+@blp.route("/inspections/<id:item_id>/visits")
+class Visits(MethodView):
+    @blp.arguments(VisitRequestSchema, unknown=RAISE)
+    @blp.response(201, InspectionSchema)
+    def post(self, body: dict[str, Any], item_id: int) -> Any:
+        """The department announces a visit ahead of its day, within the approved number (a
+        visit beyond it is 409); the township is told."""
+        return inspections.announce_visit(
+            context(), current_actor(), item_id, body["held_on"], body["note"]
         )

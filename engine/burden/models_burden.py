@@ -1,10 +1,20 @@
-"""What the burden gates keep beyond the workflow: the meetings townships must attend."""
+"""What the burden gates keep beyond the workflow: the meetings townships must attend, the
+inspections approved on them and each visit announced."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base
@@ -38,3 +48,44 @@ class RequiredMeeting(Base):
     video_answer: Mapped[str | None] = mapped_column(String(20))  # granted | refused
     video_answered_at: Mapped[datetime | None] = mapped_column()
     scheduled_at: Mapped[datetime] = mapped_column()
+
+
+class InspectionItem(Base):
+    """One township's place in an approved inspection, check or assessment (督查检查考核) of a
+    department for a year: how often it may be visited, by what method. The department's
+    annual plan is its items of a year; an item approved outside the plan says so."""
+
+    __tablename__ = "inspection_item"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "township_org_id", name="uq_inspection_item_township"),
+        Index("ix_inspection_item_township_year", "township_org_id", "year"),
+        Index("ix_inspection_item_department_year", "department_org_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    township_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    department_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # supervision | inspection | assessment
+    name: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(20))  # on_site | materials | online
+    times: Mapped[int] = mapped_column(Integer)  # visits a year this township may receive
+    months: Mapped[str] = mapped_column(String(40), default="")  # planned months: "3,9"
+    out_of_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_at: Mapped[datetime] = mapped_column()
+
+
+class InspectionVisit(Base):
+    """A visit the department announced under an approved item: on the township's calendar,
+    counted against the item's times."""
+
+    __tablename__ = "inspection_visit"
+    __table_args__ = (Index("ix_inspection_visit_item_day", "item_id", "held_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("inspection_item.id"))
+    held_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    announced_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    announced_at: Mapped[datetime] = mapped_column()

@@ -104,6 +104,7 @@ def test_processes_and_me(login) -> None:
     assert [p["process_id"] for p in processes] == [
         "clearance",
         "fault_tolerance",
+        "inspection_admission",
         "matter_admission",
         "meeting_admission",
         "secondment_admission",

@@ -200,6 +200,7 @@ def test_bad_diagram_upload_is_422_and_admin_only(login) -> None:
     assert [p["process_id"] for p in processes] == [
         "clearance",
         "fault_tolerance",
+        "inspection_admission",
         "matter_admission",
         "meeting_admission",
         "secondment_admission",

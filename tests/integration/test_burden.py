@@ -185,3 +185,63 @@ def test_meetings_are_counted_beside_the_matters(ctx: Context, county) -> None:
     assert departments["nongye"].filed == 2
     text = burden.to_csv(report).decode("utf-8-sig")
     assert "本年须现场参加的县级会议" in text and "本年召集乡镇参加的会议" in text
+
+
+def test_inspections_are_counted_beside_the_matters(ctx: Context, county) -> None:
+    """The burden picture holds the inspection gate: per township the visits approved on it
+    this year and those announced; per department its inspections planned (and outside the
+    annual plan) and those the county did not let run, from the rows."""
+    from engine.burden.services import inspections
+    from tests.api.test_inspections_api import inspection
+
+    today = ctx.calendar.local(ctx.clock.now()).date()
+    nongye = actor(ctx, "nongye")
+    planned = []
+    for body, review in (
+        (inspection(year=today.year, townships=["chengguan", "donghe"], times=3), None),
+        (inspection(year=today.year, name="防汛检查", townships=["chengguan"]), 1),
+        (
+            inspection(year=today.year, name="汛后复查", out_of_plan=True, urgency="灾后复查"),
+            None,
+        ),
+        (inspection(year=today.year + 1, name="明年的检查", townships=["chengguan"]), None),
+        (inspection(year=today.year, name="被否决的检查", townships=["chengguan"]), "refuse"),
+        (inspection(year=today.year, name="被合并的检查", townships=["donghe"]), "merge"),
+    ):
+        started = instances.start(ctx, "inspection_admission", body, nongye)
+        if review in ("refuse", "merge"):
+            form = {"decision": review, "comment": "并入县安委会综合检查"}
+        elif review:
+            form = {"decision": "limit", "times": review}
+        else:
+            form = {"decision": "approve"}
+        step(ctx, "xianwei", started.id, form)
+        planned.append(started.id)
+    visits = 0
+    if today.month != 12 or today.day != 31:  # a visit is announced for a later day this year
+        [first] = [
+            i for i in inspections.plans(ctx, actor(ctx, "chengguan")) if i.name == "防汛检查"
+        ]
+        inspections.announce_visit(ctx, nongye, first.id, today + timedelta(days=1))
+        visits = 1
+    report = burden.report(ctx, actor(ctx, "xianwei"))
+    towns = rows_by_code(report.townships, "township")
+    # 城关镇: 3 (the first) + 1 (limited) + 2 (the out-of-plan one, both townships); next
+    # year's is not this year's burden.
+    assert (towns["chengguan"].inspection_times, towns["chengguan"].inspection_visits) == (
+        6,
+        visits,
+    )
+    assert (towns["donghe"].inspection_times, towns["donghe"].inspection_visits) == (5, 0)
+    assert towns["xishan"].inspection_times == 0
+    departments = rows_by_code(report.departments, "department")
+    nongye_row = departments["nongye"]
+    assert (nongye_row.inspections_planned, nongye_row.inspections_out_of_plan) == (3, 1)
+    assert nongye_row.inspections_not_run == 2
+    # Inspection filings are not matter applications.
+    assert nongye_row.filed == 2
+    text = burden.to_csv(report).decode("utf-8-sig")
+    assert "本年批准的检查次数" in text and "本年列入计划的检查" in text
+    # A township reads only its own row.
+    [own] = burden.report(ctx, actor(ctx, "donghe")).townships
+    assert own.inspection_times == 5

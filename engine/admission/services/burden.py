@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor, instance_scope
-from engine.burden.services import meetings
+from engine.burden.services import inspections, meetings
 from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
 from engine.services.directory import OrgRef
 from engine.workflow.context import Context
@@ -58,6 +58,10 @@ class TownshipBurden:
     # County meetings it must attend this year (approved through the meeting gate).
     meetings_in_person: int = 0
     meetings_video: int = 0
+    # Inspections approved on it this year (visits allowed, summed over them), and the visits
+    # departments announced.
+    inspection_times: int = 0
+    inspection_visits: int = 0
 
 
 @dataclass
@@ -77,6 +81,11 @@ class DepartmentBurden:
     separate_assessments: int = 0
     # Meetings it called this year that townships must attend.
     meetings_called: int = 0
+    # Its inspections of townships planned for this year (of them, outside the annual plan),
+    # and those filed this year the county did not let run (refused or merged).
+    inspections_planned: int = 0
+    inspections_out_of_plan: int = 0
+    inspections_not_run: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ class BurdenReport:
     generated_at: datetime
     townships: list[TownshipBurden]
     departments: list[DepartmentBurden]
-    # The period the meetings are counted over: the current year.
+    # The period meetings and inspections are counted over: the current year.
     period_start: date | None = None
     period_end: date | None = None
 
@@ -101,7 +110,7 @@ def report(ctx: Context, actor: Actor) -> BurdenReport:
         townships = _townships(session, ctx, township_ids, orgs, now)
         departments = _departments(session, department_ids, orgs)
         start, end = _this_year(ctx, now)
-        _add_meetings(session, townships, departments, start, end)
+        _add_gates(session, ctx, townships, departments, start, end)
     return BurdenReport(now, townships, departments, start, end)
 
 
@@ -110,14 +119,16 @@ def _this_year(ctx: Context, now: datetime) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
-def _add_meetings(
+def _add_gates(
     session: Session,
+    ctx: Context,
     townships: list[TownshipBurden],
     departments: list[DepartmentBurden],
     start: date,
     end: date,
 ) -> None:
-    """The meetings gate's counts beside the matters' (what the burden domain publishes)."""
+    """The meetings' and inspections' counts beside the matters' (what the burden domain
+    publishes)."""
     ids = {row.township.code: row for row in townships}
     org_ids = dict(
         session.execute(
@@ -126,18 +137,26 @@ def _add_meetings(
             )
         ).all()
     )
-    found = meetings.counts(
-        session,
-        [org_ids[code] for code in ids if code in org_ids],
-        [org_ids[d.department.code] for d in departments if d.department.code in org_ids],
-        start,
-        end,
+    township_ids = [org_ids[code] for code in ids if code in org_ids]
+    department_ids = [
+        org_ids[d.department.code] for d in departments if d.department.code in org_ids
+    ]
+    found = meetings.counts(session, township_ids, department_ids, start, end)
+    checks = inspections.counts(
+        session, township_ids, department_ids, start.year, ctx.settings.timezone
     )
     for code, row in ids.items():
-        row.meetings_in_person = found.in_person.get(org_ids.get(code, -1), 0)
-        row.meetings_video = found.video.get(org_ids.get(code, -1), 0)
+        org = org_ids.get(code, -1)
+        row.meetings_in_person = found.in_person.get(org, 0)
+        row.meetings_video = found.video.get(org, 0)
+        row.inspection_times = checks.times.get(org, 0)
+        row.inspection_visits = checks.visits.get(org, 0)
     for d in departments:
-        d.meetings_called = found.called.get(org_ids.get(d.department.code, -1), 0)
+        org = org_ids.get(d.department.code, -1)
+        d.meetings_called = found.called.get(org, 0)
+        d.inspections_planned = checks.planned.get(org, 0)
+        d.inspections_out_of_plan = checks.out_of_plan.get(org, 0)
+        d.inspections_not_run = checks.not_run.get(org, 0)
 
 
 def of_townships(ctx: Context, actor: Actor, codes: list[str]) -> list[TownshipBurden]:
@@ -261,7 +280,8 @@ def _departments(
         .where(
             Instance.applicant_org_id.in_(ids),
             Instance.case_id.is_(None),
-            Instance.process_id != meetings.PROCESS_ID,  # counted as meetings called
+            # counted as meetings called and inspections planned
+            Instance.process_id.not_in((meetings.PROCESS_ID, inspections.PROCESS_ID)),
         )
         .group_by(Instance.applicant_org_id, Instance.status)
     )
@@ -308,11 +328,12 @@ def _departments(
 TOWNSHIP_HEADER = (
     "乡镇代码 乡镇 在用准入事项 按部门 承诺经费（元） 到位经费（元） 承诺人员 到位人员 "
     "资源已到位事项 资源未到位事项 资源待补齐 逾期未补齐 待审批申请 超期环节 "
-    "本年须现场参加的县级会议 本年须视频参加的县级会议"
+    "本年须现场参加的县级会议 本年须视频参加的县级会议 本年批准的检查次数 本年已通知的检查"
 ).split()
 DEPARTMENT_HEADER = (
     "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由 "
-    "准入后另行考核检查 本年召集乡镇参加的会议"
+    "准入后另行考核检查 本年召集乡镇参加的会议 本年列入计划的检查 其中计划外 "
+    "本年报备未获同意或并入的检查"
 ).split()
 
 
@@ -330,6 +351,7 @@ def to_csv(burden: BurdenReport) -> bytes:
             + [t.open_shortfalls, t.overdue_shortfalls]
             + [t.pending_applications, t.overdue_steps]
             + [t.meetings_in_person, t.meetings_video]
+            + [t.inspection_times, t.inspection_visits]
         )
     writer.writerow([])
     writer.writerow(DEPARTMENT_HEADER)
@@ -340,6 +362,7 @@ def to_csv(burden: BurdenReport) -> bytes:
         writer.writerow(
             [d.department.code, d.department.name, d.filed, d.pending, d.admitted, d.in_force]
             + [d.exited, d.returned, d.rejected, d.withdrawn, reasons, d.separate_assessments]
-            + [d.meetings_called]
+            + [d.meetings_called, d.inspections_planned, d.inspections_out_of_plan]
+            + [d.inspections_not_run]
         )
     return out.getvalue().encode("utf-8-sig")

@@ -18,14 +18,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.authz import COUNTY_WIDE_READERS, Actor
+from engine.authz import Actor
 from engine.burden.models_burden import RequiredMeeting
+from engine.burden.services.gates import named_townships, scoped, typed_text
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import Instance, Organization
 from engine.services.notices import tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
-from engine.workflow.fields import char_problem
 from engine.workflow.operations import OperationFailed, register_operation, text
 from engine.workflow.processes import GENERIC, register
 from engine.workflow.schema_forms import register_check
@@ -66,21 +66,14 @@ def schedule(
     if video not in ("yes", "no"):
         raise OperationFailed(f"video 应为 yes 或 no：{video}")
     mode = "video" if video == "yes" else "in_person"
-    codes = parameters.get("townships")
-    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
-        raise OperationFailed("townships 应为乡镇代码的列表")
     try:
         held_on = date.fromisoformat(text(parameters, "held_on"))
         minutes = round(float(parameters.get("hours") or 0) * 60)
     except (TypeError, ValueError) as exc:
         raise OperationFailed(f"会议日期或时长无效：{exc}") from exc
-    townships = session.scalars(
-        select(Organization).where(Organization.code.in_(codes), Organization.level == "township")
-    ).all()
-    if len(townships) != len(set(codes)):
-        raise OperationFailed(f"未知乡镇：{'、'.join(codes)}")
+    townships = named_townships(session, parameters)
     if mode == "in_person":
-        _within_cap(session, ctx, loaded.instance.id, [t for t in townships], held_on)
+        _within_cap(session, ctx, loaded.instance.id, townships, held_on)
     name = text(parameters, "name")[:200]
     for township in townships:
         session.add(
@@ -154,19 +147,18 @@ def calendar(
         raise InvalidInput(
             "日期范围有误", {"end": [f"应不早于开始日期，且范围不超过 {MAX_DAYS} 天"]}
         )
-    if township is not None and (problem := char_problem(township)):
-        raise InvalidInput("筛选条件有误", {"township": [problem]})
     query = select(RequiredMeeting).where(
         RequiredMeeting.held_on >= start, RequiredMeeting.held_on <= end
     )
-    if actor.has("township"):
-        query = query.where(RequiredMeeting.township_org_id == actor.org_id)
-    elif not actor.roles & COUNTY_WIDE_READERS:
-        query = query.where(RequiredMeeting.organiser_org_id == actor.org_id)
     with ctx.db.read() as session:
-        if township:
-            org_id = session.scalar(select(Organization.id).where(Organization.code == township))
-            query = query.where(RequiredMeeting.township_org_id == (org_id or -1))
+        query = scoped(
+            session,
+            query,
+            actor,
+            RequiredMeeting.township_org_id,
+            RequiredMeeting.organiser_org_id,
+            township,
+        )
         rows = session.scalars(
             query.order_by(RequiredMeeting.held_on, RequiredMeeting.starts_at, RequiredMeeting.id)
         ).all()
@@ -281,16 +273,7 @@ def held_after_today(values: dict[str, Any], context: Any) -> dict[str, list[str
 
 
 def _reason(value: Any, required: bool = True) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput("填写有误", {"reason": ["应为文字"]})
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput("填写有误", {"reason": ["请说明理由"]})
-    if len(value) > REASON_MAX or char_problem(value):
-        raise InvalidInput("填写有误", {"reason": [f"不超过 {REASON_MAX} 字，且不含控制字符"]})
-    return value
+    return typed_text(value, "reason", REASON_MAX, required, "请说明理由")
 
 
 def _locked(session: Session, meeting_id: int) -> tuple[RequiredMeeting, Instance]:

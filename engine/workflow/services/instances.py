@@ -26,7 +26,7 @@ from engine.workflow import attachments
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.forms import REASON_FORM, form_for_start
-from engine.workflow.processes import kind_of, search_scopes, start_event
+from engine.workflow.processes import kind_of, known_statuses, search_scopes, start_event
 from engine.workflow.services import commands, incidents
 from engine.workflow.services.deployments import diagram_of, latest_deployment
 from engine.workflow.services.views import (
@@ -54,6 +54,13 @@ STATUSES = (
     "terminated",
 )
 MAX_PER_PAGE = 100
+
+
+def all_statuses() -> list[str]:
+    """The core's statuses, then those the registered procedures' end events name."""
+    return [*STATUSES, *sorted(known_statuses() - set(STATUSES))]
+
+
 COUNT_CAP = 10_000
 
 
@@ -204,8 +211,9 @@ def _actions(
 
 def search(ctx: Context, actor: Actor, flt: InstanceFilter) -> Page:
     """Instances the caller may see, newest first, filtered and paginated."""
-    if flt.status is not None and flt.status not in STATUSES:
-        raise InvalidInput("筛选条件有误", {"status": [f"应为 {', '.join(STATUSES)} 之一"]})
+    statuses = all_statuses()
+    if flt.status is not None and flt.status not in statuses:
+        raise InvalidInput("筛选条件有误", {"status": [f"应为 {', '.join(statuses)} 之一"]})
     per_page = max(1, min(flt.per_page, MAX_PER_PAGE))
     page = max(1, flt.page)
     with ctx.db.read() as session:

@@ -1,0 +1,66 @@
+"""What the burden gates share: the townships a service task names, a short reason or note
+typed by a person, and who reads a gate's rows (a township its own, an office what it runs,
+the county offices everything)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from engine.authz import COUNTY_WIDE_READERS, Actor
+from engine.errors import InvalidInput
+from engine.models import Organization
+from engine.workflow.fields import char_problem
+from engine.workflow.operations import OperationFailed
+
+
+def named_townships(session: Session, parameters: dict[str, Any]) -> list[Organization]:
+    """The townships a service task's `townships` parameter names (codes), all of them known."""
+    codes = parameters.get("townships")
+    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+        raise OperationFailed("townships 应为乡镇代码的列表")
+    townships = session.scalars(
+        select(Organization).where(Organization.code.in_(codes), Organization.level == "township")
+    ).all()
+    if len(townships) != len(set(codes)):
+        raise OperationFailed(f"未知乡镇：{'、'.join(codes)}")
+    return list(townships)
+
+
+def typed_text(value: Any, field: str, maximum: int, required: bool, missing: str) -> str:
+    """A reason or note as a person typed it: trimmed, within `maximum`, no control characters;
+    `missing` says what to write when a required one is empty."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput("填写有误", {field: ["应为文字"]})
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput("填写有误", {field: [missing]})
+    if len(value) > maximum or char_problem(value):
+        raise InvalidInput("填写有误", {field: [f"不超过 {maximum} 字，且不含控制字符"]})
+    return value
+
+
+def scoped(
+    session: Session,
+    query: Select[Any],
+    actor: Actor,
+    township_column: InstrumentedAttribute[int],
+    office_column: InstrumentedAttribute[int],
+    township: str | None,
+) -> Select[Any]:
+    """`query` as `actor` may read it: a township the rows on it, the county offices every
+    township's (or the one `township` names), any other office the rows it runs."""
+    if township is not None and (problem := char_problem(township)):
+        raise InvalidInput("筛选条件有误", {"township": [problem]})
+    if actor.has("township"):
+        query = query.where(township_column == actor.org_id)
+    elif not actor.roles & COUNTY_WIDE_READERS:
+        query = query.where(office_column == actor.org_id)
+    if township:
+        org_id = session.scalar(select(Organization.id).where(Organization.code == township))
+        query = query.where(township_column == (org_id or -1))
+    return query
