@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from engine.accountability.services import cases
+from engine.burden.services import inspections
 from engine.duty_lists.demo_catalog import load_demo_catalog
 from engine.errors import InvalidInput
 from engine.models import Organization
 from engine.services.accounts import actor_of, add_organization, add_user
 from engine.workflow.context import Context
+from engine.workflow.services import instances, tasks
 from engine.workflow.services.deployments import deploy_directory
 
 COUNTY = ("county", "清河县")
@@ -162,3 +166,124 @@ def _open_demo_cases(ctx: Context) -> None:
         opened = cases.open_case(ctx, dict(case), handler)
         if finding is not None:
             cases.record_finding(ctx, opened.id, dict(finding), handler)
+
+
+# What the county's other burden gates hold in the demo: (filer, process, form, reviewer's
+# decision). Meetings fall next month, inspections next year, so the gates accept them on any
+# day the demo is loaded.
+def _demo_activity(month: date, year: int) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    every = ["chengguan", "donghe", "xishan", "nanhu", "beiling"]
+
+    def meeting(day: int, **values: Any) -> dict[str, Any]:
+        return {
+            "held_on": month.replace(day=day).isoformat(),
+            "starts_at": "09:00",
+            "hours": 1.5,
+            "location": "县政府三楼第一会议室",
+            "video_possible": True,
+            **values,
+        }
+
+    def inspection(**values: Any) -> dict[str, Any]:
+        return {"year": year, "kind": "inspection", "method": "on_site", **values}
+
+    return [
+        (
+            "nongye",
+            "meeting_admission",
+            meeting(
+                10,
+                name="全县高标准农田建设推进会",
+                townships=every,
+                attendees="分管副乡镇长1名、农业服务中心主任1名",
+                reason="部署明年高标准农田建设任务，须乡镇分管负责同志当面领任务",
+            ),
+            {"decision": "approve", "comment": "同意，会议控制在1.5小时以内"},
+        ),
+        (
+            "jiaoyu",
+            "meeting_admission",
+            meeting(
+                18,
+                name="全县校园安全工作调度会",
+                townships=["chengguan", "nanhu"],
+                attendees="分管副镇长1名",
+                reason="通报校园周边安全隐患排查情况",
+            ),
+            {"decision": "approve_video", "comment": "改为视频会议，乡镇在本地分会场参加"},
+        ),
+        (
+            "minzheng",
+            "meeting_admission",
+            meeting(
+                22,
+                name="养老服务工作座谈会",
+                townships=["donghe"],
+                attendees="民政助理员1名",
+                reason="听取乡镇养老服务意见",
+            ),
+            {"decision": "refuse", "comment": "可书面征求意见，不必召开"},
+        ),
+        (
+            "nongye",
+            "inspection_admission",
+            inspection(
+                name="农业生产安全检查",
+                content="检查农机、农药使用和农业生产设施安全",
+                basis="《中华人民共和国安全生产法》第九条",
+                townships=every,
+                times=2,
+                months=[4, 10],
+            ),
+            {"decision": "approve", "comment": "同意，结合春耕、秋收开展"},
+        ),
+        (
+            "minzheng",
+            "inspection_admission",
+            inspection(
+                name="养老服务机构安全检查",
+                content="检查乡镇敬老院消防、食品安全",
+                basis="《养老机构管理办法》第四十二条",
+                townships=["chengguan", "nanhu"],
+                times=4,
+                months=[3, 6, 9, 12],
+                method="materials",
+            ),
+            {"decision": "limit", "times": 2, "comment": "每半年一次即可"},
+        ),
+        (
+            "jiaoyu",
+            "inspection_admission",
+            inspection(
+                kind="supervision",
+                name="校园周边环境整治督查",
+                content="督查校园周边交通、摊点整治",
+                basis="县政府办公室关于校园周边环境整治的通知",
+                townships=["chengguan", "xishan"],
+                times=3,
+            ),
+            {"decision": "merge", "comment": "并入县教育局校园安全综合检查，不单独开展"},
+        ),
+    ]
+
+
+def load_demo_activity(ctx: Context) -> int:
+    """The demo county's meetings and inspections through their gates (filed, decided, told),
+    and one visit announced: what `zhunru load-demo` adds for people trying the console."""
+    now = ctx.calendar.local(ctx.clock.now()).date()
+    month = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
+    reviewer = actor_of(ctx, "xianwei")
+    done = 0
+    for filer, process_id, form, decision in _demo_activity(month, now.year + 1):
+        started = instances.start(ctx, process_id, form, actor_of(ctx, filer))
+        [task] = [
+            t for t in tasks.inbox(ctx, reviewer, per_page=100) if t.instance_id == started.id
+        ]
+        tasks.complete(ctx, task.id, decision, reviewer)
+        done += 1
+    nongye = actor_of(ctx, "nongye")
+    [first] = [
+        i for i in inspections.plans(ctx, nongye, year=now.year + 1) if i.township == "chengguan"
+    ]
+    inspections.announce_visit(ctx, nongye, first.id, date(now.year + 1, 4, 15), "春耕农机安全")
+    return done

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from api.cli import main
+from config import Settings
+from engine.models import Instance
+from engine.services.context import build_context
 
 
 @pytest.fixture
@@ -25,6 +29,29 @@ def test_load_demo_creates_the_county_once_and_prints_the_password(env: dict[str
     first = runner.invoke(main, ["load-demo"], env=env)
     assert first.exit_code == 0, first.output
     assert "cli-demo-password" in first.output and "xianwei" in first.output
+    # The other burden gates hold something to look at: meetings next month, next year's
+    # inspections, each through its gate.
+    assert "会议和督查检查 6 件" in first.output, first.output
+    ctx = build_context(Settings.from_env(env))
+    try:
+        with ctx.db.read() as session:
+            statuses = sorted(
+                session.execute(
+                    select(Instance.process_id, Instance.status).where(
+                        Instance.process_id.in_(("meeting_admission", "inspection_admission"))
+                    )
+                ).all()
+            )
+    finally:
+        ctx.db.dispose()
+    assert statuses == [
+        ("inspection_admission", "merged"),
+        ("inspection_admission", "planned"),
+        ("inspection_admission", "planned"),
+        ("meeting_admission", "refused"),
+        ("meeting_admission", "scheduled"),
+        ("meeting_admission", "scheduled"),
+    ]
     again = runner.invoke(main, ["load-demo"], env=env)
     assert again.exit_code == 0 and "未改动" in again.output
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from config import Settings, SettingsError
-from engine.demo import load_demo
+from engine.demo import load_demo, load_demo_activity
 from engine.errors import DomainError
 from engine.services.context import Context, build_context, create_schema
 from engine.workflow.services.deployments import deploy_directory
@@ -91,6 +91,9 @@ def load_demo_command() -> None:
         _fail(exc.message)
     verb = "已创建" if result.created else "已存在，未改动"
     click.echo(f"演示县{verb}。用户名：{', '.join(result.usernames)}")
+    if result.created:
+        filed = load_demo_activity(ctx)
+        click.echo(f"已报备并审核演示会议和督查检查 {filed} 件。")
     click.echo(f"演示密码（所有用户相同，来自 ZHUNRU_DEMO_PASSWORD）：{password}")
 
 
