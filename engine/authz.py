@@ -19,6 +19,7 @@ ROLE_LABELS: dict[str, str] = {
     "discipline": "纪检监察（县纪委监委承办）",
     "case_review": "案件审理（县纪委监委）",
     "organization": "组织部门（县委组织部）",
+    "social_work": "基层治理协调（县委社会工作部）",
 }
 ROLES = frozenset(ROLE_LABELS)
 
@@ -38,7 +39,10 @@ CASE_READERS = CASE_HANDLING_ROLES | {"auditor"}
 CASE_PARTY_ROLES = frozenset({"cadre", "township", "applicant"})
 # The handling organs that open cases and propose clearance (case review only decides).
 CASE_OPENING_ROLES = ("discipline", "organization")
-TASK_ROLES = JUDGING_ROLES | ORG_SCOPED_ROLES | CASE_HANDLING_ROLES
+# County offices that coordinate (the social-work department grades and supervises townships'
+# needs): neither judging applications nor reading every matter.
+COORDINATING_ROLES = frozenset({"social_work"})
+TASK_ROLES = JUDGING_ROLES | ORG_SCOPED_ROLES | CASE_HANDLING_ROLES | COORDINATING_ROLES
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class InstanceScope:
     all_cases: bool = False
     case_party_user_id: int | None = None
     case_party_org_id: int | None = None
+    # The caller's roles, for what a domain lets an office read beyond these (search scopes).
+    roles: frozenset[str] = frozenset()
 
     @property
     def nothing(self) -> bool:
@@ -99,6 +105,7 @@ def instance_scope(actor: Actor) -> InstanceScope:
         all_cases=bool(actor.roles & CASE_READERS),
         case_party_user_id=actor.user_id,
         case_party_org_id=actor.org_id if actor.roles & CASE_PARTY_ROLES else None,
+        roles=actor.roles,
     )
 
 

@@ -30,6 +30,7 @@ DEMO_ORGS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("minzheng", "县民政局", "department", ("applicant",)),
     ("jiwei", "县纪委监委", "department", ("auditor", "discipline")),
     ("zuzhibu", "县委组织部", "department", ("organization",)),
+    ("shegong", "县委社会工作部", "department", ("social_work",)),
     ("admin", "县政务服务和大数据管理局", "department", ("admin",)),
     ("chengguan", "城关镇", "township", ("township",)),
     ("donghe", "东河乡", "township", ("township",)),
@@ -267,9 +268,59 @@ def _demo_activity(month: date, year: int) -> list[tuple[str, str, dict[str, Any
     ]
 
 
+# Townships' needs (吹哨报到): (township, need, the steps after it, each by whom).
+DEMO_NEEDS: tuple[tuple[str, dict[str, Any], tuple[tuple[str, dict[str, Any]], ...]], ...] = (
+    (
+        "chengguan",
+        {
+            "name": "柳河村桥梁护栏损毁",
+            "content": "通村公路桥梁护栏被货车撞毁约20米，村民通行有坠河风险，镇里无修复资金和资质",
+            "location": "城关镇柳河村村口桥",
+            "category": "safety",
+            "department_hint": "nongye",
+            "urgency": "urgent",
+        },
+        (
+            (
+                "shegong",
+                {"grade": "county", "lead": "nongye", "supporting": ["minzheng"], "days": 5},
+            ),
+            (
+                "nongye",
+                {"outcome": "solved", "answer": "已安排农村公路养护站修复护栏并设置警示标志"},
+            ),
+            ("chengguan", {"rating": "satisfied"}),
+        ),
+    ),
+    (
+        "donghe",
+        {
+            "name": "东河乡敬老院供暖设施老化",
+            "content": "敬老院锅炉使用超过十五年，入冬后多次停暖，乡里无专项资金更换",
+            "location": "东河乡敬老院",
+            "category": "livelihood",
+            "urgency": "urgent",
+        },
+        (("shegong", {"grade": "county", "lead": "minzheng", "supporting": [], "days": 10}),),
+    ),
+    (
+        "xishan",
+        {
+            "name": "集镇区违章搭建执法",
+            "content": "集镇主街沿街商户违章搭建雨棚，乡镇无执法权，需综合执法部门处理",
+            "location": "西山镇集镇主街",
+            "category": "enforcement",
+            "urgency": "normal",
+        },
+        (),  # waiting for 县委社会工作部 to grade it
+    ),
+)
+
+
 def load_demo_activity(ctx: Context) -> int:
-    """The demo county's meetings and inspections through their gates (filed, decided, told),
-    and one visit announced: what `zhunru load-demo` adds for people trying the console."""
+    """The demo county's meetings, inspections and townships' needs through their gates (filed,
+    decided, told), and one inspection visit announced: what `zhunru load-demo` adds for people
+    trying the console."""
     now = ctx.calendar.local(ctx.clock.now()).date()
     month = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
     reviewer = actor_of(ctx, "xianwei")
@@ -280,6 +331,13 @@ def load_demo_activity(ctx: Context) -> int:
             t for t in tasks.inbox(ctx, reviewer, per_page=100) if t.instance_id == started.id
         ]
         tasks.complete(ctx, task.id, decision, reviewer)
+        done += 1
+    for filer, form, steps in DEMO_NEEDS:
+        started = instances.start(ctx, "township_need", form, actor_of(ctx, filer))
+        for username, values in steps:
+            who = actor_of(ctx, username)
+            [task] = [t for t in tasks.inbox(ctx, who, per_page=100) if t.instance_id == started.id]
+            tasks.complete(ctx, task.id, values, who)
         done += 1
     nongye = actor_of(ctx, "nongye")
     [first] = [

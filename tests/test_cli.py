@@ -31,14 +31,16 @@ def test_load_demo_creates_the_county_once_and_prints_the_password(env: dict[str
     assert "cli-demo-password" in first.output and "xianwei" in first.output
     # The other burden gates hold something to look at: meetings next month, next year's
     # inspections, each through its gate.
-    assert "会议和督查检查 6 件" in first.output, first.output
+    assert "会议、督查检查和吹哨 9 件" in first.output, first.output
     ctx = build_context(Settings.from_env(env))
     try:
         with ctx.db.read() as session:
             statuses = sorted(
                 session.execute(
                     select(Instance.process_id, Instance.status).where(
-                        Instance.process_id.in_(("meeting_admission", "inspection_admission"))
+                        Instance.process_id.in_(
+                            ("meeting_admission", "inspection_admission", "township_need")
+                        )
                     )
                 ).all()
             )
@@ -51,6 +53,9 @@ def test_load_demo_creates_the_county_once_and_prints_the_password(env: dict[str
         ("meeting_admission", "refused"),
         ("meeting_admission", "scheduled"),
         ("meeting_admission", "scheduled"),
+        ("township_need", "pending"),
+        ("township_need", "pending"),
+        ("township_need", "resolved"),
     ]
     again = runner.invoke(main, ["load-demo"], env=env)
     assert again.exit_code == 0 and "未改动" in again.output
@@ -74,6 +79,7 @@ def test_deploy_reports_each_process(env: dict[str, str]) -> None:
         ["matter_admission", "v1"],
         ["meeting_admission", "v1"],
         ["secondment_admission", "v1"],
+        ["township_need", "v1"],
     ]
 
 

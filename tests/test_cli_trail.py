@@ -50,7 +50,9 @@ def test_checkpoint_then_verify_with_the_kept_note(env: dict[str, str], tmp_path
 
     database = sqlite3.connect(env["ZHUNRU_DATABASE_URL"].removeprefix("sqlite:///"))
     with database:
-        database.execute("UPDATE audit_event SET payload_json = '{}' WHERE seq = 2")
+        database.execute(
+            "UPDATE audit_event SET payload_json = '{}' WHERE seq = 2 AND instance_id IS NULL"
+        )
     database.close()
     broken = runner.invoke(main, ["audit", "verify", "--json"], env=env)
     assert broken.exit_code == 1

@@ -316,7 +316,8 @@ def _burden(detail: InstanceDetail, step: str) -> list[Any]:
 
 
 def _township_choices() -> dict[str, list[tuple[str, str]]]:
-    return {"townships": [(t.code, t.name) for t in lookups.townships(context())]}
+    marked = lookups.marked_choices(context())
+    return {"townships": marked["x-township"], **marked}
 
 
 def _choices(detail: InstanceDetail) -> dict[str, list[tuple[str, str]]]:
@@ -339,9 +340,12 @@ def lookup() -> forms.Lookup:
     """Codes the schemas cannot name themselves: townships, the county's tolerance rules."""
     townships = {t.code: t.name for t in lookups.townships(context(), retired_too=True)}
     rules = context().tolerance
+    departments = {o.code: o.name for o in lookups.organizations(context())}
     return {
         "township": townships,
         "townships": townships,
+        "x-township": townships,
+        "x-department": departments,
         "circumstances": rules.circumstance_labels(),
         "exclusions": rules.exclusion_labels(),
     }

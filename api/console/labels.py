@@ -105,6 +105,10 @@ STATUS_LABELS: dict[str, str] = {
     "scheduled": "已同意召开",
     "planned": "已列入年度检查计划",
     "merged": "并入其他检查",
+    "resolved": "已办结",
+    "returned": "乡镇自行办理",
+    "referred": "已报请市级协调",
+    "closed": "督办后办结",
     # accountability procedures
     "refused": "不予办理",
     "concluded": "已办结",
@@ -127,6 +131,7 @@ PROCESS_LABELS: dict[str, str] = {
     "matter_admission": "事项准入",
     "meeting_admission": "会议报备",
     "inspection_admission": "督查检查考核报备",
+    "township_need": "基层吹哨、部门报到",
     "fault_tolerance": "容错纠错",
     "clearance": "澄清正名",
 }
@@ -197,6 +202,9 @@ ACTION_LABELS: dict[str, str] = {
     "meeting_video_answered": "答复视频参会申请",
     "inspection_planned": "列入乡镇年度检查计划",
     "inspection_visit_announced": "通知乡镇检查日期",
+    "need_routed": "派单至牵头和配合部门",
+    "need_answered": "部门反馈办理结果",
+    "need_rated": "乡镇评价办理结果",
     "organization_changed": "修改单位",
     "task_released": "任务退回单位待办",
     "diagram_deployed": "部署流程图",

@@ -24,6 +24,26 @@ def townships(ctx: Context, retired_too: bool = False) -> list[OrgRef]:
         return [OrgRef(code, name) for code, name in rows]
 
 
+def departments(ctx: Context) -> list[OrgRef]:
+    """The county's departments in use (reference data), for the pickers of fields marked
+    `x-department` (the department a township's need is routed to)."""
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(Organization.code, Organization.name)
+            .where(Organization.level == "department", Organization.active.is_(True))
+            .order_by(Organization.id)
+        )
+        return [OrgRef(code, name) for code, name in rows]
+
+
+def marked_choices(ctx: Context) -> dict[str, list[tuple[str, str]]]:
+    """Options of the fields packages mark as organisations, by mark."""
+    return {
+        "x-township": [(t.code, t.name) for t in townships(ctx)],
+        "x-department": [(d.code, d.name) for d in departments(ctx)],
+    }
+
+
 def organizations(ctx: Context) -> list[OrgRef]:
     """Every organisation below the county (reference data), for pickers and for naming the
     organisations a trail entry lists by code."""

@@ -176,6 +176,16 @@ def dashboard() -> tuple[str, int]:
             ),
         ],
     )
+    raised = charts.stacked_bar_chart(
+        "各乡镇本年吹哨",
+        township_names,
+        [
+            charts.Series("已反馈", [t.needs_answered for t in report.townships]),
+            charts.Series(
+                "尚未反馈", [t.needs_raised - t.needs_answered for t in report.townships]
+            ),
+        ],
+    )
     outcomes = charts.stacked_bar_chart(
         "各部门申请的办理结果",
         department_names,
@@ -191,6 +201,7 @@ def dashboard() -> tuple[str, int]:
         in_force_chart=Markup(in_force),
         meetings_chart=Markup(meetings),
         inspections_chart=Markup(checks),
+        needs_chart=Markup(raised),
         overdue_chart=Markup(overdue),
         outcome_chart=Markup(outcomes),
     )

@@ -12,7 +12,6 @@ from api.console.web import bp, context, error_page, me, render
 from engine.accountability.services import procedures
 from engine.errors import Conflict, InvalidInput
 from engine.workflow.fields import char_problem
-from engine.workflow.processes import township_fields
 from engine.workflow.schema_forms import SchemaForm
 from engine.workflow.services.forms_view import start_form_of, startable
 
@@ -40,8 +39,7 @@ def start_process(process_id: str) -> Response | tuple[str, int]:
         "action": url_for("console.start_process", process_id=process_id),
     }
     # A field addressing a township is picked from the county's townships by name.
-    townships = [(t.code, t.name) for t in lookups.townships(context())]
-    choices = {name: townships for name in township_fields(form)}
+    choices = lookups.marked_choices(context())
     if request.method == "GET":
         start = forms.flat_values(schema_forms.defaults(form.json_schema))
         fields = schema_forms.describe(form.json_schema, form.ui_schema, start, choices=choices)

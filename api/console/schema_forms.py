@@ -8,7 +8,8 @@ resort, which is the package author's omission), `description` or `ui:help`, the
 does not show it). A field a branch only makes required (a comment required when returning)
 shows for every answer when its uiSchema says
 `"ui:options": {"alwaysShown": true}`. Codes the schema cannot list (townships, which live in
-the database) take their options and names from the page, by property name.
+the database) take their options and names from the page, by property name or by their mark
+(`x-township`, `x-department`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ JSON = dict[str, Any]
 Condition = tuple[str, tuple[str, ...]]  # (field name within its object, values as posted)
 Choices = Mapping[str, list[tuple[str, str]]]  # property name → (code, name) the page supplies
 RADIO_UP_TO = 4  # more choices than this are a drop-down list
+# Marks a package puts on fields whose codes live in the database (organisations): the page
+# supplies their options and names under the mark, for every field so marked.
+ORG_MARKS = ("x-township", "x-department")
 BOOLEAN_CHOICES = [("true", BOOL_LABELS[True]), ("false", BOOL_LABELS[False])]
 
 
@@ -234,19 +238,25 @@ def _draw(
         view.children = describe(spec, prop.ui, values, errors, view.name + ".", choices=choices)
     elif kind == "array":
         view.values = [str(v) for v in (raw if isinstance(raw, list) else [raw] if raw else [])]
-        view.choices = list(choices.get(prop.name) or choices_of(_items(spec)))
+        view.choices = list(_supplied(choices, prop) or choices_of(_items(spec)))
         if view.choices:
             view.kind = "checkboxes"
         else:
             view.kind, view.value = "lines", "\n".join(view.values)
     else:
         view.value = posted(raw)
-        view.choices = list(choices.get(prop.name) or choices_of(spec))
+        view.choices = list(_supplied(choices, prop) or choices_of(spec))
         if view.choices:
             many = len(view.choices) > RADIO_UP_TO or widget == "select"
             view.kind = "select" if many and widget != "radio" else "radio"
         else:
             _scalar(view, spec, kind, widget)
+
+
+def _supplied(supplied: Mapping[str, Any], prop: Prop) -> Any:
+    """What the page supplies for a property: by its name, else by the mark it carries."""
+    mark = next((m for m in ORG_MARKS if prop.spec.get(m) is True), "")
+    return supplied.get(prop.name) or supplied.get(mark)
 
 
 def _scalar(view: FieldView, spec: JSON, kind: str, widget: Any) -> None:
@@ -361,7 +371,7 @@ def read_only(
         if _type(prop.spec) == "object" and isinstance(value, Mapping):
             rows += read_only(prop.spec, value, prop.ui, skip, names)
         else:
-            rows.append((prop.label, shown(prop.spec, value, names.get(prop.name))))
+            rows.append((prop.label, shown(prop.spec, value, _supplied(names, prop))))
     return rows
 
 

@@ -89,3 +89,38 @@ class InspectionVisit(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     announced_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     announced_at: Mapped[datetime] = mapped_column()
+
+
+class TownshipNeed(Base):
+    """A need a township raised (基层吹哨), as the social-work department graded and routed it
+    and as the lead department answered and the township rated the answer (部门报到)."""
+
+    __tablename__ = "township_need"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), unique=True)
+    township_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    grade: Mapped[str] = mapped_column(String(20))  # township | county | city
+    lead_org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+    routed_at: Mapped[datetime] = mapped_column()
+    due_on: Mapped[date | None] = mapped_column(Date)  # the last working day to answer
+    answered_at: Mapped[datetime | None] = mapped_column()
+    answered_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    times_answered: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[str | None] = mapped_column(String(20))  # satisfied | basic | unsatisfied
+    rated_at: Mapped[datetime | None] = mapped_column()
+
+
+class NeedDepartment(Base):
+    """A department a need is routed to: the lead one, which answers, or a supporting one."""
+
+    __tablename__ = "need_department"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "org_id", name="uq_need_department"),
+        Index("ix_need_department_org", "org_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    part: Mapped[str] = mapped_column(String(10))  # lead | support

@@ -38,6 +38,7 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
             "discipline",
             "case_review",
             "organization",
+            "social_work",
         )
     },
     "applicant": frozenset({"department"}),

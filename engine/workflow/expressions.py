@@ -139,6 +139,7 @@ TIMER_FUNCTIONS = (
     "term_next",
     "term_end",
     "next_reevaluation",
+    "working_days_from_today",
 )
 ALLOWED_CALLS = frozenset(FUNCTIONS) | frozenset(TIMER_FUNCTIONS)
 

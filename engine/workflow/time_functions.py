@@ -41,6 +41,7 @@ class TimerRules:
     def functions(self) -> dict[str, Callable[..., Any]]:
         return {
             "deadline": self.deadline,
+            "working_days_from_today": self.working_days_from_today,
             "days_after": self.days_after,
             "end_of_day": self.end_of_day,
             "term_next": self.term_next,
@@ -75,6 +76,11 @@ class TimerRules:
     def deadline(self, step: str) -> str:
         """End of the step's working-day limit, counted from today."""
         return self.calendar.deadline(self.clock.now(), int(self.limits[step])).isoformat()
+
+    def working_days_from_today(self, days: Any) -> str:
+        """End of a limit of `days` working days that a form set (an office gives a need its
+        deadline), counted from today as a step's limit is."""
+        return self.calendar.deadline(self.clock.now(), int(days)).isoformat()
 
     def term_end(self, application: Mapping[str, Any]) -> str:
         """A short-term matter leaves at the start of the day after its end date (local time)."""

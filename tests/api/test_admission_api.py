@@ -108,6 +108,7 @@ def test_processes_and_me(login) -> None:
         "matter_admission",
         "meeting_admission",
         "secondment_admission",
+        "township_need",
     ]
     me = client.get("/api/v1/me").json()
     assert me["org_name"] == "县委编办" and me["roles"] == ["reviewer"]

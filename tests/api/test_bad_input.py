@@ -204,6 +204,7 @@ def test_bad_diagram_upload_is_422_and_admin_only(login) -> None:
         "matter_admission",
         "meeting_admission",
         "secondment_admission",
+        "township_need",
     ]
 
 

@@ -133,11 +133,13 @@ def test_the_dashboard_draws_charts_of_the_burden(sign_in: Callable[[str], Page]
     page = sign_in("bianban")
     page.get_by_role("link", name="统计看板").click()
     charts = page.locator("svg.chart")
-    expect(charts).to_have_count(4)
+    expect(charts).to_have_count(6)
     expect(charts.nth(0)).to_have_attribute("aria-label", re.compile("城关镇：2"))
     expect(charts.nth(2)).to_have_attribute("aria-label", re.compile("各乡镇本年须参加的县级会议"))
-    expect(charts.nth(3)).to_have_attribute("aria-label", re.compile("县农业农村局：2（在册 2）"))
-    expect(charts.nth(3)).to_have_attribute("aria-label", re.compile("县教育局：1（办理中 1）"))
+    expect(charts.nth(3)).to_have_attribute("aria-label", re.compile("督查检查考核次数"))
+    expect(charts.nth(4)).to_have_attribute("aria-label", re.compile("各乡镇本年吹哨"))
+    expect(charts.nth(5)).to_have_attribute("aria-label", re.compile("县农业农村局：2（在册 2）"))
+    expect(charts.nth(5)).to_have_attribute("aria-label", re.compile("县教育局：1（办理中 1）"))
     screenshot(page, "11-dashboard")
 
 

@@ -245,3 +245,44 @@ def test_inspections_are_counted_beside_the_matters(ctx: Context, county) -> Non
     # A township reads only its own row.
     [own] = burden.report(ctx, actor(ctx, "donghe")).townships
     assert own.inspection_times == 5
+
+
+def test_needs_are_counted_for_townships_and_the_departments_that_answer(
+    ctx: Context, county
+) -> None:
+    """吹哨报到 in the burden picture, from the rows: per township the needs it raised this
+    year, answered, late and rated unsatisfied; per department those it led. A township's
+    need is no department's filing and no pending application of the township."""
+    from tests.api.test_needs_api import ROUTE, need
+
+    before = rows_by_code(burden.report(ctx, actor(ctx, "xianwei")).townships, "township")
+    chengguan = actor(ctx, "chengguan")
+    ids = [
+        instances.start(ctx, "township_need", need(name=f"需求{n}"), chengguan).id for n in range(4)
+    ]
+    for instance_id in ids[:3]:
+        step(ctx, "shegong", instance_id, ROUTE)
+    step(ctx, "shegong", ids[3], {"grade": "township", "comment": "乡镇自行办理"})
+    step(ctx, "nongye", ids[0], {"outcome": "solved", "answer": "已修复"})
+    step(ctx, "chengguan", ids[0], {"rating": "satisfied"})
+    step(ctx, "nongye", ids[1], {"outcome": "cannot", "answer": "无资金"})
+    step(ctx, "chengguan", ids[1], {"rating": "unsatisfied", "comment": "推诿"})
+    ctx.clock.advance(timedelta(days=20))  # the third, unanswered, is now past its limit
+    report = burden.report(ctx, actor(ctx, "xianwei"))
+    towns = rows_by_code(report.townships, "township")
+    row = towns["chengguan"]
+    assert (row.needs_raised, row.needs_answered, row.needs_late, row.needs_unsatisfied) == (
+        4,
+        2,
+        1,
+        1,
+    )
+    assert row.pending_applications == before["chengguan"].pending_applications
+    departments = rows_by_code(report.departments, "department")
+    nongye = departments["nongye"]
+    assert (nongye.needs_led, nongye.needs_answered, nongye.needs_late) == (3, 2, 1)
+    assert nongye.needs_unsatisfied == 1 and nongye.filed == 2
+    assert "chengguan" not in departments  # a township that raised needs is no department
+    assert departments.get("minzheng") is None or departments["minzheng"].needs_led == 0
+    text = burden.to_csv(report).decode("utf-8-sig")
+    assert "本年吹哨" in text and "本年牵头办理的吹哨" in text

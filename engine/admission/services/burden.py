@@ -15,11 +15,13 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor, instance_scope
-from engine.burden.services import inspections, meetings
+from engine.burden.services import inspections, meetings, needs
 from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
 from engine.services.directory import OrgRef
 from engine.workflow.context import Context
 
+# The other burden gates' procedures: counted by their own rows, never as applications.
+GATES = (meetings.PROCESS_ID, inspections.PROCESS_ID, needs.PROCESS_ID)
 # Decisions that judge an application; "return" at review goes back to the applicant.
 DECISION_STEPS = ("review", "approve")
 # Rejection reasons by code, as the shipped decision form (bpmn/matter_admission/decision.json)
@@ -62,6 +64,11 @@ class TownshipBurden:
     # departments announced.
     inspection_times: int = 0
     inspection_visits: int = 0
+    # Needs it raised this year (吹哨): answered, answered late or still late, rated unsatisfied.
+    needs_raised: int = 0
+    needs_answered: int = 0
+    needs_late: int = 0
+    needs_unsatisfied: int = 0
 
 
 @dataclass
@@ -86,6 +93,11 @@ class DepartmentBurden:
     inspections_planned: int = 0
     inspections_out_of_plan: int = 0
     inspections_not_run: int = 0
+    # Townships' needs it led this year (报到): answered, late, rated unsatisfied.
+    needs_led: int = 0
+    needs_answered: int = 0
+    needs_late: int = 0
+    needs_unsatisfied: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,21 +154,29 @@ def _add_gates(
         org_ids[d.department.code] for d in departments if d.department.code in org_ids
     ]
     found = meetings.counts(session, township_ids, department_ids, start, end)
-    checks = inspections.counts(
-        session, township_ids, department_ids, start.year, ctx.settings.timezone
-    )
+    zone = ctx.settings.timezone
+    checks = inspections.counts(session, township_ids, department_ids, start.year, zone)
+    raised = needs.counts(session, township_ids, department_ids, start.year, zone, ctx.clock.now())
     for code, row in ids.items():
         org = org_ids.get(code, -1)
         row.meetings_in_person = found.in_person.get(org, 0)
         row.meetings_video = found.video.get(org, 0)
         row.inspection_times = checks.times.get(org, 0)
         row.inspection_visits = checks.visits.get(org, 0)
+        row.needs_raised = raised.raised.get(org, 0)
+        row.needs_answered = raised.township_answered.get(org, 0)
+        row.needs_late = raised.township_late.get(org, 0)
+        row.needs_unsatisfied = raised.township_unsatisfied.get(org, 0)
     for d in departments:
         org = org_ids.get(d.department.code, -1)
         d.meetings_called = found.called.get(org, 0)
         d.inspections_planned = checks.planned.get(org, 0)
         d.inspections_out_of_plan = checks.out_of_plan.get(org, 0)
         d.inspections_not_run = checks.not_run.get(org, 0)
+        d.needs_led = raised.led.get(org, 0)
+        d.needs_answered = raised.answered.get(org, 0)
+        d.needs_late = raised.late.get(org, 0)
+        d.needs_unsatisfied = raised.unsatisfied.get(org, 0)
 
 
 def of_townships(ctx: Context, actor: Actor, codes: list[str]) -> list[TownshipBurden]:
@@ -191,7 +211,9 @@ def _department_ids(session: Session, everything: bool, own: int | None) -> list
         return [own] if own is not None else []
     filed = set(
         session.scalars(
-            select(Instance.applicant_org_id).where(Instance.case_id.is_(None)).distinct()
+            select(Instance.applicant_org_id)
+            .where(Instance.case_id.is_(None), Instance.process_id.not_in(GATES))
+            .distinct()
         )
     )
     users = session.execute(select(User.org_id, User.roles))
@@ -265,7 +287,9 @@ def _per_township(
     )
     if with_tasks:
         query = query.join(Task, Task.instance_id == Instance.id)
-    query = query.where(InstanceTownship.org_id.in_(ids), *conditions)
+    query = query.where(
+        InstanceTownship.org_id.in_(ids), Instance.process_id.not_in(GATES), *conditions
+    )
     return [(org, n) for org, n in session.execute(query.group_by(InstanceTownship.org_id))]
 
 
@@ -280,8 +304,7 @@ def _departments(
         .where(
             Instance.applicant_org_id.in_(ids),
             Instance.case_id.is_(None),
-            # counted as meetings called and inspections planned
-            Instance.process_id.not_in((meetings.PROCESS_ID, inspections.PROCESS_ID)),
+            Instance.process_id.not_in(GATES),  # counted by their own rows
         )
         .group_by(Instance.applicant_org_id, Instance.status)
     )
@@ -328,12 +351,13 @@ def _departments(
 TOWNSHIP_HEADER = (
     "乡镇代码 乡镇 在用准入事项 按部门 承诺经费（元） 到位经费（元） 承诺人员 到位人员 "
     "资源已到位事项 资源未到位事项 资源待补齐 逾期未补齐 待审批申请 超期环节 "
-    "本年须现场参加的县级会议 本年须视频参加的县级会议 本年批准的检查次数 本年已通知的检查"
+    "本年须现场参加的县级会议 本年须视频参加的县级会议 本年批准的检查次数 本年已通知的检查 "
+    "本年吹哨 已反馈 超时 不满意"
 ).split()
 DEPARTMENT_HEADER = (
     "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由 "
     "准入后另行考核检查 本年召集乡镇参加的会议 本年列入计划的检查 其中计划外 "
-    "本年报备未获同意或并入的检查"
+    "本年报备未获同意或并入的检查 本年牵头办理的吹哨 已反馈 超时 不满意"
 ).split()
 
 
@@ -352,6 +376,7 @@ def to_csv(burden: BurdenReport) -> bytes:
             + [t.pending_applications, t.overdue_steps]
             + [t.meetings_in_person, t.meetings_video]
             + [t.inspection_times, t.inspection_visits]
+            + [t.needs_raised, t.needs_answered, t.needs_late, t.needs_unsatisfied]
         )
     writer.writerow([])
     writer.writerow(DEPARTMENT_HEADER)
@@ -364,5 +389,6 @@ def to_csv(burden: BurdenReport) -> bytes:
             + [d.exited, d.returned, d.rejected, d.withdrawn, reasons, d.separate_assessments]
             + [d.meetings_called, d.inspections_planned, d.inspections_out_of_plan]
             + [d.inspections_not_run]
+            + [d.needs_led, d.needs_answered, d.needs_late, d.needs_unsatisfied]
         )
     return out.getvalue().encode("utf-8-sig")
