@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
+from api.schemas import OrgRefSchema
 from engine.workflow import fields as f
 
 
@@ -80,3 +81,33 @@ class InspectionQuerySchema(f.Schema):
 class VisitRequestSchema(f.Schema):
     held_on = f.Date(required=True, metadata={"description": "检查日期（晚于今天，在批准年度内）"})
     note = f.String(load_default="", validate=f.length(500))
+
+
+class DepartmentScoreSchema(ma.Schema):
+    department = fields.Nested(OrgRefSchema)
+    raters = fields.Integer(metadata={"description": "评价该部门的乡镇数"})
+    means = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(allow_none=True),
+        metadata={"description": "各项平均分（无评价、或本部门查看而评价乡镇不足 3 个时为空）"},
+    )
+    poor = fields.Integer(metadata={"description": "总体评价为“差”的乡镇数"})
+    needs_led = fields.Integer(metadata={"description": "本年牵头办理的乡镇吹哨"})
+    needs_late = fields.Integer()
+    needs_unsatisfied = fields.Integer()
+    hidden = fields.Boolean(metadata={"description": "评价乡镇不足 3 个，不向本部门显示"})
+
+
+class RatingSummarySchema(ma.Schema):
+    year = fields.Integer()
+    dimensions = fields.Dict(keys=fields.String(), values=fields.String())
+    departments = fields.List(fields.Nested(DepartmentScoreSchema))
+
+
+class RatingQuerySchema(f.Schema):
+    year = f.Integer(strict=False, validate=f.between(2000, 2100))
+    format = f.String(
+        load_default="json",
+        validate=f.one_of(["json", "csv", "xlsx"]),
+        metadata={"description": "json、csv 或 xlsx"},
+    )

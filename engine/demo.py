@@ -317,10 +317,29 @@ DEMO_NEEDS: tuple[tuple[str, dict[str, Any], tuple[tuple[str, dict[str, Any]], .
 )
 
 
+def _scores(overall: str, **others: str) -> dict[str, str]:
+    dims = ("responsiveness", "burden", "resources", "service")
+    return {**dict.fromkeys(dims, overall), **others, "overall": overall}
+
+
+# Townships' ratings of departments this year (考核评价权): (township, department, scores).
+DEMO_RATINGS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("chengguan", "nongye", _scores("excellent", resources="good")),
+    ("donghe", "nongye", _scores("good")),
+    ("xishan", "nongye", _scores("good", burden="fair")),
+    ("chengguan", "jiaoyu", _scores("fair")),
+    (
+        "nanhu",
+        "jiaoyu",
+        {**_scores("poor"), "comment": "多次未经准入要求街道填报校园周边排查表"},
+    ),
+)
+
+
 def load_demo_activity(ctx: Context) -> int:
-    """The demo county's meetings, inspections and townships' needs through their gates (filed,
-    decided, told), and one inspection visit announced: what `zhunru load-demo` adds for people
-    trying the console."""
+    """The demo county's meetings, inspections, townships' needs and ratings of departments
+    through their gates (filed, decided, told), and one inspection visit announced: what
+    `zhunru load-demo` adds for people trying the console."""
     now = ctx.calendar.local(ctx.clock.now()).date()
     month = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
     reviewer = actor_of(ctx, "xianwei")
@@ -338,6 +357,10 @@ def load_demo_activity(ctx: Context) -> int:
             who = actor_of(ctx, username)
             [task] = [t for t in tasks.inbox(ctx, who, per_page=100) if t.instance_id == started.id]
             tasks.complete(ctx, task.id, values, who)
+        done += 1
+    for township, department, scores in DEMO_RATINGS:
+        form = {"year": now.year, "department": department, **scores}
+        instances.start(ctx, "department_rating", form, actor_of(ctx, township))
         done += 1
     nongye = actor_of(ctx, "nongye")
     [first] = [

@@ -12,7 +12,9 @@ from werkzeug.wrappers import Response
 
 from api.console import lookups
 from api.console.web import bp, context, me, render
-from engine.burden.services import inspections, meetings
+from api.rest import download
+from api.rest.burden import XLSX
+from engine.burden.services import inspections, meetings, ratings
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.workflow.workdays import written_date
 
@@ -128,6 +130,39 @@ def inspection_visit(item_id: int) -> Response:
             "success",
         )
     return redirect(url_for("console.inspection_plans", year=year or None))
+
+
+@bp.route("/ratings")
+def department_ratings() -> Response | tuple[str, int]:
+    """部门考核评价: the townships' ratings of the departments for a year, as a table, and its
+    Excel file to file."""
+    year_text = request.args.get("year", "")
+    fmt = request.args.get("format", "")
+    errors: dict[str, Any] = {}
+    found = None
+    try:
+        year = int(year_text) if year_text else None
+    except ValueError:
+        year, errors = None, {"year": ["应为年份，如 2026"]}
+    if not errors:
+        try:
+            if fmt:
+                name, data = ratings.summary_file(context(), me(), fmt, year)
+                media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
+                return download(data, name, media)
+            found = ratings.summary(context(), me(), year)
+        except InvalidInput as exc:
+            errors = exc.errors
+    this_year = context().calendar.local(context().clock.now()).year
+    return render(
+        "burden/ratings.html",
+        200 if not errors else 422,
+        summary=found,
+        year=year or this_year,
+        years=range(this_year - 2, this_year + 1),
+        minimum=ratings.MIN_RATERS,
+        errors=errors,
+    )
 
 
 def _why(exc: InvalidInput | Conflict | NotFound) -> str:

@@ -109,6 +109,7 @@ STATUS_LABELS: dict[str, str] = {
     "returned": "乡镇自行办理",
     "referred": "已报请市级协调",
     "closed": "督办后办结",
+    "recorded": "已记入部门考核",
     # accountability procedures
     "refused": "不予办理",
     "concluded": "已办结",
@@ -132,6 +133,7 @@ PROCESS_LABELS: dict[str, str] = {
     "meeting_admission": "会议报备",
     "inspection_admission": "督查检查考核报备",
     "township_need": "基层吹哨、部门报到",
+    "department_rating": "乡镇评价县直部门",
     "fault_tolerance": "容错纠错",
     "clearance": "澄清正名",
 }
@@ -205,6 +207,7 @@ ACTION_LABELS: dict[str, str] = {
     "need_routed": "派单至牵头和配合部门",
     "need_answered": "部门反馈办理结果",
     "need_rated": "乡镇评价办理结果",
+    "department_rated": "记入部门年度考核",
     "organization_changed": "修改单位",
     "task_released": "任务退回单位待办",
     "diagram_deployed": "部署流程图",

@@ -50,6 +50,9 @@ OPEN_ENDPOINTS = {"console.login", "console.static", "console.oidc_login", "cons
 PASSWORD_CHANGE_ENDPOINTS = OPEN_ENDPOINTS | {"console.account_password", "console.logout"}
 INBOX_PAGES = 20  # how far the console looks for a task among the caller's own (100 a page)
 # Roles that take part in admitting matters: they get the register and the burden dashboard.
+RATING_READERS = frozenset(
+    {"applicant", "reviewer", "legal_reviewer", "approver", "auditor", "organization"}
+)
 ADMISSION_ROLES = frozenset(
     {"applicant", "reviewer", "legal_reviewer", "approver", "township", "auditor"}
 )
@@ -196,6 +199,8 @@ def _page_values() -> dict[str, Any]:
         "reads_lists": bool(actor and actor.roles & (LIST_READERS | {"township"})),
         # Case readers, and cadres, who read the cases that concern them.
         "reads_cases": bool(actor and (actor.roles & CASE_READERS or actor.has("cadre"))),
+        # 部门考核评价: the assessing offices, and each department its own summary.
+        "reads_ratings": bool(actor and actor.roles & RATING_READERS),
         "zone": _zone_name(context().settings.timezone),
         "labels": labels,
         "local_time": local_time,

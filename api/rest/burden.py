@@ -11,17 +11,21 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from api.auth import context, current_actor
+from api.rest import download
 from api.schemas_burden import (
     InspectionQuerySchema,
     InspectionSchema,
     MeetingQuerySchema,
     MeetingSchema,
+    RatingQuerySchema,
+    RatingSummarySchema,
     VideoAnswerSchema,
     VideoRequestSchema,
     VisitRequestSchema,
 )
-from engine.burden.services import inspections, meetings
+from engine.burden.services import inspections, meetings, ratings
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 blp = Blueprint(
     "burden", __name__, url_prefix="/api/v1", description="会议、督查检查考核等减负事项"
 )
@@ -77,3 +81,31 @@ class Visits(MethodView):
         return inspections.announce_visit(
             context(), current_actor(), item_id, body["held_on"], body["note"]
         )
+
+
+@blp.route("/reports/department-ratings")
+class DepartmentRatings(MethodView):
+    @blp.arguments(RatingQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, RatingSummarySchema)
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "汇总，或其表格文件",
+                "content": {
+                    "application/json": {},
+                    "text/csv": {},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                },
+            }
+        }
+    )
+    def get(self, query: dict[str, Any]) -> Any:
+        """考核评价: the townships' ratings of each department for a year with the needs it
+        led (the assessing offices every department's; a department its own summary, when at
+        least 3 townships rated it); `format=csv|xlsx` for the table to file."""
+        fmt = query.pop("format")
+        if fmt == "json":
+            return ratings.summary(context(), current_actor(), **query)
+        name, data = ratings.summary_file(context(), current_actor(), fmt, **query)
+        media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
+        return download(data, name, media)

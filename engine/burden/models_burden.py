@@ -124,3 +124,29 @@ class NeedDepartment(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     part: Mapped[str] = mapped_column(String(10))  # lead | support
+
+
+class DepartmentRating(Base):
+    """A township's rating of a county department for a year (考核评价权): once per year and
+    department, final once given; each dimension as the form's choice code."""
+
+    __tablename__ = "department_rating"
+    __table_args__ = (
+        UniqueConstraint(
+            "year", "township_org_id", "department_org_id", name="uq_department_rating"
+        ),
+        Index("ix_department_rating_department_year", "department_org_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    township_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    department_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    responsiveness: Mapped[str] = mapped_column(String(20))
+    burden: Mapped[str] = mapped_column(String(20))
+    resources: Mapped[str] = mapped_column(String(20))
+    service: Mapped[str] = mapped_column(String(20))
+    overall: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_at: Mapped[datetime] = mapped_column()

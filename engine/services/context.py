@@ -88,7 +88,7 @@ def register_processes() -> None:
     each offers to diagrams' service tasks (once is enough; again changes nothing)."""
     from engine.accountability.services import case_effects, procedures
     from engine.admission.services import admission, admission_operations
-    from engine.burden.services import inspections, meetings, needs
+    from engine.burden.services import inspections, meetings, needs, ratings
     from engine.services import attachments
     from engine.workflow.jobs import register_job
 
@@ -100,6 +100,7 @@ def register_processes() -> None:
     meetings.register_processes()
     inspections.register_processes()
     needs.register_processes()
+    ratings.register_processes()
 
 
 def _overrides(db: Database) -> dict[date, bool]:

@@ -103,6 +103,7 @@ def test_processes_and_me(login) -> None:
     processes = client.get("/api/v1/processes").json()
     assert [p["process_id"] for p in processes] == [
         "clearance",
+        "department_rating",
         "fault_tolerance",
         "inspection_admission",
         "matter_admission",

@@ -199,6 +199,7 @@ def test_bad_diagram_upload_is_422_and_admin_only(login) -> None:
     processes = admin.get("/api/v1/processes").json()
     assert [p["process_id"] for p in processes] == [
         "clearance",
+        "department_rating",
         "fault_tolerance",
         "inspection_admission",
         "matter_admission",
