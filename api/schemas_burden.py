@@ -111,3 +111,41 @@ class RatingQuerySchema(f.Schema):
         validate=f.one_of(["json", "csv", "xlsx"]),
         metadata={"description": "json、csv 或 xlsx"},
     )
+
+
+class ReportFormSchema(ma.Schema):
+    id = fields.Integer(metadata={"description": "报表编号"})
+    instance_id = fields.Integer(metadata={"description": "报表准入的流程实例"})
+    name = fields.String()
+    owner = fields.String(metadata={"description": "要求填报的部门"})
+    frequency = fields.String(metadata={"description": "once、monthly、quarterly 或 yearly"})
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
+    townships = fields.List(fields.String(), metadata={"description": "填报的乡镇"})
+    readers = fields.List(fields.String(), metadata={"description": "共享读取的部门"})
+    filled = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "期次 → 已填报的乡镇"},
+    )
+
+
+class SubmissionSchema(ma.Schema):
+    id = fields.Integer()
+    form_id = fields.Integer()
+    township = fields.String()
+    period = fields.String()
+    values = fields.Dict(keys=fields.String(), values=fields.String())
+    submitted_at = fields.DateTime()
+
+
+class SubmissionBodySchema(f.Schema):
+    period = f.String(
+        required=True,
+        validate=f.length(10),
+        metadata={"description": "期次：2026-12（每月）、2026Q4（每季度）、2026（每年）、once"},
+    )
+    values = fields.Dict(required=True, metadata={"description": "字段 → 填报内容"})
+
+
+class SubmissionQuerySchema(f.Schema):
+    period = f.String(validate=f.length(10))

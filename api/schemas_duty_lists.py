@@ -129,6 +129,8 @@ class TownshipBurdenSchema(ma.Schema):
         metadata={"description": "本年批准对其开展的督查检查考核次数（各项合计）"}
     )
     inspection_visits = fields.Integer(metadata={"description": "本年部门已通知的检查"})
+    report_forms = fields.Integer(metadata={"description": "报表目录中须填报的报表"})
+    report_fields = fields.Integer(metadata={"description": "这些报表的字段数"})
     needs_raised = fields.Integer(metadata={"description": "本年吹哨（提出的需求）"})
     needs_answered = fields.Integer(metadata={"description": "其中部门已反馈的"})
     needs_late = fields.Integer(metadata={"description": "其中超过办理时限反馈或仍未反馈的"})
@@ -155,6 +157,7 @@ class DepartmentBurdenSchema(ma.Schema):
     inspections_not_run = fields.Integer(
         metadata={"description": "本年报备、未获同意或并入其他检查的"}
     )
+    report_forms = fields.Integer(metadata={"description": "报表目录中要求乡镇填报的报表"})
     needs_led = fields.Integer(metadata={"description": "本年牵头办理的乡镇吹哨"})
     needs_answered = fields.Integer(metadata={"description": "其中已反馈的"})
     needs_late = fields.Integer(metadata={"description": "其中超过办理时限反馈或仍未反馈的"})

@@ -336,10 +336,40 @@ DEMO_RATINGS: tuple[tuple[str, str, dict[str, str]], ...] = (
 )
 
 
+# Report forms (报表): (department, request, 编办's decision or None while it waits). The
+# second asks for nearly what the first collects: its review shows which fields repeat.
+DEMO_REPORT_FORMS: tuple[tuple[str, dict[str, Any], dict[str, Any] | None], ...] = (
+    (
+        "minzheng",
+        {
+            "name": "农村低保和特困人员情况统计表",
+            "purpose": "掌握农村低保和特困供养人员底数",
+            "fields": ["农村低保户数", "农村低保人数", "特困供养人员数"],
+            "frequency": "quarterly",
+            "townships": ["chengguan", "donghe", "xishan", "nanhu", "beiling"],
+            "basis": "《社会救助暂行办法》",
+        },
+        {"decision": "approve", "comment": ""},
+    ),
+    (
+        "nongye",
+        {
+            "name": "脱贫人口和低保对象监测表",
+            "purpose": "防返贫动态监测",
+            "fields": ["农村低保户数", "农村低保对象人数", "防返贫监测户数"],
+            "frequency": "monthly",
+            "townships": ["chengguan", "donghe"],
+            "basis": "防止返贫动态监测和帮扶机制",
+        },
+        None,
+    ),
+)
+
+
 def load_demo_activity(ctx: Context) -> int:
-    """The demo county's meetings, inspections, townships' needs and ratings of departments
-    through their gates (filed, decided, told), and one inspection visit announced: what
-    `zhunru load-demo` adds for people trying the console."""
+    """The demo county's meetings, inspections, townships' needs, ratings of departments and
+    report forms through their gates (filed, decided, told), and one inspection visit
+    announced: what `zhunru load-demo` adds for people trying the console."""
     now = ctx.calendar.local(ctx.clock.now()).date()
     month = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
     reviewer = actor_of(ctx, "xianwei")
@@ -361,6 +391,15 @@ def load_demo_activity(ctx: Context) -> int:
     for township, department, scores in DEMO_RATINGS:
         form = {"year": now.year, "department": department, **scores}
         instances.start(ctx, "department_rating", form, actor_of(ctx, township))
+        done += 1
+    for filer, form, decision in DEMO_REPORT_FORMS:
+        started = instances.start(ctx, "report_form", form, actor_of(ctx, filer))
+        if decision is not None:
+            bianban = actor_of(ctx, "bianban")
+            [task] = [
+                t for t in tasks.inbox(ctx, bianban, per_page=100) if t.instance_id == started.id
+            ]
+            tasks.complete(ctx, task.id, decision, bianban)
         done += 1
     nongye = actor_of(ctx, "nongye")
     [first] = [

@@ -31,7 +31,7 @@ def test_load_demo_creates_the_county_once_and_prints_the_password(env: dict[str
     assert "cli-demo-password" in first.output and "xianwei" in first.output
     # The other burden gates hold something to look at: meetings next month, next year's
     # inspections, each through its gate.
-    assert "会议、督查检查、吹哨和部门评价 14 件" in first.output, first.output
+    assert "会议、督查检查、吹哨、部门评价和报表 16 件" in first.output, first.output
     ctx = build_context(Settings.from_env(env))
     try:
         with ctx.db.read() as session:
@@ -79,6 +79,7 @@ def test_deploy_reports_each_process(env: dict[str, str]) -> None:
         ["inspection_admission", "v1"],
         ["matter_admission", "v1"],
         ["meeting_admission", "v1"],
+        ["report_form", "v1"],
         ["secondment_admission", "v1"],
         ["township_need", "v1"],
     ]

@@ -93,7 +93,7 @@ def load_demo_command() -> None:
     click.echo(f"演示县{verb}。用户名：{', '.join(result.usernames)}")
     if result.created:
         filed = load_demo_activity(ctx)
-        click.echo(f"已办理演示的会议、督查检查、吹哨和部门评价 {filed} 件。")
+        click.echo(f"已办理演示的会议、督查检查、吹哨、部门评价和报表 {filed} 件。")
     click.echo(f"演示密码（所有用户相同，来自 ZHUNRU_DEMO_PASSWORD）：{password}")
 
 

@@ -98,7 +98,7 @@ def matter_list() -> tuple[str, int]:
         found=found,
         query={k: v or "" for k, v in query.items()},
         pager_args={k: v for k, v in query.items() if v},
-        statuses={k: v for k, v in STATUS_LABELS.items() if k in instances.STATUSES},
+        statuses={k: STATUS_LABELS.get(k, k) for k in instances.all_statuses()},
         townships=lookups.townships(context(), retired_too=True),
         errors=errors,
     )
@@ -290,6 +290,10 @@ def _precheck(detail: InstanceDetail, step: str) -> dict[str, Any] | None:
     """预检 for the offices that judge: what the application runs into (duty lists, negative
     lists, other matters, resources); its own failure is shown, never hidden."""
     application = detail.data.get("application")
+    if detail.process_id != PROCESS_ID:
+        # Another package's filing may carry what its domain found (a form's repeated fields).
+        found = detail.data.get("findings")
+        return _labelled({"findings": list(found)}) if found and isinstance(found, list) else None
     if step not in JUDGING_STEPS or not application:
         return None
     try:

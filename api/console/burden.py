@@ -11,10 +11,10 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from api.console import lookups
-from api.console.web import bp, context, me, render
+from api.console.web import bp, context, error_page, me, render
 from api.rest import download
 from api.rest.burden import XLSX
-from engine.burden.services import inspections, meetings, ratings
+from engine.burden.services import inspections, meetings, ratings, report_forms
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.workflow.workdays import written_date
 
@@ -162,6 +162,48 @@ def department_ratings() -> Response | tuple[str, int]:
         years=range(this_year - 2, this_year + 1),
         minimum=ratings.MIN_RATERS,
         errors=errors,
+    )
+
+
+@bp.route("/report-forms")
+def report_form_list() -> tuple[str, int]:
+    """报表目录: the forms townships fill for the county, who reads them, what was filled."""
+    return render(
+        "burden/report_forms.html",
+        forms=report_forms.catalogue(context(), me()),
+        frequencies=report_forms.FREQUENCIES,
+        examples={k: v[1] for k, v in report_forms.PERIODS.items()},
+    )
+
+
+@bp.route("/report-forms/<id:form_id>", methods=["GET", "POST"])
+def report_form_page(form_id: int) -> Response | tuple[str, int]:
+    """One form: a township fills it for a period; its readers see every township's filling."""
+    found = next((f for f in report_forms.catalogue(context(), me()) if f.id == form_id), None)
+    if found is None:
+        return error_page(404, "报表不存在，或不由本单位填报、读取。")
+    errors: dict[str, Any] = {}
+    if request.method == "POST":
+        values = {name: request.form.get(f"field-{i}", "") for i, name in enumerate(found.fields)}
+        try:
+            report_forms.submit(context(), me(), form_id, request.form.get("period", ""), values)
+        except (InvalidInput, NotFound) as exc:
+            errors = exc.errors if isinstance(exc, InvalidInput) else {"period": [exc.message]}
+        except Conflict as exc:
+            errors = {"period": [exc.message]}
+        else:
+            flash(f"已填报“{found.name}”{request.form.get('period')} 期。", "success")
+            return redirect(url_for("console.report_form_page", form_id=form_id))
+    filled = report_forms.submissions(context(), me(), form_id)
+    return render(
+        "burden/report_form.html",
+        200 if not errors else 422,
+        form=found,
+        filled=filled,
+        errors=errors,
+        posted=request.form,
+        frequencies=report_forms.FREQUENCIES,
+        example=report_forms.PERIODS[found.frequency][1],
     )
 
 

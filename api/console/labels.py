@@ -104,12 +104,13 @@ STATUS_LABELS: dict[str, str] = {
     "completed": "已结束",
     "scheduled": "已同意召开",
     "planned": "已列入年度检查计划",
-    "merged": "并入其他检查",
-    "resolved": "已办结",
+    "merged": "已并入",
+    "resolved": "已解决办结",
     "returned": "乡镇自行办理",
     "referred": "已报请市级协调",
     "closed": "督办后办结",
     "recorded": "已记入部门考核",
+    "approved": "已列入报表目录",
     # accountability procedures
     "refused": "不予办理",
     "concluded": "已办结",
@@ -134,6 +135,7 @@ PROCESS_LABELS: dict[str, str] = {
     "inspection_admission": "督查检查考核报备",
     "township_need": "基层吹哨、部门报到",
     "department_rating": "乡镇评价县直部门",
+    "report_form": "报表准入",
     "fault_tolerance": "容错纠错",
     "clearance": "澄清正名",
 }
@@ -207,7 +209,10 @@ ACTION_LABELS: dict[str, str] = {
     "need_routed": "派单至牵头和配合部门",
     "need_answered": "部门反馈办理结果",
     "need_rated": "乡镇评价办理结果",
+    "need_reopened": "责成重新办理",
     "department_rated": "记入部门年度考核",
+    "report_form_registered": "列入报表目录",
+    "report_form_merged": "并入已有报表",
     "organization_changed": "修改单位",
     "task_released": "任务退回单位待办",
     "diagram_deployed": "部署流程图",
@@ -271,7 +276,10 @@ _CHOICE_FIELDS = {"decision", "opinion", "action", "term_type", "reasons"}
 
 
 def role_label(role: str | None) -> str:
-    return ROLE_LABELS.get(role or "", role or "系统")
+    """A role as people read it; the system itself (a timer, the worker) is 系统."""
+    if role in (None, "", "system"):
+        return "系统"
+    return ROLE_LABELS.get(role, role)
 
 
 def status_label(status: str) -> str:

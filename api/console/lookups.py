@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from engine.authz import Actor
+from engine.burden.services.gates import acting_departments
 from engine.models import Instance, Organization
 from engine.services.context import Context
 from engine.services.directory import OrgRef
@@ -25,15 +26,10 @@ def townships(ctx: Context, retired_too: bool = False) -> list[OrgRef]:
 
 
 def departments(ctx: Context) -> list[OrgRef]:
-    """The county's departments in use (reference data), for the pickers of fields marked
-    `x-department` (the department a township's need is routed to)."""
+    """The departments that act for themselves (reference data), for the pickers of fields
+    marked `x-department` (the department a township's need is routed to, or rates)."""
     with ctx.db.read() as session:
-        rows = session.execute(
-            select(Organization.code, Organization.name)
-            .where(Organization.level == "department", Organization.active.is_(True))
-            .order_by(Organization.id)
-        )
-        return [OrgRef(code, name) for code, name in rows]
+        return [OrgRef(org.code, org.name) for org in acting_departments(session)]
 
 
 def marked_choices(ctx: Context) -> dict[str, list[tuple[str, str]]]:

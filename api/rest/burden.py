@@ -19,11 +19,15 @@ from api.schemas_burden import (
     MeetingSchema,
     RatingQuerySchema,
     RatingSummarySchema,
+    ReportFormSchema,
+    SubmissionBodySchema,
+    SubmissionQuerySchema,
+    SubmissionSchema,
     VideoAnswerSchema,
     VideoRequestSchema,
     VisitRequestSchema,
 )
-from engine.burden.services import inspections, meetings, ratings
+from engine.burden.services import inspections, meetings, ratings, report_forms
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 blp = Blueprint(
@@ -109,3 +113,30 @@ class DepartmentRatings(MethodView):
         name, data = ratings.summary_file(context(), current_actor(), fmt, **query)
         media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
         return download(data, name, media)
+
+
+@blp.route("/report-forms")
+class ReportForms(MethodView):
+    @blp.response(200, ReportFormSchema(many=True))
+    def get(self) -> Any:
+        """报表目录: a township the forms it fills, a department those it owns or reads (merged
+        into), the county offices every form."""
+        return report_forms.catalogue(context(), current_actor())
+
+
+@blp.route("/report-forms/<id:form_id>/submissions")
+class Submissions(MethodView):
+    @blp.arguments(SubmissionQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, SubmissionSchema(many=True))
+    def get(self, query: dict[str, Any], form_id: int) -> Any:
+        """What townships filled: the owner, the departments it is shared with and the county
+        offices every township's; a township its own."""
+        return report_forms.submissions(context(), current_actor(), form_id, **query)
+
+    @blp.arguments(SubmissionBodySchema, unknown=RAISE)
+    @blp.response(201, SubmissionSchema)
+    def post(self, body: dict[str, Any], form_id: int) -> Any:
+        """A township fills the form for one period, once (a second time is 409)."""
+        return report_forms.submit(
+            context(), current_actor(), form_id, body["period"], body["values"]
+        )

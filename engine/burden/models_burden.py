@@ -4,6 +4,7 @@ inspections approved on them and each visit announced."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -150,3 +151,52 @@ class DepartmentRating(Base):
     overall: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
     rated_at: Mapped[datetime] = mapped_column()
+
+
+class ReportForm(Base):
+    """A form townships fill for the county (报表), approved through the gate: its fields (the
+    owner's and those merged in from other departments), how often it is filled."""
+
+    __tablename__ = "report_form"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), unique=True)
+    owner_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    frequency: Mapped[str] = mapped_column(String(20))  # once | monthly | quarterly | yearly
+    fields: Mapped[list[str]] = mapped_column()
+    approved_at: Mapped[datetime] = mapped_column()
+
+
+class ReportFormParty(Base):
+    """Who fills a form (a township) and who reads what townships filled (a department whose
+    request was merged into it: it reads the shared form instead of asking again)."""
+
+    __tablename__ = "report_form_party"
+    __table_args__ = (
+        UniqueConstraint("form_id", "org_id", "part", name="uq_report_form_party"),
+        Index("ix_report_form_party_org", "org_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("report_form.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    part: Mapped[str] = mapped_column(String(10))  # township | reader
+
+
+class ReportSubmission(Base):
+    """What a township filled in a form for one period: once, read by every department the
+    form is shared with."""
+
+    __tablename__ = "report_submission"
+    __table_args__ = (
+        UniqueConstraint("form_id", "township_org_id", "period", name="uq_report_submission"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("report_form.id"), index=True)
+    township_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    period: Mapped[str] = mapped_column(String(10))  # 2026-12, 2026Q4, 2026, once
+    values: Mapped[dict[str, Any]] = mapped_column()
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime] = mapped_column()

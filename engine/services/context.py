@@ -88,7 +88,7 @@ def register_processes() -> None:
     each offers to diagrams' service tasks (once is enough; again changes nothing)."""
     from engine.accountability.services import case_effects, procedures
     from engine.admission.services import admission, admission_operations
-    from engine.burden.services import inspections, meetings, needs, ratings
+    from engine.burden.services import inspections, meetings, needs, ratings, report_forms
     from engine.services import attachments
     from engine.workflow.jobs import register_job
 
@@ -101,6 +101,7 @@ def register_processes() -> None:
     inspections.register_processes()
     needs.register_processes()
     ratings.register_processes()
+    report_forms.register_processes()
 
 
 def _overrides(db: Database) -> dict[date, bool]:

@@ -108,6 +108,7 @@ def test_processes_and_me(login) -> None:
         "inspection_admission",
         "matter_admission",
         "meeting_admission",
+        "report_form",
         "secondment_admission",
         "township_need",
     ]

@@ -204,6 +204,7 @@ def test_bad_diagram_upload_is_422_and_admin_only(login) -> None:
         "inspection_admission",
         "matter_admission",
         "meeting_admission",
+        "report_form",
         "secondment_admission",
         "township_need",
     ]

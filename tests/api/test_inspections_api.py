@@ -85,7 +85,8 @@ def test_visits_are_announced_ahead_within_the_approved_number(login: Any) -> No
     visits = f"/api/v1/inspections/{item['id']}/visits"
     day = date(next_year(), 3, 12)
     # Only the department that runs it announces; the day is ahead and in the approved year.
-    assert chengguan.post(visits, json={"held_on": day.isoformat()}).status_code == 404
+    # The township sees the item, so it is told it may not (403); another office does not (404).
+    assert chengguan.post(visits, json={"held_on": day.isoformat()}).status_code == 403
     assert login("jiaoyu").post(visits, json={"held_on": day.isoformat()}).status_code == 404
     assert_error(nongye.post(visits, json={"held_on": local_today().isoformat()}), 422, "held_on")
     assert_error(nongye.post(visits, json={"held_on": f"{next_year() + 1}-01-05"}), 422, "held_on")

@@ -155,3 +155,33 @@ def test_a_need_past_its_limit_is_escalated(ctx: Any, login: Any) -> None:
 def _task(client: Any, instance_id: int) -> int:
     [task] = [t for t in client.get("/api/v1/tasks").json() if t["instance_id"] == instance_id]
     return int(task["id"])
+
+
+def test_a_need_sent_back_gets_a_new_limit_and_its_department_is_told(ctx: Any, login: Any) -> None:
+    started = raised(login, name="南街下水道返臭")
+    complete(login("shegong"), "need_grade", {**ROUTE, "days": 2, "supporting": []})
+    complete(login("nongye"), "need_report", {"outcome": "partly", "answer": "已清掏一次"})
+    complete(login("chengguan"), "need_rate", {"rating": "unsatisfied", "comment": "仍返臭"})
+    ctx.clock.advance(timedelta(days=20))  # long past the first limit
+    complete(login("shegong"), "need_supervise", {"decision": "redo", "comment": "彻底疏通"})
+    nongye = login("nongye")
+    told = nongye.get("/api/v1/notifications").json()
+    assert any("重新办理" in n["message"] and "彻底疏通" in n["message"] for n in told)
+    [task] = [t for t in nongye.get("/api/v1/tasks").json() if t["instance_id"] == started["id"]]
+    assert task["due_at"] > ctx.clock.now().isoformat()[:10]
+    complete(nongye, "need_report", {"outcome": "solved", "answer": "已更换管道"})
+    # Answered within the new limit: not late, whatever the first limit said.
+    rows = login("xianwei").get("/api/v1/reports/burden").json()["departments"]
+    [row] = [d for d in rows if d["department"]["code"] == "nongye"]
+    assert row["needs_late"] == 0 and row["needs_answered"] == 1
+
+
+def test_a_need_goes_only_to_a_department_that_can_answer(login: Any) -> None:
+    started = raised(login, name="村道塌方")
+    shegong = login("shegong")
+    task = f"/api/v1/tasks/{_task(shegong, started['id'])}/complete"
+    # 县委县政府 has nobody in the applicant role: nobody could ever take the step.
+    body = assert_error(
+        shegong.post(task, json={"grade": "county", "lead": "xianwei", "days": 5}), 422, "lead"
+    )
+    assert "承办业务" in " ".join(body["errors"]["lead"])

@@ -51,7 +51,7 @@ def test_a_township_blows_the_whistle_and_a_department_reports(
     expect(chengguan.locator("main")).to_contain_text("已安排公路养护站修复护栏")
     chengguan.get_by_label("满意", exact=True).check()
     submit_task(chengguan, "评价办理结果")
-    expect(chengguan.locator("h1")).to_contain_text("已办结")
+    expect(chengguan.locator("h1")).to_contain_text("已解决办结")
     expect(chengguan.locator("main")).not_to_contain_text("nongye")
     chengguan.set_viewport_size({"width": 390, "height": 844})
     chengguan.reload()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from engine.admission.services import burden
 from engine.authz import Actor
@@ -286,3 +286,38 @@ def test_needs_are_counted_for_townships_and_the_departments_that_answer(
     assert departments.get("minzheng") is None or departments["minzheng"].needs_led == 0
     text = burden.to_csv(report).decode("utf-8-sig")
     assert "本年吹哨" in text and "本年牵头办理的吹哨" in text
+
+
+def test_report_forms_are_counted_for_the_townships_that_fill_them(ctx: Context, county) -> None:
+    """报表 in the burden picture, from the rows: per township the catalogue's forms it fills
+    and their fields; per department the forms it owns (a merged request owns none)."""
+    from tests.api.test_report_forms_api import report
+
+    def through(username: str, body: dict[str, Any], decision: dict[str, Any]) -> None:
+        started = instances.start(ctx, "report_form", body, actor(ctx, username))
+        step(ctx, "bianban", started.id, decision)
+
+    through("minzheng", report(), {"decision": "approve"})
+    through(
+        "jiaoyu",
+        report(name="学生资助表", fields=["资助人数"], townships=["chengguan"]),
+        {"decision": "approve"},
+    )
+    with ctx.db.read() as session:
+        from engine.burden.models_burden import ReportForm
+
+        first = session.scalar(select(ReportForm.id).order_by(ReportForm.id))
+    merged = report(
+        name="低保监测", fields=["农村低保户数", "防返贫监测户数"], townships=["xishan"]
+    )
+    through("nongye", merged, {"decision": "merge", "merge_into": first})
+    report_rows = burden.report(ctx, actor(ctx, "xianwei"))
+    towns = rows_by_code(report_rows.townships, "township")
+    # 城关镇: the first form (3 fields + 1 merged in) and 学生资助表 (1).
+    assert (towns["chengguan"].report_forms, towns["chengguan"].report_fields) == (2, 5)
+    assert (towns["donghe"].report_forms, towns["donghe"].report_fields) == (1, 4)
+    assert (towns["xishan"].report_forms, towns["xishan"].report_fields) == (1, 4)
+    assert towns["nanhu"].report_forms == 0
+    departments = rows_by_code(report_rows.departments, "department")
+    assert departments["minzheng"].report_forms == 1 and departments["jiaoyu"].report_forms == 1
+    assert departments["nongye"].report_forms == 0 and departments["nongye"].filed == 2

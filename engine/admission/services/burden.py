@@ -15,13 +15,18 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor, instance_scope
-from engine.burden.services import inspections, meetings, needs
+from engine.burden.services import inspections, meetings, needs, report_forms
 from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
 from engine.services.directory import OrgRef
 from engine.workflow.context import Context
 
 # The other burden gates' procedures: counted by their own rows, never as applications.
-GATES = (meetings.PROCESS_ID, inspections.PROCESS_ID, needs.PROCESS_ID)
+GATES = (
+    meetings.PROCESS_ID,
+    inspections.PROCESS_ID,
+    needs.PROCESS_ID,
+    report_forms.PROCESS_ID,
+)
 # Decisions that judge an application; "return" at review goes back to the applicant.
 DECISION_STEPS = ("review", "approve")
 # Rejection reasons by code, as the shipped decision form (bpmn/matter_admission/decision.json)
@@ -69,6 +74,9 @@ class TownshipBurden:
     needs_answered: int = 0
     needs_late: int = 0
     needs_unsatisfied: int = 0
+    # Report forms in the catalogue it fills, and their fields (一表通: each once a period).
+    report_forms: int = 0
+    report_fields: int = 0
 
 
 @dataclass
@@ -98,6 +106,8 @@ class DepartmentBurden:
     needs_answered: int = 0
     needs_late: int = 0
     needs_unsatisfied: int = 0
+    # Report forms it owns in the catalogue (approved through the report-form gate).
+    report_forms: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,8 +126,10 @@ def report(ctx: Context, actor: Actor) -> BurdenReport:
     scope = instance_scope(actor)
     now = ctx.clock.now()
     with ctx.db.read() as session:
-        township_ids = _township_ids(session, scope.everything, scope.township_org_id)
-        department_ids = _department_ids(session, scope.everything, scope.applicant_org_id)
+        # 县委社会工作部 coordinates the townships' needs: it reads the whole picture too.
+        everything = scope.everything or actor.has("social_work")
+        township_ids = _township_ids(session, everything, scope.township_org_id)
+        department_ids = _department_ids(session, everything, scope.applicant_org_id)
         orgs = ctx.names.orgs(session, township_ids + department_ids)
         townships = _townships(session, ctx, township_ids, orgs, now)
         departments = _departments(session, department_ids, orgs)
@@ -156,6 +168,7 @@ def _add_gates(
     found = meetings.counts(session, township_ids, department_ids, start, end)
     zone = ctx.settings.timezone
     checks = inspections.counts(session, township_ids, department_ids, start.year, zone)
+    forms, fields, owned = report_forms.counts(session, township_ids, department_ids)
     raised = needs.counts(session, township_ids, department_ids, start.year, zone, ctx.clock.now())
     for code, row in ids.items():
         org = org_ids.get(code, -1)
@@ -167,6 +180,8 @@ def _add_gates(
         row.needs_answered = raised.township_answered.get(org, 0)
         row.needs_late = raised.township_late.get(org, 0)
         row.needs_unsatisfied = raised.township_unsatisfied.get(org, 0)
+        row.report_forms = forms.get(org, 0)
+        row.report_fields = fields.get(org, 0)
     for d in departments:
         org = org_ids.get(d.department.code, -1)
         d.meetings_called = found.called.get(org, 0)
@@ -177,6 +192,7 @@ def _add_gates(
         d.needs_answered = raised.answered.get(org, 0)
         d.needs_late = raised.late.get(org, 0)
         d.needs_unsatisfied = raised.unsatisfied.get(org, 0)
+        d.report_forms = owned.get(org, 0)
 
 
 def of_townships(ctx: Context, actor: Actor, codes: list[str]) -> list[TownshipBurden]:
@@ -352,12 +368,12 @@ TOWNSHIP_HEADER = (
     "乡镇代码 乡镇 在用准入事项 按部门 承诺经费（元） 到位经费（元） 承诺人员 到位人员 "
     "资源已到位事项 资源未到位事项 资源待补齐 逾期未补齐 待审批申请 超期环节 "
     "本年须现场参加的县级会议 本年须视频参加的县级会议 本年批准的检查次数 本年已通知的检查 "
-    "本年吹哨 已反馈 超时 不满意"
+    "本年吹哨 已反馈 超时 不满意 须填报的报表 报表字段"
 ).split()
 DEPARTMENT_HEADER = (
     "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由 "
     "准入后另行考核检查 本年召集乡镇参加的会议 本年列入计划的检查 其中计划外 "
-    "本年报备未获同意或并入的检查 本年牵头办理的吹哨 已反馈 超时 不满意"
+    "本年报备未获同意或并入的检查 本年牵头办理的吹哨 已反馈 超时 不满意 要求乡镇填报的报表"
 ).split()
 
 
@@ -377,6 +393,7 @@ def to_csv(burden: BurdenReport) -> bytes:
             + [t.meetings_in_person, t.meetings_video]
             + [t.inspection_times, t.inspection_visits]
             + [t.needs_raised, t.needs_answered, t.needs_late, t.needs_unsatisfied]
+            + [t.report_forms, t.report_fields]
         )
     writer.writerow([])
     writer.writerow(DEPARTMENT_HEADER)
@@ -390,5 +407,6 @@ def to_csv(burden: BurdenReport) -> bytes:
             + [d.meetings_called, d.inspections_planned, d.inspections_out_of_plan]
             + [d.inspections_not_run]
             + [d.needs_led, d.needs_answered, d.needs_late, d.needs_unsatisfied]
+            + [d.report_forms]
         )
     return out.getvalue().encode("utf-8-sig")

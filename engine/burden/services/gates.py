@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor
 from engine.errors import InvalidInput
-from engine.models import Organization
+from engine.models import Organization, User
 from engine.workflow.fields import char_problem
 from engine.workflow.operations import OperationFailed
 
@@ -27,6 +27,25 @@ def named_townships(session: Session, parameters: dict[str, Any]) -> list[Organi
     if len(townships) != len(set(codes)):
         raise OperationFailed(f"未知乡镇：{'、'.join(codes)}")
     return list(townships)
+
+
+def acting_departments(session: Session, codes: list[str] | None = None) -> list[Organization]:
+    """The county's departments in use that act for themselves (at least one active person in
+    the applicant role): those a need is routed to or a township rates — never an office
+    nobody could answer for. All of them, or those of `codes`."""
+    query = select(Organization).where(
+        Organization.level == "department", Organization.active.is_(True)
+    )
+    if codes is not None:
+        query = query.where(Organization.code.in_(codes))
+    found = session.scalars(query.order_by(Organization.id)).all()
+    people = session.execute(
+        select(User.org_id, User.roles).where(
+            User.active.is_(True), User.org_id.in_([org.id for org in found])
+        )
+    )
+    acting = {org_id for org_id, roles in people if "applicant" in (roles or [])}
+    return [org for org in found if org.id in acting]
 
 
 def typed_text(value: Any, field: str, maximum: int, required: bool, missing: str) -> str:

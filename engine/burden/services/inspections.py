@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.authz import Actor
+from engine.authz import COUNTY_WIDE_READERS, Actor
 from engine.burden.models_burden import InspectionItem, InspectionVisit
 from engine.burden.services.gates import named_townships, scoped, typed_text
 from engine.duty_lists.catalog import ASSESSMENT_WORDS, Thresholds, normalize, similarity
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Instance, Matter, Organization
 from engine.services.notices import tell
 from engine.workflow.audit import Entry
@@ -237,8 +237,10 @@ def announce_visit(
         row = session.scalar(
             select(InspectionItem).where(InspectionItem.id == item_id).with_for_update()
         )
-        if row is None or row.department_org_id != actor.org_id or not actor.has("applicant"):
+        if row is None or not _sees(actor, row):
             raise NotFound("检查不存在")
+        if row.department_org_id != actor.org_id or not actor.has("applicant"):
+            raise Forbidden("只有开展检查的部门可以通知检查日期")
         instance = session.scalar(
             select(Instance).where(Instance.id == row.instance_id).with_for_update()
         )
@@ -278,6 +280,13 @@ def announce_visit(
         )
         commands.record(session, instance, actor, "applicant", [entry], now)
         return _infos(session, ctx, [row])[0]
+
+
+def _sees(actor: Actor, row: InspectionItem) -> bool:
+    """Whether the plans show `actor` this row (as `gates.scoped` reads them)."""
+    if actor.has("township"):
+        return row.township_org_id == actor.org_id
+    return bool(actor.roles & COUNTY_WIDE_READERS) or row.department_org_id == actor.org_id
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine.authz import Actor, InstanceScope
 from engine.burden.models_burden import NeedDepartment, TownshipNeed
+from engine.burden.services.gates import acting_departments
 from engine.errors import InvalidInput
 from engine.models import Instance, Organization
 from engine.services.notices import tell
@@ -92,19 +93,13 @@ def lead_not_supporting(values: dict[str, Any], context: Any) -> dict[str, list[
 
 
 def _departments(session: Session, codes: list[str], field: str) -> list[Organization]:
-    found = {
-        org.code: org
-        for org in session.scalars(
-            select(Organization).where(
-                Organization.code.in_(codes),
-                Organization.level == "department",
-                Organization.active.is_(True),
-            )
-        )
-    }
+    found = {org.code: org for org in acting_departments(session, codes)}
     unknown = [code for code in codes if code not in found]
     if unknown:
-        raise InvalidInput("部门有误", {field: [f"不是本县在用的县直部门：{'、'.join(unknown)}"]})
+        raise InvalidInput(
+            "部门有误",
+            {field: [f"不是本县承办业务的县直部门：{'、'.join(unknown)}"]},
+        )
     return [found[code] for code in codes]
 
 
@@ -215,6 +210,26 @@ def rated(
         told = [need.lead_org_id or -1, *orgs_with_role(session, ROLE)]
         tell(session, told, loaded.instance.id, "need_unsatisfied", message, now)
     return [Entry("need_rated", None, {"rating": rating})]
+
+
+def reopened(
+    session: Session, ctx: Context, loaded: Loaded, parameters: dict[str, Any], now: datetime
+) -> list[Entry]:
+    """督办 sent it back: the lead department answers again within a new limit counted from
+    today (as its step's timer is), and is told so."""
+    need = _need(session, loaded)
+    days = parameters.get("days")
+    if not isinstance(days, int) or days < 1:
+        raise OperationFailed(f"办理时限无效：{days}")
+    need.due_on = ctx.calendar.add_working_days(local_date(now, ctx.settings.timezone), days)
+    need.answered_at, need.rating = None, None
+    session.flush()
+    message = (
+        f"“{loaded.instance.title.removeprefix('吹哨：')}”乡镇评价不满意，经督办责成你单位重新办理，"
+        f"请于{written_date(need.due_on)}前反馈。督办意见：{text(parameters, 'comment')[:300]}"
+    )
+    tell(session, [need.lead_org_id or -1], loaded.instance.id, "need_reopened", message, now)
+    return [Entry("need_reopened", None, {"due": need.due_on.isoformat()})]
 
 
 def _need(session: Session, loaded: Loaded) -> TownshipNeed:
@@ -382,6 +397,13 @@ def register_processes() -> None:
         answered,
         label="记录部门办理结果并告知乡镇",
         parameters=("outcome", "answer"),
+    )
+    register_operation(
+        "needs.reopened",
+        reopened,
+        label="责成牵头部门重新办理并告知",
+        parameters=("days",),
+        optional=("comment",),
     )
     register_operation(
         "needs.rated",
