@@ -77,6 +77,7 @@ def test_deploy_reports_each_process(env: dict[str, str]) -> None:
         ["department_rating", "v1"],
         ["fault_tolerance", "v1"],
         ["inspection_admission", "v1"],
+        ["listing_admission", "v1"],
         ["matter_admission", "v1"],
         ["meeting_admission", "v1"],
         ["report_form", "v1"],

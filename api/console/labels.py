@@ -111,6 +111,7 @@ STATUS_LABELS: dict[str, str] = {
     "closed": "督办后办结",
     "recorded": "已记入部门考核",
     "approved": "已列入报表目录",
+    "listed": "已列入清单",
     # accountability procedures
     "refused": "不予办理",
     "concluded": "已办结",
@@ -136,6 +137,7 @@ PROCESS_LABELS: dict[str, str] = {
     "township_need": "基层吹哨、部门报到",
     "department_rating": "乡镇评价县直部门",
     "report_form": "报表准入",
+    "listing_admission": "挂牌、机制和证明事项准入",
     "fault_tolerance": "容错纠错",
     "clearance": "澄清正名",
 }

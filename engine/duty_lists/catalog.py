@@ -23,6 +23,11 @@ LIST_TYPES: dict[str, tuple[str, str]] = {
     "own": ("village", "村（社区）依法履职事项"),
     "assist": ("village", "村（社区）协助事项"),
     "negative": ("village", "村（社区）负面清单"),
+    # What a village may be asked to hang, run or certify (挂牌、工作机制、证明事项): an
+    # addition passes the gate (bpmn/listing_admission); anything else is not asked of them.
+    "signboard": ("village", "村（社区）挂牌清单"),
+    "mechanism": ("village", "村（社区）工作机制清单"),
+    "certificate": ("village", "村（社区）出具证明事项清单"),
 }
 LIST_LABELS = {code: label for code, (_, label) in LIST_TYPES.items()}
 ITEM_STATUSES = {"active": "有效", "retired": "已废止"}

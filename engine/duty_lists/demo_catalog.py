@@ -156,7 +156,18 @@ CERTIFICATES = (
     "残疾证明 财产证明 遗失证明 户籍登记信息证明 政治面貌证明 民族成分证明 计划生育情况证明 "
     "就业失业状况证明 个人收入证明 纳税情况证明 社会保险参保缴费证明 学历学位证明 职业资格证明"
 ).split()
+# What villages may be asked to hang and run (挂牌、工作机制清单): the four signboards of a
+# village's own organisations, and one mechanism the law sets up.
+_ORGANISATION_LAW = "《中华人民共和国村民委员会组织法》"
+LISTED = (
+    ("signboard", "挂牌", "村党组织", "《中国共产党农村基层组织工作条例》"),
+    ("signboard", "挂牌", "村民委员会", _ORGANISATION_LAW),
+    ("signboard", "挂牌", "村务监督委员会", _ORGANISATION_LAW),
+    ("signboard", "挂牌", "村集体经济组织", "《中华人民共和国农村集体经济组织法》"),
+    ("mechanism", "工作机制", "村民会议和村民代表会议", _ORGANISATION_LAW),
+)
 PREFIXES = {"basic": "JB", "assisting": "PH", "taken_back": "SH", "own": "LZ", "assist": "XZ"}
+PREFIXES |= {"signboard": "GP", "mechanism": "JZ"}
 
 # township → additions (list type, category, name, cooperating department) and removals.
 ADDITIONS: dict[str, list[tuple[str, str, str, str]]] = {
@@ -217,6 +228,16 @@ def _template_items() -> list[dict[str, str]]:
             "basis": CERTIFICATE_BASIS,
         }
         for name in CERTIFICATES
+    ]
+    rows += [
+        {
+            "list_type": kind,
+            "category": category,
+            "name": name,
+            "responsible_body": "村（居）民委员会",
+            "basis": basis,
+        }
+        for kind, category, name, basis in LISTED
     ]
     return rows
 

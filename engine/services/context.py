@@ -89,6 +89,7 @@ def register_processes() -> None:
     from engine.accountability.services import case_effects, procedures
     from engine.admission.services import admission, admission_operations
     from engine.burden.services import inspections, meetings, needs, ratings, report_forms
+    from engine.duty_lists.services import listings
     from engine.services import attachments
     from engine.workflow.jobs import register_job
 
@@ -102,6 +103,7 @@ def register_processes() -> None:
     needs.register_processes()
     ratings.register_processes()
     report_forms.register_processes()
+    listings.register_processes()
 
 
 def _overrides(db: Database) -> dict[date, bool]:

@@ -106,6 +106,7 @@ def test_processes_and_me(login) -> None:
         "department_rating",
         "fault_tolerance",
         "inspection_admission",
+        "listing_admission",
         "matter_admission",
         "meeting_admission",
         "report_form",

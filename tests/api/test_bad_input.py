@@ -202,6 +202,7 @@ def test_bad_diagram_upload_is_422_and_admin_only(login) -> None:
         "department_rating",
         "fault_tolerance",
         "inspection_admission",
+        "listing_admission",
         "matter_admission",
         "meeting_admission",
         "report_form",

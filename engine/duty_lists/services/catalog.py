@@ -44,7 +44,8 @@ MAX_PER_PAGE = 200
 SEARCH_THRESHOLD = 60
 # Any fixed number: PostgreSQL writers of the administrative trail queue on this lock.
 _CODE_PREFIX = {"basic": "JB", "assisting": "PH", "taken_back": "SH", "own": "LZ"}
-_CODE_PREFIX |= {"assist": "XZ", "negative": "FM"}
+_CODE_PREFIX |= {"assist": "XZ", "negative": "FM", "signboard": "GP", "mechanism": "JZ"}
+_CODE_PREFIX |= {"certificate": "ZM"}
 
 
 @dataclass(frozen=True)
