@@ -33,7 +33,12 @@ class PrecheckQuerySchema(f.Schema):
 
 
 class BurdenQuerySchema(f.Schema):
-    format = f.String(load_default="json", validate=f.one_of(["json", "csv"]))
+    format = f.String(load_default="json", validate=f.one_of(["json", "csv", "xlsx"]))
+    year = f.Integer(
+        strict=False,
+        validate=f.between(2000, 2100),
+        metadata={"description": "会议、督查检查、吹哨等按此年度统计（默认今年）"},
+    )
 
 
 class CatalogItemSchema(ma.Schema):
@@ -168,5 +173,5 @@ class BurdenReportSchema(ma.Schema):
     generated_at = fields.DateTime()
     townships = fields.List(fields.Nested(TownshipBurdenSchema))
     departments = fields.List(fields.Nested(DepartmentBurdenSchema))
-    period_start = fields.Date(metadata={"description": "会议的统计期间（本年）自"})
-    period_end = fields.Date(metadata={"description": "会议的统计期间（本年）至"})
+    period_start = fields.Date(metadata={"description": "会议、督查检查、吹哨等的统计期间自"})
+    period_end = fields.Date(metadata={"description": "统计期间至（一个日历年度）"})

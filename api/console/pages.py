@@ -12,6 +12,7 @@ from api.console import charts, lookups
 from api.console.labels import REGISTER_STATUS_LABELS
 from api.console.web import bp, context, me, render, safe_next, sign_in_refused, start_session
 from api.rest import download
+from api.rest.burden import XLSX
 from engine.admission.services import burden, matters, register_files
 from engine.authz import TASK_ROLES
 from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
@@ -137,6 +138,19 @@ def township_register_export() -> Response:
         status=request.args.get("status") or None,
     )
     return download(found.data, found.filename, found.media_type)
+
+
+@bp.route("/dashboard/export")
+def dashboard_export() -> Response | tuple[str, int]:
+    """The burden report of a year as an Excel workbook, with the lists behind its numbers."""
+    try:
+        year = int(request.args.get("year", "")) if request.args.get("year") else None
+        found = burden.report(context(), me(), year=year, details=True)
+    except (ValueError, InvalidInput):
+        flash("年度有误：应为年份，如 2026", "error")
+        return redirect(url_for("console.dashboard"))
+    name = f"乡镇负担-{found.period_start:%Y}年.xlsx"
+    return download(burden.to_xlsx(found), name, XLSX)
 
 
 @bp.route("/dashboard")

@@ -11,7 +11,8 @@ from marshmallow import RAISE
 
 from api.auth import context, current_actor
 from api.body import json_body
-from api.rest import FILE_UPLOAD, FORM_BODY, json_request, uploaded_file
+from api.rest import FILE_UPLOAD, FORM_BODY, download, json_request, uploaded_file
+from api.rest.burden import XLSX
 from api.schemas_duty_lists import (
     BurdenQuerySchema,
     BurdenReportSchema,
@@ -123,14 +124,21 @@ class Burden(MethodView):
         responses={
             "200": {
                 "description": "OK",
-                "content": {"application/json": {"schema": BurdenReportSchema}, **_CSV},
+                "content": {"application/json": {"schema": BurdenReportSchema}, **_CSV, **_XLSX},
             }
         }
     )
     def get(self, query: dict[str, Any]) -> Any:
-        """The burden report per township and per department (JSON or CSV)."""
-        found = burden.report(context(), current_actor())
-        if query["format"] == "csv":
-            day = found.generated_at.date().isoformat()
+        """The burden report per township and per department (JSON or CSV), or an Excel
+        workbook with the lists behind the townships' numbers (meetings, inspections, needs,
+        forms); the other gates counted over `year`."""
+        fmt = query["format"]
+        found = burden.report(
+            context(), current_actor(), year=query.get("year"), details=fmt == "xlsx"
+        )
+        day = found.generated_at.date().isoformat()
+        if fmt == "csv":
             return _download(burden.to_csv(found), f"burden-{day}.csv", "text/csv; charset=utf-8")
+        if fmt == "xlsx":
+            return download(burden.to_xlsx(found), f"乡镇负担-{found.period_start:%Y}年.xlsx", XLSX)
         return found

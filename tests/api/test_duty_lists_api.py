@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import unquote
 
 import pytest
 from openpyxl import load_workbook
@@ -150,6 +151,12 @@ def test_burden_report_json_and_csv(login) -> None:
     assert rows[0][0] == "乡镇代码" and ["部门代码"] == rows[rows.index([]) + 1][:1]
     error(jiwei.get("/api/v1/reports/burden", params={"format": "xml"}), 422, "format")
     error(login().get("/api/v1/reports/burden"), 401)
+    # The Excel workbook: the numbers and the lists behind them, named for its year.
+    book = jiwei.get("/api/v1/reports/burden", params={"format": "xlsx", "year": 2025})
+    assert book.status_code == 200 and "2025" in unquote(book.headers["Content-Disposition"])
+    assert load_workbook(io.BytesIO(book.content)).sheetnames[:2] == ["乡镇", "部门"]
+    error(jiwei.get("/api/v1/reports/burden", params={"year": "abc"}), 422, "year")
+    error(jiwei.get("/api/v1/reports/burden", params={"year": 1999}), 422, "year")
 
 
 def test_openapi_lists_the_catalog_endpoints(login) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from engine.services.context import Context
@@ -141,6 +143,11 @@ def test_the_dashboard_draws_charts_of_the_burden(sign_in: Callable[[str], Page]
     expect(charts.nth(5)).to_have_attribute("aria-label", re.compile("县农业农村局：2（在册 2）"))
     expect(charts.nth(5)).to_have_attribute("aria-label", re.compile("县教育局：1（办理中 1）"))
     screenshot(page, "11-dashboard")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 Excel（含明细）").click()
+    book = load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    assert book.sheetnames == ["乡镇", "部门", "会议", "督查检查考核", "吹哨", "报表"]
+    assert download.value.suggested_filename.startswith("乡镇负担-")
 
 
 def test_a_step_past_its_deadline_is_marked_overdue_in_the_inbox(

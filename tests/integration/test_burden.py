@@ -321,3 +321,39 @@ def test_report_forms_are_counted_for_the_townships_that_fill_them(ctx: Context,
     departments = rows_by_code(report_rows.departments, "department")
     assert departments["minzheng"].report_forms == 1 and departments["jiaoyu"].report_forms == 1
     assert departments["nongye"].report_forms == 0 and departments["nongye"].filed == 2
+
+
+def test_the_workbook_holds_the_lists_behind_the_numbers(ctx: Context, county) -> None:
+    """The Excel workbook: the townships' and departments' numbers, then one sheet per gate
+    with the rows they count, for the year asked and the townships the reader may see."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.api.test_inspections_api import inspection
+    from tests.api.test_needs_api import ROUTE, need
+
+    today = ctx.calendar.local(ctx.clock.now()).date()
+    started = instances.start(
+        ctx, "inspection_admission", inspection(year=today.year), actor(ctx, "nongye")
+    )
+    step(ctx, "xianwei", started.id, {"decision": "approve"})
+    raised = instances.start(ctx, "township_need", need(), actor(ctx, "chengguan"))
+    step(ctx, "shegong", raised.id, ROUTE)
+    report = burden.report(ctx, actor(ctx, "xianwei"), year=today.year, details=True)
+    book = load_workbook(io.BytesIO(burden.to_xlsx(report)))
+    assert book.sheetnames == ["乡镇", "部门", "会议", "督查检查考核", "吹哨", "报表"]
+    towns = {row[1]: row for row in book["乡镇"].iter_rows(min_row=2, values_only=True)}
+    assert towns["城关镇"][burden.TOWNSHIP_HEADER.index("本年批准的检查次数")] == 2
+    checks = list(book["督查检查考核"].iter_rows(min_row=2, values_only=True))
+    assert sorted(r[0] for r in checks) == ["东河乡", "城关镇"]
+    assert checks[0][1] == "县农业农村局" and checks[0][5] == 2
+    [whistle] = list(book["吹哨"].iter_rows(min_row=2, values_only=True))
+    assert whistle[0] == "城关镇" and whistle[4] == "县农业农村局" and whistle[6] == "否"
+    # A township's workbook lists only its own rows; last year's holds none of this year's.
+    own = burden.report(ctx, actor(ctx, "donghe"), year=today.year, details=True)
+    assert [r["township"] for r in own.details[1][1]] == ["东河乡"]
+    assert (
+        burden.report(ctx, actor(ctx, "xianwei"), year=today.year - 1).townships[0].inspection_times
+        == 0
+    )

@@ -15,9 +15,12 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor, instance_scope
+from engine.burden.services import details as gate_details
 from engine.burden.services import inspections, meetings, needs, report_forms
+from engine.errors import InvalidInput
 from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
 from engine.services.directory import OrgRef
+from engine.tables import Sheet, write_workbook
 from engine.workflow.context import Context
 
 # The other burden gates' procedures: counted by their own rows, never as applications.
@@ -115,16 +118,25 @@ class BurdenReport:
     generated_at: datetime
     townships: list[TownshipBurden]
     departments: list[DepartmentBurden]
-    # The period meetings and inspections are counted over: the current year.
+    # The period the other gates are counted over: a calendar year.
     period_start: date | None = None
     period_end: date | None = None
+    # The lists behind the townships' numbers (meetings, inspections, needs, forms).
+    details: list[tuple[Sheet, list[dict[str, Any]]]] = field(default_factory=list)
 
 
-def report(ctx: Context, actor: Actor) -> BurdenReport:
+def report(
+    ctx: Context, actor: Actor, year: int | None = None, details: bool = False
+) -> BurdenReport:
     """Scoped like every read: a township its own row, an applicant its own department,
-    county offices and auditors everything (admins, who read no matters, nothing)."""
+    county offices and auditors everything (admins, who read no matters, nothing). The other
+    gates are counted over `year` (this year by default; matters as they stand now); with
+    `details`, the lists behind the townships' numbers come too."""
     scope = instance_scope(actor)
     now = ctx.clock.now()
+    this_year = ctx.calendar.local(now).year
+    if year is not None and not 2000 <= year <= this_year + 1:
+        raise InvalidInput("年度有误", {"year": [f"应为 2000 至 {this_year + 1} 年之间的年份"]})
     with ctx.db.read() as session:
         # 县委社会工作部 coordinates the townships' needs: it reads the whole picture too.
         everything = scope.everything or actor.has("social_work")
@@ -133,14 +145,16 @@ def report(ctx: Context, actor: Actor) -> BurdenReport:
         orgs = ctx.names.orgs(session, township_ids + department_ids)
         townships = _townships(session, ctx, township_ids, orgs, now)
         departments = _departments(session, department_ids, orgs)
-        start, end = _this_year(ctx, now)
+        start, end = date(year or this_year, 1, 1), date(year or this_year, 12, 31)
         _add_gates(session, ctx, townships, departments, start, end)
-    return BurdenReport(now, townships, departments, start, end)
-
-
-def _this_year(ctx: Context, now: datetime) -> tuple[date, date]:
-    year = ctx.calendar.local(now).year
-    return date(year, 1, 1), date(year, 12, 31)
+        lists: list[tuple[Sheet, list[dict[str, Any]]]] = []
+        if details:
+            names = ctx.names.orgs(
+                session, sorted(gate_details.organisations(session, township_ids, start.year))
+            )
+            zone = ctx.settings.timezone
+            lists = gate_details.sheets(session, names, township_ids, start.year, zone, now)
+    return BurdenReport(now, townships, departments, start, end, lists)
 
 
 def _add_gates(
@@ -377,14 +391,11 @@ DEPARTMENT_HEADER = (
 ).split()
 
 
-def to_csv(burden: BurdenReport) -> bytes:
-    """Two tables in one CSV (townships, a blank line, departments), UTF-8 with BOM for Excel."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(TOWNSHIP_HEADER)
+def _township_rows(burden: BurdenReport) -> list[list[Any]]:
+    rows = []
     for t in burden.townships:
         by_dept = "；".join(f"{d.department.name} {d.matters}" for d in t.by_department)
-        writer.writerow(
+        rows.append(
             [t.township.code, t.township.name, t.matters_in_force, by_dept]
             + [t.funding_promised_yuan, t.funding_received_yuan, t.staff_promised]
             + [t.staff_received, t.matters_resources_received, t.matters_resources_missing]
@@ -395,13 +406,16 @@ def to_csv(burden: BurdenReport) -> bytes:
             + [t.needs_raised, t.needs_answered, t.needs_late, t.needs_unsatisfied]
             + [t.report_forms, t.report_fields]
         )
-    writer.writerow([])
-    writer.writerow(DEPARTMENT_HEADER)
+    return rows
+
+
+def _department_rows(burden: BurdenReport) -> list[list[Any]]:
+    rows = []
     for d in burden.departments:
         reasons = "；".join(
             f"{REJECTION_REASONS.get(code, code)} {n}" for code, n in d.rejection_reasons.items()
         )
-        writer.writerow(
+        rows.append(
             [d.department.code, d.department.name, d.filed, d.pending, d.admitted, d.in_force]
             + [d.exited, d.returned, d.rejected, d.withdrawn, reasons, d.separate_assessments]
             + [d.meetings_called, d.inspections_planned, d.inspections_out_of_plan]
@@ -409,4 +423,34 @@ def to_csv(burden: BurdenReport) -> bytes:
             + [d.needs_led, d.needs_answered, d.needs_late, d.needs_unsatisfied]
             + [d.report_forms]
         )
+    return rows
+
+
+def to_csv(burden: BurdenReport) -> bytes:
+    """Two tables in one CSV (townships, a blank line, departments), UTF-8 with BOM for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(TOWNSHIP_HEADER)
+    writer.writerows(_township_rows(burden))
+    writer.writerow([])
+    writer.writerow(DEPARTMENT_HEADER)
+    writer.writerows(_department_rows(burden))
     return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(burden: BurdenReport) -> bytes:
+    """The report as one Excel workbook: the townships' and departments' numbers, then the
+    lists behind the townships' (a report made with `details`), each on its own sheet."""
+
+    def table(title: str, header: list[str], rows: list[list[Any]]) -> tuple[Sheet, Any]:
+        keys = [f"c{i}" for i in range(len(header))]
+        sheet = Sheet(title, dict(zip(keys, header, strict=True)), ())
+        return sheet, [dict(zip(keys, row, strict=True)) for row in rows]
+
+    return write_workbook(
+        [
+            table("乡镇", TOWNSHIP_HEADER, _township_rows(burden)),
+            table("部门", DEPARTMENT_HEADER, _department_rows(burden)),
+            *burden.details,
+        ]
+    )
