@@ -136,6 +136,7 @@ class TownshipBurdenSchema(ma.Schema):
     inspection_visits = fields.Integer(metadata={"description": "本年部门已通知的检查"})
     report_forms = fields.Integer(metadata={"description": "报表目录中须填报的报表"})
     report_fields = fields.Integer(metadata={"description": "这些报表的字段数"})
+    seconded_out = fields.Integer(metadata={"description": "现被借调到县直部门的人员"})
     needs_raised = fields.Integer(metadata={"description": "本年吹哨（提出的需求）"})
     needs_answered = fields.Integer(metadata={"description": "其中部门已反馈的"})
     needs_late = fields.Integer(metadata={"description": "其中超过办理时限反馈或仍未反馈的"})
@@ -163,6 +164,7 @@ class DepartmentBurdenSchema(ma.Schema):
         metadata={"description": "本年报备、未获同意或并入其他检查的"}
     )
     report_forms = fields.Integer(metadata={"description": "报表目录中要求乡镇填报的报表"})
+    secondments_held = fields.Integer(metadata={"description": "现借调的乡镇人员"})
     needs_led = fields.Integer(metadata={"description": "本年牵头办理的乡镇吹哨"})
     needs_answered = fields.Integer(metadata={"description": "其中已反馈的"})
     needs_late = fields.Integer(metadata={"description": "其中超过办理时限反馈或仍未反馈的"})

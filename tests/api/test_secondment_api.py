@@ -72,10 +72,20 @@ def test_a_secondment_runs_from_application_to_return_and_the_register_shows_it(
     register = xishan.get("/api/v1/register?status=in_force").json()
     assert [(r["name"], r["township"]["code"]) for r in register] == [(name, "xishan")]
     assert donghe.get("/api/v1/register").json() == []
+    # The burden picture counts a person lent apart from the matters the township carries.
+    report = login("jiwei").get("/api/v1/reports/burden").json()
+    [town] = [t for t in report["townships"] if t["township"]["code"] == "xishan"]
+    assert (town["seconded_out"], town["matters_in_force"]) == (1, 0)
+    [dept] = [d for d in report["departments"] if d["department"]["code"] == "nongye"]
+    assert dept["secondments_held"] == 1
 
     returned = complete(xishan, "confirm_return", {"returned_on": application()["end_date"]})
     assert returned["status"] == "exited"
     assert xishan.get("/api/v1/register?status=in_force").json() == []
+    report = login("jiwei").get("/api/v1/reports/burden").json()
+    assert [
+        t["seconded_out"] for t in report["townships"] if t["township"]["code"] == "xishan"
+    ] == [0]
     exited = xishan.get("/api/v1/register?status=exited").json()
     assert [(r["name"], r["exit_reason"]) for r in exited] == [(name, "借调期满，人员已返回")]
 

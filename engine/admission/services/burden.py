@@ -23,6 +23,9 @@ from engine.services.directory import OrgRef
 from engine.tables import Sheet, write_workbook
 from engine.workflow.context import Context
 
+# 借调准入: a township's people lent to a department stand on its register while they are
+# away; the report counts them apart from the matters it carries (bpmn/secondment_admission).
+SECONDMENT = "secondment_admission"
 # The other burden gates' procedures: counted by their own rows, never as applications.
 GATES = (
     meetings.PROCESS_ID,
@@ -80,6 +83,8 @@ class TownshipBurden:
     # Report forms in the catalogue it fills, and their fields (一表通: each once a period).
     report_forms: int = 0
     report_fields: int = 0
+    # Its people seconded to county departments now (借调, approved and not yet back).
+    seconded_out: int = 0
 
 
 @dataclass
@@ -111,6 +116,8 @@ class DepartmentBurden:
     needs_unsatisfied: int = 0
     # Report forms it owns in the catalogue (approved through the report-form gate).
     report_forms: int = 0
+    # Townships' people it holds on secondment now.
+    secondments_held: int = 0
 
 
 @dataclass(frozen=True)
@@ -274,7 +281,11 @@ def _townships(
             func.sum(case((owed & (Matter.shortfall_due < today), 1), else_=0)),
         )
         .join(Instance, Instance.id == Matter.instance_id)
-        .where(Matter.status == "in_force", Matter.township_org_id.in_(ids))
+        .where(
+            Matter.status == "in_force",
+            Matter.township_org_id.in_(ids),
+            Instance.process_id != SECONDMENT,  # people lent, not duties: counted apart
+        )
         .group_by(Matter.township_org_id, Instance.applicant_org_id)
     )
     by_department: dict[int, Counter[int]] = {org_id: Counter() for org_id in ids}
@@ -296,12 +307,27 @@ def _townships(
         rows[township].by_department = [
             DepartmentCount(names[d], n) for d, n in sorted(counts.items(), key=_by_count(names))
         ]
+    for township, count in _secondments(session, Matter.township_org_id, ids):
+        rows[township].seconded_out = count
     for township, count in _per_township(session, ids, Instance.status == "pending"):
         rows[township].pending_applications = count
     overdue = Task.state == "open", Task.due_at.is_not(None), Task.due_at < now
     for township, count in _per_township(session, ids, *overdue, with_tasks=True):
         rows[township].overdue_steps = count
     return [rows[org_id] for org_id in ids]
+
+
+def _secondments(session: Session, column: Any, ids: list[int]) -> list[tuple[int, int]]:
+    """(organisation, people away now) of the secondments in force, by township or by the
+    department holding them."""
+    query = (
+        select(column, func.count())
+        .select_from(Matter)
+        .join(Instance, Instance.id == Matter.instance_id)
+        .where(Matter.status == "in_force", Instance.process_id == SECONDMENT, column.in_(ids))
+        .group_by(column)
+    )
+    return [(org, n) for org, n in session.execute(query)]
 
 
 def _by_count(names: dict[int, OrgRef]) -> Callable[[tuple[int, int]], tuple[int, str]]:
@@ -372,7 +398,9 @@ def _departments(
         found = (json.loads(payload).get("precheck") or {}).get("findings") or []
         if any(f.get("kind") == "assessment_of_admitted" for f in found):
             rows[org_id].separate_assessments += 1
+    held = dict(_secondments(session, Instance.applicant_org_id, ids))
     for org_id, row in rows.items():
+        row.secondments_held = held.get(org_id, 0)
         row.admitted = row.in_force + row.exited
         row.rejection_reasons = dict(sorted(reasons[org_id].items()))
     return [rows[org_id] for org_id in ids]
@@ -382,12 +410,13 @@ TOWNSHIP_HEADER = (
     "乡镇代码 乡镇 在用准入事项 按部门 承诺经费（元） 到位经费（元） 承诺人员 到位人员 "
     "资源已到位事项 资源未到位事项 资源待补齐 逾期未补齐 待审批申请 超期环节 "
     "本年须现场参加的县级会议 本年须视频参加的县级会议 本年批准的检查次数 本年已通知的检查 "
-    "本年吹哨 已反馈 超时 不满意 须填报的报表 报表字段"
+    "本年吹哨 已反馈 超时 不满意 须填报的报表 报表字段 借调在外人员"
 ).split()
 DEPARTMENT_HEADER = (
     "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由 "
     "准入后另行考核检查 本年召集乡镇参加的会议 本年列入计划的检查 其中计划外 "
-    "本年报备未获同意或并入的检查 本年牵头办理的吹哨 已反馈 超时 不满意 要求乡镇填报的报表"
+    "本年报备未获同意或并入的检查 本年牵头办理的吹哨 已反馈 超时 不满意 要求乡镇填报的报表 "
+    "借调乡镇人员"
 ).split()
 
 
@@ -404,7 +433,7 @@ def _township_rows(burden: BurdenReport) -> list[list[Any]]:
             + [t.meetings_in_person, t.meetings_video]
             + [t.inspection_times, t.inspection_visits]
             + [t.needs_raised, t.needs_answered, t.needs_late, t.needs_unsatisfied]
-            + [t.report_forms, t.report_fields]
+            + [t.report_forms, t.report_fields, t.seconded_out]
         )
     return rows
 
@@ -421,7 +450,7 @@ def _department_rows(burden: BurdenReport) -> list[list[Any]]:
             + [d.meetings_called, d.inspections_planned, d.inspections_out_of_plan]
             + [d.inspections_not_run]
             + [d.needs_led, d.needs_answered, d.needs_late, d.needs_unsatisfied]
-            + [d.report_forms]
+            + [d.report_forms, d.secondments_held]
         )
     return rows
 
