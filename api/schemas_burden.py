@@ -91,7 +91,9 @@ class DepartmentScoreSchema(ma.Schema):
         values=fields.Float(allow_none=True),
         metadata={"description": "各项平均分（无评价、或本部门查看而评价乡镇不足 3 个时为空）"},
     )
-    poor = fields.Integer(metadata={"description": "总体评价为“差”的乡镇数"})
+    poor = fields.Integer(
+        allow_none=True, metadata={"description": "总体评价为“差”的乡镇数（不显示时为空）"}
+    )
     needs_led = fields.Integer(metadata={"description": "本年牵头办理的乡镇吹哨"})
     needs_late = fields.Integer()
     needs_unsatisfied = fields.Integer()

@@ -170,14 +170,17 @@ def _open_demo_cases(ctx: Context) -> None:
 
 
 # What the county's other burden gates hold in the demo: (filer, process, form, reviewer's
-# decision). Meetings fall next month, inspections next year, so the gates accept them on any
-# day the demo is loaded.
-def _demo_activity(month: date, year: int) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+# decision). Meetings fall in the days after the demo is loaded, inspections in this year while
+# a visit can still be announced in it (else next year), so the gates accept them any day and
+# this year's picture is not empty.
+def _demo_activity(
+    today: date, year: int, visit: date
+) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     every = ["chengguan", "donghe", "xishan", "nanhu", "beiling"]
 
-    def meeting(day: int, **values: Any) -> dict[str, Any]:
+    def meeting(days: int, **values: Any) -> dict[str, Any]:
         return {
-            "held_on": month.replace(day=day).isoformat(),
+            "held_on": (today + timedelta(days=days)).isoformat(),
             "starts_at": "09:00",
             "hours": 1.5,
             "location": "县政府三楼第一会议室",
@@ -234,7 +237,7 @@ def _demo_activity(month: date, year: int) -> list[tuple[str, str, dict[str, Any
                 basis="《中华人民共和国安全生产法》第九条",
                 townships=every,
                 times=2,
-                months=[4, 10],
+                months=sorted({4, 10, visit.month}),
             ),
             {"decision": "approve", "comment": "同意，结合春耕、秋收开展"},
         ),
@@ -371,10 +374,13 @@ def load_demo_activity(ctx: Context) -> int:
     report forms through their gates (filed, decided, told), and one inspection visit
     announced: what `zhunru load-demo` adds for people trying the console."""
     now = ctx.calendar.local(ctx.clock.now()).date()
-    month = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
+    visit = now + timedelta(days=10)
+    year = now.year if visit.year == now.year else now.year + 1
+    if year != now.year:
+        visit = date(year, 4, 15)
     reviewer = actor_of(ctx, "xianwei")
     done = 0
-    for filer, process_id, form, decision in _demo_activity(month, now.year + 1):
+    for filer, process_id, form, decision in _demo_activity(now, year, visit):
         started = instances.start(ctx, process_id, form, actor_of(ctx, filer))
         [task] = [
             t for t in tasks.inbox(ctx, reviewer, per_page=100) if t.instance_id == started.id
@@ -402,8 +408,6 @@ def load_demo_activity(ctx: Context) -> int:
             tasks.complete(ctx, task.id, decision, bianban)
         done += 1
     nongye = actor_of(ctx, "nongye")
-    [first] = [
-        i for i in inspections.plans(ctx, nongye, year=now.year + 1) if i.township == "chengguan"
-    ]
-    inspections.announce_visit(ctx, nongye, first.id, date(now.year + 1, 4, 15), "春耕农机安全")
+    [first] = [i for i in inspections.plans(ctx, nongye, year=year) if i.township == "chengguan"]
+    inspections.announce_visit(ctx, nongye, first.id, visit, "农机安全")
     return done

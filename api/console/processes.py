@@ -49,9 +49,9 @@ def start_process(process_id: str) -> Response | tuple[str, int]:
         started = procedures.start_process(context(), process_id, body, me())
     except InvalidInput as exc:
         return form_again("process_start.html", form, exc, choices, **page)
-    except Conflict as exc:
+    except Conflict as exc:  # e.g. rated already: said on the form, what was typed kept
         flash(exc.message, "error")
-        return redirect(url_for("console.process_list"))
-    steps = "、".join(t.name for t in started.open_tasks) or "无"
-    flash(f"已提交，当前环节：{steps}。", "success")
+        return form_again("process_start.html", form, InvalidInput(exc.message), choices, **page)
+    steps = "、".join(t.name for t in started.open_tasks)
+    flash(f"已提交，当前环节：{steps}。" if steps else "已提交，已办结。", "success")
     return redirect(url_for("console.matter_page", instance_id=started.id))

@@ -77,7 +77,9 @@ def test_an_inspection_is_filed_approved_and_in_the_townships_plans(login: Any) 
 
 def test_visits_are_announced_ahead_within_the_approved_number(login: Any) -> None:
     nongye, xianwei, chengguan = login("nongye"), login("xianwei"), login("chengguan")
-    started = filed(nongye, name="农村公路养护检查", townships=["chengguan"], times=3)
+    started = filed(
+        nongye, name="农村公路养护检查", townships=["chengguan"], times=3, months=[3, 4]
+    )
     done = complete(xianwei, "inspection_review", {"decision": "limit", "times": 1})
     assert done["status"] == "planned"
     [item] = chengguan.get(f"/api/v1/inspections?year={next_year()}").json()
@@ -91,11 +93,15 @@ def test_visits_are_announced_ahead_within_the_approved_number(login: Any) -> No
     assert_error(nongye.post(visits, json={"held_on": local_today().isoformat()}), 422, "held_on")
     assert_error(nongye.post(visits, json={"held_on": f"{next_year() + 1}-01-05"}), 422, "held_on")
     assert_error(nongye.post(visits, json={"held_on": "2027-02-30"}), 422, "held_on")
+    outside = assert_error(
+        nongye.post(visits, json={"held_on": f"{next_year()}-07-08"}), 422, "held_on"
+    )
+    assert "3月、4月" in " ".join(outside["errors"]["held_on"])  # the planned months
     announced = nongye.post(visits, json={"held_on": day.isoformat(), "note": "查阅公路养护台账"})
     assert announced.status_code == 201, announced.text
     assert announced.json()["left"] == 0
     assert [v["held_on"] for v in announced.json()["visits"]] == [day.isoformat()]
-    over = nongye.post(visits, json={"held_on": (day + timedelta(days=30)).isoformat()})
+    over = nongye.post(visits, json={"held_on": (day + timedelta(days=20)).isoformat()})
     assert over.status_code == 409 and "批准的 1 次" in over.json()["message"]
     told = chengguan.get("/api/v1/notifications").json()
     assert any("农村公路养护检查" in n["message"] and "第 1 次" in n["message"] for n in told)

@@ -199,7 +199,7 @@ def test_inspections_are_counted_beside_the_matters(ctx: Context, county) -> Non
     planned = []
     for body, review in (
         (inspection(year=today.year, townships=["chengguan", "donghe"], times=3), None),
-        (inspection(year=today.year, name="防汛检查", townships=["chengguan"]), 1),
+        (inspection(year=today.year, name="防汛检查", townships=["chengguan"], months=[]), 1),
         (
             inspection(year=today.year, name="汛后复查", out_of_plan=True, urgency="灾后复查"),
             None,

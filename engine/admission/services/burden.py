@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor, instance_scope
 from engine.burden.services import details as gate_details
-from engine.burden.services import inspections, meetings, needs, report_forms
+from engine.burden.services import inspections, meetings, needs, ratings, report_forms
 from engine.errors import InvalidInput
 from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organization, Task, User
 from engine.services.directory import OrgRef
@@ -26,12 +26,16 @@ from engine.workflow.context import Context
 # 借调准入: a township's people lent to a department stand on its register while they are
 # away; the report counts them apart from the matters it carries (bpmn/secondment_admission).
 SECONDMENT = "secondment_admission"
+# Villages' signboards, mechanisms, certificates (bpmn/listing_admission): counted on the lists.
+LISTING = "listing_admission"
 # The other burden gates' procedures: counted by their own rows, never as applications.
 GATES = (
     meetings.PROCESS_ID,
     inspections.PROCESS_ID,
     needs.PROCESS_ID,
     report_forms.PROCESS_ID,
+    ratings.PROCESS_ID,
+    LISTING,
 )
 # Decisions that judge an application; "return" at review goes back to the applicant.
 DECISION_STEPS = ("review", "approve")

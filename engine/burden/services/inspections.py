@@ -250,6 +250,10 @@ def announce_visit(
             raise InvalidInput("检查须提前通知", {"held_on": ["检查日期应晚于今天"]})
         if held_on.year != row.year:
             raise InvalidInput("日期有误", {"held_on": [f"应在批准的 {row.year} 年度内"]})
+        months = [int(m) for m in row.months.split(",") if m]
+        if months and held_on.month not in months:
+            planned = "、".join(f"{m}月" for m in months)
+            raise InvalidInput("日期有误", {"held_on": [f"应在计划的月份内：{planned}"]})
         done = session.scalar(
             select(func.count())
             .select_from(InspectionVisit)

@@ -61,7 +61,7 @@ def start(
         raise Conflict(
             f"本单位已评价过{department.name}的{values['year']}年度工作，评价提交后不能修改"
         )
-    return started
+    return replace(started, title=f"{values['year']}年度部门评价：{department.name}")
 
 
 def year_this_or_last(values: dict[str, Any], context: Any) -> dict[str, list[str]]:
@@ -154,7 +154,7 @@ class DepartmentScore:
     department: OrgRef
     raters: int = 0
     means: dict[str, float | None] = field(default_factory=dict)
-    poor: int = 0
+    poor: int | None = 0  # None when hidden
     needs_led: int = 0
     needs_late: int = 0
     needs_unsatisfied: int = 0
@@ -209,7 +209,7 @@ def summary(ctx: Context, actor: Actor, year: int | None = None) -> RatingSummar
         row.needs_late = led.late.get(org_id, 0)
         row.needs_unsatisfied = led.unsatisfied.get(org_id, 0)
         if not everything and row.raters < MIN_RATERS:
-            row.hidden, row.poor = True, 0
+            row.hidden, row.poor = True, None
             row.means = dict.fromkeys(row.means)
     ordered = sorted(rows.values(), key=_rank)
     return RatingSummary(year, titles, ordered)
@@ -258,7 +258,7 @@ def summary_file(
             "department": row.department.name,
             "raters": row.raters,
             **{name: "" if value is None else f"{value:.1f}" for name, value in row.means.items()},
-            "poor": row.poor,
+            "poor": "" if row.poor is None else row.poor,
             "needs_led": row.needs_led,
             "needs_late": row.needs_late,
             "needs_unsatisfied": row.needs_unsatisfied,
