@@ -172,7 +172,7 @@ def report_form_list() -> tuple[str, int]:
         "burden/report_forms.html",
         forms=report_forms.catalogue(context(), me()),
         frequencies=report_forms.FREQUENCIES,
-        examples={k: v[1] for k, v in report_forms.PERIODS.items()},
+        period_label=report_forms.period_label,
     )
 
 
@@ -192,7 +192,8 @@ def report_form_page(form_id: int) -> Response | tuple[str, int]:
         except Conflict as exc:
             errors = {"period": [exc.message]}
         else:
-            flash(f"已填报“{found.name}”{request.form.get('period')} 期。", "success")
+            period = report_forms.period_label(request.form.get("period", ""))
+            flash(f"已填报“{found.name}”{period}。", "success")
             return redirect(url_for("console.report_form_page", form_id=form_id))
     filled = report_forms.submissions(context(), me(), form_id)
     return render(
@@ -203,7 +204,10 @@ def report_form_page(form_id: int) -> Response | tuple[str, int]:
         errors=errors,
         posted=request.form,
         frequencies=report_forms.FREQUENCIES,
-        example=report_forms.PERIODS[found.frequency][1],
+        periods=report_forms.recent_periods(
+            found.frequency, context().calendar.local(context().clock.now()).date()
+        ),
+        period_label=report_forms.period_label,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -42,7 +42,40 @@ PERIODS = {
     "quarterly": (re.compile(r"^\d{4}Q[1-4]$"), "如 2026Q4"),
     "yearly": (re.compile(r"^\d{4}$"), "如 2026"),
 }
+QUARTERS = "一二三四"
 VALUE_MAX = 500
+
+
+def period_label(period: str) -> str:
+    """A period as people write it: 2026年12月, 2026年第四季度, 2026年度, 一次性."""
+    if period == "once":
+        return "一次性"
+    if re.fullmatch(r"\d{4}-\d{2}", period):
+        return f"{period[:4]}年{int(period[5:])}月"
+    if re.fullmatch(r"\d{4}Q[1-4]", period):
+        return f"{period[:4]}年第{QUARTERS[int(period[5]) - 1]}季度"
+    if re.fullmatch(r"\d{4}", period):
+        return f"{period}年度"
+    return period
+
+
+def recent_periods(frequency: str, today: date) -> list[tuple[str, str]]:
+    """The periods a township may be filling now, the latest first: (code, label)."""
+    if frequency == "monthly":
+        months = [(today.year, today.month - back) for back in range(6)]
+        codes = [f"{y + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for y, m in months]
+    elif frequency == "quarterly":
+        quarter = (today.month - 1) // 3
+        codes = [
+            f"{today.year + (quarter - back) // 4}Q{(quarter - back) % 4 + 1}" for back in range(4)
+        ]
+    elif frequency == "yearly":
+        codes = [str(today.year - back) for back in range(3)]
+    else:
+        codes = ["once"]
+    return [(code, period_label(code)) for code in codes]
+
+
 MAX_FINDINGS = 20
 
 
@@ -286,7 +319,9 @@ def submit(ctx: Context, actor: Actor, form_id: int, period: Any, values: Any) -
             with session.begin_nested():
                 session.add(row)
         except IntegrityError as exc:
-            raise Conflict(f"本乡镇已填报“{form.name}”{period} 期，每期只填一次") from exc
+            raise Conflict(
+                f"本乡镇已填报“{form.name}”{period_label(period)}，每期只填一次"
+            ) from exc
         return _submission(session, ctx, row)
 
 
