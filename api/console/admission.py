@@ -312,9 +312,12 @@ def _labelled(found: dict[str, Any]) -> dict[str, Any]:
 
 
 def _burden(detail: InstanceDetail, step: str) -> list[Any]:
-    """For the offices that judge: each target township's current burden beside the decision."""
+    """For the offices that judge: each target township's current burden beside the decision
+    (an admission's judging steps, and any other package's step taken by a county office on
+    something addressed to townships: a meeting, an inspection, a form)."""
     application = detail.data.get("application") or {}
-    if step not in JUDGING_STEPS or not application:
+    judging = step in JUDGING_STEPS if detail.process_id == PROCESS_ID else detail.case_id is None
+    if not judging or not application:
         return []
     return burden.of_townships(context(), me(), [t.code for t in detail.townships])
 

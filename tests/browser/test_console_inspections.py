@@ -45,6 +45,10 @@ def test_an_inspection_is_planned_limited_and_a_visit_announced(
 
     xianwei = sign_in("xianwei")
     open_task(xianwei, "审核督查检查考核", title=NAME)
+    # Beside the decision, what the townships already carry this year.
+    weighed = xianwei.locator(".burden")
+    expect(weighed).to_contain_text("东河乡")
+    expect(weighed).to_contain_text("本年检查次数")
     xianwei.get_by_label("同意，压减次数").check()
     xianwei.get_by_label("同意的每个乡镇每年次数").fill("2")
     submit_task(xianwei, "审核督查检查考核")

@@ -223,7 +223,8 @@ def _add_gates(
 def of_townships(ctx: Context, actor: Actor, codes: list[str]) -> list[TownshipBurden]:
     """The current burden of the townships an application is addressed to, for the offices
     that judge it (county-wide readers): matters in force, pending applications, resources
-    promised and received, late steps. Others read none here."""
+    promised and received, late steps, and this year's meetings, inspections, needs and forms.
+    Others read none here."""
     if not actor.roles & COUNTY_WIDE_READERS or not codes:
         return []
     with ctx.db.read() as session:
@@ -235,7 +236,10 @@ def of_townships(ctx: Context, actor: Actor, codes: list[str]) -> list[TownshipB
             )
         )
         orgs = ctx.names.orgs(session, ids)
-        rows = _townships(session, ctx, ids, orgs, ctx.clock.now())
+        now = ctx.clock.now()
+        rows = _townships(session, ctx, ids, orgs, now)
+        year = ctx.calendar.local(now).year
+        _add_gates(session, ctx, rows, [], date(year, 1, 1), date(year, 12, 31))
     order = {code: i for i, code in enumerate(codes)}
     return sorted(rows, key=lambda row: order.get(row.township.code, len(order)))
 
