@@ -110,7 +110,7 @@ STATUS_LABELS: dict[str, str] = {
     "referred": "已报请市级协调",
     "closed": "督办后办结",
     "recorded": "已记入部门考核",
-    "approved": "已列入报表目录",
+    "catalogued": "已列入报表目录",
     "listed": "已列入清单",
     # accountability procedures
     "refused": "不予办理",

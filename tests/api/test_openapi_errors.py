@@ -47,7 +47,14 @@ def test_the_error_schema_is_the_shape_errors_have(spec, login) -> None:
 @pytest.mark.parametrize(
     ("path", "media_types"),
     [
-        ("/api/v1/reports/burden", {"application/json", "text/csv"}),
+        (
+            "/api/v1/reports/burden",
+            {
+                "application/json",
+                "text/csv",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            },
+        ),
         (
             "/api/v1/catalog/export",
             {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},

@@ -31,7 +31,7 @@ def approved(login: Any, by: str = "minzheng", **changes: Any) -> dict[str, Any]
     filed = login(by).post(APPLY, json=report(**changes))
     assert filed.status_code == 201, filed.text
     done = complete(login("bianban"), "form_review", {"decision": "approve"})
-    assert done["status"] == "approved"
+    assert done["status"] == "catalogued"
     [form] = [
         f
         for f in login(by).get("/api/v1/report-forms").json()

@@ -462,7 +462,7 @@ def counts(
 
 
 REPORT_FORMS = replace(
-    GENERIC, start=start, end_statuses=frozenset({"approved", "merged", "refused"})
+    GENERIC, start=start, end_statuses=frozenset({"catalogued", "merged", "refused"})
 )
 
 
