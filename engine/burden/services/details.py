@@ -157,7 +157,7 @@ def sheets(
     need_rows = [
         {
             "township": name(instance.applicant_org_id),
-            "name": instance.title.removeprefix("吹哨："),
+            "name": needs.need_name(instance),
             "raised_on": written_date(local_date(instance.created_at, timezone)),
             "status": NEED_STATUSES.get(instance.status, instance.status),
             "lead": name(need.lead_org_id) if need else "",

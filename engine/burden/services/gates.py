@@ -48,6 +48,18 @@ def acting_departments(session: Session, codes: list[str] | None = None) -> list
     return [org for org in found if org.id in acting]
 
 
+def named_departments(session: Session, codes: list[str], field: str) -> list[Organization]:
+    """The departments `codes` name, in that order, each one that acts for itself; any other
+    code is an error on `field`."""
+    found = {org.code: org for org in acting_departments(session, codes)}
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise InvalidInput(
+            "部门有误", {field: [f"不是本县承办业务的县直部门：{'、'.join(unknown)}"]}
+        )
+    return [found[code] for code in codes]
+
+
 def typed_text(value: Any, field: str, maximum: int, required: bool, missing: str) -> str:
     """A reason or note as a person typed it: trimmed, within `maximum`, no control characters;
     `missing` says what to write when a required one is empty."""

@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine.authz import Actor, InstanceScope
 from engine.burden.models_burden import NeedDepartment, TownshipNeed
-from engine.burden.services.gates import acting_departments
-from engine.errors import InvalidInput
+from engine.burden.services.gates import named_departments
 from engine.models import Instance, Organization
 from engine.services.notices import tell
 from engine.workflow.audit import Entry
@@ -49,6 +48,7 @@ GRADES = {"township": "乡镇自行办理", "county": "县级部门办理", "cit
 RATINGS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 OUTCOMES = {"solved": "已解决", "partly": "部分解决", "cannot": "暂不能解决"}
 STATUSES = frozenset({"resolved", "returned", "referred", "closed"})
+TITLE_PREFIX = "吹哨："  # the package's x-title
 
 
 # --- raising and grading ----------------------------------------------------------------------
@@ -62,7 +62,7 @@ def start(
     started = GENERIC.start(session, ctx, diagram, form, body, actor)
     hint = started.trail["form"].get("department_hint")
     if hint:
-        _departments(session, [hint], "department_hint")
+        named_departments(session, [hint], "department_hint")
     township = session.get(Organization, actor.org_id)
     assert township is not None
     data = {**started.data, "township": township.code, "townships": [township.code]}
@@ -80,8 +80,8 @@ def step_data(
     """Grading names real departments: the lead one and the supporting ones (refused with the
     field named before anything is stored)."""
     if step == GRADE_STEP and values.get("grade") == "county":
-        _departments(session, [values.get("lead") or ""], "lead")
-        _departments(session, list(values.get("supporting") or []), "supporting")
+        named_departments(session, [values.get("lead") or ""], "lead")
+        named_departments(session, list(values.get("supporting") or []), "supporting")
     return {}
 
 
@@ -90,17 +90,6 @@ def lead_not_supporting(values: dict[str, Any], context: Any) -> dict[str, list[
     if values.get("lead") and values.get("lead") in (values.get("supporting") or []):
         return {"supporting": ["牵头部门不必再列为配合部门"]}
     return {}
-
-
-def _departments(session: Session, codes: list[str], field: str) -> list[Organization]:
-    found = {org.code: org for org in acting_departments(session, codes)}
-    unknown = [code for code in codes if code not in found]
-    if unknown:
-        raise InvalidInput(
-            "部门有误",
-            {field: [f"不是本县承办业务的县直部门：{'、'.join(unknown)}"]},
-        )
-    return [found[code] for code in codes]
 
 
 # --- the operations the diagram names ---------------------------------------------------------
@@ -117,8 +106,8 @@ def route(
     supporting = parameters.get("supporting") or []
     if not isinstance(supporting, list):
         raise OperationFailed("supporting 应为部门代码的列表")
-    [lead] = _departments(session, [text(parameters, "lead")], "lead")
-    helpers = _departments(session, [str(code) for code in supporting], "supporting")
+    [lead] = named_departments(session, [text(parameters, "lead")], "lead")
+    helpers = named_departments(session, [str(code) for code in supporting], "supporting")
     instance = loaded.instance
     due = ctx.calendar.add_working_days(local_date(now, ctx.settings.timezone), days)
     session.add(
@@ -137,7 +126,7 @@ def route(
     session.flush()
     township = ctx.names.orgs(session, [instance.applicant_org_id])[instance.applicant_org_id]
     others = f"，{'、'.join(h.name for h in helpers)}配合" if helpers else ""
-    said = f"{township.name}吹哨：“{instance.title.removeprefix('吹哨：')}”"
+    said = f"{township.name}吹哨：“{need_name(instance)}”"
     tell(
         session,
         [lead.id],
@@ -160,7 +149,7 @@ def route(
         [instance.applicant_org_id],
         instance.id,
         "need_routed",
-        f"你单位吹哨的“{instance.title.removeprefix('吹哨：')}”已派单：{lead.name}牵头{others}，"
+        f"你单位吹哨的“{need_name(instance)}”已派单：{lead.name}牵头{others}，"
         f"{written_date(due)}前反馈。",
         now,
     )
@@ -183,7 +172,7 @@ def answered(
     session.flush()
     lead = ctx.names.orgs(session, [need.lead_org_id])[need.lead_org_id or -1]
     message = (
-        f"{lead.name}反馈“{loaded.instance.title.removeprefix('吹哨：')}”：{OUTCOMES[outcome]}。"
+        f"{lead.name}反馈“{need_name(loaded.instance)}”：{OUTCOMES[outcome]}。"
         f"{text(parameters, 'answer')[:300]}（请评价办理结果）"
     )
     tell(session, [need.township_org_id], loaded.instance.id, "need_answered", message, now)
@@ -204,7 +193,7 @@ def rated(
     if rating == "unsatisfied":
         township = ctx.names.orgs(session, [need.township_org_id])[need.township_org_id]
         message = (
-            f"{township.name}对“{loaded.instance.title.removeprefix('吹哨：')}”的办理结果不满意："
+            f"{township.name}对“{need_name(loaded.instance)}”的办理结果不满意："
             f"{text(parameters, 'comment')[:300]}"
         )
         told = [need.lead_org_id or -1, *orgs_with_role(session, ROLE)]
@@ -225,7 +214,7 @@ def reopened(
     need.answered_at, need.rating = None, None
     session.flush()
     message = (
-        f"“{loaded.instance.title.removeprefix('吹哨：')}”乡镇评价不满意，经督办责成你单位重新办理，"
+        f"“{need_name(loaded.instance)}”乡镇评价不满意，经督办责成你单位重新办理，"
         f"请于{written_date(need.due_on)}前反馈。督办意见：{text(parameters, 'comment')[:300]}"
     )
     tell(session, [need.lead_org_id or -1], loaded.instance.id, "need_reopened", message, now)
@@ -239,6 +228,11 @@ def _need(session: Session, loaded: Loaded) -> TownshipNeed:
     if need is None:
         raise OperationFailed("该需求尚未派单")
     return need
+
+
+def need_name(instance: Instance) -> str:
+    """What the township asked for (its title without the package's 吹哨： prefix)."""
+    return instance.title.removeprefix(TITLE_PREFIX)
 
 
 # --- who reads a need, whose step is whose ----------------------------------------------------

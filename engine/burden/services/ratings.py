@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from engine.authz import COUNTY_WIDE_READERS, Actor, InstanceScope
 from engine.burden.models_burden import DepartmentRating
 from engine.burden.services import needs
-from engine.burden.services.gates import acting_departments
+from engine.burden.services.gates import named_departments
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import Instance, Organization
 from engine.services.directory import OrgRef
@@ -107,10 +107,7 @@ def record(
 
 
 def _department(session: Session, code: str) -> Organization:
-    found = acting_departments(session, [code])
-    if not found:
-        raise InvalidInput("部门有误", {"department": [f"不是本县承办业务的县直部门：{code}"]})
-    return found[0]
+    return named_departments(session, [code], "department")[0]
 
 
 def _rated(session: Session, year: int, township_id: int, department_id: int) -> bool:
