@@ -39,6 +39,10 @@ class BurdenQuerySchema(f.Schema):
         validate=f.between(2000, 2100),
         metadata={"description": "会议、督查检查、吹哨等按此年度统计（默认今年）"},
     )
+    county = f.String(
+        validate=f.length(64),
+        metadata={"description": "市级单位：只看所辖的这一个县（市、区）（单位编码）"},
+    )
 
 
 class CatalogItemSchema(ma.Schema):
@@ -116,6 +120,7 @@ class DepartmentCountSchema(ma.Schema):
 
 class TownshipBurdenSchema(ma.Schema):
     township = fields.Nested(OrgRefSchema)
+    county = fields.Nested(OrgRefSchema, allow_none=True, metadata={"description": "所属县"})
     matters_in_force = fields.Integer()
     by_department = fields.List(fields.Nested(DepartmentCountSchema))
     funding_promised_yuan = fields.Integer()
@@ -145,6 +150,7 @@ class TownshipBurdenSchema(ma.Schema):
 
 class DepartmentBurdenSchema(ma.Schema):
     department = fields.Nested(OrgRefSchema)
+    county = fields.Nested(OrgRefSchema, allow_none=True, metadata={"description": "所属县"})
     filed = fields.Integer()
     pending = fields.Integer()
     admitted = fields.Integer()

@@ -17,7 +17,9 @@ class FormerNameSchema(ma.Schema):
 class OrganizationViewSchema(ma.Schema):
     code = fields.String()
     name = fields.String()
-    level = fields.String(metadata={"description": "county | department | township | village"})
+    level = fields.String(
+        metadata={"description": "city | county | department | township | village"}
+    )
     parent = fields.String(allow_none=True, metadata={"description": "上级单位编码"})
     parent_name = fields.String(allow_none=True)
     active = fields.Boolean(metadata={"description": "false：已撤销"})

@@ -59,6 +59,10 @@ class Actor:
     display_name: str = ""
     # An administrator issued or reset the password: the person must choose their own first.
     password_change_due: bool = False
+    # The county the caller's organisation belongs to (None for a city and its offices), and
+    # the city above it, if any: the caller reads and acts within that county only.
+    county_id: int | None = None
+    city_id: int | None = None
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -89,6 +93,9 @@ class InstanceScope:
     case_party_org_id: int | None = None
     # The caller's roles, for what a domain lets an office read beyond these (search scopes).
     roles: frozenset[str] = frozenset()
+    # Every read above stays within the caller's county (None: a city office, which reads no
+    # county's instances, only what the city's offices filed themselves).
+    county_id: int | None = None
 
     @property
     def nothing(self) -> bool:
@@ -98,15 +105,23 @@ class InstanceScope:
 
 
 def instance_scope(actor: Actor) -> InstanceScope:
+    in_county = actor.county_id is not None
     return InstanceScope(
-        everything=bool(actor.roles & COUNTY_WIDE_READERS),
+        everything=in_county and bool(actor.roles & COUNTY_WIDE_READERS),
         applicant_org_id=actor.org_id if actor.has("applicant") else None,
         township_org_id=actor.org_id if actor.has("township") else None,
-        all_cases=bool(actor.roles & CASE_READERS),
+        all_cases=in_county and bool(actor.roles & CASE_READERS),
         case_party_user_id=actor.user_id,
         case_party_org_id=actor.org_id if actor.roles & CASE_PARTY_ROLES else None,
         roles=actor.roles,
+        county_id=actor.county_id,
     )
+
+
+def same_county(actor: Actor, county_id: int | None) -> bool:
+    """Whether something of `county_id` (an instance, a row of a gate) is within the caller's
+    county: nobody reads or acts on another county's."""
+    return actor.county_id == county_id
 
 
 def is_case_party(actor: Actor, subject: CaseSubject) -> bool:
@@ -130,6 +145,8 @@ def check_not_concerned(actor: Actor, subject: CaseSubject) -> None:
 def can_see_instance(
     actor: Actor, applicant_org_id: int, township_org_ids: Collection[int]
 ) -> bool:
+    """Within the instance's county (checked first, by the core): its applicant, its
+    townships, the county-wide readers."""
     scope = instance_scope(actor)
     return (
         scope.everything

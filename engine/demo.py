@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.accountability.services import cases
 from engine.burden.services import inspections
@@ -130,20 +131,7 @@ def load_demo(ctx: Context, password: str) -> DemoResult:
         if session.scalar(select(Organization).where(Organization.code == COUNTY[0])):
             return DemoResult(created=False, usernames=usernames)
         county = add_organization(session, COUNTY[0], COUNTY[1], "county", None)
-        orgs = {}
-        for code, name, level, roles in DEMO_ORGS:
-            org = orgs[code] = add_organization(session, code, name, level, county)
-            add_user(
-                session,
-                username=code,
-                display_name=f"{name}经办人",
-                password=password,
-                org=org,
-                roles=list(roles),
-                by=None,
-                at=now,
-                email=f"{code}@{DEMO_MAIL_DOMAIN}",
-            )
+        orgs = add_offices(session, county, DEMO_ORGS, password, now, mail=True)
         for username, name, org_code, roles in DEMO_PEOPLE:
             add_user(
                 session,
@@ -159,6 +147,33 @@ def load_demo(ctx: Context, password: str) -> DemoResult:
     load_demo_catalog(ctx)
     _open_demo_cases(ctx)
     return DemoResult(created=True, usernames=usernames)
+
+
+def add_offices(
+    session: Session,
+    parent: Organization,
+    rows: tuple[tuple[str, str, str, tuple[str, ...]], ...],
+    password: str,
+    now: datetime,
+    mail: bool,
+) -> dict[str, Organization]:
+    """Each (code, name, level, roles) as an organisation under `parent` with one person,
+    signing in with its code (and, with `mail`, an example address)."""
+    orgs = {}
+    for code, name, level, roles in rows:
+        org = orgs[code] = add_organization(session, code, name, level, parent)
+        add_user(
+            session,
+            username=code,
+            display_name=f"{name}经办人",
+            password=password,
+            org=org,
+            roles=list(roles),
+            by=None,
+            at=now,
+            email=f"{code}@{DEMO_MAIL_DOMAIN}" if mail else "",
+        )
+    return orgs
 
 
 def _open_demo_cases(ctx: Context) -> None:

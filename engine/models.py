@@ -51,9 +51,15 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    # county | department | township | village
+    # city | county | department | township | village
     level: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    # The county (县、市、区) the organisation belongs to: itself for a county, None for a city
+    # and the city's own offices. Set when it is added; it never moves to another county, so
+    # every matter, list and number of a county stays that county's.
+    county_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", name="fk_organization_county"), index=True
+    )
     # A retired organisation keeps its rows and trail but takes no new people or matters.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
@@ -162,6 +168,8 @@ class Instance(Base):
         Index("ix_instance_created", "created_at", "id"),
         Index("ix_instance_applicant_created", "applicant_org_id", "created_at", "id"),
         Index("ix_instance_status_created", "status", "created_at", "id"),
+        # A county office's reads: its county's instances, newest first.
+        Index("ix_instance_county_created", "county_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,6 +186,11 @@ class Instance(Base):
     version: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     applicant_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    # The county the instance belongs to (its filer's): only that county's people read it and
+    # take its steps. None for a city office's own filings.
+    county_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", name="fk_instance_county")
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]

@@ -32,6 +32,8 @@ def test_load_demo_creates_the_county_once_and_prints_the_password(env: dict[str
     # The other burden gates hold something to look at: meetings next month, next year's
     # inspections, each through its gate.
     assert "会议、督查检查、吹哨、部门评价和报表 16 件" in first.output, first.output
+    # The demo county stands in a city with a second county, whose office reads both.
+    assert "清源县" in first.output and "shi_bianban" in first.output
     ctx = build_context(Settings.from_env(env))
     try:
         with ctx.db.read() as session:

@@ -87,7 +87,7 @@ def open_case() -> Response | tuple[str, int]:
     """登记问责案件: the discipline organ or the organisation department records a case."""
     if not me().roles & OPENING_ROLES:
         raise Forbidden("登记问责案件需要纪检监察机关或组织部门的承办角色")
-    choices = {"subject_org": [(o.code, o.name) for o in lookups.organizations(context())]}
+    choices = {"subject_org": [(o.code, o.name) for o in lookups.organizations(context(), me())]}
     page = {
         "title": "登记问责案件",
         "case": None,

@@ -99,7 +99,7 @@ def matter_list() -> tuple[str, int]:
         query={k: v or "" for k, v in query.items()},
         pager_args={k: v for k, v in query.items() if v},
         statuses={k: STATUS_LABELS.get(k, k) for k in instances.all_statuses()},
-        townships=lookups.townships(context(), retired_too=True),
+        townships=lookups.townships(context(), me(), retired_too=True),
         errors=errors,
     )
 
@@ -323,7 +323,7 @@ def _burden(detail: InstanceDetail, step: str) -> list[Any]:
 
 
 def _township_choices() -> dict[str, list[tuple[str, str]]]:
-    marked = lookups.marked_choices(context())
+    marked = lookups.marked_choices(context(), me())
     return {"townships": marked["x-township"], **marked}
 
 
@@ -345,9 +345,9 @@ def _choices(detail: InstanceDetail) -> dict[str, list[tuple[str, str]]]:
 
 def lookup() -> forms.Lookup:
     """Codes the schemas cannot name themselves: townships, the county's tolerance rules."""
-    townships = {t.code: t.name for t in lookups.townships(context(), retired_too=True)}
+    townships = {t.code: t.name for t in lookups.townships(context(), me(), retired_too=True)}
     rules = context().tolerance
-    departments = {o.code: o.name for o in lookups.organizations(context())}
+    departments = {o.code: o.name for o in lookups.organizations(context(), me())}
     return {
         "township": townships,
         "townships": townships,
@@ -454,7 +454,11 @@ def _history(
     step_names = {s.element.id: s.element.name for s in read_plane(xml).shapes} if xml else {}
     application = detail.data.get("application") or {}
     known = instance_forms(context(), detail.id, me())
-    orgs = accountability_views.told_names(lookups.organizations(context()), case) if case else {}
+    orgs = (
+        accountability_views.told_names(lookups.organizations(context(), me()), case)
+        if case
+        else {}
+    )
     # A procedure's case is its page's own; only a proposal consults the person concerned.
     skip = {"case_id"} | (
         {"person_consulted"} if application.get("origin") == "application" else set()

@@ -46,7 +46,7 @@ def _page(status: int = 200, errors: dict[str, Any] | None = None, values: Any =
         wanted=wanted,
         filter_errors=problems,
         pager_args={k: request.args[k] for k in FILTERS if request.args.get(k)},
-        townships=lookups.townships(context(), retired_too=True),
+        townships=lookups.townships(context(), me(), retired_too=True),
         list_types=LIST_LABELS,
         writer=bool(actor.roles & set(catalog.WRITERS)),
         reads_all=bool(actor.roles & catalog.ALL_LISTS_READERS),

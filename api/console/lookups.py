@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -14,42 +15,70 @@ from engine.services.directory import OrgRef
 from engine.workflow.services import commands
 
 
-def townships(ctx: Context, retired_too: bool = False) -> list[OrgRef]:
-    """The county's townships (reference data, no matter in it): those a matter may still be
-    addressed to, for the pickers; `retired_too` for filters and naming older records."""
+def townships(ctx: Context, actor: Actor, retired_too: bool = False) -> list[OrgRef]:
+    """The caller's county's townships (reference data, no matter in it): those a matter may
+    still be addressed to, for the pickers; `retired_too` for filters and naming older
+    records. (A city office: every county's.)"""
     with ctx.db.read() as session:
-        query = select(Organization.code, Organization.name).where(Organization.level == "township")
+        query = select(Organization.code, Organization.name).where(
+            Organization.level == "township", _of_county(actor)
+        )
         if not retired_too:
             query = query.where(Organization.active.is_(True))
         rows = session.execute(query.order_by(Organization.id))
         return [OrgRef(code, name) for code, name in rows]
 
 
-def departments(ctx: Context) -> list[OrgRef]:
-    """The departments that act for themselves (reference data), for the pickers of fields
-    marked `x-department` (the department a township's need is routed to, or rates)."""
+def departments(ctx: Context, actor: Actor) -> list[OrgRef]:
+    """The caller's county's departments that act for themselves (reference data), for the
+    pickers of fields marked `x-department` (the department a township's need is routed to,
+    or rates)."""
     with ctx.db.read() as session:
-        return [OrgRef(org.code, org.name) for org in acting_departments(session)]
+        found = acting_departments(session, actor.county_id)
+        return [OrgRef(org.code, org.name) for org in found]
 
 
-def marked_choices(ctx: Context) -> dict[str, list[tuple[str, str]]]:
+def marked_choices(ctx: Context, actor: Actor) -> dict[str, list[tuple[str, str]]]:
     """Options of the fields packages mark as organisations, by mark."""
     return {
-        "x-township": [(t.code, t.name) for t in townships(ctx)],
-        "x-department": [(d.code, d.name) for d in departments(ctx)],
+        "x-township": [(t.code, t.name) for t in townships(ctx, actor)],
+        "x-department": [(d.code, d.name) for d in departments(ctx, actor)],
     }
 
 
-def organizations(ctx: Context) -> list[OrgRef]:
-    """Every organisation below the county (reference data), for pickers and for naming the
-    organisations a trail entry lists by code."""
+def organizations(ctx: Context, actor: Actor) -> list[OrgRef]:
+    """Every organisation below the county in the caller's county (reference data), for
+    pickers and for naming the organisations a trail entry lists by code."""
     with ctx.db.read() as session:
         rows = session.execute(
             select(Organization.code, Organization.name)
-            .where(Organization.level != "county")
+            .where(Organization.level.not_in(("city", "county")), _of_county(actor))
             .order_by(Organization.id)
         )
         return [OrgRef(code, name) for code, name in rows]
+
+
+def counties(ctx: Context, actor: Actor) -> list[OrgRef]:
+    """The counties of a city office's city (reference data; none for anyone else)."""
+    if actor.county_id is not None or actor.city_id is None:
+        return []
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(Organization.code, Organization.name)
+            .where(Organization.level == "county", Organization.parent_id == actor.city_id)
+            .order_by(Organization.id)
+        )
+        return [OrgRef(code, name) for code, name in rows]
+
+
+def _of_county(actor: Actor) -> Any:
+    """The caller's county's organisations; for a city office, those of its counties."""
+    if actor.county_id is not None:
+        return Organization.county_id == actor.county_id
+    counties = select(Organization.id).where(
+        Organization.level == "county", Organization.parent_id == actor.city_id
+    )
+    return Organization.county_id.in_(counties)
 
 
 def applicants_of(ctx: Context, instance_ids: list[int]) -> dict[int, OrgRef]:

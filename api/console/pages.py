@@ -17,6 +17,7 @@ from engine.admission.services import burden, matters, register_files
 from engine.authz import TASK_ROLES
 from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
 from engine.services import accounts, notices
+from engine.services.directory import OrgRef
 from engine.workflow.services import tasks
 
 INBOX_PER_PAGE = 50
@@ -58,6 +59,8 @@ def logout() -> Response:
 @bp.route("/")
 def home() -> Response:
     actor = me()
+    if actor.county_id is None and actor.city_id is not None:  # a city's office
+        return redirect(url_for("console.dashboard"))
     if actor.roles & TASK_ROLES:
         return redirect(url_for("console.inbox"))
     if actor.has("auditor"):
@@ -119,7 +122,7 @@ def township_register() -> tuple[str, int]:
         "admission/register.html",
         200 if not errors else 422,
         entries=entries,
-        townships=lookups.townships(context(), retired_too=True),
+        townships=lookups.townships(context(), me(), retired_too=True),
         township=township or "",
         status=status or "",
         statuses=REGISTER_STATUS_LABELS,
@@ -145,20 +148,32 @@ def dashboard_export() -> Response | tuple[str, int]:
     """The burden report of a year as an Excel workbook, with the lists behind its numbers."""
     try:
         year = int(request.args.get("year", "")) if request.args.get("year") else None
-        found = burden.report(context(), me(), year=year, details=True)
+        county = request.args.get("county") or None
+        found = burden.report(context(), me(), year=year, details=True, county=county)
     except (ValueError, InvalidInput):
-        flash("年度有误：应为年份，如 2026", "error")
+        flash("年度或县（市、区）有误：年度应为年份，如 2026", "error")
         return redirect(url_for("console.dashboard"))
     name = f"乡镇负担-{found.period_start:%Y}年.xlsx"
     return download(burden.to_xlsx(found), name, XLSX)
 
 
 @bp.route("/dashboard")
-def dashboard() -> tuple[str, int]:
+def dashboard() -> Response | tuple[str, int]:
     """负担看板: the burden report as charts, each with its numbers in a table."""
-    report = burden.report(context(), me())
-    township_names = [t.township.name for t in report.townships]
-    department_names = [d.department.name for d in report.departments]
+    county = request.args.get("county") or None
+    try:
+        report = burden.report(context(), me(), county=county)
+    except InvalidInput:
+        flash("所选县（市、区）不在查看范围内", "error")
+        return redirect(url_for("console.dashboard"))
+    # A city office's picture spans counties, whose townships may share a name (城关镇).
+    spans = len({row.county for row in [*report.townships, *report.departments]}) > 1
+
+    def named(county: OrgRef | None, org: OrgRef) -> str:
+        return f"{county.name}{org.name}" if spans and county is not None else org.name
+
+    township_names = [named(t.county, t.township) for t in report.townships]
+    department_names = [named(d.county, d.department) for d in report.departments]
     in_force = charts.bar_chart(
         "各乡镇在册准入事项数",
         township_names,
@@ -211,6 +226,9 @@ def dashboard() -> tuple[str, int]:
     return render(
         "dashboard.html",
         report=report,
+        named=named,
+        counties=lookups.counties(context(), me()),
+        county=county,
         outcomes=OUTCOMES,
         in_force_chart=Markup(in_force),
         meetings_chart=Markup(meetings),

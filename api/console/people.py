@@ -32,8 +32,11 @@ def _tree_page(status: int = 200, errors: dict | None = None, values: dict | Non
         "people/organizations.html",
         status,
         tree=tree,
-        parents=[o for o in tree if o.active and o.level in ("county", "township")],
-        levels={k: v for k, v in ORG_LEVEL_LABELS.items() if k != "county"},
+        parents=[o for o in tree if o.active and o.level in ("city", "county", "township")],
+        # The common additions first; a county or a city is added once in a while.
+        levels={
+            k: ORG_LEVEL_LABELS[k] for k in ("department", "township", "village", "county", "city")
+        },
         errors=errors or {},
         values=values or {},
     )

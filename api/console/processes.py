@@ -39,7 +39,7 @@ def start_process(process_id: str) -> Response | tuple[str, int]:
         "action": url_for("console.start_process", process_id=process_id),
     }
     # A field addressing a township is picked from the county's townships by name.
-    choices = lookups.marked_choices(context())
+    choices = lookups.marked_choices(context(), me())
     if request.method == "GET":
         start = forms.flat_values(schema_forms.defaults(form.json_schema))
         fields = schema_forms.describe(form.json_schema, form.ui_schema, start, choices=choices)

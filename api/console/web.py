@@ -191,16 +191,20 @@ def _load_session_actor(clear_if_invalid: bool) -> None:
 @bp.app_context_processor
 def _page_values() -> dict[str, Any]:
     actor = g.get("console_actor")
+    # A county's people act within it; a city's office reads every county's burden picture,
+    # and takes no county's steps nor reads its matters, lists or ratings.
+    county = bool(actor and actor.county_id is not None)
     return {
         "me": actor,
-        "has_tasks": bool(actor and actor.roles & TASK_ROLES),
-        "reads_admission": bool(actor and actor.roles & ADMISSION_ROLES),
+        "has_tasks": bool(county and actor.roles & TASK_ROLES),
+        "reads_admission": bool(county and actor.roles & ADMISSION_ROLES),
+        "city_office": bool(actor and not county and actor.city_id is not None),
         # Duty lists: the county offices, applicants and admins read every list, a township its own.
-        "reads_lists": bool(actor and actor.roles & (LIST_READERS | {"township"})),
+        "reads_lists": bool(county and actor.roles & (LIST_READERS | {"township"})),
         # Case readers, and cadres, who read the cases that concern them.
-        "reads_cases": bool(actor and (actor.roles & CASE_READERS or actor.has("cadre"))),
+        "reads_cases": bool(county and (actor.roles & CASE_READERS or actor.has("cadre"))),
         # 部门考核评价: the assessing offices, and each department its own summary.
-        "reads_ratings": bool(actor and actor.roles & RATING_READERS),
+        "reads_ratings": bool(county and actor.roles & RATING_READERS),
         "zone": _zone_name(context().settings.timezone),
         "labels": labels,
         "local_time": local_time,

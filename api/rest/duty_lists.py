@@ -134,7 +134,11 @@ class Burden(MethodView):
         forms); the other gates counted over `year`."""
         fmt = query["format"]
         found = burden.report(
-            context(), current_actor(), year=query.get("year"), details=fmt == "xlsx"
+            context(),
+            current_actor(),
+            year=query.get("year"),
+            details=fmt == "xlsx",
+            county=query.get("county"),
         )
         day = found.generated_at.date().isoformat()
         if fmt == "csv":

@@ -30,7 +30,7 @@ from engine.workflow import audit
 from engine.workflow.context import Context
 from engine.workflow.fields import char_problem
 
-ORG_LEVELS = ("county", "department", "township", "village")
+ORG_LEVELS = ("city", "county", "department", "township", "village")
 # A person the identity provider knows but this platform does not (or not by that name).
 NOT_ENROLLED = "您的统一身份认证账号未在本平台开通，请联系本单位管理员。"
 
@@ -56,10 +56,22 @@ def _actor(session: Session, user: User) -> Actor:
         org_id=org.id,
         org_code=org.code,
         org_name=org.name,
+        county_id=org.county_id,
+        city_id=city_of(session, org),
         roles=frozenset(user.roles),
         display_name=user.display_name,
         password_change_due=user.must_change_password,
     )
+
+
+def city_of(session: Session, org: Organization) -> int | None:
+    """The city an organisation stands in: itself, the city above its county, or the city a
+    city office stands under (None in a deployment of counties without a city)."""
+    if org.level == "city":
+        return org.id
+    top = session.get(Organization, org.county_id) if org.county_id is not None else org
+    parent = session.get(Organization, top.parent_id) if top and top.parent_id else None
+    return parent.id if parent is not None and parent.level == "city" else None
 
 
 def actor_of(ctx: Context, username: str) -> Actor:
@@ -300,9 +312,18 @@ def add_organization(
 ) -> Organization:
     if level not in ORG_LEVELS:
         raise InvalidInput("单位层级无效", {"level": [f"应为 {', '.join(ORG_LEVELS)} 之一"]})
-    org = Organization(code=code, name=name, level=level, parent_id=parent.id if parent else None)
+    org = Organization(
+        code=code,
+        name=name,
+        level=level,
+        parent_id=parent.id if parent else None,
+        county_id=parent.county_id if parent is not None and level != "county" else None,
+    )
     session.add(org)
     session.flush()
+    if level == "county":
+        org.county_id = org.id
+        session.flush()
     return org
 
 

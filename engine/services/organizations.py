@@ -210,6 +210,12 @@ def change_organization(
         parent_id = parent.id if parent else None
         if parent is not None and _is_within(session, parent, org):
             raise InvalidInput("不能移到本单位的下级单位之下", {"parent": ["上级单位有误"]})
+        if org.level != "county" and (parent.county_id if parent else None) != org.county_id:
+            # Its matters, lists and numbers are its county's: they cannot follow it.
+            raise InvalidInput(
+                "不能跨县（市、区）调整隶属",
+                {"parent": ["只能在本县（市、区）内调整隶属；跨县调整请撤销后在新县新增单位"]},
+            )
     if name != org.name or parent_id != org.parent_id:
         session.add(
             OrganizationHistory(org_id=org.id, name=org.name, parent_id=org.parent_id, until=now)

@@ -11,24 +11,27 @@ from engine.authz import ROLE_LABELS
 from engine.workflow import fields as f
 
 ORG_LEVEL_LABELS = {
+    "city": "市（州）",
     "county": "县（市、区）",
-    "department": "县直部门",
+    "department": "部门",
     "township": "乡镇（街道）",
     "village": "村（社区）",
 }
 # Which level an organisation of each level stands under (None: the top).
 PARENT_LEVELS: dict[str, tuple[str | None, ...]] = {
-    "county": (None,),
-    "department": ("county",),
+    "city": (None,),
+    "county": (None, "city"),
+    "department": ("county", "city"),
     "township": ("county",),
     "village": ("township",),
 }
 # Which levels of organisation a role may be held in: a township's work only in a township, an
 # application only from a department; the county's offices sit in the county or a department;
-# anybody may be a cadre concerned by a case.
+# anybody may be a cadre concerned by a case. A city's offices (市委编办, 市委社会工作部 …) read
+# the burden of every county of the city and take no county's steps.
 ROLE_LEVELS: dict[str, frozenset[str]] = {
     **{
-        role: frozenset({"county", "department"})
+        role: frozenset({"city", "county", "department"})
         for role in (
             "reviewer",
             "legal_reviewer",
@@ -47,7 +50,12 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
 }
 assert set(ROLE_LEVELS) == set(ROLE_LABELS)
 
-_BY_LEVEL_LABEL = {label: code for code, label in ORG_LEVEL_LABELS.items()}
+# A sheet may say which kind of department it is (县直部门, 市直部门): both are departments.
+_BY_LEVEL_LABEL = {
+    **{label: code for code, label in ORG_LEVEL_LABELS.items()},
+    "县直部门": "department",
+    "市直部门": "department",
+}
 _BY_ROLE_LABEL = {label: code for code, label in ROLE_LABELS.items()}
 CODE_PATTERN = r"[a-z0-9][a-z0-9_.-]{1,63}"
 _SOME_ROLE = validate.Length(min=1, error="请至少选择一个角色")

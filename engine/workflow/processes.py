@@ -128,11 +128,16 @@ def today(ctx: Context) -> str:
 
 
 def resolve_townships(
-    session: Session, codes: Sequence[str], field: str = "townships"
+    session: Session, county_id: int | None, codes: Sequence[str], field: str = "townships"
 ) -> list[Organization]:
-    """The township organisations named by `codes`; unknown codes are an error on `field`."""
+    """The township organisations of the county named by `codes`; unknown codes (another
+    county's too) are an error on `field`."""
     rows = session.scalars(
-        select(Organization).where(Organization.code.in_(codes), Organization.level == "township")
+        select(Organization).where(
+            Organization.code.in_(codes),
+            Organization.level == "township",
+            Organization.county_id == county_id,
+        )
     ).all()
     found = {row.code: row for row in rows}
     unknown = [code for code in codes if code not in found]
@@ -163,14 +168,14 @@ def township_ids(session: Session, instance_id: int) -> list[int]:
 
 
 def _addressed(
-    session: Session, form: Any, values: dict[str, Any]
+    session: Session, county_id: int | None, form: Any, values: dict[str, Any]
 ) -> tuple[list[Organization], dict[str, Any]]:
     """The townships the start form's marked fields name, and the data saying so."""
     named: dict[int, Organization] = {}
     for name in township_fields(form):
         value = values.get(name)
         codes = [value] if isinstance(value, str) else list(value or [])
-        named.update((org.id, org) for org in resolve_townships(session, codes, name))
+        named.update((org.id, org) for org in resolve_townships(session, county_id, codes, name))
     townships = list(named.values())
     if not townships:
         return [], {}
@@ -189,7 +194,7 @@ def _generic_start(
     role = diagram.lane_roles.get(lane or "", DEFAULT_STARTER)
     require_role(actor, role, f"发起“{diagram.name}”")
     values = form.validate(body, {"data": {}, "today": today(ctx)})
-    townships, addressed = _addressed(session, form, values)
+    townships, addressed = _addressed(session, actor.county_id, form, values)
     templated = form.title_for(values) if hasattr(form, "title_for") else None
     named = templated or values.get("title") or values.get("name")
     title = named if isinstance(named, str) and named.strip() else diagram.name

@@ -34,7 +34,7 @@ def _new_office_with_a_clerk(admin: Page) -> str:
     admin.get_by_role("link", name="单位与人员").click()
     add = admin.locator("section", has=admin.get_by_role("heading", name="新增单位"))
     add.get_by_label("单位名称").fill("县水利局")
-    add.get_by_label("层级").select_option(label="县直部门")
+    add.get_by_label("层级").select_option(label="部门")
     add.get_by_label("上级单位").select_option(label="清河县")
     add.get_by_role("button", name="新增单位").click()
     expect(admin.locator("h1")).to_contain_text("县水利局")

@@ -129,9 +129,9 @@ def test_csv_holds_both_tables(ctx: Context, county) -> None:
     rows = list(csv.reader(io.StringIO(text)))
     blank = rows.index([])
     townships, departments = rows[:blank], rows[blank + 1 :]
-    assert townships[0][:3] == ["乡镇代码", "乡镇", "在用准入事项"]
+    assert townships[0][:4] == ["乡镇代码", "乡镇", "所属县（市、区）", "在用准入事项"]
     chengguan = next(r for r in townships if r[0] == "chengguan")
-    assert chengguan[2:4] == ["1", "县农业农村局 1"]
+    assert chengguan[2:5] == ["清河县", "1", "县农业农村局 1"]
     jiaoyu = next(r for r in departments if r[0] == "jiaoyu")
     reasons = departments[0].index("不予准入理由")
     assert jiaoyu[reasons] == "与清单内事项重复 1；未随事下放经费、人员或权限 1"  # words, no codes

@@ -47,7 +47,7 @@ class _Effect:
         self._notify(self.case.subject_org_id, user_id, kind, message)
 
     def tell_organization_department(self, kind: str, message: str) -> None:
-        for org_id in orgs_with_role(self.session, "organization"):
+        for org_id in orgs_with_role(self.session, "organization", self.instance.county_id):
             self._notify(org_id, None, kind, message)
 
     def _notify(self, org_id: int, user_id: int | None, kind: str, message: str) -> None:

@@ -35,6 +35,7 @@ from engine.authz import (
     instance_scope,
     is_case_party,
     require_role,
+    same_county,
 )
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import AuditEvent, Instance, Organization, User
@@ -43,6 +44,7 @@ from engine.services.notices import tell
 from engine.workflow import audit
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
+from engine.workflow.counties import org_in
 from engine.workflow.forms import Form
 from engine.workflow.services.timers import orgs_with_role
 from engine.workflow.workdays import written_date
@@ -130,6 +132,12 @@ class CasePage:
     per_page: int
 
 
+def _county_of(session: Session, case: AccountabilityCase) -> int | None:
+    """A case is its handling office's county's."""
+    handler = session.get(Organization, case.handling_org_id)
+    return handler.county_id if handler is not None else None
+
+
 def subject_of(case: AccountabilityCase) -> CaseSubject:
     return CaseSubject(case.subject_kind, case.subject_user_id, case.subject_org_id)
 
@@ -143,6 +151,8 @@ def visible_case(
     case = session.scalar(query)
     if case is None or not can_see_case(actor, subject_of(case)):
         raise NotFound("案件不存在")
+    if not same_county(actor, _county_of(session, case)):
+        raise NotFound("案件不存在")  # another county's case: as if absent
     return case
 
 
@@ -158,6 +168,9 @@ def open_case(ctx: Context, body: Any, actor: Actor) -> CaseDetail:
     now = ctx.clock.now()
     with ctx.db.write() as session:
         subject_user, org = _subject(session, values)
+        if not same_county(actor, org.county_id):
+            field = "subject_username" if values.get("subject_username") else "subject_org"
+            raise InvalidInput("案件填写有误", {field: ["不属于本县（市、区），不能在本县立案"]})
         name = (values.get("subject_name") or "").strip()
         if not name:
             name = subject_user.display_name if subject_user else org.name
@@ -270,7 +283,9 @@ def record_decision(ctx: Context, case_id: int, body: Any, actor: Actor) -> Case
         written = f"{about}作出问责决定：{outcome}（{case.decision_no}，{when}）。"
         subject = subject_of(case)
         tell(session, [subject.org_id], None, "case_decided", written, now, subject.user_id)
-        tell(session, orgs_with_role(session, "organization"), None, "case_decided", written, now)
+        county = _county_of(session, case)
+        told = orgs_with_role(session, "organization", county)
+        tell(session, told, None, "case_decided", written, now)
         _audit(
             session,
             actor,
@@ -320,7 +335,8 @@ def escalate_proposals(ctx: Context, now: datetime | None = None) -> int:
             case.clearance_proposal_escalated_at = now
             assert case.clearance_proposal_due is not None
             role = ctx.steps.escalate_to(PROPOSAL_STEP) or "organization"
-            told = {case.handling_org_id, *orgs_with_role(session, role)}
+            county = _county_of(session, case)
+            told = {case.handling_org_id, *orgs_with_role(session, role, county)}
             if case.verified_by_org_id:
                 told.add(case.verified_by_org_id)
             message = (
@@ -402,7 +418,9 @@ def list_cases(
         raise InvalidInput("筛选条件有误", {"status": [f"应为 {', '.join(CASE_STATUSES)} 之一"]})
     page, per_page = max(1, page), max(1, min(per_page, MAX_PER_PAGE))
     scope = instance_scope(actor)
-    query = select(AccountabilityCase)
+    query = select(AccountabilityCase).where(
+        org_in(AccountabilityCase.handling_org_id, scope.county_id)
+    )
     if not scope.all_cases:
         query = query.where(AccountabilityCase.id.in_(cases_concerning(scope)))
     if status:

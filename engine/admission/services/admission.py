@@ -33,7 +33,7 @@ def _start(
     reviewer with the application."""
     require_role(actor, "applicant", "提交申请")
     values = form.validate(body)
-    townships = commands.resolve_townships(session, values["townships"])
+    townships = commands.resolve_townships(session, actor.county_id, values["townships"])
     check = run_precheck(session, ctx, values, [t.id for t in townships])
     check.raise_if_refused(values.get("resources_justification", ""))
     return Start(
@@ -75,7 +75,8 @@ def _resubmitted(
     application = values.get("application")
     if not application:
         return data
-    townships = commands.resolve_townships(session, application["townships"])
+    county = loaded.instance.county_id
+    townships = commands.resolve_townships(session, county, application["townships"])
     instance_id = loaded.instance.id
     check = run_precheck(session, ctx, application, [t.id for t in townships], instance_id)
     check.raise_if_refused(application.get("resources_justification", ""))

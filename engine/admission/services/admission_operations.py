@@ -30,9 +30,14 @@ NAME_MAX = 200
 TERM_TYPES = ("short", "long")
 
 
-def _township(session: Session, code: str) -> Organization:
+def _township(session: Session, loaded: Loaded, code: str) -> Organization:
+    """A township of the instance's county."""
     township = session.scalar(
-        select(Organization).where(Organization.code == code, Organization.level == "township")
+        select(Organization).where(
+            Organization.code == code,
+            Organization.level == "township",
+            Organization.county_id == loaded.instance.county_id,
+        )
     )
     if township is None:
         raise OperationFailed(f"未知乡镇：{code}")
@@ -59,7 +64,7 @@ def enter(
     to it and whether that has arrived (yes unless the diagram says otherwise; if not, the
     shortfall is owed by a deadline). Given `shared_by` (the matter's townships), the funding
     and staff are the matter's totals and the township's share is registered."""
-    township = _township(session, text(parameters, "township"))
+    township = _township(session, loaded, text(parameters, "township"))
     name = text(parameters, "name")
     end = text(parameters, "end_date")
     term_type = text(parameters, "term_type") or ("short" if end else "long")
@@ -103,7 +108,7 @@ def drop(
     """A township that declined no longer carries the matter: the gatekeeper's decision, told
     to the township and to the office that filed it. The township still reads the matter's
     record; it goes on no register."""
-    township = _township(session, text(parameters, "township"))
+    township = _township(session, loaded, text(parameters, "township"))
     reason = text(parameters, "reason")
     title = loaded.instance.title
     for org_id, message in (
@@ -127,7 +132,7 @@ def leave(
     reason = text(parameters, "reason") or matters_register.exit_reason(completed)
     reason = reason[:40]
     code = text(parameters, "township")
-    township_id = _township(session, code).id if code else None
+    township_id = _township(session, loaded, code).id if code else None
     return [matters_register.record_exit(session, loaded.instance, reason, now, township_id)]
 
 
@@ -136,7 +141,7 @@ def notify(
 ) -> list[Entry]:
     """A notice to the township (read on its notifications page); with `copy_applicant` "yes",
     the office that filed the instance reads it too, the township named."""
-    township = _township(session, text(parameters, "township"))
+    township = _township(session, loaded, text(parameters, "township"))
     kind, message = text(parameters, "kind", "notice"), text(parameters, "message")
     tell(session, [township.id], loaded.instance.id, kind, message, now)
     copy = text(parameters, "copy_applicant", "no")
@@ -156,7 +161,7 @@ def notify_applicant(
     message = text(parameters, "message")
     code = text(parameters, "township")
     if code:
-        message = f"{_township(session, code).name}：{message}"
+        message = f"{_township(session, loaded, code).name}：{message}"
     kind = text(parameters, "kind", "notice")
     tell(session, [loaded.instance.applicant_org_id], loaded.instance.id, kind, message, now)
     return [Entry("applicant_notified", None, {"kind": kind})]

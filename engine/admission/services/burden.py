@@ -22,6 +22,7 @@ from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organi
 from engine.services.directory import OrgRef
 from engine.tables import Sheet, write_workbook
 from engine.workflow.context import Context
+from engine.workflow.fields import char_problem
 
 # 借调准入: a township's people lent to a department stand on its register while they are
 # away; the report counts them apart from the matters it carries (bpmn/secondment_admission).
@@ -59,6 +60,8 @@ class DepartmentCount:
 @dataclass
 class TownshipBurden:
     township: OrgRef
+    # The county it belongs to (a city office reads every county's townships).
+    county: OrgRef | None = None
     matters_in_force: int = 0
     by_department: list[DepartmentCount] = field(default_factory=list)
     funding_promised_yuan: int = 0
@@ -94,6 +97,7 @@ class TownshipBurden:
 @dataclass
 class DepartmentBurden:
     department: OrgRef
+    county: OrgRef | None = None
     filed: int = 0
     pending: int = 0
     admitted: int = 0
@@ -137,10 +141,15 @@ class BurdenReport:
 
 
 def report(
-    ctx: Context, actor: Actor, year: int | None = None, details: bool = False
+    ctx: Context,
+    actor: Actor,
+    year: int | None = None,
+    details: bool = False,
+    county: str | None = None,
 ) -> BurdenReport:
     """Scoped like every read: a township its own row, an applicant its own department,
-    county offices and auditors everything (admins, who read no matters, nothing). The other
+    county offices and auditors their county's every row, a city's offices every county's of
+    the city (or the one `county` names) — admins, who read no matters, nothing. The other
     gates are counted over `year` (this year by default; matters as they stand now); with
     `details`, the lists behind the townships' numbers come too."""
     scope = instance_scope(actor)
@@ -149,13 +158,18 @@ def report(
     if year is not None and not 2000 <= year <= this_year + 1:
         raise InvalidInput("年度有误", {"year": [f"应为 2000 至 {this_year + 1} 年之间的年份"]})
     with ctx.db.read() as session:
-        # 县委社会工作部 coordinates the townships' needs: it reads the whole picture too.
-        everything = scope.everything or actor.has("social_work")
-        township_ids = _township_ids(session, everything, scope.township_org_id)
-        department_ids = _department_ids(session, everything, scope.applicant_org_id)
+        counties = _counties(session, actor, county)
+        township_ids = _township_ids(session, counties, scope.township_org_id)
+        department_ids = _department_ids(session, counties, scope.applicant_org_id)
         orgs = ctx.names.orgs(session, township_ids + department_ids)
         townships = _townships(session, ctx, township_ids, orgs, now)
         departments = _departments(session, department_ids, orgs)
+        _name_counties(
+            session,
+            ctx,
+            list(zip(township_ids, townships, strict=True)),
+            list(zip(department_ids, departments, strict=True)),
+        )
         start, end = date(year or this_year, 1, 1), date(year or this_year, 12, 31)
         _add_gates(session, ctx, townships, departments, start, end)
         lists: list[tuple[Sheet, list[dict[str, Any]]]] = []
@@ -231,7 +245,9 @@ def of_townships(ctx: Context, actor: Actor, codes: list[str]) -> list[TownshipB
         ids = list(
             session.scalars(
                 select(Organization.id).where(
-                    Organization.code.in_(codes), Organization.level == "township"
+                    Organization.code.in_(codes),
+                    Organization.level == "township",
+                    Organization.county_id == actor.county_id,
                 )
             )
         )
@@ -244,26 +260,96 @@ def of_townships(ctx: Context, actor: Actor, codes: list[str]) -> list[TownshipB
     return sorted(rows, key=lambda row: order.get(row.township.code, len(order)))
 
 
-def _township_ids(session: Session, everything: bool, own: int | None) -> list[int]:
-    if not everything:
+# Who reads every township's and department's row of the county (or, at a city, of each of
+# its counties): the county-wide readers, and the social-work department, which coordinates
+# the townships' needs.
+WHOLE_PICTURE = COUNTY_WIDE_READERS | {"social_work"}
+
+
+def _counties(session: Session, actor: Actor, code: str | None) -> list[int]:
+    """The counties whose every row the caller reads: none for a township or a department
+    (they read their own), the caller's for a county office, each of the city's (or the one
+    `code` names) for a city office."""
+    if code is not None and (problem := char_problem(code)):
+        raise InvalidInput("筛选条件有误", {"county": [problem]})
+    if not actor.roles & WHOLE_PICTURE:
+        return []
+    if actor.county_id is not None:
+        counties = [actor.county_id]
+    elif actor.city_id is not None:
+        counties = list(
+            session.scalars(
+                select(Organization.id).where(
+                    Organization.level == "county", Organization.parent_id == actor.city_id
+                )
+            )
+        )
+    else:
+        return []
+    if code:
+        named = session.scalar(select(Organization.id).where(Organization.code == code))
+        if named not in counties:
+            raise InvalidInput("筛选条件有误", {"county": [f"不是本市所辖的县（市、区）：{code}"]})
+        counties = [named]
+    return counties
+
+
+def _township_ids(session: Session, counties: list[int], own: int | None) -> list[int]:
+    if not counties:
         return [own] if own is not None else []
-    query = select(Organization.id).where(Organization.level == "township")
-    return list(session.scalars(query.order_by(Organization.code)))
+    query = select(Organization.id).where(
+        Organization.level == "township", Organization.county_id.in_(counties)
+    )
+    return list(session.scalars(query.order_by(Organization.county_id, Organization.code)))
 
 
-def _department_ids(session: Session, everything: bool, own: int | None) -> list[int]:
-    if not everything:
+def _department_ids(session: Session, counties: list[int], own: int | None) -> list[int]:
+    if not counties:
         return [own] if own is not None else []
     filed = set(
         session.scalars(
             select(Instance.applicant_org_id)
-            .where(Instance.case_id.is_(None), Instance.process_id.not_in(GATES))
+            .where(
+                Instance.case_id.is_(None),
+                Instance.process_id.not_in(GATES),
+                Instance.county_id.in_(counties),
+            )
             .distinct()
         )
     )
-    users = session.execute(select(User.org_id, User.roles))
+    users = session.execute(
+        select(User.org_id, User.roles)
+        .join(Organization, Organization.id == User.org_id)
+        .where(Organization.county_id.in_(counties))
+    )
     applicants = {org_id for org_id, roles in users if "applicant" in (roles or [])}
-    return sorted(filed | applicants)
+    county_of = dict(
+        session.execute(
+            select(Organization.id, Organization.county_id).where(
+                Organization.id.in_(filed | applicants)
+            )
+        ).all()
+    )
+    return sorted(filed | applicants, key=lambda org_id: (county_of[org_id], org_id))
+
+
+def _name_counties(
+    session: Session,
+    ctx: Context,
+    townships: list[tuple[int, TownshipBurden]],
+    departments: list[tuple[int, DepartmentBurden]],
+) -> None:
+    """Each row's county, by name (a city office's report spans several)."""
+    ids = [org_id for org_id, _ in townships + departments]
+    county_of = dict(
+        session.execute(
+            select(Organization.id, Organization.county_id).where(Organization.id.in_(ids))
+        ).all()
+    )
+    names = ctx.names.orgs(session, sorted({c for c in county_of.values() if c is not None}))
+    for org_id, row in townships + departments:
+        county = county_of.get(org_id)
+        row.county = names[county] if county is not None else None
 
 
 def _townships(
@@ -415,17 +501,23 @@ def _departments(
 
 
 TOWNSHIP_HEADER = (
-    "乡镇代码 乡镇 在用准入事项 按部门 承诺经费（元） 到位经费（元） 承诺人员 到位人员 "
+    "乡镇代码 乡镇 所属县（市、区） 在用准入事项 按部门 "
+    "承诺经费（元） 到位经费（元） 承诺人员 到位人员 "
     "资源已到位事项 资源未到位事项 资源待补齐 逾期未补齐 待审批申请 超期环节 "
     "本年须现场参加的县级会议 本年须视频参加的县级会议 本年批准的检查次数 本年已通知的检查 "
     "本年吹哨 已反馈 超时 不满意 须填报的报表 报表字段 借调在外人员"
 ).split()
 DEPARTMENT_HEADER = (
-    "部门代码 部门 申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由 "
+    "部门代码 部门 所属县（市、区） "
+    "申请 办理中 准入 在用 已退出 退回修改 不予准入 已撤回 不予准入理由 "
     "准入后另行考核检查 本年召集乡镇参加的会议 本年列入计划的检查 其中计划外 "
     "本年报备未获同意或并入的检查 本年牵头办理的吹哨 已反馈 超时 不满意 要求乡镇填报的报表 "
     "借调乡镇人员"
 ).split()
+
+
+def _county_name(county: OrgRef | None) -> str:
+    return county.name if county is not None else ""
 
 
 def _township_rows(burden: BurdenReport) -> list[list[Any]]:
@@ -433,7 +525,8 @@ def _township_rows(burden: BurdenReport) -> list[list[Any]]:
     for t in burden.townships:
         by_dept = "；".join(f"{d.department.name} {d.matters}" for d in t.by_department)
         rows.append(
-            [t.township.code, t.township.name, t.matters_in_force, by_dept]
+            [t.township.code, t.township.name, _county_name(t.county)]
+            + [t.matters_in_force, by_dept]
             + [t.funding_promised_yuan, t.funding_received_yuan, t.staff_promised]
             + [t.staff_received, t.matters_resources_received, t.matters_resources_missing]
             + [t.open_shortfalls, t.overdue_shortfalls]
@@ -453,7 +546,8 @@ def _department_rows(burden: BurdenReport) -> list[list[Any]]:
             f"{REJECTION_REASONS.get(code, code)} {n}" for code, n in d.rejection_reasons.items()
         )
         rows.append(
-            [d.department.code, d.department.name, d.filed, d.pending, d.admitted, d.in_force]
+            [d.department.code, d.department.name, _county_name(d.county)]
+            + [d.filed, d.pending, d.admitted, d.in_force]
             + [d.exited, d.returned, d.rejected, d.withdrawn, reasons, d.separate_assessments]
             + [d.meetings_called, d.inspections_planned, d.inspections_out_of_plan]
             + [d.inspections_not_run]

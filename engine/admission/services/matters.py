@@ -15,6 +15,7 @@ from engine.errors import InvalidInput
 from engine.models import Instance, Matter, Organization
 from engine.services.directory import OrgRef
 from engine.workflow.context import Context
+from engine.workflow.counties import instance_in
 from engine.workflow.fields import char_problem
 
 REGISTER_STATUSES = ("in_force", "exited")
@@ -53,7 +54,9 @@ def register(
         raise InvalidInput("筛选条件有误", {"township": [problem]})
     scope = instance_scope(actor)
     query = select(Matter).join(Instance, Instance.id == Matter.instance_id)
-    if not scope.everything:
+    if scope.everything:
+        query = query.where(instance_in(scope.county_id))
+    else:
         allowed = []
         if scope.township_org_id is not None:
             allowed.append(Matter.township_org_id == scope.township_org_id)

@@ -480,7 +480,11 @@ def _escalate(
         f"督办：事项“{instance.title}”随事下放{township.name}的资源应于"
         f"{written_date(matter.shortfall_due)}前补齐，逾期仍缺{'、'.join(owed(matter))}。"
     )
-    told = [*orgs_with_role(session, GATEKEEPER_ROLE), instance.applicant_org_id, township.id]
+    told = [
+        *orgs_with_role(session, GATEKEEPER_ROLE, instance.county_id),
+        instance.applicant_org_id,
+        township.id,
+    ]
     tell(session, told, instance.id, "shortfall_escalated", message, now)
     matter.shortfall_escalated_at = now
     payload = {

@@ -12,29 +12,41 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from engine.authz import COUNTY_WIDE_READERS, Actor
 from engine.errors import InvalidInput
 from engine.models import Organization, User
+from engine.workflow.counties import org_in
 from engine.workflow.fields import char_problem
 from engine.workflow.operations import OperationFailed
 
 
-def named_townships(session: Session, parameters: dict[str, Any]) -> list[Organization]:
-    """The townships a service task's `townships` parameter names (codes), all of them known."""
+def named_townships(
+    session: Session, county_id: int | None, parameters: dict[str, Any]
+) -> list[Organization]:
+    """The townships a service task's `townships` parameter names (codes), all of them known
+    townships of the instance's county."""
     codes = parameters.get("townships")
     if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
         raise OperationFailed("townships 应为乡镇代码的列表")
     townships = session.scalars(
-        select(Organization).where(Organization.code.in_(codes), Organization.level == "township")
+        select(Organization).where(
+            Organization.code.in_(codes),
+            Organization.level == "township",
+            Organization.county_id == county_id,
+        )
     ).all()
     if len(townships) != len(set(codes)):
         raise OperationFailed(f"未知乡镇：{'、'.join(codes)}")
     return list(townships)
 
 
-def acting_departments(session: Session, codes: list[str] | None = None) -> list[Organization]:
+def acting_departments(
+    session: Session, county_id: int | None, codes: list[str] | None = None
+) -> list[Organization]:
     """The county's departments in use that act for themselves (at least one active person in
     the applicant role): those a need is routed to or a township rates — never an office
     nobody could answer for. All of them, or those of `codes`."""
     query = select(Organization).where(
-        Organization.level == "department", Organization.active.is_(True)
+        Organization.level == "department",
+        Organization.active.is_(True),
+        Organization.county_id == county_id,
     )
     if codes is not None:
         query = query.where(Organization.code.in_(codes))
@@ -48,10 +60,12 @@ def acting_departments(session: Session, codes: list[str] | None = None) -> list
     return [org for org in found if org.id in acting]
 
 
-def named_departments(session: Session, codes: list[str], field: str) -> list[Organization]:
-    """The departments `codes` name, in that order, each one that acts for itself; any other
-    code is an error on `field`."""
-    found = {org.code: org for org in acting_departments(session, codes)}
+def named_departments(
+    session: Session, county_id: int | None, codes: list[str], field: str
+) -> list[Organization]:
+    """The departments `codes` name, in that order, each one of the county that acts for
+    itself; any other code is an error on `field`."""
+    found = {org.code: org for org in acting_departments(session, county_id, codes)}
     unknown = [code for code in codes if code not in found]
     if unknown:
         raise InvalidInput(
@@ -75,6 +89,15 @@ def typed_text(value: Any, field: str, maximum: int, required: bool, missing: st
     return value
 
 
+def county_office(session: Session, actor: Actor, org_id: int) -> bool:
+    """Whether `actor` reads the rows of organisation `org_id` as one of its county's offices
+    (county-wide readers read every row of their own county, none of another's)."""
+    if not actor.roles & COUNTY_WIDE_READERS or actor.county_id is None:
+        return False
+    org = session.get(Organization, org_id)
+    return org is not None and org.county_id == actor.county_id
+
+
 def scoped(
     session: Session,
     query: Select[Any],
@@ -84,12 +107,15 @@ def scoped(
     township: str | None,
 ) -> Select[Any]:
     """`query` as `actor` may read it: a township the rows on it, the county offices every
-    township's (or the one `township` names), any other office the rows it runs."""
+    township's of their county (or the one `township` names), any other office the rows it
+    runs."""
     if township is not None and (problem := char_problem(township)):
         raise InvalidInput("筛选条件有误", {"township": [problem]})
     if actor.has("township"):
         query = query.where(township_column == actor.org_id)
-    elif not actor.roles & COUNTY_WIDE_READERS:
+    elif actor.roles & COUNTY_WIDE_READERS and actor.county_id is not None:
+        query = query.where(org_in(township_column, actor.county_id))
+    else:
         query = query.where(office_column == actor.org_id)
     if township:
         org_id = session.scalar(select(Organization.id).where(Organization.code == township))

@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.authz import COUNTY_WIDE_READERS, Actor
+from engine.authz import Actor
 from engine.burden.models_burden import InspectionItem, InspectionVisit
-from engine.burden.services.gates import named_townships, scoped, typed_text
+from engine.burden.services.gates import county_office, named_townships, scoped, typed_text
 from engine.duty_lists.catalog import ASSESSMENT_WORDS, Thresholds, normalize, similarity
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Instance, Matter, Organization
@@ -167,7 +167,7 @@ def plan(
     months = parameters.get("months") or []
     if not isinstance(months, list) or not all(isinstance(m, int) and 1 <= m <= 12 for m in months):
         raise OperationFailed(f"计划月份无效：{months}")
-    townships = named_townships(session, parameters)
+    townships = named_townships(session, loaded.instance.county_id, parameters)
     name = text(parameters, "name")[:200]
     out_of_plan = parameters.get("out_of_plan") is True
     for township in townships:
@@ -237,7 +237,7 @@ def announce_visit(
         row = session.scalar(
             select(InspectionItem).where(InspectionItem.id == item_id).with_for_update()
         )
-        if row is None or not _sees(actor, row):
+        if row is None or not _sees(session, actor, row):
             raise NotFound("检查不存在")
         if row.department_org_id != actor.org_id or not actor.has("applicant"):
             raise Forbidden("只有开展检查的部门可以通知检查日期")
@@ -286,11 +286,13 @@ def announce_visit(
         return _infos(session, ctx, [row])[0]
 
 
-def _sees(actor: Actor, row: InspectionItem) -> bool:
+def _sees(session: Session, actor: Actor, row: InspectionItem) -> bool:
     """Whether the plans show `actor` this row (as `gates.scoped` reads them)."""
     if actor.has("township"):
         return row.township_org_id == actor.org_id
-    return bool(actor.roles & COUNTY_WIDE_READERS) or row.department_org_id == actor.org_id
+    return row.department_org_id == actor.org_id or county_office(
+        session, actor, row.department_org_id
+    )
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def schedule(
         minutes = round(float(parameters.get("hours") or 0) * 60)
     except (TypeError, ValueError) as exc:
         raise OperationFailed(f"会议日期或时长无效：{exc}") from exc
-    townships = named_townships(session, parameters)
+    townships = named_townships(session, loaded.instance.county_id, parameters)
     if mode == "in_person":
         _within_cap(session, ctx, loaded.instance.id, townships, held_on)
     name = text(parameters, "name")[:200]

@@ -62,7 +62,7 @@ def start(
     started = GENERIC.start(session, ctx, diagram, form, body, actor)
     hint = started.trail["form"].get("department_hint")
     if hint:
-        named_departments(session, [hint], "department_hint")
+        named_departments(session, actor.county_id, [hint], "department_hint")
     township = session.get(Organization, actor.org_id)
     assert township is not None
     data = {**started.data, "township": township.code, "townships": [township.code]}
@@ -80,8 +80,9 @@ def step_data(
     """Grading names real departments: the lead one and the supporting ones (refused with the
     field named before anything is stored)."""
     if step == GRADE_STEP and values.get("grade") == "county":
-        named_departments(session, [values.get("lead") or ""], "lead")
-        named_departments(session, list(values.get("supporting") or []), "supporting")
+        county = loaded.instance.county_id
+        named_departments(session, county, [values.get("lead") or ""], "lead")
+        named_departments(session, county, list(values.get("supporting") or []), "supporting")
     return {}
 
 
@@ -106,9 +107,10 @@ def route(
     supporting = parameters.get("supporting") or []
     if not isinstance(supporting, list):
         raise OperationFailed("supporting 应为部门代码的列表")
-    [lead] = named_departments(session, [text(parameters, "lead")], "lead")
-    helpers = named_departments(session, [str(code) for code in supporting], "supporting")
     instance = loaded.instance
+    county = instance.county_id
+    [lead] = named_departments(session, county, [text(parameters, "lead")], "lead")
+    helpers = named_departments(session, county, [str(code) for code in supporting], "supporting")
     due = ctx.calendar.add_working_days(local_date(now, ctx.settings.timezone), days)
     session.add(
         TownshipNeed(
@@ -196,7 +198,7 @@ def rated(
             f"{township.name}对“{need_name(loaded.instance)}”的办理结果不满意："
             f"{text(parameters, 'comment')[:300]}"
         )
-        told = [need.lead_org_id or -1, *orgs_with_role(session, ROLE)]
+        told = [need.lead_org_id or -1, *orgs_with_role(session, ROLE, loaded.instance.county_id)]
         tell(session, told, loaded.instance.id, "need_unsatisfied", message, now)
     return [Entry("need_rated", None, {"rating": rating})]
 

@@ -56,7 +56,7 @@ def start(
     township for that year."""
     started = GENERIC.start(session, ctx, diagram, form, body, actor)
     values = started.trail["form"]
-    department = _department(session, str(values.get("department") or ""))
+    department = _department(session, actor.county_id, str(values.get("department") or ""))
     if _rated(session, int(values["year"]), actor.org_id, department.id):
         raise Conflict(
             f"本单位已评价过{department.name}的{values['year']}年度工作，评价提交后不能修改"
@@ -87,7 +87,7 @@ def record(
     year = parameters.get("year")
     if not isinstance(year, int):
         raise OperationFailed(f"评价年度无效：{year}")
-    department = _department(session, text(parameters, "department"))
+    department = _department(session, loaded.instance.county_id, text(parameters, "department"))
     scores = {name: text(parameters, name) for name in DIMENSIONS}
     row = DepartmentRating(
         instance_id=loaded.instance.id,
@@ -106,8 +106,8 @@ def record(
     return [Entry("department_rated", None, {"year": year, "department": department.code})]
 
 
-def _department(session: Session, code: str) -> Organization:
-    return named_departments(session, [code], "department")[0]
+def _department(session: Session, county_id: int | None, code: str) -> Organization:
+    return named_departments(session, county_id, [code], "department")[0]
 
 
 def _rated(session: Session, year: int, township_id: int, department_id: int) -> bool:
@@ -167,7 +167,8 @@ class RatingSummary:
 
 def summary(ctx: Context, actor: Actor, year: int | None = None) -> RatingSummary:
     """The assessing offices (county-wide readers, the organisation department) read every
-    department's; a department its own, above `MIN_RATERS`; townships none (they gave them)."""
+    department's of their county; a department its own, above `MIN_RATERS`; townships none
+    (they gave them)."""
     now = ctx.clock.now()
     year = year or ctx.calendar.local(now).year
     if not 2000 <= year <= 2100:
@@ -177,7 +178,9 @@ def summary(ctx: Context, actor: Actor, year: int | None = None) -> RatingSummar
         raise Forbidden("部门考核评价结果只供考核部门和被评价部门查看")
     with ctx.db.read() as session:
         titles, points = _scale(session, ctx)
-        query = select(Organization.id).where(Organization.level == "department")
+        query = select(Organization.id).where(
+            Organization.level == "department", Organization.county_id == actor.county_id
+        )
         if not everything:
             query = query.where(Organization.id == actor.org_id)
         ids = list(session.scalars(query.order_by(Organization.id)))

@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor
 from engine.burden.models_burden import ReportForm, ReportFormParty, ReportSubmission
-from engine.burden.services.gates import named_townships
+from engine.burden.services.gates import county_office, named_townships
 from engine.duty_lists.catalog import Thresholds, normalize, similarity
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.services.notices import tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
+from engine.workflow.counties import org_in
 from engine.workflow.fields import char_problem
 from engine.workflow.operations import OperationFailed, register_operation, text
 from engine.workflow.processes import GENERIC, Start, register
@@ -158,7 +159,7 @@ def register_form(
     frequency = text(parameters, "frequency")
     if frequency not in FREQUENCIES:
         raise OperationFailed(f"填报频次无效：{frequency}")
-    townships = named_townships(session, parameters)
+    townships = named_townships(session, loaded.instance.county_id, parameters)
     form = ReportForm(
         instance_id=loaded.instance.id,
         owner_org_id=loaded.instance.applicant_org_id,
@@ -218,7 +219,7 @@ def merge(
     department = loaded.instance.applicant_org_id
     if (department, "reader") not in parties:
         session.add(ReportFormParty(form_id=form.id, org_id=department, part="reader"))
-    townships = named_townships(session, parameters)
+    townships = named_townships(session, loaded.instance.county_id, parameters)
     for township in townships:
         if (township.id, "township") not in parties:
             session.add(ReportFormParty(form_id=form.id, org_id=township.id, part="township"))
@@ -285,7 +286,9 @@ def catalogue(ctx: Context, actor: Actor) -> list[FormInfo]:
     offices every form."""
     with ctx.db.read() as session:
         query = select(ReportForm)
-        if not actor.roles & COUNTY_WIDE_READERS:
+        if actor.roles & COUNTY_WIDE_READERS and actor.county_id is not None:
+            query = query.where(org_in(ReportForm.owner_org_id, actor.county_id))
+        else:
             mine = select(ReportFormParty.form_id).where(ReportFormParty.org_id == actor.org_id)
             query = query.where(
                 or_(ReportForm.owner_org_id == actor.org_id, ReportForm.id.in_(mine))
@@ -337,7 +340,7 @@ def submissions(
         if form is None:
             raise NotFound("报表不存在")
         reads = (
-            bool(actor.roles & COUNTY_WIDE_READERS)
+            county_office(session, actor, form.owner_org_id)
             or form.owner_org_id == actor.org_id
             or _party(session, form.id, actor.org_id, "reader")
         )

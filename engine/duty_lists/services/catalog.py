@@ -34,6 +34,7 @@ from engine.models import Organization
 from engine.services.directory import OrgRef
 from engine.workflow import audit
 from engine.workflow.context import Context
+from engine.workflow.counties import org_in
 from engine.workflow.services.views import Page
 
 WRITERS = ("admin", "reviewer")
@@ -137,7 +138,10 @@ def readable_township(
     """The township whose list the caller asks for (None: every list), if they may read it.
     `actor` None is the platform itself (CLI)."""
     if actor is None or actor.roles & ALL_LISTS_READERS:
-        return org_by_code(session, code, "township", ("township",)) if code else None
+        found = org_by_code(session, code, "township", ("township",)) if code else None
+        if found is not None and actor is not None and found.county_id != actor.county_id:
+            raise InvalidInput("单位代码有误", {"township": [f"未知乡镇：{code}"]})
+        return found
     if actor.has("township"):
         if code not in (None, actor.org_code):
             raise Forbidden("乡镇只能查看本乡镇的职责清单")
@@ -148,10 +152,17 @@ def readable_township(
 
 
 def selected_items(
-    session: Session, ctx: Context, township: Organization | None, status: str
+    session: Session,
+    ctx: Context,
+    township: Organization | None,
+    status: str,
+    actor: Actor | None = None,
 ) -> list[DutyItem]:
-    """A township's list (template + additions − removals), or every item of every list."""
+    """A township's list (template + additions − removals), or every item of every list (of
+    the caller's county; `actor` None: the platform's, every county's)."""
     query = select(DutyItem)
+    if township is None and actor is not None:
+        query = query.where(org_in(DutyItem.scope_org_id, actor.county_id))
     if township is not None:
         county = county_of(session, township.id)
         query = query.where(DutyItem.scope_org_id.in_([county.id, township.id]))
@@ -222,7 +233,7 @@ def list_items(ctx: Context, actor: Actor, flt: ItemFilter) -> Page:
     page, per_page = max(1, flt.page), max(1, min(flt.per_page, MAX_PER_PAGE))
     with ctx.db.read() as session:
         township = readable_township(session, actor, flt.township)
-        items = selected_items(session, ctx, township, flt.status)
+        items = selected_items(session, ctx, township, flt.status, actor)
         if flt.list_type:
             items = [i for i in items if i.list_type == flt.list_type]
         if flt.q and flt.q.strip():

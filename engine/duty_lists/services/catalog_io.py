@@ -56,7 +56,7 @@ def export_items(
         raise InvalidInput("导出格式有误", {"format": ["应为 csv 或 xlsx"]})
     with ctx.db.read() as session:
         org = readable_township(session, actor, township)
-        items = selected_items(session, ctx, org, "active" if org else "all")
+        items = selected_items(session, ctx, org, "active" if org else "all", actor)
         scopes = ctx.names.orgs(session, [i.scope_org_id for i in items])
         rows = [snapshot(i, scopes[i.scope_org_id].code) for i in items]
         label = org.code if org else "all"

@@ -157,7 +157,7 @@ def check_application(
         # The application form of the version a new application would be filed on.
         deployment = current_deployment(session, PROCESS_ID)
         values = form_for_start(diagram_of(session, ctx, deployment.id)).validate(body)
-        townships = commands.resolve_townships(session, values["townships"])
+        townships = commands.resolve_townships(session, actor.county_id, values["townships"])
         if instance_id is not None:
             commands.visible_instance(session, instance_id, actor, lock=False)
         result = run_precheck(session, ctx, values, [org.id for org in townships], instance_id)

@@ -96,7 +96,7 @@ def export_search(ctx: Context, actor: Actor, query: EventQuery, fmt: str) -> Ex
     require_auditor(actor)
     _check_format(fmt)
     with ctx.db.read() as session:
-        statement = filtered(session, ctx, query)
+        statement = filtered(session, ctx, query, actor)
         rows: list[AuditEvent] = []
         if statement is not None:
             rows = list(session.scalars(statement.order_by(AuditEvent.id).limit(MAX_EVENTS + 1)))

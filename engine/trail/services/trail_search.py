@@ -8,15 +8,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.authz import Actor
 from engine.errors import InvalidInput
-from engine.models import AuditEvent, Organization, User
+from engine.models import AuditEvent, Instance, Organization, User
 from engine.services.directory import OrgRef
 from engine.trail.services.trail import require_auditor
 from engine.workflow.context import Context
+from engine.workflow.counties import instance_in, org_in
 
 MAX_PER_PAGE = 100
 COUNT_CAP = 10_000
@@ -69,7 +70,7 @@ def search(ctx: Context, actor: Actor, query: EventQuery) -> EventPage:
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
     with ctx.db.read() as session:
-        statement = filtered(session, ctx, query)
+        statement = filtered(session, ctx, query, actor)
         if statement is None:
             return EventPage([], 0, page, per_page)
         capped = statement.with_only_columns(AuditEvent.id).limit(COUNT_CAP + 1).subquery()
@@ -81,10 +82,19 @@ def search(ctx: Context, actor: Actor, query: EventQuery) -> EventPage:
     return EventPage(items, min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)
 
 
-def filtered(session: Session, ctx: Context, query: EventQuery) -> Any:
-    """The search as a SELECT of AuditEvent; None when a named actor or organisation is unknown."""
+def filtered(session: Session, ctx: Context, query: EventQuery, actor: Actor) -> Any:
+    """The search as a SELECT of AuditEvent, within the auditor's county (events by its
+    people, and those on its instances); None when a named actor or organisation is
+    unknown."""
     _check_dates(query)
-    statement = select(AuditEvent)
+    on_county = (
+        select(Instance.id)
+        .where(Instance.id == AuditEvent.instance_id, instance_in(actor.county_id))
+        .exists()
+    )
+    statement = select(AuditEvent).where(
+        or_(org_in(AuditEvent.actor_org_id, actor.county_id), on_county)
+    )
     if query.actor:
         user_id = session.scalar(select(User.id).where(User.username == query.actor))
         if user_id is None:

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.authz import Actor
+from engine.authz import Actor, same_county
 from engine.errors import Conflict, DomainError, NotFound
 from engine.models import Deployment, Instance, InstanceTownship, Organization, Task
 from engine.workflow import audit, numbering, processes
@@ -62,8 +62,11 @@ def visible_instance(
 def visible_townships(session: Session, instance: Instance, actor: Actor) -> list[int]:
     """The instance's township ids, after checking the caller may see it (else NotFound).
 
-    Who may read an instance is its process's read scope (the process table).
+    Nobody reads another county's; within it, who may read an instance is its process's read
+    scope (the process table).
     """
+    if not same_county(actor, instance.county_id):
+        raise NotFound("事项不存在")
     townships = kind_of(instance.process_id).read_scope(session, instance, actor)
     if townships is None:
         raise NotFound("事项不存在")
@@ -83,7 +86,9 @@ def new_instance(
     """A new instance row (with an id and its number of the year), filed by the caller's
     organisation; `save` fills in its state, status and trail head."""
     year = year or now.year  # the county's year, as the caller's calendar has it
-    number = numbering.next_in_sequence(session, f"instance:{deployment.process_id}", year)
+    # Each county numbers its own records (a city office's filings are numbered apart).
+    sequence = f"instance:{deployment.process_id}:{actor.county_id or 'city'}"
+    number = numbering.next_in_sequence(session, sequence, year)
     instance = Instance(
         number=numbering.written_number(number_prefix, year, number),
         deployment_id=deployment.id,
@@ -96,6 +101,7 @@ def new_instance(
         serializer_version=SERIALIZER_VERSION,
         created_by=actor.user_id,
         applicant_org_id=actor.org_id,
+        county_id=actor.county_id,
         case_id=case_id,
         created_at=now,
         updated_at=now,
@@ -127,9 +133,11 @@ def restore(
     return loaded
 
 
-def resolve_townships(session: Session, codes: list[str]) -> list[Organization]:
-    """The township organisations named by `codes`; unknown codes are a field error."""
-    return processes.resolve_townships(session, codes)
+def resolve_townships(
+    session: Session, county_id: int | None, codes: list[str]
+) -> list[Organization]:
+    """The county's township organisations named by `codes`; unknown codes are a field error."""
+    return processes.resolve_townships(session, county_id, codes)
 
 
 def set_townships(session: Session, loaded: Loaded, townships: list[Organization]) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.authz import (
@@ -25,6 +25,7 @@ from engine.services.directory import OrgRef
 from engine.workflow import attachments
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
+from engine.workflow.counties import instance_in
 from engine.workflow.forms import REASON_FORM, form_for_start
 from engine.workflow.processes import kind_of, known_statuses, search_scopes, start_event
 from engine.workflow.services import commands, incidents
@@ -246,13 +247,17 @@ def _visible(session: Session, scope: InstanceScope) -> Any:
     Admission matters by the admission scope; accountability procedures only by their case:
     every case for its readers, otherwise the few cases that concern the caller.
     """
+    county = instance_in(scope.county_id)
     if scope.everything and scope.all_cases:
-        return true()
+        return county
     visible = _admission_visible(session, scope)
     if scope.township_org_id is not None:
         # Procedures are addressed to no township, so this never reaches one.
         visible.append(_addressed_to(scope.township_org_id))
-    visible += search_scopes(session, scope)  # what domains let the caller read besides
+    # What domains let the caller read besides, within the county. (The caller's own
+    # organisation's and township's rows are of its county already: organisations never move
+    # to another county.)
+    visible += [county & found for found in search_scopes(session, scope)]
     if not visible:
         return None
     return or_(*visible)
@@ -262,7 +267,7 @@ def _admission_visible(session: Session, scope: InstanceScope) -> list[Any]:
     """The everything / own-filings part of the admission scope, procedures excluded."""
     admission: list[Any] = []
     if scope.everything:
-        admission.append(true())
+        admission.append(instance_in(scope.county_id))
     if scope.applicant_org_id is not None:
         admission.append(Instance.applicant_org_id == scope.applicant_org_id)
     if not admission:

@@ -69,7 +69,11 @@ def _remind(session: Session, ctx: Context, task_id: int, instance_id: int, now:
         return 0  # done, or reminded by another worker meanwhile
     assert task.due_at is not None
     last = ctx.calendar.last_day(task.due_at)
-    told = [task.org_id] if task.org_id is not None else orgs_with_role(session, task.role)
+    told = (
+        [task.org_id]
+        if task.org_id is not None
+        else orgs_with_role(session, task.role, instance.county_id)
+    )
     message = (
         f"事项“{instance.title}”的“{task.name}”须于{written_date(last)}前"
         "（含当日）办理完毕，请抓紧办理。"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine.authz import Actor
 from engine.errors import Conflict, DomainError, NotFound
-from engine.models import Instance, Task, User
+from engine.models import Instance, Organization, Task, User
 from engine.services.notices import org_codes, tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
@@ -130,13 +130,19 @@ def _escalate(
         update_row(session, task, escalated_at=now)
     # Who supervises the late step is the county's configuration (config/steps.toml).
     role = ctx.steps.escalate_to(step) or DEFAULT_ESCALATION
-    told = orgs_with_role(session, role)
+    told = orgs_with_role(session, role, instance.county_id)
     step_name = late[0].name if late else step
     message = f"事项“{instance.title}”的“{step_name}”已超过办理时限，请督办。"
     tell(session, told, instance.id, "step_overdue", message, now)
     return [Entry("task_escalated", step, {"tasks": len(late), "told": org_codes(session, told)})]
 
 
-def orgs_with_role(session: Session, role: str) -> list[int]:
-    rows = session.execute(select(User.org_id, User.roles).where(User.active.is_(True)))
+def orgs_with_role(session: Session, role: str, county_id: int | None) -> list[int]:
+    """The county's organisations where someone active holds `role` (those a notice to the
+    role reaches: another county's offices are never told)."""
+    rows = session.execute(
+        select(User.org_id, User.roles)
+        .join(Organization, Organization.id == User.org_id)
+        .where(User.active.is_(True), Organization.county_id == county_id)
+    )
     return sorted({org_id for org_id, roles in rows if role in roles})

@@ -1,0 +1,64 @@
+"""The demo city: 清江市 above the demo county, a second county beside it, and the city's office.
+
+One deployment serves a city and its counties (市、县两级): each county's people, matters,
+lists and numbers are its own, and the city's office reads every county's burden picture. The
+second county is small (its offices, one department that files, three townships — one named
+城关镇 like the first county's) so the two pictures can be told apart and compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from engine.demo import add_offices
+from engine.models import Organization
+from engine.services.accounts import add_organization
+from engine.services.organizations import change_organization
+from engine.workflow.context import Context
+
+CITY = ("qingjiang", "清江市")
+SECOND_COUNTY = ("qingyuan", "清源县")
+FIRST_COUNTY_CODE = "county"  # engine.demo.COUNTY
+
+# The city's own office: it reads every county's burden and takes no county's steps.
+CITY_ORGS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("shi_bianban", "市委编办", "department", ("reviewer",)),
+)
+# The second county: code (= username), name, level, roles.
+SECOND_COUNTY_ORGS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("qy_xianwei", "清源县委县政府", "department", ("approver",)),
+    ("qy_bianban", "清源县委编办", "department", ("reviewer",)),
+    ("qy_sifa", "清源县司法局", "department", ("legal_reviewer",)),
+    ("qy_nongye", "清源县农业农村局", "department", ("applicant",)),
+    ("qy_jiwei", "清源县纪委监委", "department", ("auditor", "discipline")),
+    ("qy_shegong", "清源县委社会工作部", "department", ("social_work",)),
+    ("qy_chengguan", "城关镇", "township", ("township",)),
+    ("qy_hekou", "河口镇", "township", ("township",)),
+    ("qy_baishi", "白石乡", "township", ("township",)),
+)
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    created: bool
+    usernames: list[str]
+
+
+def load_demo_city(ctx: Context, password: str) -> DemoCity:
+    """Put the demo county under 清江市 and add 清源县 and the city's office (after
+    `load_demo`); running it again changes nothing."""
+    usernames = [code for code, *_ in CITY_ORGS + SECOND_COUNTY_ORGS]
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        if session.scalar(select(Organization).where(Organization.code == CITY[0])):
+            return DemoCity(created=False, usernames=usernames)
+        city = add_organization(session, CITY[0], CITY[1], "city", None)
+        first = session.scalar(select(Organization).where(Organization.code == FIRST_COUNTY_CODE))
+        if first is not None:
+            change_organization(session, first, {"parent": city.code}, None, now)
+        second = add_organization(session, SECOND_COUNTY[0], SECOND_COUNTY[1], "county", city)
+        add_offices(session, city, CITY_ORGS, password, now, mail=False)
+        add_offices(session, second, SECOND_COUNTY_ORGS, password, now, mail=False)
+    return DemoCity(created=True, usernames=usernames)
