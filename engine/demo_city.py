@@ -22,9 +22,11 @@ CITY = ("qingjiang", "清江市")
 SECOND_COUNTY = ("qingyuan", "清源县")
 FIRST_COUNTY_CODE = "county"  # engine.demo.COUNTY
 
-# The city's own office: it reads every county's burden and takes no county's steps.
+# The city's own offices: 市委编办 reads every county's burden and takes no county's steps; the
+# city's administrators keep every county's organisations and people (a county's, its own).
 CITY_ORGS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("shi_bianban", "市委编办", "department", ("reviewer",)),
+    ("shi_shuju", "市政务服务和数据管理局", "department", ("admin",)),
 )
 # The second county: code (= username), name, level, roles.
 SECOND_COUNTY_ORGS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (

@@ -71,18 +71,19 @@ def organizations(ctx: Context, actor: Actor | None) -> list[OrgView]:
     """The whole tree, each organisation after its parent (depth for indenting)."""
     require_admin(actor)
     with ctx.db.read() as session:
-        return _tree(session)
+        return _tree(session, actor)
 
 
 def organization(ctx: Context, actor: Actor | None, code: str) -> OrgView:
     require_admin(actor)
     with ctx.db.read() as session:
-        org = org_named(session, code)
-        return next(view for view in _tree(session) if view.id == org.id)
+        org = org_named(session, code, actor=actor)
+        return next(view for view in _tree(session, actor) if view.id == org.id)
 
 
-def _tree(session: Session) -> list[OrgView]:
-    orgs = session.scalars(select(Organization).order_by(Organization.id)).all()
+def _tree(session: Session, actor: Actor | None) -> list[OrgView]:
+    every = session.scalars(select(Organization).order_by(Organization.id)).all()
+    orgs = [org for org in every if keeps(actor, org)]
     people = dict(
         session.execute(
             select(User.org_id, func.count()).where(User.active.is_(True)).group_by(User.org_id)
@@ -98,8 +99,8 @@ def _tree(session: Session) -> list[OrgView]:
             FormerName(row.name, parent.name if parent else None, row.until)
         )
     children: dict[int | None, list[Organization]] = {}
-    for org in orgs:
-        children.setdefault(org.parent_id, []).append(org)
+    for org in orgs:  # a county's administrators: their county is the top
+        children.setdefault(org.parent_id if org.parent_id in by_id else None, []).append(org)
     ordered: list[OrgView] = []
 
     def visit(parent_id: int | None, depth: int) -> None:
@@ -125,25 +126,36 @@ def _tree(session: Session) -> list[OrgView]:
     return ordered
 
 
-def org_named(session: Session, code: str, field: str | None = None) -> Organization:
+def keeps(actor: Actor | None, org: Organization) -> bool:
+    """Whether `actor`'s administration keeps `org`: a county's administrators their county's
+    organisations and people; a city's (and the platform itself, the CLI) every county's."""
+    return actor is None or actor.county_id is None or org.county_id == actor.county_id
+
+
+def org_named(
+    session: Session, code: str, field: str | None = None, *, actor: Actor | None
+) -> Organization:
+    """The organisation of `code` that `actor` keeps; another county's is as if absent."""
     org = session.scalar(select(Organization).where(Organization.code == code))
-    if org is None:
+    if org is None or not keeps(actor, org):
         if field is not None:
             raise InvalidInput("单位不存在", {field: [f"没有编码为 {code} 的单位"]})
         raise NotFound("单位不存在")
     return org
 
 
-def _parent_for(session: Session, level: str, parent_code: str | None) -> Organization | None:
+def _parent_for(
+    session: Session, level: str, parent_code: str | None, actor: Actor | None
+) -> Organization | None:
     allowed = PARENT_LEVELS[level]
     if not parent_code:
-        if None in allowed:
+        if None in allowed and (actor is None or actor.county_id is None):
             return None
         wanted = "、".join(ORG_LEVEL_LABELS[lv] for lv in allowed if lv)
         raise InvalidInput(
             "请选择上级单位", {"parent": [f"{ORG_LEVEL_LABELS[level]}应隶属于{wanted}"]}
         )
-    parent = org_named(session, parent_code, "parent")
+    parent = org_named(session, parent_code, "parent", actor=actor)
     if parent.level not in allowed:
         wanted = "、".join(ORG_LEVEL_LABELS[lv] for lv in allowed if lv) or "（无上级）"
         raise InvalidInput(
@@ -161,7 +173,7 @@ def create_organization(ctx: Context, actor: Actor | None, body: Any) -> OrgView
     now = ctx.clock.now()
     with ctx.db.write() as session:
         org = insert_organization(session, values, actor, now)
-        return next(view for view in _tree(session) if view.id == org.id)
+        return next(view for view in _tree(session, actor) if view.id == org.id)
 
 
 def insert_organization(
@@ -172,7 +184,7 @@ def insert_organization(
         values = {**values, "code": f"{values['level']}-{secrets.token_hex(4)}"}
     if session.scalar(select(Organization.id).where(Organization.code == values["code"])):
         raise InvalidInput("单位编码已被使用", {"code": [f"编码 {values['code']} 已被使用"]})
-    parent = _parent_for(session, values["level"], values.get("parent"))
+    parent = _parent_for(session, values["level"], values.get("parent"), actor)
     org = accounts.add_organization(
         session, values["code"], values["name"].strip(), values["level"], parent
     )
@@ -192,9 +204,9 @@ def update_organization(ctx: Context, actor: Actor | None, code: str, body: Any)
     values = load_input(OrganizationEditSchema(), body, "单位信息填写有误", partial=True)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        org = org_named(session, code)
+        org = org_named(session, code, actor=actor)
         change_organization(session, org, values, actor, now)
-        return next(view for view in _tree(session) if view.id == org.id)
+        return next(view for view in _tree(session, actor) if view.id == org.id)
 
 
 def change_organization(
@@ -206,7 +218,7 @@ def change_organization(
     name = values.get("name", org.name).strip()
     parent_id = org.parent_id
     if "parent" in values:
-        parent = _parent_for(session, org.level, values["parent"])
+        parent = _parent_for(session, org.level, values["parent"], actor)
         parent_id = parent.id if parent else None
         if parent is not None and _is_within(session, parent, org):
             raise InvalidInput("不能移到本单位的下级单位之下", {"parent": ["上级单位有误"]})

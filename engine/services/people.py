@@ -19,10 +19,11 @@ from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import Instance, Organization, SignInThrottle, Task, User
 from engine.security import hash_issued_password
 from engine.services import accounts
-from engine.services.organizations import code_of, org_named, record, require_admin
+from engine.services.organizations import code_of, keeps, org_named, record, require_admin
 from engine.services.people_forms import ORG_LEVEL_LABELS, ROLE_LEVELS, UserEditSchema, UserSchema
 from engine.workflow import audit
 from engine.workflow.context import Context
+from engine.workflow.counties import org_in
 from engine.workflow.fields import load_input
 from engine.workflow.services import commands
 from engine.workflow.services.rows import update_row
@@ -62,8 +63,10 @@ def users(
     require_admin(actor)
     with ctx.db.read() as session:
         query = select(User)
+        if actor is not None and actor.county_id is not None:  # a county's administrators
+            query = query.where(org_in(User.org_id, actor.county_id))
         if org:
-            query = query.where(User.org_id == org_named(session, org, "org").id)
+            query = query.where(User.org_id == org_named(session, org, "org", actor=actor).id)
         if q and q.strip():
             like = f"%{q.strip()}%"
             query = query.where(User.display_name.like(like) | User.username.like(like))
@@ -75,12 +78,14 @@ def users(
 def user(ctx: Context, actor: Actor | None, username: str) -> UserView:
     require_admin(actor)
     with ctx.db.read() as session:
-        return _views(session, [_user(session, username)])[0]
+        return _views(session, [_user(session, username, actor)])[0]
 
 
-def _user(session: Session, username: str) -> User:
+def _user(session: Session, username: str, actor: Actor | None) -> User:
+    """The person `actor` keeps (another county's is as if absent)."""
     found = session.scalar(select(User).where(User.username == username))
-    if found is None:
+    org = session.get(Organization, found.org_id) if found is not None else None
+    if found is None or org is None or not keeps(actor, org):
         raise NotFound("人员不存在")
     return found
 
@@ -149,7 +154,7 @@ def insert_user(
         raise InvalidInput(
             "用户名已被使用", {"username": [f"用户名 {values['username']} 已被使用"]}
         )
-    org = org_named(session, values["org"], "org")
+    org = org_named(session, values["org"], "org", actor=actor)
     _check_fits(org, values["roles"])
     return accounts.add_user(
         session,
@@ -185,7 +190,7 @@ def update_user(ctx: Context, actor: Actor | None, username: str, body: Any) -> 
     values = load_input(UserEditSchema(), body, "人员信息填写有误", partial=True)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        person = _user(session, username)
+        person = _user(session, username, actor)
         change_user(session, ctx, person, values, actor, now)
         return _views(session, [person])[0]
 
@@ -204,7 +209,7 @@ def change_user(
     if is_self and (values.get("active") is False or "admin" not in values.get("roles", ["admin"])):
         raise Forbidden("不能停用自己的账号或取消自己的管理员角色，请由其他管理员办理")
     org = (
-        org_named(session, values["org"], "org")
+        org_named(session, values["org"], "org", actor=actor)
         if "org" in values
         else session.get(Organization, person.org_id)
     )
@@ -243,7 +248,7 @@ def reset_password(ctx: Context, actor: Actor | None, username: str) -> IssuedPa
     password = temporary_password(ctx)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        person = _user(session, username)
+        person = _user(session, username, actor)
         person.password_hash = hash_issued_password(password)
         person.must_change_password = True
         person.session_epoch += 1

@@ -113,6 +113,7 @@ def export_people(ctx: Context, actor: Actor | None, fmt: str, table: str = "") 
                 "active": "在用" if u.active else "停用",
             }
             for u in session.scalars(select(User).order_by(User.org_id, User.id))
+            if u.org_id in codes  # the people of the organisations the caller keeps
         ]
     day = ctx.clock.now().date().isoformat()
     if fmt == "xlsx":
@@ -237,6 +238,8 @@ def _org_row(run: _Run, row: Any) -> str:
         raise InvalidInput("单位编码不能为空", {"code": ["请填写单位编码"]})
     loaded = load_input(OrganizationSchema(), values, "单位信息填写有误")
     existing = session.scalar(select(Organization).where(Organization.code == loaded["code"]))
+    if existing is not None and not organizations.keeps(actor, existing):
+        raise InvalidInput("单位编码已被使用", {"code": [f"编码 {loaded['code']} 已被使用"]})
     if existing is None:
         org = organizations.insert_organization(session, loaded, actor, now)
         kind = "oc"
@@ -263,6 +266,11 @@ def _user_row(run: _Run, raw: dict[str, Any]) -> str:
     session, ctx, actor, now = run.session, run.ctx, run.actor, run.now
     values = _active(dict(raw))
     existing = session.scalar(select(User).where(User.username == values.get("username")))
+    kept = existing is not None and organizations.keeps(
+        actor, session.get(Organization, existing.org_id)
+    )
+    if existing is not None and not kept:
+        raise InvalidInput("用户名已被使用", {"username": [f"用户名 {existing.username} 已被使用"]})
     if existing is None:
         active = values.pop("active", True)
         loaded = load_input(UserSchema(), values, "人员信息填写有误")

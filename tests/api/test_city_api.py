@@ -76,24 +76,55 @@ def test_the_city_reads_each_county_s_burden_and_no_county_reads_the_other(
     )
 
 
-def test_organisations_stay_in_their_county(ctx: Context, login: Any) -> None:
+def test_organisations_stay_in_their_county_and_each_county_keeps_its_own(
+    ctx: Context, login: Any
+) -> None:
     load_demo_city(ctx, DEMO_PASSWORD)
-    admin = login("admin")
-    moved = admin.patch("/api/v1/organizations/qy_hekou", json={"parent": "county"})
+    city_admin, county_admin = login("shi_shuju"), login("admin")
+    moved = city_admin.patch("/api/v1/organizations/qy_hekou", json={"parent": "county"})
     assert_error(moved, 422, "parent")
-    assert admin.get("/api/v1/organizations/qy_hekou").json()["parent"] == "qingyuan"
-    # A new department of the second county is that county's: its filings go to its offices.
-    added = admin.post(
+    assert city_admin.get("/api/v1/organizations/qy_hekou").json()["parent"] == "qingyuan"
+    added = city_admin.post(
         "/api/v1/organizations",
         json={"name": "清源县交通运输局", "level": "department", "parent": "qingyuan"},
     )
     assert added.status_code == 201, added.text
     assert added.json()["parent"] == "qingyuan"
     assert_error(
-        admin.post(
+        city_admin.post(
             "/api/v1/organizations",
             json={"name": "乡镇", "level": "township", "parent": "qingjiang"},
         ),
         422,
         "parent",
     )
+    # A county's administrators keep their county's organisations and people only.
+    tree = {o["code"] for o in county_admin.get("/api/v1/organizations").json()}
+    assert "chengguan" in tree and not tree & {"qingjiang", "qingyuan", "qy_hekou", "shi_bianban"}
+    people = {u["username"] for u in county_admin.get("/api/v1/users?per_page=200").json()}
+    assert "nongye" in people and not {"qy_nongye", "shi_bianban"} & people
+    assert_error(county_admin.get("/api/v1/organizations/qy_hekou"), 404)
+    assert_error(county_admin.get("/api/v1/users/qy_nongye"), 404)
+    assert_error(county_admin.post("/api/v1/users/qy_nongye/password-reset"), 404)
+    assert_error(county_admin.patch("/api/v1/users/qy_nongye", json={"active": False}), 404)
+    assert_error(
+        county_admin.post(
+            "/api/v1/users",
+            json={
+                "username": "qy_new",
+                "display_name": "新人",
+                "org": "qy_hekou",
+                "roles": ["township"],
+            },
+        ),
+        422,
+        "org",
+    )
+    assert_error(
+        county_admin.patch("/api/v1/users/nongye_liu", json={"org": "qy_nongye"}), 422, "org"
+    )
+    assert qy_user_active(city_admin)
+
+
+def qy_user_active(client: Any) -> bool:
+    return client.get("/api/v1/users/qy_nongye").json()["active"] is True

@@ -5,6 +5,7 @@ and exports it — and the page works on a phone. A county's reviewer sees only 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 
 from openpyxl import load_workbook
@@ -52,3 +53,16 @@ def test_the_city_office_reads_every_county_s_burden(
     expect(
         reviewer.locator("#chart-in-force").locator("..").locator("table").get_by_role("rowheader")
     ).to_have_text(["白石乡", "城关镇", "河口镇"])
+
+
+def test_a_township_picks_only_its_own_county_s_departments(
+    console_ctx: Context, sign_in: Callable[[str], Page]
+) -> None:
+    load_demo_city(console_ctx, DEMO_PASSWORD)
+    hekou = sign_in("qy_hekou")
+    hekou.get_by_role("link", name="发起办理").click()
+    hekou.get_by_role("link", name=re.compile("吹哨")).click()
+    options = hekou.get_by_label("建议办理部门").locator("option")
+    texts = [t.strip() for t in options.all_inner_texts()]
+    assert "清源县农业农村局" in texts
+    assert "县农业农村局" not in texts and "县民政局" not in texts

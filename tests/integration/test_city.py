@@ -6,6 +6,7 @@ The burden numbers are checked against the rows they count, county by county and
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -73,6 +74,36 @@ def meeting(ctx: Context, filer: str, decider: str, townships: list[str], days: 
     return started.id
 
 
+def need(ctx: Context, township: str, coordinator: str, lead: str) -> int:
+    form = {
+        "name": "村道护栏损毁",
+        "content": "通村公路护栏被撞毁，镇里无修复资金和资质",
+        "location": "村口桥",
+        "category": "safety",
+        "urgency": "urgent",
+    }
+    started = instances.start(ctx, "township_need", form, who(ctx, township))
+    grade = {"grade": "county", "lead": lead, "supporting": [], "days": 5}
+    take(ctx, coordinator, started.id, grade)
+    return started.id
+
+
+def inspection(ctx: Context, filer: str, decider: str, townships: list[str]) -> int:
+    form = {
+        "year": ctx.calendar.local(ctx.clock.now()).year,
+        "kind": "inspection",
+        "method": "on_site",
+        "name": "农业生产安全检查",
+        "content": "检查农机、农药使用和农业生产设施安全",
+        "basis": "《中华人民共和国安全生产法》第九条",
+        "townships": townships,
+        "times": 2,
+    }
+    started = instances.start(ctx, "inspection_admission", form, who(ctx, filer))
+    take(ctx, decider, started.id, {"decision": "approve", "comment": "同意"})
+    return started.id
+
+
 @pytest.fixture
 def city(ctx: Context) -> dict[str, int]:
     """清河县 (code `county`) and 清源县 under 清江市, each with matters in force, one pending
@@ -86,6 +117,9 @@ def city(ctx: Context) -> dict[str, int]:
     ids["b_pending"] = file(ctx, "qy_nongye", name="秸秆禁烧巡查", townships=["qy_baishi"])
     ids["a_meeting"] = meeting(ctx, "nongye", "xianwei", ["chengguan", "xishan"], 5)
     ids["b_meeting"] = meeting(ctx, "qy_nongye", "qy_xianwei", ["qy_chengguan"], 6)
+    ids["a_need"] = need(ctx, "chengguan", "shegong", "nongye")
+    ids["b_need"] = need(ctx, "qy_hekou", "qy_shegong", "qy_nongye")
+    ids["b_inspection"] = inspection(ctx, "qy_nongye", "qy_xianwei", ["qy_hekou", "qy_baishi"])
     return ids
 
 
@@ -94,7 +128,7 @@ def test_each_county_reads_and_takes_only_its_own(ctx: Context, city: dict[str, 
     inbox = tasks.inbox(ctx, b_reviewer, per_page=100)
     assert {t.instance_id for t in inbox} <= {city["b_pending"]}
     found = instances.search(ctx, b_reviewer, InstanceFilter(per_page=100))
-    assert {i.id for i in found.items} == {city["b_admitted"], city["b_pending"], city["b_meeting"]}
+    assert {i.id for i in found.items} == {i for k, i in city.items() if k.startswith("b_")}
     with pytest.raises(NotFound):
         instances.get(ctx, city["a_pending"], b_reviewer)
     # Another county's task cannot be taken even by id: it is as if it did not exist.
@@ -124,7 +158,7 @@ def test_each_county_numbers_its_own(ctx: Context, city: dict[str, int]) -> None
     number = {
         key: instances.get(ctx, i, who(ctx, "xianwei" if key[0] == "a" else "qy_xianwei")).number
         for key, i in city.items()
-        if "meeting" not in key
+        if key.endswith(("_admitted", "_pending"))
     }
     year = ctx.calendar.local(ctx.clock.now()).year
     assert number["a_admitted"] == number["b_admitted"] == f"准〔{year}〕1号"
@@ -219,6 +253,18 @@ def test_burden_numbers_per_county_and_for_the_city(ctx: Context, city: dict[str
     filed = {d.department.code: d.filed for d in whole.departments}
     assert filed["nongye"] == 1 and filed["jiaoyu"] == 1 and filed["qy_nongye"] == 2
 
+    # Every number of every row, each gate's too, is the county's own view of it.
+    def rows(*views: burden.BurdenReport) -> dict[str, dict[str, Any]]:
+        found = {t.township.code: asdict(t) for v in views for t in v.townships}
+        return found | {d.department.code: asdict(d) for v in views for d in v.departments}
+
+    assert rows(whole) == rows(a_view, b_view)
+    b_rows = rows(b_view)
+    assert b_rows["qy_hekou"]["needs_raised"] == 1 and b_rows["qy_hekou"]["inspection_times"] == 2
+    assert b_rows["qy_nongye"]["needs_led"] == 1 and b_rows["qy_nongye"]["inspections_planned"] == 1
+    assert rows(a_view)["chengguan"]["needs_raised"] == 1
+    assert rows(a_view)["chengguan"]["inspection_times"] == 0
+
     one = burden.report(ctx, office, county="qingyuan")
     assert _numbers(one) == expected["qingyuan"]
     with pytest.raises(InvalidInput) as refused:
@@ -256,3 +302,29 @@ def test_a_case_is_opened_only_on_the_county_s_own_people(
     # The first county's cases are not the second's to read.
     assert cases.list_cases(ctx, who(ctx, "qy_jiwei")).items == []
     assert cases.list_cases(ctx, who(ctx, "jiwei")).total >= 3
+
+
+def test_a_need_goes_only_to_its_county_s_departments(ctx: Context, city: dict[str, int]) -> None:
+    form = {
+        "name": "河道清淤",
+        "content": "汛前河道淤积严重，乡镇无清淤设备",
+        "location": "河口镇",
+        "category": "safety",
+        "urgency": "normal",
+    }
+    raised = instances.start(ctx, "township_need", form, who(ctx, "qy_hekou"))
+    coordinator = who(ctx, "qy_shegong")
+    [task] = [t for t in tasks.inbox(ctx, coordinator) if t.instance_id == raised.id]
+    grade = {"grade": "county", "lead": "nongye", "supporting": [], "days": 5}
+    with pytest.raises(InvalidInput) as refused:
+        tasks.complete(ctx, task.id, grade, coordinator)
+    assert "lead" in refused.value.errors
+    assert instances.get(ctx, raised.id, coordinator).status == "pending"
+    # Each county's coordinating office finds its own townships' needs only.
+    found = instances.search(ctx, coordinator, InstanceFilter(process_id="township_need"))
+    assert {i.id for i in found.items} == {city["b_need"], raised.id}
+    # Nor may a township suggest another county's department as the one that owes it.
+    with pytest.raises(InvalidInput):
+        instances.start(
+            ctx, "township_need", {**form, "department_hint": "nongye"}, who(ctx, "qy_hekou")
+        )
