@@ -97,7 +97,32 @@ class DepartmentScoreSchema(ma.Schema):
     needs_led = fields.Integer(metadata={"description": "本年牵头办理的乡镇吹哨"})
     needs_late = fields.Integer()
     needs_unsatisfied = fields.Integer()
+    matters_rated = fields.Integer(metadata={"description": "本年乡镇逐项评价的准入事项数"})
+    matters_overall = fields.Float(
+        allow_none=True, metadata={"description": "事项总体评价平均分（不显示时为空）"}
+    )
+    matters_poor = fields.Integer(
+        allow_none=True, metadata={"description": "事项总体评价为“差”的次数（不显示时为空）"}
+    )
     hidden = fields.Boolean(metadata={"description": "评价乡镇不足 3 个，不向本部门显示"})
+
+
+class MatterRatingBodySchema(f.Schema):
+    overall = f.String(required=True, validate=f.length(20), metadata={"description": "总体评价"})
+    resources = f.String(
+        required=True, validate=f.length(20), metadata={"description": "资源随事下放"}
+    )
+    comment = f.String(load_default="", validate=f.length(2000), multiline=True)
+
+
+class MatterRatingSchema(ma.Schema):
+    instance_id = fields.Integer()
+    overall = fields.String(metadata={"description": "总体评价（评价表的选项代码）"})
+    overall_title = fields.String()
+    resources = fields.String(metadata={"description": "资源随事下放（评价表的选项代码）"})
+    resources_title = fields.String()
+    comment = fields.String()
+    rated_at = fields.DateTime()
 
 
 class RatingSummarySchema(ma.Schema):

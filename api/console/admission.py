@@ -5,6 +5,7 @@ clearance procedures of an accountability case (which also show their case's fac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response as FlaskResponse
@@ -31,6 +32,7 @@ from engine.accountability.services import cases, procedures
 from engine.accountability.services.cases import CaseDetail
 from engine.admission.services import burden, resources
 from engine.authz import require_role
+from engine.burden.services import matter_ratings
 from engine.duty_lists.services import precheck
 from engine.errors import Conflict, DomainError, InvalidInput
 from engine.services import attachments, documents
@@ -100,6 +102,7 @@ def matter_list() -> tuple[str, int]:
         pager_args={k: v for k, v in query.items() if v},
         statuses={k: STATUS_LABELS.get(k, k) for k in instances.all_statuses()},
         townships=lookups.townships(context(), me(), retired_too=True),
+        filers=lookups.organizations(context(), me()),
         errors=errors,
     )
 
@@ -159,32 +162,52 @@ def _action(name: str, detail: Any) -> tuple[str, str, str]:
 def matter_action(instance_id: int, action: str) -> Response | tuple[str, int]:
     """撤回, 异议 or 申诉: buttons on the matter page, shown where the diagram allows them."""
     use_case, button, _ = ACTIONS[action]
-    try:
+
+    def run() -> None:
         body = forms.payload_from(engine_forms.REASON_FORM.schema, request.form)
         use_case(context(), instance_id, body, me())
+
+    return _on_matter(instance_id, action, run, f"已{button}。")
+
+
+def _on_matter(
+    instance_id: int, section: str, run: Callable[[], Any], done: str
+) -> Response | tuple[str, int]:
+    """A form posted from the matter page: done, said and back to the page; refused with field
+    errors, the page again with them in `section` and what was typed; a conflict, said."""
+    try:
+        run()
     except InvalidInput as exc:
-        errors = {action: forms.flat_errors(exc.errors)}
+        errors = {section: forms.flat_errors(exc.errors)}
         return _matter_page(instance_id, 422, errors, forms.posted_values(request.form))
     except Conflict as exc:
         flash(exc.message, "error")
     else:
-        flash(f"已{button}。", "success")
+        flash(done, "success")
     return redirect(url_for("console.matter_page", instance_id=instance_id))
+
+
+@bp.route("/matters/<id:instance_id>/rating", methods=["POST"])
+def rate_matter(instance_id: int) -> Response | tuple[str, int]:
+    """评价本事项: the township rates the department behind a matter on its register."""
+    body = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    return _on_matter(
+        instance_id,
+        "rating",
+        lambda: matter_ratings.rate(context(), me(), instance_id, body),
+        "评价已提交，计入部门年度考核。",
+    )
 
 
 @bp.route("/matters/<id:instance_id>/resources", methods=["POST"])
 def record_delivery(instance_id: int) -> Response | tuple[str, int]:
     """登记资源: the applicant what it sent to a township, a township what reached it."""
-    try:
-        resources.deliver(context(), me(), instance_id, _delivery(request.form))
-    except InvalidInput as exc:
-        errors = {"resources": forms.flat_errors(exc.errors)}
-        return _matter_page(instance_id, 422, errors, forms.posted_values(request.form))
-    except Conflict as exc:
-        flash(exc.message, "error")
-    else:
-        flash("已登记，并通知对方。", "success")
-    return redirect(url_for("console.matter_page", instance_id=instance_id))
+    return _on_matter(
+        instance_id,
+        "resources",
+        lambda: resources.deliver(context(), me(), instance_id, _delivery(request.form)),
+        "已登记，并通知对方。",
+    )
 
 
 def _delivery(posted: Any) -> dict[str, Any]:
@@ -439,6 +462,7 @@ def _matter_page(
         diagram=Markup(_svg(detail, progress)),
         my_tasks=mine,
         actions=actions,
+        rating=matter_ratings.form_of(context(), actor, instance_id),
         action_errors=action_errors or {},
         action_values=action_values or {},
         **_history(detail, case, progress.xml),

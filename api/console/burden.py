@@ -4,6 +4,7 @@ year, and the visits a department announces."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,8 +22,22 @@ from engine.workflow.workdays import written_date
 WEEKDAYS = "一二三四五六日"
 
 
+@dataclass(frozen=True)
+class Kept:
+    """What a person typed into a row's inline form that was refused: shown again in that
+    row's form, with why, instead of being lost on the way back to the list."""
+
+    row_id: int
+    values: dict[str, str]
+    error: str
+
+
+def _kept(row_id: int, exc: InvalidInput | Conflict | NotFound) -> Kept:
+    return Kept(row_id, {k: v for k, v in request.form.items() if k != "csrf_token"}, _why(exc))
+
+
 @bp.route("/meetings")
-def meeting_calendar() -> tuple[str, int]:
+def meeting_calendar(kept: Kept | None = None) -> tuple[str, int]:
     """会议日历: from today (or the chosen day) for 90 days, by day."""
     errors: dict[str, Any] = {}
     township = request.args.get("township") or None
@@ -37,7 +52,8 @@ def meeting_calendar() -> tuple[str, int]:
         days.setdefault(meeting.held_on, []).append(meeting)
     return render(
         "burden/meetings.html",
-        200 if not errors else 422,
+        200 if not errors and kept is None else 422,
+        kept=kept,
         days=days,
         weekday=lambda d: f"星期{WEEKDAYS[d.weekday()]}",
         modes=meetings.MODES,
@@ -59,34 +75,34 @@ def _day(text: str | None, field: str) -> date | None:
 
 
 @bp.route("/meetings/<id:meeting_id>/video-request", methods=["POST"])
-def meeting_video_request(meeting_id: int) -> Response:
+def meeting_video_request(meeting_id: int) -> Response | tuple[str, int]:
     try:
         meetings.request_video(context(), me(), meeting_id, request.form.get("reason", ""))
     except (InvalidInput, Conflict, NotFound) as exc:
-        flash(f"未能申请：{_why(exc)}", "error")
+        return meeting_calendar(_kept(meeting_id, exc))
     else:
         flash("已申请视频参会，召集单位答复后会通知您。", "success")
     return redirect(url_for("console.meeting_calendar"))
 
 
 @bp.route("/meetings/<id:meeting_id>/video-answer", methods=["POST"])
-def meeting_video_answer(meeting_id: int) -> Response:
+def meeting_video_answer(meeting_id: int) -> Response | tuple[str, int]:
     grant = request.form.get("grant") == "yes"
     try:
         meetings.answer_video(context(), me(), meeting_id, grant, request.form.get("reason", ""))
     except (InvalidInput, Conflict, NotFound) as exc:
-        flash(f"未能答复：{_why(exc)}", "error")
+        return meeting_calendar(_kept(meeting_id, exc))
     else:
         flash("已同意视频参会。" if grant else "已答复：请现场参会。", "success")
     return redirect(url_for("console.meeting_calendar"))
 
 
 @bp.route("/inspections")
-def inspection_plans() -> tuple[str, int]:
+def inspection_plans(kept: Kept | None = None) -> tuple[str, int]:
     """督查检查计划: a year's approved inspections, by department, with their visits."""
     errors: dict[str, Any] = {}
     township = request.args.get("township") or None
-    year_text = request.args.get("year", "")
+    year_text = request.args.get("year", "") or (kept.values.get("year", "") if kept else "")
     try:
         year = int(year_text) if year_text else None
     except ValueError:
@@ -100,7 +116,8 @@ def inspection_plans() -> tuple[str, int]:
     this_year = context().calendar.local(context().clock.now()).year
     return render(
         "burden/inspections.html",
-        200 if not errors else 422,
+        200 if not errors and kept is None else 422,
+        kept=kept,
         items=found,
         kinds=inspections.KINDS,
         methods=inspections.METHODS,
@@ -113,7 +130,7 @@ def inspection_plans() -> tuple[str, int]:
 
 
 @bp.route("/inspections/<id:item_id>/visits", methods=["POST"])
-def inspection_visit(item_id: int) -> Response:
+def inspection_visit(item_id: int) -> Response | tuple[str, int]:
     year = request.form.get("year", "")
     try:
         day = _day(request.form.get("held_on"), "held_on")
@@ -123,7 +140,7 @@ def inspection_visit(item_id: int) -> Response:
             context(), me(), item_id, day, request.form.get("note", "")
         )
     except (InvalidInput, Conflict, NotFound) as exc:
-        flash(f"未能通知：{_why(exc)}", "error")
+        return inspection_plans(_kept(item_id, exc))
     else:
         flash(
             f"已通知{found.township_name}：{written_date(day)}开展检查。",

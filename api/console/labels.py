@@ -213,6 +213,7 @@ ACTION_LABELS: dict[str, str] = {
     "need_rated": "乡镇评价办理结果",
     "need_reopened": "责成重新办理",
     "department_rated": "记入部门年度考核",
+    "matter_rated": "乡镇评价准入事项",
     "report_form_registered": "列入报表目录",
     "report_form_merged": "并入已有报表",
     "organization_changed": "修改单位",
@@ -290,6 +291,15 @@ def status_label(status: str) -> str:
 
 def case_status_label(status: str) -> str:
     return CASE_STATUS_LABELS.get(status, status)
+
+
+# Applications are filed by an applicant (申请单位); every other procedure is raised (发起).
+APPLICATIONS = frozenset({"matter_admission", "secondment_admission"})
+
+
+def filer_label(process_id: str) -> str:
+    """What the organisation that started an instance is called on its pages."""
+    return "申请单位" if process_id in APPLICATIONS else "发起单位"
 
 
 def process_label(process_id: str) -> str:

@@ -19,7 +19,9 @@ from engine.workflow.services.forms_view import start_form_of, startable
 @bp.route("/processes")
 def process_list() -> tuple[str, int]:
     """发起办理: the processes I may start (an admission application for applicants)."""
-    return render("processes.html", offers=startable(context(), me()))
+    # The application is offered once, with its own page (the townships to pick, the pre-check).
+    offers = [o for o in startable(context(), me()) if o.process_id != PROCESS_ID]
+    return render("processes.html", offers=offers)
 
 
 @bp.route("/processes/<process_id>/start", methods=["GET", "POST"])

@@ -15,6 +15,8 @@ from api.rest import download
 from api.schemas_burden import (
     InspectionQuerySchema,
     InspectionSchema,
+    MatterRatingBodySchema,
+    MatterRatingSchema,
     MeetingQuerySchema,
     MeetingSchema,
     RatingQuerySchema,
@@ -27,7 +29,13 @@ from api.schemas_burden import (
     VideoRequestSchema,
     VisitRequestSchema,
 )
-from engine.burden.services import inspections, meetings, ratings, report_forms
+from engine.burden.services import (
+    inspections,
+    matter_ratings,
+    meetings,
+    ratings,
+    report_forms,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 blp = Blueprint(
@@ -85,6 +93,22 @@ class Visits(MethodView):
         return inspections.announce_visit(
             context(), current_actor(), item_id, body["held_on"], body["note"]
         )
+
+
+@blp.route("/instances/<id:instance_id>/rating")
+class MatterRating(MethodView):
+    @blp.response(200, MatterRatingSchema)
+    def get(self, instance_id: int) -> Any:
+        """The calling township's own rating of a matter on its register (404 before it rates)."""
+        return matter_ratings.own_rating(context(), current_actor(), instance_id)
+
+    @blp.arguments(MatterRatingBodySchema, unknown=RAISE)
+    @blp.response(201, MatterRatingSchema)
+    def post(self, body: dict[str, Any], instance_id: int) -> Any:
+        """A township rates the department behind a matter on its register, once (`overall` and
+        `resources` as the yearly rating form's choices, `comment`); a second rating is 409.
+        The department reads only sums, in the yearly summary."""
+        return matter_ratings.rate(context(), current_actor(), instance_id, body)
 
 
 @blp.route("/reports/department-ratings")

@@ -153,6 +153,29 @@ class DepartmentRating(Base):
     rated_at: Mapped[datetime] = mapped_column()
 
 
+class MatterRating(Base):
+    """A township's rating of the department that pushed an admitted matter down to it (考核评价
+    权, per matter): once per matter and township, final once given. Like the annual rating,
+    the department reads only sums, never who rated how."""
+
+    __tablename__ = "matter_rating"
+    __table_args__ = (
+        UniqueConstraint("matter_instance_id", "township_org_id", name="uq_matter_rating"),
+        Index("ix_matter_rating_department_rated", "department_org_id", "rated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matter_instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    township_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    department_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    # Choice codes of the annual rating form's dimensions of the same names.
+    overall: Mapped[str] = mapped_column(String(20))
+    resources: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    rated_at: Mapped[datetime] = mapped_column()
+
+
 class ReportForm(Base):
     """A form townships fill for the county (报表), approved through the gate: its fields (the
     owner's and those merged in from other departments), how often it is filled."""

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 
 from tests.api.test_bad_input import assert_error
+from tests.api.test_inspections_api import admit
+from tests.factories import application
 
 RATE = "/api/v1/processes/department_rating/instances"
 SUMMARY = "/api/v1/reports/department-ratings"
@@ -111,3 +113,53 @@ def test_the_summary_exports_for_the_assessment_office(login: Any) -> None:
     assert sheet.cell(2, 1).value == "县民政局" and sheet.cell(2, 2).value == 1
     assert_error(zuzhibu.get(f"{SUMMARY}?format=pdf"), 422, "format")
     assert_error(zuzhibu.get(f"{SUMMARY}?year=abc"), 422, "year")
+
+
+def test_townships_rate_the_department_behind_each_matter_they_carry(login: Any) -> None:
+    """Per matter: each township carrying an admitted matter rates its department once; the
+    department reads only sums, and only once three townships have rated its matters."""
+    carried = ["chengguan", "donghe", "xishan"]
+    matter = admit(login, townships=carried)
+    url = f"/api/v1/instances/{matter}/rating"
+    chengguan = login("chengguan")
+    assert_error(chengguan.get(url), 404)  # not rated yet
+    assert_error(chengguan.post(url, json={"overall": "good"}), 422, "resources")
+    assert_error(chengguan.post(url, json={"overall": "best", "resources": "good"}), 422, "overall")
+    assert_error(chengguan.post(url, json={"overall": "good", "resources": "good", "x": 1}), 422)
+    given = chengguan.post(
+        url, json={"overall": "poor", "resources": "fair", "comment": "经费未到"}
+    )
+    assert given.status_code == 201, given.text
+    assert given.json()["overall_title"] == "差" and given.json()["resources_title"] == "一般"
+    assert chengguan.get(url).json()["comment"] == "经费未到"
+    assert_error(chengguan.post(url, json={"overall": "good", "resources": "good"}), 409)
+    # Only townships carrying it rate it: not the department, not another township.
+    assert_error(login("nongye").post(url, json={"overall": "good", "resources": "good"}), 403)
+    assert_error(login("nanhu").post(url, json={"overall": "good", "resources": "good"}), 404)
+    # A pending application is not on anybody's register yet.
+    pending = login("nongye").post(
+        "/api/v1/processes/matter_admission/instances", json=application_for(["donghe"])
+    )
+    early = login("donghe").post(
+        f"/api/v1/instances/{pending.json()['id']}/rating",
+        json={"overall": "good", "resources": "good"},
+    )
+    assert_error(early, 409)
+
+    zuzhibu, nongye = login("zuzhibu"), login("nongye")
+    assert scores(zuzhibu, "nongye")["matters_rated"] == 1
+    assert scores(zuzhibu, "nongye")["matters_overall"] == 50.0
+    own = scores(nongye, "nongye")
+    assert own["matters_rated"] == 1 and own["matters_overall"] is None  # one township: hidden
+    login("donghe").post(url, json={"overall": "good", "resources": "good"})
+    login("xishan").post(url, json={"overall": "excellent", "resources": "good"})
+    own = scores(nongye, "nongye")
+    assert own["matters_rated"] == 3 and own["matters_overall"] == round((50 + 85 + 100) / 3, 1)
+    assert own["matters_poor"] == 1
+    # The matter's trail, which the department reads, says nothing of how it was rated.
+    trail = nongye.get(f"/api/v1/instances/{matter}/trail").json()
+    assert "matter_rated" not in {e["action"] for e in trail}
+
+
+def application_for(townships: list[str]) -> dict[str, Any]:
+    return application(name="农村供水设施巡查", townships=townships)

@@ -67,8 +67,14 @@ def test_an_inspection_is_planned_limited_and_a_visit_announced(
     nongye.get_by_label("年度").select_option(str(next_year()))
     nongye.get_by_role("button", name="查看").click()
     mine = nongye.locator(".meeting-list > li", has_text="城关镇")
-    mine.get_by_label("检查日期").fill(f"{next_year()}-03-12")
+    # A day outside the planned months is refused in the row, what was typed kept.
+    mine.get_by_label("检查日期").fill(f"{next_year()}-04-12")
     mine.get_by_label("说明（可不填）").fill("查阅隐患排查台账")
+    mine.get_by_role("button", name="通知城关镇").click()
+    expect(mine.get_by_role("alert")).to_contain_text("应在计划的月份内")
+    expect(mine.get_by_label("说明（可不填）")).to_have_value("查阅隐患排查台账")
+    expect(mine.get_by_label("检查日期")).to_have_value(f"{next_year()}-04-12")
+    mine.get_by_label("检查日期").fill(f"{next_year()}-03-12")
     mine.get_by_role("button", name="通知城关镇").click()
     expect(nongye.locator(".flash-success")).to_contain_text(f"{next_year()}年3月12日")
 

@@ -23,6 +23,8 @@ def test_a_meeting_goes_on_the_calendars_and_a_township_attends_by_video(
     day = next_month_day(None, 12)
     nongye = sign_in("nongye")
     nongye.get_by_role("link", name="发起办理").click()
+    # A department is offered the application once, beside the other gates.
+    expect(nongye.get_by_role("link", name="事项准入申请")).to_have_count(1)
     nongye.get_by_role("link", name=re.compile("会议报备")).click()
     nongye.get_by_label("会议名称").fill(NAME)
     nongye.get_by_label("会议日期").fill(day.isoformat())

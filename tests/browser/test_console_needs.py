@@ -31,6 +31,10 @@ def test_a_township_blows_the_whistle_and_a_department_reports(
     chengguan.get_by_role("button", name=re.compile("提交")).click()
     expect(chengguan.locator(".flash-success")).to_contain_text("分级派单")
     expect(chengguan.locator("main")).to_contain_text("县农业农村局")  # the hint, by name
+    # The township raised it: it is not an applicant of anything.
+    facts = chengguan.locator("dl.facts")
+    expect(facts).to_contain_text("发起单位城关镇")
+    expect(facts).not_to_contain_text("申请单位")
 
     shegong = sign_in("shegong")
     open_task(shegong, "分级派单", title=NAME)

@@ -7,10 +7,12 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from typing import Any
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
+from tests.api.test_inspections_api import admit
 from tests.api.test_ratings_api import this_year
 from tests.browser.conftest import screenshot
 
@@ -56,3 +58,28 @@ def test_townships_rate_a_department_and_the_assessment_office_exports_it(
     width = nongye.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     screenshot(nongye, "100-department-ratings-phone")
+
+
+def test_a_township_rates_the_department_behind_a_matter_it_carries(
+    sign_in: Callable[[str], Page], api: Callable[[str], Any]
+) -> None:
+    matter = admit(api, townships=["chengguan"], name="农村饮水安全巡查")
+    page = sign_in("chengguan")
+    page.goto(f"/matters/{matter}")
+    card = page.locator("section", has=page.get_by_role("heading", name="评价本事项"))
+    card.get_by_role("button", name="提交评价").click()  # nothing chosen: said, nothing kept
+    expect(card.get_by_role("alert")).to_contain_text("请选择总体评价")
+    card.locator('[data-field="overall"]').get_by_label("较好").check()
+    card.locator('[data-field="resources"]').get_by_label("一般", exact=True).check()
+    card.get_by_label("意见和建议").fill("人员到位，经费尚缺一半")
+    card.get_by_role("button", name="提交评价").click()
+    expect(page.locator(".flash-success")).to_contain_text("评价已提交")
+    expect(card).to_contain_text("总体较好，资源随事下放一般")
+    expect(card.get_by_role("button", name="提交评价")).to_have_count(0)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The department reads the matter, and no rating form or rating on it.
+    nongye = sign_in("nongye")
+    nongye.goto(f"/matters/{matter}")
+    expect(nongye.get_by_role("heading", name="评价本事项")).to_have_count(0)
+    expect(nongye.locator("main")).not_to_contain_text("人员到位，经费尚缺一半")

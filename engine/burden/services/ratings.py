@@ -11,7 +11,6 @@ the assessing offices: a department reads only its own summary, and only when at
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -22,24 +21,21 @@ from sqlalchemy.orm import Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor, InstanceScope
 from engine.burden.models_burden import DepartmentRating
-from engine.burden.services import needs
+from engine.burden.services import matter_ratings, needs
 from engine.burden.services.gates import named_departments
+from engine.burden.services.rating_scale import DIMENSIONS, PROCESS_ID, scale
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import Instance, Organization
 from engine.services.directory import OrgRef
 from engine.tables import Sheet, write
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
-from engine.workflow.forms import form_for_start
 from engine.workflow.operations import OperationFailed, register_operation, text
 from engine.workflow.processes import GENERIC, Start, add_search_scope, register
 from engine.workflow.schema_forms import register_check
 from engine.workflow.services.commands import Loaded
-from engine.workflow.services.deployments import current_deployment, diagram_of
 from engine.workflow.specs import Diagram
 
-PROCESS_ID = "department_rating"
-DIMENSIONS = ("responsiveness", "burden", "resources", "service", "overall")
 # The office that assesses departments reads every rating (with the county-wide readers).
 ASSESSOR = "organization"
 MIN_RATERS = 3
@@ -155,6 +151,11 @@ class DepartmentScore:
     needs_led: int = 0
     needs_late: int = 0
     needs_unsatisfied: int = 0
+    # Its admitted matters the townships carrying them rated this year (per matter): how many,
+    # the mean overall points, how many 差 (None when hidden, as above).
+    matters_rated: int = 0
+    matters_overall: float | None = None
+    matters_poor: int | None = 0
     hidden: bool = False  # too few raters for the department itself to read
 
 
@@ -201,6 +202,7 @@ def summary(ctx: Context, actor: Actor, year: int | None = None) -> RatingSummar
                 if value is not None:
                     sums[r.department_org_id][name].append(value)
         led = needs.counts(session, [], ids, year, ctx.settings.timezone, now)
+        by_matter = matter_ratings.scores(session, ctx, ids, year)
     for org_id, row in rows.items():
         row.means = {
             name: round(sum(v) / len(v), 1) if v else None for name, v in sums[org_id].items()
@@ -208,9 +210,14 @@ def summary(ctx: Context, actor: Actor, year: int | None = None) -> RatingSummar
         row.needs_led = led.led.get(org_id, 0)
         row.needs_late = led.late.get(org_id, 0)
         row.needs_unsatisfied = led.unsatisfied.get(org_id, 0)
+        row.matters_rated = by_matter.rated.get(org_id, 0)
+        row.matters_overall = by_matter.overall.get(org_id)
+        row.matters_poor = by_matter.poor.get(org_id, 0)
         if not everything and row.raters < MIN_RATERS:
             row.hidden, row.poor = True, None
             row.means = dict.fromkeys(row.means)
+        if not everything and by_matter.raters.get(org_id, 0) < MIN_RATERS:
+            row.matters_overall, row.matters_poor = None, None
     ordered = sorted(rows.values(), key=_rank)
     return RatingSummary(year, titles, ordered)
 
@@ -222,18 +229,9 @@ def _rank(row: DepartmentScore) -> tuple[float, str]:
 
 def _scale(session: Session, ctx: Context) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
     """The active form's dimensions (their titles) and each choice's points."""
-    form = form_for_start(diagram_of(session, ctx, current_deployment(session, PROCESS_ID).id))
-    properties: Mapping[str, Any] = (form.json_schema or {}).get("properties") or {}
-    titles: dict[str, str] = {}
-    points: dict[str, dict[str, int]] = {}
-    for name in DIMENSIONS:
-        spec = properties.get(name) or {}
-        titles[name] = str(spec.get("title") or name)
-        points[name] = {
-            str(choice.get("const")): int(choice["x-points"])
-            for choice in spec.get("oneOf") or []
-            if isinstance(choice, Mapping) and isinstance(choice.get("x-points"), int)
-        }
+    found = scale(session, ctx)
+    titles = {name: title for name, (title, _) in found.items()}
+    points = {name: {c.code: c.points for c in choices} for name, (_, choices) in found.items()}
     return titles, points
 
 
@@ -251,6 +249,9 @@ def summary_file(
         "needs_led": "牵头办理吹哨",
         "needs_late": "其中超时",
         "needs_unsatisfied": "其中乡镇不满意",
+        "matters_rated": "乡镇评价的准入事项",
+        "matters_overall": "事项总体评价（平均分）",
+        "matters_poor": "事项评价为差",
     }
     sheet = Sheet(title=f"{found.year}年度部门考核评价", columns=columns, required=())
     rows = [
@@ -262,6 +263,9 @@ def summary_file(
             "needs_led": row.needs_led,
             "needs_late": row.needs_late,
             "needs_unsatisfied": row.needs_unsatisfied,
+            "matters_rated": row.matters_rated,
+            "matters_overall": "" if row.matters_overall is None else f"{row.matters_overall:.1f}",
+            "matters_poor": "" if row.matters_poor is None else row.matters_poor,
         }
         for row in found.departments
     ]
