@@ -32,7 +32,7 @@ def test_a_township_blows_the_whistle_and_a_department_reports(
     expect(chengguan.locator(".flash-success")).to_contain_text("分级派单")
     expect(chengguan.locator("main")).to_contain_text("县农业农村局")  # the hint, by name
     # The township raised it: it is not an applicant of anything.
-    facts = chengguan.locator("dl.facts")
+    facts = chengguan.locator("dl.facts.inline")
     expect(facts).to_contain_text("发起单位城关镇")
     expect(facts).not_to_contain_text("申请单位")
 
