@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.cli import main
 from config import Settings
-from engine.models import Instance
+from engine.models import Instance, Organization
 from engine.services.context import build_context
 
 
@@ -37,6 +37,13 @@ def test_load_demo_creates_the_county_once_and_prints_the_password(env: dict[str
     ctx = build_context(Settings.from_env(env))
     try:
         with ctx.db.read() as session:
+            second = sorted(
+                session.scalars(
+                    select(Instance.status)
+                    .join(Organization, Organization.id == Instance.county_id)
+                    .where(Organization.code == "qingyuan")
+                )
+            )
             statuses = sorted(
                 session.execute(
                     select(Instance.process_id, Instance.status).where(
@@ -48,6 +55,7 @@ def test_load_demo_creates_the_county_once_and_prints_the_password(env: dict[str
             )
     finally:
         ctx.db.dispose()
+    assert second == ["in_force", "pending"]  # 清源县's own, judged by its own offices
     assert statuses == [
         ("inspection_admission", "merged"),
         ("inspection_admission", "planned"),

@@ -9,7 +9,7 @@ import click
 
 from config import Settings, SettingsError
 from engine.demo import load_demo, load_demo_activity
-from engine.demo_city import load_demo_city
+from engine.demo_city import load_demo_city, load_demo_city_activity
 from engine.errors import DomainError
 from engine.services.context import Context, build_context, create_schema
 from engine.workflow.services.deployments import deploy_directory
@@ -96,8 +96,9 @@ def load_demo_command() -> None:
         filed = load_demo_activity(ctx)
         click.echo(f"已办理演示的会议、督查检查、吹哨、部门评价和报表 {filed} 件。")
         city = load_demo_city(ctx, password)
+        load_demo_city_activity(ctx)
         click.echo(
-            "演示县隶属清江市，同市另有清源县；市委编办可查看两县的负担统计。"
+            "演示县隶属清江市，同市另有清源县（已有两件准入申请）；市委编办可查看两县的负担统计。"
             f"用户名：{', '.join(city.usernames)}"
         )
     click.echo(f"演示密码（所有用户相同，来自 ZHUNRU_DEMO_PASSWORD）：{password}")
