@@ -157,11 +157,13 @@ def _parent_for(
         )
     parent = org_named(session, parent_code, "parent", actor=actor)
     if parent.level not in allowed:
-        wanted = "、".join(ORG_LEVEL_LABELS[lv] for lv in allowed if lv) or "（无上级）"
-        raise InvalidInput(
-            "上级单位不合适",
-            {"parent": [f"{ORG_LEVEL_LABELS[level]}应隶属于{wanted}，而非{parent.name}"]},
+        wanted = "、".join(ORG_LEVEL_LABELS[lv] for lv in allowed if lv)
+        why = (
+            f"{ORG_LEVEL_LABELS[level]}应隶属于{wanted}，而非{parent.name}"
+            if wanted
+            else f"{ORG_LEVEL_LABELS[level]}不设上级单位"
         )
+        raise InvalidInput("上级单位不合适", {"parent": [why]})
     if not parent.active:
         raise InvalidInput("上级单位已撤销", {"parent": [f"{parent.name}已撤销"]})
     return parent

@@ -113,7 +113,8 @@ def test_only_administrators_keep_people_and_bad_input_changes_nothing(login) ->
     bad_orgs = (
         ({"code": "x y", "name": "某镇", "level": "township", "parent": "county"}, "code"),
         ({"code": "mouzhen", "name": " ", "level": "township", "parent": "county"}, "name"),
-        ({"code": "mouzhen", "name": "某镇", "level": "city", "parent": "county"}, "level"),
+        ({"code": "mouzhen", "name": "某镇", "level": "province", "parent": "county"}, "level"),
+        ({"code": "mouzhen", "name": "某市", "level": "city", "parent": "county"}, "parent"),
         ({"code": "mouzhen", "name": "某镇", "level": "township", "parent": "donghe"}, "parent"),
         ({"code": "mouzhen", "name": "某镇", "level": "township"}, "parent"),
         ({"code": "mouzhen", "name": "某镇", "level": "township", "parent": "nowhere"}, "parent"),
