@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, growth, http, service, trail
+from bench import ceiling, growth, http, precheck, service, trail
 from bench.common import Target, create_database, demo_context
 from devtools import pgserver
 from engine.services.context import Context
@@ -25,7 +25,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes and short runs")
     parser.add_argument("--sizes", help="growth sizes, comma separated")
     parser.add_argument("--out", default="var/bench/report.json")
-    parser.add_argument("--skip", default="", help="sections to skip: http,growth,trail")
+    parser.add_argument("--skip", default="", help="sections to skip: precheck,http,growth,trail")
     return parser.parse_args()
 
 
@@ -66,12 +66,23 @@ def main() -> None:  # noqa: C901 (one linear script of sections)
     sqlite_ctx = demo_context(f"sqlite:///{workdir / 'bench.db'}")
     report["service_sqlite"] = service.run(sqlite_ctx, 60 if quick else 300)
     state = _state_blob(sqlite_ctx)
+    filings = 100 if quick else 400
+    if "precheck" not in skip:
+        print("filing with the pre-check, a city of 10 counties, on SQLite …", flush=True)
+        report["precheck_sqlite"] = precheck.run(
+            demo_context(f"sqlite:///{workdir / 'precheck.db'}"), filings
+        )
 
     server = pgserver.start()
     try:
         print("service layer on PostgreSQL …", flush=True)
         pg_ctx = demo_context(create_database(server, "bench_service"))
         report["service_postgresql"] = service.run(pg_ctx, 60 if quick else 300)
+        if "precheck" not in skip:
+            print("filing with the pre-check, a city of 10 counties, on PostgreSQL …", flush=True)
+            precheck_ctx = demo_context(create_database(server, "bench_precheck"))
+            report["precheck_postgresql"] = precheck.run(precheck_ctx, filings)
+            precheck_ctx.db.dispose()
         if "http" not in skip:
             print("HTTP on PostgreSQL (gunicorn, 8 clients) …", flush=True)
             http_url = create_database(server, "bench_http")
@@ -112,6 +123,11 @@ def targets(report: dict[str, Any], sizes: list[int]) -> list[Target]:
     found.append(Target("service/ceiling ratio on SQLite", round(ratio, 2), "≥ 0.5", ratio >= 0.5))
     state = report["service_sqlite"]["stored_bytes"]["state"]
     found.append(Target("state bytes per admitted instance", state, "≤ 4096", state <= 4096))
+    for backend in ("sqlite", "postgresql"):
+        if f"precheck_{backend}" in report:
+            p99 = report[f"precheck_{backend}"]["p99_ms"]
+            name = f"filing with the pre-check p99 ms, city of 10 counties, {backend}"
+            found.append(Target(name, p99, "≤ 15", p99 <= 15))
     if "http_postgresql" in report:
         h = report["http_postgresql"]
         found.append(
@@ -148,6 +164,19 @@ def targets(report: dict[str, Any], sizes: list[int]) -> list[Target]:
     return found
 
 
+def _precheck_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for backend in ("sqlite", "postgresql"):
+        if f"precheck_{backend}" in report:
+            p = report[f"precheck_{backend}"]
+            lines.append(
+                f"filing with the pre-check on {backend} ({p['counties']} counties × "
+                f"{p['townships_per_county']} townships × {p['items_per_template']} items) | "
+                f"p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms, cold {p['cold_ms']} ms"
+            )
+    return lines
+
+
 def table(report: dict[str, Any]) -> str:
     lines = ["", "figure | value", "--- | ---"]
     c = report["ceiling"]
@@ -166,6 +195,7 @@ def table(report: dict[str, Any]) -> str:
             f"{h['steps_per_s']} steps/s, p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms, "
             f"errors {h['errors']}"
         )
+    lines += _precheck_lines(report)
     b = report["service_sqlite"]["stored_bytes"]
     lines.append(
         f"stored per admitted instance | state {b['state']} B, inbox {b['inbox']} B, "

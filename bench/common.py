@@ -14,7 +14,8 @@ from config import Settings
 from devtools import pgserver
 from engine.authz import Actor
 from engine.demo import load_demo
-from engine.models import Organization, User
+from engine.models import User
+from engine.services import accounts
 from engine.services.context import Context, build_context, create_schema
 
 PASSWORD = "bench-demo-password"
@@ -64,17 +65,11 @@ def demo_context(url: str) -> Context:
 
 
 def actors(ctx: Context) -> dict[str, Actor]:
-    """Demo actors straight from the database (sign-in cost is not what is measured)."""
+    """Demo actors straight from the database (sign-in cost is not what is measured), each
+    with its county as a signed-in actor carries it."""
     with ctx.db.read() as session:
-        rows = session.execute(
-            select(User, Organization).join(Organization, Organization.id == User.org_id)
-        ).all()
-        return {
-            user.username: Actor(
-                user.id, user.username, org.id, org.code, org.name, frozenset(user.roles)
-            )
-            for user, org in rows
-        }
+        names = list(session.scalars(select(User.username)))
+    return {name: accounts.actor_of(ctx, name) for name in names}
 
 
 def create_database(server: pgserver.PostgresServer, name: str) -> str:

@@ -58,6 +58,7 @@ def seed(ctx: Context, target: int, state: bytes, rng: random.Random) -> int:
         next_task = (session.scalar(select(func.max(Task.id))) or 0) + 1
         deployment_id = session.scalar(select(Deployment.id).limit(1))
         creator = session.scalar(select(Organization.id).limit(1))
+        county = session.scalar(select(Organization.id).where(Organization.level == "county"))
     epoch = datetime(2021, 1, 1, tzinfo=UTC)
     span = (datetime(2026, 11, 1, tzinfo=UTC) - epoch).total_seconds()
     statuses = [s for s, _ in STATUS_MIX]
@@ -83,6 +84,7 @@ def seed(ctx: Context, target: int, state: bytes, rng: random.Random) -> int:
                     "version": 6,
                     "created_by": creator,
                     "applicant_org_id": applicant,
+                    "county_id": county,
                     "created_at": created,
                     "updated_at": created,
                     "ended_at": None,

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.models import Base
+from engine.models import Base, Organization
 
 
 class DutyItem(Base):
@@ -56,3 +71,46 @@ class DutyItemRemoval(Base):
     township_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     removed_at: Mapped[datetime]
+
+
+class DutyListStamp(Base):
+    """The state of a county's duty lists, as a random stamp drawn anew in the transaction of
+    every change to its items or removals: a process holding the county's lists in memory
+    reuses them while the stamp it read them under is still the stored one."""
+
+    __tablename__ = "duty_list_stamp"
+
+    county_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))
+
+
+@event.listens_for(Session, "before_flush")
+def _new_stamp(session: Session, flush_context: Any, instances: Any) -> None:
+    """Every flush that adds, changes or deletes a county's items or removals draws the county a
+    new stamp, in the same transaction: whatever path wrote the lists, no process keeps reading
+    the old ones, and a change rolled back takes its stamp with it."""
+    scopes = {
+        obj.scope_org_id if isinstance(obj, DutyItem) else obj.township_org_id
+        for obj in chain(session.new, session.dirty, session.deleted)
+        if isinstance(obj, DutyItem | DutyItemRemoval)
+    }
+    if not scopes:
+        return
+    with session.no_autoflush:
+        counties = set(
+            session.scalars(
+                select(Organization.county_id).where(
+                    Organization.id.in_(scopes), Organization.county_id.is_not(None)
+                )
+            )
+        )
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = DutyListStamp.__table__
+    for county_id in sorted(counties):  # in one order: two writers never lock crosswise
+        stamp = secrets.token_hex(16)
+        session.execute(
+            insert(table)
+            .values(county_id=county_id, stamp=stamp)
+            .on_conflict_do_update(index_elements=["county_id"], set_={"stamp": stamp})
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +20,7 @@ from engine.duty_lists.catalog import (
     local_today,
     precheck,
 )
-from engine.duty_lists.models_catalog import DutyItem, DutyItemRemoval
+from engine.duty_lists.models_catalog import DutyItem, DutyItemRemoval, DutyListStamp
 from engine.duty_lists.services.catalog import county_of
 from engine.errors import Forbidden
 from engine.models import Instance, InstanceTownship, Matter, Organization
@@ -69,39 +71,73 @@ def run_precheck(
     )
 
 
-def _effective_lists(
-    session: Session, ctx: Context, townships: list[Organization]
-) -> dict[str, list[ItemRef]]:
-    counties = {org.id: county_of(session, org.id).id for org in townships}
-    scopes = set(counties.values()) | set(counties)
-    # Plain rows, not ORM objects: this runs inside every filing.
+@dataclass(frozen=True)
+class CountyLists:
+    """A county's checked lists as read under `stamp`: its active items by whose list they are
+    on (the county's template, each township's additions), and each township's removals."""
+
+    stamp: str
+    by_scope: dict[int, list[Any]]
+    removed: dict[int, frozenset[int]]
+
+
+# Per database and county, in this process. Each filing reads the county's stamp (one row by
+# key) and reuses the lists read under it; any change draws a new stamp (models_catalog).
+_LISTS: dict[tuple[str, int], CountyLists] = {}
+_LISTS_LOCK = threading.Lock()
+
+
+def county_lists(session: Session, ctx: Context, county_id: int) -> CountyLists:
+    """The county's lists: from memory while their stamp is the stored one, else read afresh
+    (the stamp first, so lists read after a change are never kept under the older stamp)."""
+    stamp = session.scalar(select(DutyListStamp.stamp).where(DutyListStamp.county_id == county_id))
+    key = (ctx.settings.database_url, county_id)
+    kept = _LISTS.get(key)
+    if kept is not None and stamp is not None and kept.stamp == stamp:
+        return kept
+    members = select(Organization.id).where(Organization.county_id == county_id)
+    # Plain rows, not ORM objects.
     columns = [getattr(DutyItem, name) for name in ITEM_COLUMNS]
-    items = session.execute(
+    by_scope: dict[int, list[Any]] = {}
+    for row in session.execute(
         select(*columns).where(
-            DutyItem.scope_org_id.in_(scopes),
+            DutyItem.scope_org_id.in_(members),
             DutyItem.status == "active",
             DutyItem.list_type.in_(CHECKED_LISTS),
         )
-    ).all()
-    removed: dict[int, set[int]] = {org.id: set() for org in townships}
+    ):
+        by_scope.setdefault(row.scope_org_id, []).append(row)
+    removed: dict[int, set[int]] = {}
     for item_id, org_id in session.execute(
         select(DutyItemRemoval.item_id, DutyItemRemoval.township_org_id).where(
-            DutyItemRemoval.township_org_id.in_(counties)
+            DutyItemRemoval.township_org_id.in_(members)
         )
     ):
-        removed[org_id].add(item_id)
+        removed.setdefault(org_id, set()).add(item_id)
+    found = CountyLists(
+        stamp or "", by_scope, {org: frozenset(ids) for org, ids in removed.items()}
+    )
+    if stamp is not None:
+        with _LISTS_LOCK:
+            _LISTS[key] = found
+    return found
+
+
+def _effective_lists(
+    session: Session, ctx: Context, townships: list[Organization]
+) -> dict[str, list[ItemRef]]:
     today = local_today(ctx.clock.now(), ctx.settings.timezone)
-    refs = {
-        i.id: ItemRef(i.id, i.code, i.name, i.list_type, i.category, i.responsible_body)
-        for i in items
-    }
-    return {
-        org.code: [
-            refs[i.id]
-            for i in effective_items(items, counties[org.id], org.id, removed[org.id], today)
+    found: dict[str, list[ItemRef]] = {}
+    for org in townships:
+        county = org.county_id if org.county_id is not None else county_of(session, org.id).id
+        lists = county_lists(session, ctx, county)
+        items = lists.by_scope.get(county, []) + lists.by_scope.get(org.id, [])
+        removed = lists.removed.get(org.id, frozenset())
+        found[org.code] = [
+            ItemRef(i.id, i.code, i.name, i.list_type, i.category, i.responsible_body)
+            for i in effective_items(items, county, org.id, removed, today)
         ]
-        for org in townships
-    }
+    return found
 
 
 def _other_matters(
