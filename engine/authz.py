@@ -59,8 +59,8 @@ class Actor:
     display_name: str = ""
     # An administrator issued or reset the password: the person must choose their own first.
     password_change_due: bool = False
-    # The county the caller's organisation belongs to (None for a city and its offices), and
-    # the city above it, if any: the caller reads and acts within that county only.
+    # The county the caller's organisation belongs to: the caller reads and acts within it
+    # only. None for a city and its offices, whose city is `city_id` (None for county people).
     county_id: int | None = None
     city_id: int | None = None
 

@@ -65,12 +65,13 @@ def _actor(session: Session, user: User) -> Actor:
 
 
 def city_of(session: Session, org: Organization) -> int | None:
-    """The city an organisation stands in: itself, the city above its county, or the city a
-    city office stands under (None in a deployment of counties without a city)."""
+    """The city whose offices an organisation is: itself, or the city a city department stands
+    under. None for every organisation of a county (they act within it; no lookup needed)."""
     if org.level == "city":
         return org.id
-    top = session.get(Organization, org.county_id) if org.county_id is not None else org
-    parent = session.get(Organization, top.parent_id) if top and top.parent_id else None
+    if org.county_id is not None or org.parent_id is None:
+        return None
+    parent = session.get(Organization, org.parent_id)
     return parent.id if parent is not None and parent.level == "city" else None
 
 

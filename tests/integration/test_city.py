@@ -276,7 +276,8 @@ def test_burden_numbers_per_county_and_for_the_city(ctx: Context, city: dict[str
 
 
 def test_an_organisation_never_moves_to_another_county(ctx: Context, city: dict[str, int]) -> None:
-    admin = who(ctx, "admin")
+    # Not even by the city's administrators, who keep both counties.
+    admin = who(ctx, "shi_shuju")
     with pytest.raises(InvalidInput) as refused:
         organizations.update_organization(ctx, admin, "qy_hekou", {"parent": "county"})
     assert "本县" in refused.value.errors["parent"][0]
@@ -284,6 +285,9 @@ def test_an_organisation_never_moves_to_another_county(ctx: Context, city: dict[
         hekou = session.scalar(select(Organization).where(Organization.code == "qy_hekou"))
         county = session.scalar(select(Organization.id).where(Organization.code == "qingyuan"))
         assert hekou is not None and hekou.parent_id == county and hekou.county_id == county
+    # A county's administrators do not even see the other county's organisations.
+    with pytest.raises(NotFound):
+        organizations.update_organization(ctx, who(ctx, "admin"), "qy_hekou", {"name": "河口"})
 
 
 def test_a_case_is_opened_only_on_the_county_s_own_people(
