@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, true
 
+from engine.authz import Actor
 from engine.models import Instance, Organization
 
 
@@ -29,3 +30,20 @@ def org_in(column: Any, county_id: int | None) -> ColumnElement[bool]:
     else:
         members = select(Organization.id).where(Organization.county_id == county_id)
     return column.in_(members)
+
+
+# Administrators: a county's keep the running of its county's instances (incidents, holds,
+# migrations, releases); the city's, who run the platform for every county, keep all of them.
+
+
+def administers(actor: Actor | None, county_id: int | None) -> bool:
+    """Whether the administrator `actor` (None: the platform's CLI) keeps an instance of the
+    county."""
+    return actor is None or actor.county_id is None or actor.county_id == county_id
+
+
+def administered(actor: Actor | None) -> ColumnElement[bool]:
+    """The instances the administrator `actor` keeps, as a condition."""
+    if actor is None or actor.county_id is None:
+        return true()
+    return Instance.county_id == actor.county_id

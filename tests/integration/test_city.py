@@ -18,11 +18,13 @@ from engine.admission.services import burden
 from engine.authz import Actor
 from engine.burden.models_burden import RequiredMeeting
 from engine.demo_city import load_demo_city
+from engine.duty_lists.services import catalog
+from engine.duty_lists.services.catalog import ItemFilter
 from engine.errors import InvalidInput, NotFound
-from engine.models import Instance, InstanceTownship, Matter, Organization
+from engine.models import Deployment, Instance, InstanceTownship, Matter, Organization
 from engine.services import accounts, organizations
 from engine.services.context import Context
-from engine.workflow.services import instances, tasks
+from engine.workflow.services import instances, interventions, migration, stranded, tasks
 from engine.workflow.services.instances import InstanceFilter
 from tests.conftest import DEMO_PASSWORD
 from tests.factories import APPROVE, CONFIRM, LAWFUL, PASS, application
@@ -302,7 +304,7 @@ def test_a_case_is_opened_only_on_the_county_s_own_people(
     }
     with pytest.raises(InvalidInput) as refused:
         cases.open_case(ctx, body, who(ctx, "qy_jiwei"))
-    assert "本县" in refused.value.errors["subject_username"][0]
+    assert refused.value.errors["subject_username"] == ["未找到该账号"]  # as if nobody
     # The first county's cases are not the second's to read.
     assert cases.list_cases(ctx, who(ctx, "qy_jiwei")).items == []
     assert cases.list_cases(ctx, who(ctx, "jiwei")).total >= 3
@@ -332,3 +334,45 @@ def test_a_need_goes_only_to_its_county_s_departments(ctx: Context, city: dict[s
         instances.start(
             ctx, "township_need", {**form, "department_hint": "nongye"}, who(ctx, "qy_hekou")
         )
+
+
+def test_a_county_s_administrators_run_only_its_instances_and_lists(
+    ctx: Context, city: dict[str, int]
+) -> None:
+    county_admin, city_admin = who(ctx, "admin"), who(ctx, "shi_shuju")
+    reason = {"reason": "核查"}
+    with pytest.raises(NotFound):
+        interventions.suspend(ctx, city["b_pending"], reason, county_admin)
+    with pytest.raises(NotFound):
+        interventions.terminate(ctx, city["b_pending"], reason, county_admin)
+    assert instances.get(ctx, city["b_pending"], who(ctx, "qy_bianban")).status == "pending"
+    # The city's administrators run the platform for every county.
+    interventions.suspend(ctx, city["b_pending"], reason, city_admin)
+    interventions.resume(ctx, city["b_pending"], reason, city_admin)
+    with ctx.db.read() as session:
+        version = session.scalar(
+            select(Instance.deployment_id).where(Instance.id == city["b_pending"])
+        )
+        number = session.scalar(select(Deployment.version).where(Deployment.id == version))
+    running = {r.id for r in migration.running_on(ctx, "matter_admission", number, county_admin)}
+    assert city["a_pending"] in running and city["b_pending"] not in running
+    assert {s.instance_id for s in stranded.find(ctx, county_admin)} <= {
+        i for k, i in city.items() if k.startswith("a_")
+    }
+    # Another county's list items are as unknown as items nobody has.
+    bianban, qy_bianban = who(ctx, "bianban"), who(ctx, "qy_bianban")
+    item = catalog.list_items(ctx, bianban, ItemFilter(per_page=1)).items[0]
+    with pytest.raises(NotFound):
+        catalog.edit_item(ctx, qy_bianban, item.id, {"cooperating_department": "清源县民政局"})
+    with pytest.raises(InvalidInput):
+        catalog.create_item(
+            ctx,
+            qy_bianban,
+            {
+                "list_type": "assisting",
+                "category": "民生服务",
+                "name": "协助走访",
+                "scope": "donghe",
+            },
+        )
+    assert catalog.list_items(ctx, qy_bianban, ItemFilter(per_page=200)).items == []

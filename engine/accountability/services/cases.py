@@ -167,10 +167,7 @@ def open_case(ctx: Context, body: Any, actor: Actor) -> CaseDetail:
     values = CASE_FORM.validate(body)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        subject_user, org = _subject(session, values)
-        if not same_county(actor, org.county_id):
-            field = "subject_username" if values.get("subject_username") else "subject_org"
-            raise InvalidInput("案件填写有误", {field: ["不属于本县（市、区），不能在本县立案"]})
+        subject_user, org = _subject(session, values, actor)
         name = (values.get("subject_name") or "").strip()
         if not name:
             name = subject_user.display_name if subject_user else org.name
@@ -207,19 +204,22 @@ def open_case(ctx: Context, body: Any, actor: Actor) -> CaseDetail:
         return _detail(session, ctx, case, actor)
 
 
-def _subject(session: Session, values: dict[str, Any]) -> tuple[User | None, Organization]:
+def _subject(
+    session: Session, values: dict[str, Any], actor: Actor
+) -> tuple[User | None, Organization]:
+    """Whom the case concerns, of the caller's county: another county's person or unit is
+    answered as one nobody has (the answer tells nothing of who exists there)."""
     username = values.get("subject_username")
     if username:
         user = session.scalar(select(User).where(User.username == username))
-        if user is None:
+        org = session.get(Organization, user.org_id) if user is not None else None
+        if user is None or org is None or not same_county(actor, org.county_id):
             raise InvalidInput("案件填写有误", {"subject_username": ["未找到该账号"]})
-        org = session.get(Organization, user.org_id)
-        assert org is not None
         if values.get("subject_org") and values["subject_org"] != org.code:
             raise InvalidInput("案件填写有误", {"subject_org": ["与当事人账号所在单位不一致"]})
         return user, org
     org = session.scalar(select(Organization).where(Organization.code == values["subject_org"]))
-    if org is None:
+    if org is None or not same_county(actor, org.county_id):
         raise InvalidInput("案件填写有误", {"subject_org": ["未知单位"]})
     return None, org
 

@@ -25,6 +25,7 @@ from engine.burden.models_burden import ReportForm, ReportFormParty, ReportSubmi
 from engine.burden.services.gates import county_office, named_townships
 from engine.duty_lists.catalog import Thresholds, normalize, similarity
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.models import Organization
 from engine.services.notices import tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
@@ -93,11 +94,15 @@ class Overlap:
     score: int
 
 
-def overlaps(session: Session, ctx: Context, fields: list[str]) -> list[Overlap]:
-    """Each field asked for that a form in the catalogue already collects, the same or nearly
-    (best match per field and form)."""
+def overlaps(
+    session: Session, ctx: Context, fields: list[str], county_id: int | None
+) -> list[Overlap]:
+    """Each field asked for that a form in the county's catalogue already collects, the same
+    or nearly (best match per field and form)."""
     thresholds = Thresholds.from_settings(ctx.settings)
-    forms = session.scalars(select(ReportForm).order_by(ReportForm.id)).all()
+    forms = session.scalars(
+        select(ReportForm).where(org_in(ReportForm.owner_org_id, county_id)).order_by(ReportForm.id)
+    ).all()
     owners = ctx.names.orgs(session, [f.owner_org_id for f in forms])
     found: list[Overlap] = []
     for asked in fields:
@@ -131,7 +136,7 @@ def start(
     beside the review, and the filing's trail)."""
     started = GENERIC.start(session, ctx, diagram, form, body, actor)
     fields = [str(f) for f in started.trail["form"].get("fields") or []]
-    found = overlaps(session, ctx, fields)
+    found = overlaps(session, ctx, fields, actor.county_id)
     findings = [
         {
             "severity": "warning",
@@ -195,7 +200,8 @@ def merge(
     and the asking department reads what they fill there."""
     into = parameters.get("into")
     form = session.get(ReportForm, into, with_for_update=True) if isinstance(into, int) else None
-    if form is None:
+    owner = session.get(Organization, form.owner_org_id) if form is not None else None
+    if form is None or owner is None or owner.county_id != loaded.instance.county_id:
         raise InvalidInput("报表编号有误", {"merge_into": [f"报表目录中没有编号为 {into} 的报表"]})
     if form.owner_org_id == loaded.instance.applicant_org_id:
         raise InvalidInput(

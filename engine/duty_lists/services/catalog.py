@@ -103,12 +103,20 @@ def record(
         )
 
 
-def org_by_code(session: Session, code: str, field: str, levels: tuple[str, ...]) -> Organization:
+def org_by_code(
+    session: Session, code: str, field: str, levels: tuple[str, ...], actor: Actor | None
+) -> Organization:
+    """The county or township of `code`, of the caller's county (`actor` None: the platform's
+    CLI, any county's); another county's is as unknown as a code nobody has."""
     org = session.scalar(select(Organization).where(Organization.code == code))
-    if org is None or org.level not in levels:
+    if org is None or org.level not in levels or not in_county(org, actor):
         wanted = "县或乡镇" if "county" in levels else "乡镇"
         raise InvalidInput("单位代码有误", {field: [f"未知{wanted}：{code}"]})
     return org
+
+
+def in_county(org: Organization, actor: Actor | None) -> bool:
+    return actor is None or org.county_id == actor.county_id
 
 
 def county_of(session: Session, org_id: int) -> Organization:
@@ -138,10 +146,7 @@ def readable_township(
     """The township whose list the caller asks for (None: every list), if they may read it.
     `actor` None is the platform itself (CLI)."""
     if actor is None or actor.roles & ALL_LISTS_READERS:
-        found = org_by_code(session, code, "township", ("township",)) if code else None
-        if found is not None and actor is not None and found.county_id != actor.county_id:
-            raise InvalidInput("单位代码有误", {"township": [f"未知乡镇：{code}"]})
-        return found
+        return org_by_code(session, code, "township", ("township",), actor) if code else None
     if actor.has("township"):
         if code not in (None, actor.org_code):
             raise Forbidden("乡镇只能查看本乡镇的职责清单")
@@ -289,7 +294,7 @@ def create_item(ctx: Context, actor: Actor, body: Any) -> ItemInfo:
     with ctx.db.write() as session:
         audit.lock_admin_chain(session)
         code = values.pop("scope")
-        scope = org_by_code(session, code, "scope", ("township",)) if code else None
+        scope = org_by_code(session, code, "scope", ("township",), actor) if code else None
         scope = scope or the_county(session, actor)
         values["code"] = values["code"] or next_code(session, scope.id, values["list_type"])
         check_unique(session, scope.id, values)
@@ -303,9 +308,11 @@ def create_item(ctx: Context, actor: Actor, body: Any) -> ItemInfo:
         return infos(session, ctx, [item])[0]
 
 
-def _visible_item(session: Session, item_id: int) -> DutyItem:
+def _visible_item(session: Session, item_id: int, actor: Actor | None) -> DutyItem:
+    """An item of the caller's county's lists (another county's is as if absent)."""
     item = session.get(DutyItem, item_id)
-    if item is None:
+    scope = session.get(Organization, item.scope_org_id) if item is not None else None
+    if item is None or scope is None or not in_county(scope, actor):
         raise NotFound("清单事项不存在")
     return item
 
@@ -323,7 +330,7 @@ def get_item(ctx: Context, actor: Actor, item_id: int) -> ItemInfo:
     """One item as those who keep the lists see it (to edit it)."""
     require_writer(actor)
     with ctx.db.read() as session:
-        return infos(session, ctx, [_visible_item(session, item_id)])[0]
+        return infos(session, ctx, [_visible_item(session, item_id, actor)])[0]
 
 
 def edit_item(ctx: Context, actor: Actor, item_id: int, body: Any) -> ItemInfo:
@@ -333,7 +340,7 @@ def edit_item(ctx: Context, actor: Actor, item_id: int, body: Any) -> ItemInfo:
     now = ctx.clock.now()
     with ctx.db.write() as session:
         audit.lock_admin_chain(session)
-        item = _visible_item(session, item_id)
+        item = _visible_item(session, item_id, actor)
         merged = {**_content(item), "code": item.code, **values}
         if merged["effective_from"] and merged["effective_to"]:
             if str(merged["effective_to"]) < str(merged["effective_from"]):
@@ -356,12 +363,12 @@ def retire_item(ctx: Context, actor: Actor, item_id: int, body: Any) -> ItemInfo
     now = ctx.clock.now()
     with ctx.db.write() as session:
         audit.lock_admin_chain(session)
-        item = _visible_item(session, item_id)
+        item = _visible_item(session, item_id, actor)
         township = values["township"]
         scope = ctx.names.orgs(session, [item.scope_org_id])[item.scope_org_id].code
         payload = {"id": item.id, "scope": scope, "code": item.code, "reason": values["reason"]}
         if township and township != scope:
-            org = org_by_code(session, township, "township", ("township",))
+            org = org_by_code(session, township, "township", ("township",), actor)
             _remove_for(session, item, org, values["reason"], now)
             entry = audit.Entry("duty_item_removed", None, {**payload, "township": org.code})
         else:

@@ -17,6 +17,7 @@ from engine.duty_lists.catalog_forms import ItemRowSchema, load
 from engine.duty_lists.models_catalog import DutyItem
 from engine.duty_lists.services.catalog import (
     apply_changes,
+    in_county,
     readable_township,
     record,
     require_writer,
@@ -87,7 +88,7 @@ def import_items(
     now = ctx.clock.now()
     with ctx.db.write() as session:
         audit.lock_admin_chain(session)
-        scopes = _scopes(session, parsed, errors)
+        scopes = _scopes(session, parsed, errors, actor)
         _unique_codes(parsed, errors)
         _refuse(errors)
         items = _existing(session, scopes)
@@ -118,13 +119,17 @@ def _validated(rows: list[Row], errors: dict[int, dict[str, Any]]) -> list[tuple
 
 
 def _scopes(
-    session: Session, parsed: list[tuple[int, dict]], errors: dict[int, dict[str, Any]]
+    session: Session,
+    parsed: list[tuple[int, dict]],
+    errors: dict[int, dict[str, Any]],
+    actor: Actor | None,
 ) -> dict[str, Organization]:
+    """The counties and townships the rows name, of the caller's county only."""
     codes = {values["scope"] for _, values in parsed}
     found = {
         org.code: org
         for org in session.scalars(select(Organization).where(Organization.code.in_(codes)))
-        if org.level in ("county", "township")
+        if org.level in ("county", "township") and in_county(org, actor)
     }
     for line, values in parsed:
         if values["scope"] not in found:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.authz import Actor, require_role
@@ -22,6 +22,7 @@ from engine.models import Deployment, Instance
 from engine.models_ops import Incident
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
+from engine.workflow.counties import administered, administers
 from engine.workflow.runtime import EngineFailure
 from engine.workflow.services import commands
 from engine.workflow.services.rows import update_instance, update_row
@@ -238,17 +239,25 @@ def listing(
 ) -> list[IncidentInfo]:
     """Incidents, newest first (open ones only, unless asked)."""
     require_role(actor, "admin", "查看故障")
-    return unresolved(ctx, limit) if open_only else _listing(ctx, False, limit)
+    return _listing(ctx, open_only, limit, actor)
 
 
 def unresolved(ctx: Context, limit: int = 100) -> list[IncidentInfo]:
     """Open incidents, newest first (the operator's command line: no actor)."""
-    return _listing(ctx, True, limit)
+    return _listing(ctx, True, limit, None)
 
 
-def _listing(ctx: Context, open_only: bool, limit: int) -> list[IncidentInfo]:
+def _listing(ctx: Context, open_only: bool, limit: int, actor: Actor | None) -> list[IncidentInfo]:
+    """A county's administrators: its instances' incidents, and the deployments' (which are
+    every county's)."""
+    kept = select(Instance.id).where(administered(actor))
     with ctx.db.read() as session:
-        query = select(Incident).order_by(Incident.id.desc()).limit(max(1, min(limit, 500)))
+        query = (
+            select(Incident)
+            .where(or_(Incident.instance_id.is_(None), Incident.instance_id.in_(kept)))
+            .order_by(Incident.id.desc())
+            .limit(max(1, min(limit, 500)))
+        )
         if open_only:
             query = query.where(Incident.resolved_at.is_(None))
         return [_info(session, row) for row in session.scalars(query)]
@@ -257,19 +266,27 @@ def _listing(ctx: Context, open_only: bool, limit: int) -> list[IncidentInfo]:
 def get(ctx: Context, incident_id: int, actor: Actor) -> IncidentInfo:
     require_role(actor, "admin", "查看故障")
     with ctx.db.read() as session:
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound("故障不存在")
+        incident = _kept(session, session.get(Incident, incident_id), actor)
         return _info(session, incident)
+
+
+def _kept(session: Session, incident: Incident | None, actor: Actor) -> Incident:
+    """The incident, if the administrator keeps its instance (another county's: as if absent)."""
+    instance = (
+        session.get(Instance, incident.instance_id)
+        if incident is not None and incident.instance_id is not None
+        else None
+    )
+    if incident is None or (instance is not None and not administers(actor, instance.county_id)):
+        raise NotFound("故障不存在")
+    return incident
 
 
 def open_timer_incident(ctx: Context, incident_id: int, actor: Actor) -> int:
     """The instance of an open timer incident an administrator may retry (see timers.retry)."""
     require_role(actor, "admin", "重试故障")
     with ctx.db.read() as session:
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound("故障不存在")
+        incident = _kept(session, session.get(Incident, incident_id), actor)
         if incident.resolved_at is not None:
             raise Conflict("该故障已处理")
         if incident.kind != "timer" or incident.instance_id is None:
@@ -284,9 +301,7 @@ def resolve(ctx: Context, incident_id: int, actor: Actor) -> IncidentInfo:
     require_role(actor, "admin", "处理故障")
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        incident = session.get(Incident, incident_id, with_for_update=True)
-        if incident is None:
-            raise NotFound("故障不存在")
+        incident = _kept(session, session.get(Incident, incident_id, with_for_update=True), actor)
         if incident.resolved_at is not None:
             raise Conflict("该故障已处理")
         update_row(

@@ -19,6 +19,7 @@ from engine.errors import Conflict, NotFound
 from engine.models import Instance, Task
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
+from engine.workflow.counties import administers
 from engine.workflow.forms import REASON_FORM
 from engine.workflow.processes import terminated
 from engine.workflow.services import commands, incidents
@@ -32,7 +33,7 @@ def _reason(body: Any) -> str:
 def _held(session: Any, instance_id: int, actor: Actor, action: str) -> Instance:
     require_role(actor, "admin", action)
     instance = session.get(Instance, instance_id, with_for_update=True)
-    if instance is None:
+    if instance is None or not administers(actor, instance.county_id):
         raise NotFound("事项不存在")
     if instance.ended_at is not None or instance.status == commands.TERMINATED:
         raise Conflict("该事项已结束")

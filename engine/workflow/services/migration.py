@@ -18,6 +18,7 @@ from engine.models import Deployment, Instance, Task
 from engine.workflow import migration
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
+from engine.workflow.counties import administered, administers
 from engine.workflow.services import commands, incidents
 from engine.workflow.services.deployments import diagram_of
 from engine.workflow.services.rows import update_instance, update_row
@@ -81,11 +82,11 @@ def _hold(
     session: Session, instance_id: int, actor: Actor | None, lock: bool
 ) -> tuple[Instance, list[int]]:
     """The instance and its townships. Administrators (and the operator at the command line,
-    `actor` None) hold any instance, as when suspending it; anyone else learns nothing of one
-    they cannot see (NotFound), else Forbidden."""
+    `actor` None) hold any instance they keep, as when suspending it; anyone else learns
+    nothing of one they cannot see (NotFound), else Forbidden."""
     query = select(Instance).where(Instance.id == instance_id)
     instance = session.scalar(query.with_for_update() if lock else query)
-    if instance is None:
+    if instance is None or not administers(actor, instance.county_id):
         raise NotFound("事项不存在")
     if actor is not None and not actor.has("admin"):
         commands.visible_townships(session, instance, actor)
@@ -221,7 +222,7 @@ def migrate_all(
         _version(session, process_id, to_version, "to_version")
         if from_version == to_version:
             raise InvalidInput("版本有误", {"to_version": ["应与原版本不同"]})
-        ids = [row.id for row in _running(session, source)]
+        ids = [row.id for row in _running(session, source, actor)]
     moved: list[int] = []
     refused: dict[int, list[str]] = {}
     for instance_id in ids:
@@ -249,13 +250,18 @@ def running_on(ctx: Context, process_id: str, version: int, actor: Actor) -> lis
     require_role(actor, "admin", ACTION)
     with ctx.db.read() as session:
         source = _version(session, process_id, version, "from_version")
-        return _running(session, source)
+        return _running(session, source, actor)
 
 
-def _running(session: Session, source: Deployment) -> list[Running]:
+def _running(session: Session, source: Deployment, actor: Actor | None) -> list[Running]:
+    """Those the administrator `actor` keeps (None: the CLI's, every county's)."""
     rows = session.execute(
         select(Instance.id, Instance.title, Instance.status)
-        .where(Instance.deployment_id == source.id, Instance.ended_at.is_(None))
+        .where(
+            Instance.deployment_id == source.id,
+            Instance.ended_at.is_(None),
+            administered(actor),
+        )
         .order_by(Instance.id)
     ).all()
     return [Running(row.id, row.title, row.status) for row in rows]

@@ -19,6 +19,7 @@ from engine.errors import Conflict, NotFound
 from engine.models import Instance
 from engine.models_ops import OpsReading
 from engine.workflow.context import Context
+from engine.workflow.counties import administered, administers
 from engine.workflow.services import commands, incidents
 
 REASONS = {
@@ -48,9 +49,10 @@ def _reason(session: Session, ctx: Context, instance: Instance) -> str | None:
     return ctx.runtime.stranded_reason(loaded.workflow)
 
 
-def scan(ctx: Context, limit: int = 1000) -> list[StrandedInstance]:
+def scan(ctx: Context, limit: int = 1000, actor: Actor | None = None) -> list[StrandedInstance]:
     """Every stranded instance among those not ended (each one's state is read: a county's
-    live instances are thousands, read in batches), at most `limit`."""
+    live instances are thousands, read in batches), at most `limit`; of those the
+    administrator `actor` keeps (None: the worker's and the CLI's sweep, every county's)."""
     found: list[StrandedInstance] = []
     after = 0
     with ctx.db.read() as session:
@@ -61,6 +63,7 @@ def scan(ctx: Context, limit: int = 1000) -> list[StrandedInstance]:
                     Instance.ended_at.is_(None),
                     Instance.status != commands.TERMINATED,
                     Instance.id > after,
+                    administered(actor),
                 )
                 .order_by(Instance.id)
                 .limit(BATCH)
@@ -89,7 +92,7 @@ def scan(ctx: Context, limit: int = 1000) -> list[StrandedInstance]:
 
 def find(ctx: Context, actor: Actor, limit: int = 1000) -> list[StrandedInstance]:
     require_role(actor, "admin", "查看滞留流程")
-    return scan(ctx, limit)
+    return scan(ctx, limit, actor)
 
 
 def release(ctx: Context, instance_id: int, actor: Actor | None) -> str:
@@ -102,7 +105,7 @@ def release(ctx: Context, instance_id: int, actor: Actor | None) -> str:
     now = ctx.clock.now()
     with incidents.attempt(ctx, actor, "release") as noted, ctx.db.write() as session:
         instance = session.get(Instance, instance_id, with_for_update=True)
-        if instance is None:
+        if instance is None or not administers(actor, instance.county_id):
             raise NotFound("事项不存在")
         noted.on(instance)
         loaded = commands.restore(

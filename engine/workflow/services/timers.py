@@ -21,6 +21,7 @@ from engine.models import Instance, Organization, Task, User
 from engine.services.notices import org_codes, tell
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
+from engine.workflow.counties import administers
 from engine.workflow.processes import DEFAULT_ESCALATION
 from engine.workflow.services import commands, incidents
 from engine.workflow.services.rows import update_row
@@ -105,7 +106,7 @@ def fire_instance(ctx: Context, instance_id: int, now: datetime, by: Actor) -> i
     try:
         with ctx.db.write() as session:
             instance = session.get(Instance, instance_id, with_for_update=True)
-            if instance is None:
+            if instance is None or not administers(by, instance.county_id):
                 raise NotFound("事项不存在")
             return _fire(session, ctx, instance, now, by)
     except DomainError:
