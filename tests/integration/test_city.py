@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from engine.accountability.services import cases
 from engine.admission.services import burden
 from engine.authz import Actor
-from engine.burden.models_burden import RequiredMeeting
+from engine.burden.models_burden import ReportForm, RequiredMeeting
 from engine.demo_city import load_demo_city
 from engine.duty_lists.services import catalog
 from engine.duty_lists.services.catalog import ItemFilter
@@ -376,3 +376,36 @@ def test_a_county_s_administrators_run_only_its_instances_and_lists(
             },
         )
     assert catalog.list_items(ctx, qy_bianban, ItemFilter(per_page=200)).items == []
+
+
+def test_report_forms_are_compared_and_merged_within_the_county(
+    ctx: Context, city: dict[str, int]
+) -> None:
+    def form(townships: list[str]) -> dict[str, Any]:
+        return {
+            "name": "农村低保和特困人员情况统计表",
+            "purpose": "掌握农村低保和特困供养人员底数",
+            "fields": ["农村低保户数", "农村低保人数", "特困供养人员数"],
+            "frequency": "quarterly",
+            "townships": townships,
+            "basis": "《社会救助暂行办法》",
+        }
+
+    first = instances.start(ctx, "report_form", form(["chengguan"]), who(ctx, "minzheng"))
+    take(ctx, "bianban", first.id, {"decision": "approve", "comment": ""})
+    # The same form asked in the first county repeats the catalogue; in the second it does not.
+    again = instances.start(ctx, "report_form", form(["donghe"]), who(ctx, "jiaoyu"))
+    assert instances.get(ctx, again.id, who(ctx, "bianban")).data["findings"]
+    other = instances.start(ctx, "report_form", form(["qy_hekou"]), who(ctx, "qy_nongye"))
+    assert instances.get(ctx, other.id, who(ctx, "qy_bianban")).data["findings"] == []
+    # Nor may the second county's office merge it into the first county's catalogue.
+    with ctx.db.read() as session:
+        catalogued = session.scalar(select(ReportForm.id).where(ReportForm.instance_id == first.id))
+    with pytest.raises(InvalidInput) as refused:
+        take(
+            ctx,
+            "qy_bianban",
+            other.id,
+            {"decision": "merge", "merge_into": catalogued, "comment": "并入"},
+        )
+    assert "merge_into" in refused.value.errors
