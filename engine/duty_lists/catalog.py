@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from rapidfuzz import fuzz
@@ -53,8 +54,10 @@ _FILLERS = (
 )
 
 
+@lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
-    """Text reduced to what identifies a matter: no brackets, punctuation, spaces or fillers."""
+    """Text reduced to what identifies a matter: no brackets, punctuation, spaces or fillers.
+    (Remembered: a county's item names are normalized once per process, not per filing.)"""
     text = _BRACKETS.sub("", unicodedata.normalize("NFKC", text).lower())
     kept = "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
     core = kept

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import event, select
@@ -90,3 +91,17 @@ def test_another_process_sees_a_list_change_on_its_next_filing(ctx: Context) -> 
     finally:
         if other.poll() is None:
             other.kill()
+
+
+def test_an_item_taking_effect_tomorrow_counts_from_tomorrow(ctx: Context, clock) -> None:
+    tomorrow = ctx.calendar.local(clock.now()).date() + timedelta(days=1)
+    body = {
+        "list_type": "assisting",
+        "category": "平安法治",
+        "name": "社区矫正对象走访",
+        "effective_from": tomorrow.isoformat(),
+    }
+    catalog.create_item(ctx, accounts.actor_of(ctx, "bianban"), body)
+    assert kinds(ctx, "chengguan") == []  # remembered for today
+    clock.advance(timedelta(days=1))
+    assert kinds(ctx, "chengguan") == ["on_duty_list"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -79,6 +80,24 @@ class CountyLists:
     stamp: str
     by_scope: dict[int, list[Any]]
     removed: dict[int, frozenset[int]]
+    # Each township's effective list today, as the findings name its items: worked out once per
+    # township and day while the stamp holds (only today's are kept).
+    effective: dict[tuple[int, date], list[ItemRef]] = field(default_factory=dict)
+
+    def township_list(self, county_id: int, township_id: int, today: date) -> list[ItemRef]:
+        key = (township_id, today)
+        found = self.effective.get(key)
+        if found is None:
+            if any(day != today for _, day in list(self.effective)):
+                self.effective.clear()  # a new day: yesterday's lists are done with
+            items = self.by_scope.get(county_id, []) + self.by_scope.get(township_id, [])
+            removed = self.removed.get(township_id, frozenset())
+            found = [
+                ItemRef(i.id, i.code, i.name, i.list_type, i.category, i.responsible_body)
+                for i in effective_items(items, county_id, township_id, removed, today)
+            ]
+            self.effective[key] = found  # the same list whichever thread wins
+        return found
 
 
 # Per database and county, in this process. Each filing reads the county's stamp (one row by
@@ -130,13 +149,7 @@ def _effective_lists(
     found: dict[str, list[ItemRef]] = {}
     for org in townships:
         county = org.county_id if org.county_id is not None else county_of(session, org.id).id
-        lists = county_lists(session, ctx, county)
-        items = lists.by_scope.get(county, []) + lists.by_scope.get(org.id, [])
-        removed = lists.removed.get(org.id, frozenset())
-        found[org.code] = [
-            ItemRef(i.id, i.code, i.name, i.list_type, i.category, i.responsible_body)
-            for i in effective_items(items, county, org.id, removed, today)
-        ]
+        found[org.code] = county_lists(session, ctx, county).township_list(county, org.id, today)
     return found
 
 
