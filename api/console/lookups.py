@@ -12,6 +12,7 @@ from engine.burden.services.gates import acting_departments
 from engine.models import Instance, Organization
 from engine.services.context import Context
 from engine.services.directory import OrgRef
+from engine.workflow.counties import city_counties
 from engine.workflow.services import commands
 
 
@@ -65,7 +66,7 @@ def counties(ctx: Context, actor: Actor) -> list[OrgRef]:
     with ctx.db.read() as session:
         rows = session.execute(
             select(Organization.code, Organization.name)
-            .where(Organization.level == "county", Organization.parent_id == actor.city_id)
+            .where(Organization.id.in_(city_counties(actor.city_id)))
             .order_by(Organization.id)
         )
         return [OrgRef(code, name) for code, name in rows]
@@ -75,10 +76,7 @@ def _of_county(actor: Actor) -> Any:
     """The caller's county's organisations; for a city office, those of its counties."""
     if actor.county_id is not None:
         return Organization.county_id == actor.county_id
-    counties = select(Organization.id).where(
-        Organization.level == "county", Organization.parent_id == actor.city_id
-    )
-    return Organization.county_id.in_(counties)
+    return Organization.county_id.in_(city_counties(actor.city_id))
 
 
 def applicants_of(ctx: Context, instance_ids: list[int]) -> dict[int, OrgRef]:

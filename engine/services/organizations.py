@@ -24,6 +24,7 @@ from engine.services.people_forms import (
 )
 from engine.workflow import audit
 from engine.workflow.context import Context
+from engine.workflow.counties import administers
 from engine.workflow.fields import load_input
 
 
@@ -127,9 +128,8 @@ def _tree(session: Session, actor: Actor | None) -> list[OrgView]:
 
 
 def keeps(actor: Actor | None, org: Organization) -> bool:
-    """Whether `actor`'s administration keeps `org`: a county's administrators their county's
-    organisations and people; a city's (and the platform itself, the CLI) every county's."""
-    return actor is None or actor.county_id is None or org.county_id == actor.county_id
+    """Whether `actor`'s administration keeps `org` (its county's; the city's keep all)."""
+    return administers(actor, org.county_id)
 
 
 def org_named(

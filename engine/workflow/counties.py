@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Select, select, true
 
 from engine.authz import Actor
 from engine.models import Instance, Organization
@@ -21,6 +21,13 @@ def instance_in(county_id: int | None) -> ColumnElement[bool]:
     if county_id is None:
         return Instance.county_id.is_(None)
     return Instance.county_id == county_id
+
+
+def city_counties(city_id: int | None) -> Select[tuple[int]]:
+    """The ids of the counties under a city (none without one)."""
+    return select(Organization.id).where(
+        Organization.level == "county", Organization.parent_id == city_id
+    )
 
 
 def org_in(column: Any, county_id: int | None) -> ColumnElement[bool]:

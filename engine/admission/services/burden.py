@@ -22,6 +22,7 @@ from engine.models import AuditEvent, Instance, InstanceTownship, Matter, Organi
 from engine.services.directory import OrgRef
 from engine.tables import Sheet, write_workbook
 from engine.workflow.context import Context
+from engine.workflow.counties import city_counties
 from engine.workflow.fields import char_problem
 
 # 借调准入: a township's people lent to a department stand on its register while they are
@@ -277,13 +278,7 @@ def _counties(session: Session, actor: Actor, code: str | None) -> list[int]:
     if actor.county_id is not None:
         counties = [actor.county_id]
     elif actor.city_id is not None:
-        counties = list(
-            session.scalars(
-                select(Organization.id).where(
-                    Organization.level == "county", Organization.parent_id == actor.city_id
-                )
-            )
-        )
+        counties = list(session.scalars(city_counties(actor.city_id)))
     else:
         return []
     if code:

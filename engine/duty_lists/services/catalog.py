@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.authz import COUNTY_WIDE_READERS, ROLE_LABELS, Actor
+from engine.authz import COUNTY_WIDE_READERS, ROLE_LABELS, Actor, same_county
 from engine.duty_lists.catalog import (
     CATEGORIES,
     LIST_LABELS,
@@ -116,7 +116,7 @@ def org_by_code(
 
 
 def in_county(org: Organization, actor: Actor | None) -> bool:
-    return actor is None or org.county_id == actor.county_id
+    return actor is None or same_county(actor, org.county_id)
 
 
 def county_of(session: Session, org_id: int) -> Organization:

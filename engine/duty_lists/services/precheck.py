@@ -147,9 +147,12 @@ def _effective_lists(
 ) -> dict[str, list[ItemRef]]:
     today = local_today(ctx.clock.now(), ctx.settings.timezone)
     found: dict[str, list[ItemRef]] = {}
+    counties: dict[int, CountyLists] = {}  # the stamp read once per county, not per township
     for org in townships:
         county = org.county_id if org.county_id is not None else county_of(session, org.id).id
-        found[org.code] = county_lists(session, ctx, county).township_list(county, org.id, today)
+        if county not in counties:
+            counties[county] = county_lists(session, ctx, county)
+        found[org.code] = counties[county].township_list(county, org.id, today)
     return found
 
 
