@@ -24,6 +24,7 @@ from devtools import pgserver
 from engine.demo import load_demo
 from engine.services.context import Context, build_context, create_schema, register_processes
 from engine.workflow.clock import ManualClock
+from engine.workflow.runtime import EngineFailure
 
 DEMO_PASSWORD = "demo-pass-for-tests"
 SECRET = "test-secret-" + "x" * 40
@@ -182,3 +183,28 @@ def login(server: str):
         return ApiClient(server, username)
 
     return _login
+
+
+# An engine failure in a test reads, in the run's last lines, as the incident's cause (the
+# step and the exception inside SpiffWorkflow), not only as "incident N was opened".
+_ENGINE_FAILURES = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    failure = call.excinfo.value if call.excinfo is not None else None
+    while failure is not None and not isinstance(failure, EngineFailure):
+        failure = failure.__cause__ or failure.__context__
+    if failure is not None:
+        found = item.config.stash.setdefault(_ENGINE_FAILURES, [])
+        found.append(f"{item.nodeid} ({call.when}): step {failure.step}: {failure.cause}")
+        outcome.get_result().sections.append(("engine failure", found[-1]))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    found = config.stash.get(_ENGINE_FAILURES, [])
+    if found:
+        terminalreporter.write_sep("=", "engine failures")
+        for line in found:
+            terminalreporter.write_line(line)

@@ -12,11 +12,20 @@ from engine.demo import load_demo, load_demo_activity
 from engine.demo_city import load_demo_city, load_demo_city_activity
 from engine.errors import DomainError
 from engine.services.context import Context, build_context, create_schema
+from engine.workflow.runtime import EngineFailure
 from engine.workflow.services.deployments import deploy_directory
 
 
 def _context() -> Context:
     return build_context(Settings.from_env())
+
+
+def _engine_cause(exc: BaseException) -> str:
+    """What the engine failed on, for the operator at the terminal (the incident keeps it too)."""
+    cause = exc.__cause__
+    if isinstance(cause, EngineFailure):
+        return f"（环节 {cause.step or '—'}：{cause.cause}）"
+    return ""
 
 
 def _fail(message: str) -> None:
@@ -88,19 +97,19 @@ def load_demo_command() -> None:
     password = ctx.settings.demo_password
     try:
         result = load_demo(ctx, password)
+        verb = "已创建" if result.created else "已存在，未改动"
+        click.echo(f"演示县{verb}。用户名：{', '.join(result.usernames)}")
+        if result.created:
+            filed = load_demo_activity(ctx)
+            click.echo(f"已办理演示的会议、督查检查、吹哨、部门评价和报表 {filed} 件。")
+            city = load_demo_city(ctx, password)
+            load_demo_city_activity(ctx)
+            click.echo(
+                "演示县隶属清江市，同市另有清源县（已有两件准入申请）；市委编办可查看两县的负担统计。"
+                f"用户名：{', '.join(city.usernames)}"
+            )
     except DomainError as exc:
-        _fail(exc.message)
-    verb = "已创建" if result.created else "已存在，未改动"
-    click.echo(f"演示县{verb}。用户名：{', '.join(result.usernames)}")
-    if result.created:
-        filed = load_demo_activity(ctx)
-        click.echo(f"已办理演示的会议、督查检查、吹哨、部门评价和报表 {filed} 件。")
-        city = load_demo_city(ctx, password)
-        load_demo_city_activity(ctx)
-        click.echo(
-            "演示县隶属清江市，同市另有清源县（已有两件准入申请）；市委编办可查看两县的负担统计。"
-            f"用户名：{', '.join(city.usernames)}"
-        )
+        _fail(exc.message + _engine_cause(exc))
     click.echo(f"演示密码（所有用户相同，来自 ZHUNRU_DEMO_PASSWORD）：{password}")
 
 
