@@ -74,6 +74,10 @@ class Settings:
     bpmn_dir: Path = PROJECT_ROOT / "bpmn"
     demo_password: str = ""
     sql_echo: bool = False
+    # Workflows each process keeps between commands (engine/workflow/live.py; 0: restore every
+    # command), and whether each reuse is checked against the stored state (the tests do).
+    workflow_cache: int = 1000
+    workflow_cache_check: bool = False
     # Timezone in which due dates are shown and working days are counted.
     timezone: str = "Asia/Shanghai"
     # The trail's signed checkpoints: the log's name (first line of every checkpoint), the
@@ -183,6 +187,8 @@ class Settings:
             bpmn_dir=Path(env.get("ZHUNRU_BPMN_DIR") or defaults.bpmn_dir),
             demo_password=env.get("ZHUNRU_DEMO_PASSWORD", ""),
             sql_echo=_bool(env, "ZHUNRU_SQL_ECHO", False),
+            workflow_cache=_int(env, "ZHUNRU_WORKFLOW_CACHE", defaults.workflow_cache),
+            workflow_cache_check=_bool(env, "ZHUNRU_WORKFLOW_CACHE_CHECK", False),
             timezone=env.get("ZHUNRU_TIMEZONE") or defaults.timezone,
             audit_origin=env.get("ZHUNRU_AUDIT_ORIGIN") or defaults.audit_origin,
             audit_key_file=Path(env["ZHUNRU_AUDIT_KEY_FILE"])

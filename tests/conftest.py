@@ -44,6 +44,8 @@ def make_settings(database_url: str) -> Settings:
         demo_password=DEMO_PASSWORD,
         cookie_secure=False,
         blob_dir=BLOBS,
+        # Every reuse of a kept workflow is checked against the state a restore would give.
+        workflow_cache_check=True,
     )
 
 

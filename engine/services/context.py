@@ -20,6 +20,7 @@ from engine.services.blobs import make_blobs
 from engine.workflow.clock import Clock, SystemClock
 from engine.workflow.context import Context
 from engine.workflow.forms import ship_from
+from engine.workflow.live import LiveWorkflows
 from engine.workflow.runtime import Runtime
 from engine.workflow.specs import warm_up
 from engine.workflow.time_functions import TimerRules
@@ -61,6 +62,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         steps=steps,
         documents=documents,
         blobs=make_blobs(settings),
+        live=LiveWorkflows(settings.workflow_cache),
     )
 
 

@@ -12,6 +12,7 @@ from engine.db import Database
 from engine.services.blobs import DiskBlobs, S3Blobs
 from engine.services.directory import Directory
 from engine.workflow.clock import Clock, SystemClock
+from engine.workflow.live import LiveWorkflows
 from engine.workflow.runtime import Runtime
 from engine.workflow.specs import DiagramRegistry
 from engine.workflow.workdays import WorkingCalendar
@@ -25,6 +26,8 @@ class Context:
     diagrams: DiagramRegistry = field(default_factory=DiagramRegistry)
     runtime: Runtime = field(default_factory=Runtime)
     deployment_shas: dict[int, str] = field(default_factory=dict)
+    # Workflows kept between commands in this process (none unless the settings ask).
+    live: LiveWorkflows = field(default_factory=LiveWorkflows)
     names: Directory = field(default_factory=Directory)
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     # The county's fault-tolerance circumstances and exclusions (a local list).

@@ -7,6 +7,7 @@ is re-attached from the parsed-spec registry on load. No database here.
 from __future__ import annotations
 
 import json
+import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -137,6 +138,16 @@ class Runtime:
         config[OperationTask] = OperationTaskConverter
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
         self.script_engine = script_engine(functions)
+        # SpiffWorkflow's serializer flips a flag on its shared registry while it writes JSON
+        # (`_encoder_mode`), which changes how every conversion behaves meanwhile: threads
+        # that serialize, or compare specs through the registry, take turns.
+        self._converting = threading.Lock()
+
+    @contextmanager
+    def converting(self) -> Iterator[Any]:
+        """The serializer's registry, held by this thread alone."""
+        with self._converting:
+            yield self.serializer.registry
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, diagram: Diagram, data: dict[str, Any]) -> BpmnWorkflow:
@@ -181,18 +192,27 @@ class Runtime:
     def get_task(self, workflow: BpmnWorkflow, spiff_task_id: str) -> SpiffTask | None:
         return workflow.get_task_from_id(UUID(spiff_task_id))
 
-    def waiting_messages(self, workflow: BpmnWorkflow) -> set[str]:
+    def waiting(self, workflow: BpmnWorkflow) -> list[SpiffTask]:
+        """The tasks waiting on an event (messages, timers): one walk of the tree, which a
+        command's answer reuses for both."""
+        return list(workflow.get_tasks(state=TaskState.WAITING))
+
+    def waiting_messages(
+        self, workflow: BpmnWorkflow, waiting: list[SpiffTask] | None = None
+    ) -> set[str]:
         """Names of the messages the workflow can catch now (event-based gateways included)."""
         names: set[str] = set()
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in self.waiting(workflow) if waiting is None else waiting:
             names.update(_message_names(getattr(task.task_spec, "event_definition", None)))
         return names
 
     # -- timers ------------------------------------------------------------------------------
-    def waiting_timers(self, workflow: BpmnWorkflow) -> list[tuple[SpiffTask, datetime]]:
+    def waiting_timers(
+        self, workflow: BpmnWorkflow, waiting: list[SpiffTask] | None = None
+    ) -> list[tuple[SpiffTask, datetime]]:
         """Waiting timer tasks with their due instants (evaluated when they started waiting)."""
         timers = []
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in self.waiting(workflow) if waiting is None else waiting:
             if not _timer_definitions(getattr(task.task_spec, "event_definition", None)):
                 continue
             value = task._get_internal_data("event_value")
@@ -200,8 +220,10 @@ class Runtime:
                 timers.append((task, parse_instant(value)))
         return timers
 
-    def next_due(self, workflow: BpmnWorkflow) -> datetime | None:
-        due = [at for _, at in self.waiting_timers(workflow) if at < NEVER]
+    def next_due(
+        self, workflow: BpmnWorkflow, waiting: list[SpiffTask] | None = None
+    ) -> datetime | None:
+        due = [at for _, at in self.waiting_timers(workflow, waiting) if at < NEVER]
         return min(due) if due else None
 
     def fire_due_timers(self, workflow: BpmnWorkflow, now: datetime) -> list[str]:
@@ -332,7 +354,8 @@ class Runtime:
     # -- state -------------------------------------------------------------------------------
     def dumps(self, workflow: BpmnWorkflow) -> str:
         """State as JSON text, without the spec."""
-        return self.serializer.serialize_json(workflow)
+        with self._converting:
+            return self.serializer.serialize_json(workflow)
 
     def save(self, workflow: BpmnWorkflow) -> bytes:
         return pack(self.dumps(workflow))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from engine.workflow.audit import Entry
 from engine.workflow.context import Context
 from engine.workflow.operations import operation, resolve_all
 from engine.workflow.processes import kind_of
-from engine.workflow.runtime import SERIALIZER_VERSION, EngineFailure
+from engine.workflow.runtime import SERIALIZER_VERSION, EngineFailure, unpack
 from engine.workflow.services import inbox
 from engine.workflow.services.deployments import diagram_of
 from engine.workflow.services.rows import update_instance
@@ -40,6 +41,8 @@ class Loaded:
     # Loop children found completed but never merged (state stranded by older code), merged
     # on restore; `save` puts that on the trail.
     released: int = 0
+    # The tasks waiting on an event once the command has run (`save`), for its answer.
+    waiting: list[Any] | None = None
 
 
 def township_ids(session: Session, instance_id: int) -> list[int]:
@@ -127,10 +130,21 @@ def restore(
     if command and instance.suspended_at is not None:
         raise Conflict("该事项已被管理员暂停办理，恢复后方可继续")
     diagram = diagram_of(session, ctx, instance.deployment_id)
+    kept = ctx.live.take(instance.id, instance.deployment_id, instance.state) if command else None
+    if kept is not None:
+        if ctx.settings.workflow_cache_check:
+            _check_kept(ctx, kept, instance)
+        return Loaded(instance, diagram, kept, townships)
     workflow = ctx.runtime.restore(diagram, instance.state)
     loaded = Loaded(instance, diagram, workflow, townships)
     loaded.released = ctx.runtime.release(workflow)
     return loaded
+
+
+def _check_kept(ctx: Context, kept: Any, instance: Instance) -> None:
+    """A kept workflow must be the one a restore gives: serialized, it is the stored state."""
+    if json.loads(ctx.runtime.dumps(kept)) != json.loads(unpack(instance.state)):
+        raise AssertionError(f"instance {instance.id}: the kept workflow is not its stored state")
 
 
 def resolve_townships(
@@ -196,13 +210,17 @@ def save(
     )
     changes = changes + opened
     end = runtime.reached_end(workflow)
-    status = kind.status(end, runtime.waiting_messages(workflow), {view.bpmn_id for view in ready})
+    loaded.waiting = waiting = runtime.waiting(workflow)
+    messages = runtime.waiting_messages(workflow, waiting)
+    status = kind.status(end, messages, {view.bpmn_id for view in ready})
     if status != instance.status and not loaded.diagram.operates:
         changes += kind.reached(session, ctx, loaded, status, now)
+    state = runtime.save(workflow)
+    ctx.live.keep_on_commit(session, instance.id, instance.deployment_id, state, workflow)
     values: dict[str, Any] = {
-        "state": runtime.save(workflow),
+        "state": state,
         "updated_at": now,
-        "next_timer_at": runtime.next_due(workflow),
+        "next_timer_at": runtime.next_due(workflow, waiting),
     }
     if status != instance.status:
         changes.append(Entry("status_changed", None, {"from": instance.status, "to": status}))

@@ -332,11 +332,9 @@ def diff(ctx: Context, process_id: str, version: int, against: int) -> VersionDi
     with ctx.db.read() as session:
         new = _version_row(session, process_id, version)
         old = _version_row(session, process_id, against)
-        return compare(
-            ctx.runtime.serializer.registry,
-            diagram_of(session, ctx, old.id),
-            diagram_of(session, ctx, new.id),
-        )
+        before, after = diagram_of(session, ctx, old.id), diagram_of(session, ctx, new.id)
+    with ctx.runtime.converting() as registry:
+        return compare(registry, before, after)
 
 
 @dataclass(frozen=True)

@@ -131,12 +131,12 @@ def get(ctx: Context, instance_id: int, actor: Actor) -> InstanceDetail:
         return detail_of(session, ctx, instance, actor)
 
 
-def _timers(ctx: Context, workflow: Any) -> list[TimerInfo]:
+def _timers(ctx: Context, workflow: Any, waiting: list[Any] | None = None) -> list[TimerInfo]:
     """The timers the instance waits on, soonest first (a window that never closes is left
     out)."""
     waiting = sorted(
         (due, task.task_spec.bpmn_id or "", task.task_spec.bpmn_name or "")
-        for task, due in ctx.runtime.waiting_timers(workflow)
+        for task, due in ctx.runtime.waiting_timers(workflow, waiting)
         if due < NEVER
     )
     return [
@@ -174,14 +174,14 @@ def detail_of(
         actions=_actions(
             instance,
             summary,
-            ctx.runtime.waiting_messages(workflow),
+            ctx.runtime.waiting_messages(workflow, loaded.waiting),
             actor,
             kind_of(instance.process_id).party(session, instance),
             # Read only when an objection is possible: not a query on every command's answer.
             lambda: kind_of(instance.process_id).carriers(session, instance),
         ),
         case_id=instance.case_id,
-        timers=_timers(ctx, workflow),
+        timers=_timers(ctx, workflow, loaded.waiting),
         ended_at=instance.ended_at,
     )
 

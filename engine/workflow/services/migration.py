@@ -124,12 +124,9 @@ def _examine(
     if reasons:
         return _Examined(current, target, reasons)
     loaded = commands.restore(session, ctx, instance, townships)
-    plan = migration.plan(
-        ctx.runtime.serializer.registry,
-        loaded.workflow,
-        loaded.diagram,
-        diagram_of(session, ctx, target.id),
-    )
+    target_diagram = diagram_of(session, ctx, target.id)
+    with ctx.runtime.converting() as registry:
+        plan = migration.plan(registry, loaded.workflow, loaded.diagram, target_diagram)
     return _Examined(current, target, list(plan.reasons), loaded, plan)
 
 
