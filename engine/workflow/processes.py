@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.authz import Actor, CaseSubject, InstanceScope, can_see_instance, require_role
@@ -159,12 +159,13 @@ def township_fields(form: Any) -> list[str]:
     ]
 
 
+_TOWNSHIP_IDS = select(InstanceTownship.org_id).where(
+    InstanceTownship.instance_id == bindparam("instance_id")
+)
+
+
 def township_ids(session: Session, instance_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(InstanceTownship.org_id).where(InstanceTownship.instance_id == instance_id)
-        )
-    )
+    return list(session.scalars(_TOWNSHIP_IDS, {"instance_id": instance_id}))
 
 
 def _addressed(

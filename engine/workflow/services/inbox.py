@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from engine.authz import CaseSubject
@@ -38,6 +38,11 @@ def _task_owner(
     return None, None
 
 
+# Built once (building a statement costs more than running it).
+_OPEN_ROWS = select(Task).where(Task.instance_id == bindparam("instance_id"), Task.state == "open")
+_INSERT_ROWS = insert(Task.__table__).returning(Task.__table__.c.id, sort_by_parameter_order=True)
+
+
 def rewrite(
     session: Session,
     instance: Instance,
@@ -56,9 +61,7 @@ def rewrite(
     """
     open_rows = {
         row.spiff_task_id: row
-        for row in session.scalars(
-            select(Task).where(Task.instance_id == instance.id, Task.state == "open")
-        )
+        for row in session.scalars(_OPEN_ROWS, {"instance_id": instance.id})
         # A row completed earlier in this transaction is not flushed yet: trust memory.
         if row.state == "open"
     }
@@ -101,9 +104,6 @@ def rewrite(
             changes.append(Entry("task_cancelled", row.bpmn_id, {"name": row.name}))
     if new_rows:
         # Plain INSERT … RETURNING: the new rows' ids, without a unit-of-work flush.
-        table = Task.__table__
-        ids = session.scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), new_rows
-        ).all()
+        ids = session.scalars(_INSERT_ROWS, new_rows).all()
         now_open += [Task(id=task_id, **row) for task_id, row in zip(ids, new_rows, strict=True)]
     return changes, now_open

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select, union_all
+from sqlalchemy import bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.authz import (
@@ -81,18 +81,22 @@ def _inbox_ids(role: str, actor: Actor, reach: int) -> Any:
     return query.order_by(Task.created_at, Task.id).limit(reach)
 
 
+# Built once (building a statement costs more than running it).
+_TASK_AND_INSTANCE = (
+    select(Task, Instance)
+    .join(Instance, Instance.id == Task.instance_id)
+    .where(Task.id == bindparam("task_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def _open_task(
     session: Session, ctx: Context, task_id: int, actor: Actor
 ) -> tuple[Task, Instance, list[int]]:
     # Both rows locked in one read (PostgreSQL; SQLite writers are serialized already), so the
     # task is seen as the previous lock holder left it.
-    found = session.execute(
-        select(Task, Instance)
-        .join(Instance, Instance.id == Task.instance_id)
-        .where(Task.id == task_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).first()
     if found is None:
         raise NotFound("任务不存在")
     task, instance = found
