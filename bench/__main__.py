@@ -25,7 +25,9 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes and short runs")
     parser.add_argument("--sizes", help="growth sizes, comma separated")
     parser.add_argument("--out", default="var/bench/report.json")
-    parser.add_argument("--skip", default="", help="sections to skip: precheck,http,growth,trail")
+    parser.add_argument(
+        "--skip", default="", help="sections to skip: precheck,http,memory,growth,trail"
+    )
     return parser.parse_args()
 
 
@@ -90,6 +92,12 @@ def main() -> None:  # noqa: C901 (one linear script of sections)
             report["http_postgresql"] = http.run(
                 http_url, clients=8, seconds=8 if quick else 30, workers=4, threads=2
             )
+        if "memory" not in skip:
+            commands = 2_000 if quick else 10_000
+            print(f"memory of one gunicorn worker over {commands} commands …", flush=True)
+            memory_url = create_database(server, "bench_memory")
+            demo_context(memory_url).db.dispose()
+            report["memory_postgresql"] = http.memory(memory_url, commands)
         if "growth" not in skip:
             for name, ctx in (("postgresql", pg_ctx), ("sqlite", sqlite_ctx)):
                 print(f"growth on {name}: {sizes} …", flush=True)
@@ -121,6 +129,11 @@ def targets(report: dict[str, Any], sizes: list[int]) -> list[Target]:
     ceiling_rate = report["ceiling"]["steps_per_s"]
     ratio = report["service_sqlite"]["steps_per_s"] / ceiling_rate
     found.append(Target("service/ceiling ratio on SQLite", round(ratio, 2), "≥ 0.5", ratio >= 0.5))
+    if "service_postgresql" in report:
+        ratio = report["service_postgresql"]["steps_per_s"] / ceiling_rate
+        found.append(
+            Target("service/ceiling ratio on PostgreSQL", round(ratio, 2), "≥ 0.35", ratio >= 0.35)
+        )
     state = report["service_sqlite"]["stored_bytes"]["state"]
     found.append(Target("state bytes per admitted instance", state, "≤ 4096", state <= 4096))
     for backend in ("sqlite", "postgresql"):
@@ -134,6 +147,24 @@ def targets(report: dict[str, Any], sizes: list[int]) -> list[Target]:
             Target("HTTP steps/s on PostgreSQL", h["steps_per_s"], "≥ 400", h["steps_per_s"] >= 400)
         )
         found.append(Target("HTTP p99 ms", h["p99_ms"], "≤ 50", h["p99_ms"] <= 50))
+    if "memory_postgresql" in report:
+        m = report["memory_postgresql"]
+        name = f"worker RSS after {m['commands']} commands / after 100"
+        found.append(Target(name, m["ratio"], "≤ 1.2", m["ratio"] <= 1.2))
+    found += _growth_targets(report, sizes)
+    if "trail_postgresql" in report:
+        verified = report["trail_postgresql"]["verify"]
+        rate = verified["events_per_s"]
+        found.append(Target("trail chain verification events/s", rate, "≥ 200000", rate >= 200_000))
+        full = verified["full_seconds"]
+        found.append(
+            Target(f"full verification of {verified['events']} events, s", full, "< 10", full < 10)
+        )
+    return found
+
+
+def _growth_targets(report: dict[str, Any], sizes: list[int]) -> list[Target]:
+    found: list[Target] = []
     for backend in ("postgresql", "sqlite"):
         curve = report.get(f"growth_{backend}")
         if not curve:
@@ -153,14 +184,6 @@ def targets(report: dict[str, Any], sizes: list[int]) -> list[Target]:
                     growth_factor <= 2,
                 )
             )
-    if "trail_postgresql" in report:
-        verified = report["trail_postgresql"]["verify"]
-        rate = verified["events_per_s"]
-        found.append(Target("trail chain verification events/s", rate, "≥ 200000", rate >= 200_000))
-        full = verified["full_seconds"]
-        found.append(
-            Target(f"full verification of {verified['events']} events, s", full, "< 10", full < 10)
-        )
     return found
 
 
@@ -194,6 +217,13 @@ def table(report: dict[str, Any]) -> str:
             f"HTTP on postgresql ({h['clients']} clients, {h['gunicorn']}) | "
             f"{h['steps_per_s']} steps/s, p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms, "
             f"errors {h['errors']}"
+        )
+    if "memory_postgresql" in report:
+        m = report["memory_postgresql"]
+        last = next(key for key in m if key.startswith("rss_after_") and key != "rss_after_100_mb")
+        lines.append(
+            f"one gunicorn worker's RSS | {m['rss_after_100_mb']} MB after 100 commands, "
+            f"{m[last]} MB after {m['commands']}"
         )
     lines += _precheck_lines(report)
     b = report["service_sqlite"]["stored_bytes"]

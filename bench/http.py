@@ -89,33 +89,74 @@ def _tokens(port: int) -> dict[str, str]:
     return tokens
 
 
+def _lifecycle(client: Client, tokens: dict[str, str], completes: list[float]) -> int:
+    """File and take one matter to in force; the errors met (the lifecycle stops at one)."""
+    status, detail = client.call(
+        "POST", "/api/v1/processes/matter_admission/instances", APPLICATION, tokens["nongye"]
+    )
+    if status != 201:
+        return 1
+    for username, bpmn_id, form in STEPS:
+        task = next(
+            t
+            for t in detail["open_tasks"]
+            if t["bpmn_id"] == bpmn_id and t["township"] in (None, username)
+        )
+        began = time.perf_counter()
+        status, detail = client.call(
+            "POST", f"/api/v1/tasks/{task['id']}/complete", form, tokens[username]
+        )
+        completes.append(time.perf_counter() - began)
+        if status != 200:
+            return 1
+    return 0
+
+
 def _worker(port: int, tokens: dict[str, str], stop: float, out: dict[str, list[float]]) -> None:
     client = Client(port)
     completes: list[float] = []
     errors = 0
     while time.monotonic() < stop:
-        status, detail = client.call(
-            "POST", "/api/v1/processes/matter_admission/instances", APPLICATION, tokens["nongye"]
-        )
-        if status != 201:
-            errors += 1
-            continue
-        for username, bpmn_id, form in STEPS:
-            task = next(
-                t
-                for t in detail["open_tasks"]
-                if t["bpmn_id"] == bpmn_id and t["township"] in (None, username)
-            )
-            began = time.perf_counter()
-            status, detail = client.call(
-                "POST", f"/api/v1/tasks/{task['id']}/complete", form, tokens[username]
-            )
-            completes.append(time.perf_counter() - began)
-            if status != 200:
-                errors += 1
-                break
+        errors += _lifecycle(client, tokens, completes)
     out.setdefault("completes", []).extend(completes)
     out.setdefault("errors", []).append(errors)
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def memory(url: str, commands: int) -> dict[str, Any]:
+    """One gunicorn worker's resident memory after 100 commands and after `commands`: what a
+    long-running worker keeps (caches, kept workflows) must level off, not grow with work."""
+    port = _free_port()
+    server = _serve(url, port, 1, 2)
+    try:
+        [worker] = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split() or [
+            ""
+        ]
+        tokens = _tokens(port)
+        client = Client(port)
+        done, completes, readings = 0, [], {}
+        per_lifecycle = 1 + len(STEPS)
+        for mark in (100, commands):
+            while done < mark:
+                _lifecycle(client, tokens, completes)
+                done += per_lifecycle
+            readings[mark] = _rss_kb(int(worker))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    first, last = readings[100], readings[commands]
+    return {
+        "commands": done,
+        "rss_after_100_mb": round(first / 1024, 1),
+        f"rss_after_{commands}_mb": round(last / 1024, 1),
+        "ratio": round(last / first, 2),
+    }
 
 
 def run(url: str, clients: int, seconds: float, workers: int, threads: int) -> dict[str, Any]:

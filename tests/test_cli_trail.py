@@ -21,7 +21,8 @@ def env(tmp_path: Path) -> dict[str, str]:
         "ZHUNRU_AUDIT_KEY_FILE": str(tmp_path / "keys" / "audit.key"),
         "ZHUNRU_AUDIT_ORIGIN": "county.example/trail",
     }
-    assert CliRunner().invoke(main, ["load-demo"], env=values).exit_code == 0
+    loaded = CliRunner().invoke(main, ["load-demo"], env=values)
+    assert loaded.exit_code == 0, loaded.output
     return values
 
 

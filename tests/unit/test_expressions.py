@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
+from simpleeval import NameNotDefined
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.util.task import TaskState
@@ -13,6 +15,7 @@ from engine.errors import ExpressionFailed
 from engine.workflow.expressions import (
     FUNCTIONS,
     Limits,
+    RestrictedEnvironment,
     UnsafeExpression,
     check_expression,
     check_script,
@@ -131,9 +134,15 @@ def test_a_script_cannot_square_its_way_to_a_huge_integer() -> None:
     assert "整数" in str(error.errors["expression"])
 
 
+def _busy(seconds: float) -> None:
+    began = time.thread_time()
+    while time.thread_time() - began < seconds:
+        pass
+
+
 def test_an_evaluation_that_runs_too_long_is_stopped() -> None:
     def slow(step: str) -> bool:
-        time.sleep(0.05)
+        _busy(0.05)
         return True
 
     limits = Limits(seconds=0.02)
@@ -148,6 +157,26 @@ def test_an_evaluation_that_runs_too_long_is_stopped() -> None:
         "a = deadline('a')\nb = deadline('b')", {}, functions={"deadline": slow}, limits=limits
     )
     assert "秒" in str(error.errors["expression"])
+
+
+def test_waiting_and_collecting_garbage_are_not_the_expressions_work() -> None:
+    """A command on a loaded machine, behind a slow database or in a full collection of a
+    large heap passes as it does on a quiet one: the bound counts the evaluation's own work."""
+
+    def waits(step: str) -> bool:
+        time.sleep(0.05)  # another process has the CPU, or the database is slow to answer
+        return True
+
+    def collects(step: str) -> bool:
+        gc.collect()  # long with a large heap (over a second in a full test run)
+        return True
+
+    heap = [[index] for index in range(300_000)]  # something for the collector to walk
+    limits = Limits(seconds=0.02)
+    source = "deadline('a') and term_next('b') and deadline('c') and term_next('d')"
+    assert evaluate(source, {}, {"deadline": waits, "term_next": waits}, limits) is True
+    assert evaluate(source, {}, {"deadline": collects, "term_next": collects}, limits) is True
+    assert len(heap) == 300_000
 
 
 def test_values_within_bounds_still_work() -> None:
@@ -211,3 +240,11 @@ def test_loop_cardinality_is_bounded_when_run() -> None:
     with pytest.raises(ExpressionFailed) as caught:
         workflow.do_engine_steps()
     assert "多实例" in str(caught.value.errors)
+
+
+def test_a_reused_evaluator_sees_only_the_names_of_its_own_expression() -> None:
+    environment = RestrictedEnvironment()
+    assert environment.evaluate("decision == 'pass'", {"decision": "pass"}) is True
+    with pytest.raises(NameNotDefined):  # not the last expression's data
+        environment.evaluate("decision", {})
+    assert environment.evaluate("decision == 'pass'", {"decision": "return"}) is False

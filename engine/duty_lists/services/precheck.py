@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -101,8 +102,10 @@ class CountyLists:
 
 
 # Per database and county, in this process. Each filing reads the county's stamp (one row by
-# key) and reuses the lists read under it; any change draws a new stamp (models_catalog).
-_LISTS: dict[tuple[str, int], CountyLists] = {}
+# key) and reuses the lists read under it; any change draws a new stamp (models_catalog). At
+# most _LISTS_KEPT counties (a city has a few dozen), the least recently read going first.
+_LISTS: OrderedDict[tuple[str, int], CountyLists] = OrderedDict()
+_LISTS_KEPT = 64
 _LISTS_LOCK = threading.Lock()
 
 
@@ -113,6 +116,9 @@ def county_lists(session: Session, ctx: Context, county_id: int) -> CountyLists:
     key = (ctx.settings.database_url, county_id)
     kept = _LISTS.get(key)
     if kept is not None and stamp is not None and kept.stamp == stamp:
+        with _LISTS_LOCK:
+            if key in _LISTS:
+                _LISTS.move_to_end(key)
         return kept
     members = select(Organization.id).where(Organization.county_id == county_id)
     # Plain rows, not ORM objects.
@@ -139,6 +145,9 @@ def county_lists(session: Session, ctx: Context, county_id: int) -> CountyLists:
     if stamp is not None:
         with _LISTS_LOCK:
             _LISTS[key] = found
+            _LISTS.move_to_end(key)
+            while len(_LISTS) > _LISTS_KEPT:
+                _LISTS.popitem(last=False)
     return found
 
 
