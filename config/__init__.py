@@ -74,8 +74,8 @@ class Settings:
     bpmn_dir: Path = PROJECT_ROOT / "bpmn"
     demo_password: str = ""
     sql_echo: bool = False
-    # Workflows each process keeps between commands (engine/workflow/live.py; 0: restore every
-    # command): an admitted matter's takes about 200 KB of memory, a new filing's about 20 KB.
+    # Workflows with a step open each process keeps between commands (engine/workflow/live.py;
+    # 0: restore every command), 20–200 KB of memory each.
     # And whether each reuse is checked against the stored state (the tests do).
     workflow_cache: int = 100
     workflow_cache_check: bool = False

@@ -7,6 +7,10 @@ command leaves its workflow here, under the digest of the state it stored; the n
 takes it if the stored state still has that digest, and restores as before if not (another
 process or worker wrote since, an administrator moved it, the process restarted).
 
+Only a workflow with a step open is kept: the instance is in hand and its next command is
+likely soon. A matter in force, waiting on its timers and messages, may wait months, and its
+workflow is the largest (about 200 KB in memory against 20 KB for a new filing).
+
 Rules that keep it exact:
 - a workflow goes in only when its transaction commits (a rolled-back command's workflow was
   run on and is thrown away), and with the digest of the very bytes that were committed;

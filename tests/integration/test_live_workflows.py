@@ -48,6 +48,7 @@ def test_a_worker_reuses_its_workflow_until_another_writes_the_instance(
     done = take(ctx, "donghe", CONFIRM)
     assert (ctx.live.hits, ctx.live.misses) == (3, 1)
     assert done.status == "in_force"
+    assert started.id not in ctx.live._kept  # no step open: a matter in force is not kept
     with ctx.db.read() as session:
         events = session.scalars(
             select(AuditEvent).where(AuditEvent.instance_id == started.id).order_by(AuditEvent.seq)

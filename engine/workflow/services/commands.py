@@ -216,7 +216,8 @@ def save(
     if status != instance.status and not loaded.diagram.operates:
         changes += kind.reached(session, ctx, loaded, status, now)
     state = runtime.save(workflow)
-    ctx.live.keep_on_commit(session, instance.id, instance.deployment_id, state, workflow)
+    if ready:  # someone is to act next; a matter in force or ended may wait months
+        ctx.live.keep_on_commit(session, instance.id, instance.deployment_id, state, workflow)
     values: dict[str, Any] = {
         "state": state,
         "updated_at": now,
