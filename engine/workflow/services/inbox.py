@@ -53,26 +53,26 @@ def rewrite(
     now: datetime,
     case: CaseSubject | None = None,
     owners: Mapping[str, int] | None = None,
+    open_rows: list[Task] | None = None,
 ) -> tuple[list[Entry], list[Task]]:
     """Make the instance's open task rows match the workflow's ready user tasks.
 
     `townships` maps the instance's township codes to organisation ids; `due` gives a task's
-    deadline (its boundary timer). Returns the trail entries and the task rows open afterwards.
+    deadline (its boundary timer); `open_rows`, the instance's open rows if the command read
+    them already. Returns the trail entries and the task rows open afterwards.
     """
-    open_rows = {
-        row.spiff_task_id: row
-        for row in session.scalars(_OPEN_ROWS, {"instance_id": instance.id})
-        # A row completed earlier in this transaction is not flushed yet: trust memory.
-        if row.state == "open"
-    }
+    if open_rows is None:
+        open_rows = list(session.scalars(_OPEN_ROWS, {"instance_id": instance.id}))
+    # A row completed earlier in this transaction is not flushed yet: trust memory.
+    open_now = {row.spiff_task_id: row for row in open_rows if row.state == "open"}
     changes: list[Entry] = []
     now_open: list[Task] = []
     new_rows: list[dict[str, Any]] = []
     ready_ids = set()
     for view in ready:
         ready_ids.add(view.spiff_task_id)
-        if view.spiff_task_id in open_rows:
-            now_open.append(open_rows[view.spiff_task_id])
+        if view.spiff_task_id in open_now:
+            now_open.append(open_now[view.spiff_task_id])
             continue
         role = diagram.lane_roles[view.lane or ""]
         org_id, assignee_id = _task_owner(role, view, instance, townships, case, owners or {})
@@ -98,7 +98,7 @@ def rewrite(
         if role == "township":
             payload["township"] = view.data["township"]
         changes.append(Entry("task_opened", view.bpmn_id, payload))
-    for spiff_id, row in open_rows.items():
+    for spiff_id, row in open_now.items():
         if spiff_id not in ready_ids:
             update_row(session, row, state="cancelled", completed_at=now)
             changes.append(Entry("task_cancelled", row.bpmn_id, {"name": row.name}))
