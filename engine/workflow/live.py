@@ -91,6 +91,8 @@ class LiveWorkflows:
 
 @event.listens_for(Session, "after_commit")
 def _kept_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
     for instance_id, (live, kept) in session.info.pop(_PENDING, {}).items():
         live._put(instance_id, kept)
 

@@ -6,7 +6,7 @@ was verified untrue and harmed her, wangfang's (西山镇) was "not proven but c
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -38,7 +38,7 @@ def trail_steps(client, instance_id: int) -> list[tuple]:
     ]
 
 
-def test_cadre_applies_for_fault_tolerance_is_granted_reduced_appeals_and_is_exempted(login):
+def test_cadre_applies_for_fault_tolerance_is_granted_reduced_appeals_and_is_exempted(login, clock):
     zhangming, jiwei, shenli, zuzhibu = (
         login(u) for u in ("zhangming", "jiwei", "jiwei_shenli", "zuzhibu")
     )
@@ -67,7 +67,8 @@ def test_cadre_applies_for_fault_tolerance_is_granted_reduced_appeals_and_is_exe
     assert instance["actions"] == ["appeal"]
     # The window closes after 15 calendar days: its last day is in the instance's timers.
     [window] = [t for t in instance["timers"] if t["step"] == "gw_appeal"]
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    # The service's day, not the wall clock's (the two part at the county's midnight).
+    today = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
     assert window["due_date"] == (today + timedelta(days=15)).isoformat()
     appealed = zhangming.post(
         f"/api/v1/instances/{started['id']}/appeals", json={"reason": "已挽回全部损失，请求免责"}

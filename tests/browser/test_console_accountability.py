@@ -8,12 +8,13 @@ The same stories as tests/api/test_accountability_api.py, by the demo county's p
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
+from engine.services.context import Context
 from tests import accountability_factories as af
 from tests.browser.conftest import screenshot
 from tests.browser.walk import current_steps, error_of, open_task, submit_task
@@ -33,7 +34,7 @@ from tests.browser.walk_cases import (
 
 
 def test_a_cadre_applies_for_fault_tolerance_appeals_and_the_result_is_filed(
-    sign_in: Callable[[str], Page],
+    sign_in: Callable[[str], Page], console_ctx: Context
 ) -> None:
     # 申请: zhangming finds his open case and applies from it.
     zhangming = sign_in("zhangming")
@@ -77,7 +78,9 @@ def test_a_cadre_applies_for_fault_tolerance_appeals_and_the_result_is_filed(
     notice.get_by_role("link", name="查看事项").click()
     expect(zhangming.locator(".results")).to_contain_text("减责")
     # The cadre sees the day the appeal window closes: 15 calendar days from the decision.
-    closes = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=15)
+    # The service's day, not the wall clock's (the two part at the county's midnight).
+    today = console_ctx.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    closes = today + timedelta(days=15)
     expect(zhangming.locator("#action-appeal-title + p")).to_contain_text(
         f"申诉期至{closes.year}年{closes.month}月{closes.day}日（含当日）"
     )

@@ -95,4 +95,11 @@ def test_kept_only_on_commit_and_the_oldest_goes_first() -> None:
     _commit(engine, live, 3, b"state 3")
     assert live.take(3, 1, b"state 3") == "workflow 3"
     assert LiveWorkflows(size=0).take(3, 1, b"state 3") is None
+    # A savepoint released inside the command is not its commit.
+    with Session(engine) as session, session.begin():
+        live.keep_on_commit(session, 4, 1, b"state 4", "workflow 4")
+        with session.begin_nested():
+            pass
+        assert 4 not in live._kept
+    assert live.take(4, 1, b"state 4") == "workflow 4"
     engine.dispose()

@@ -43,9 +43,6 @@ class Loaded:
     released: int = 0
     # The tasks waiting on an event once the command has run (`save`), for its answer.
     waiting: list[Any] | None = None
-    # The instance's open task rows as the command read them under its lock (None: `save`
-    # reads them).
-    open_rows: list[Task] | None = None
 
 
 def township_ids(session: Session, instance_id: int) -> list[int]:
@@ -210,7 +207,6 @@ def save(
         now,
         kind.party(session, instance),
         kind.owners(session, instance),
-        loaded.open_rows,
     )
     changes = changes + opened
     end = runtime.reached_end(workflow)

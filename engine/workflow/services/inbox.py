@@ -53,18 +53,18 @@ def rewrite(
     now: datetime,
     case: CaseSubject | None = None,
     owners: Mapping[str, int] | None = None,
-    open_rows: list[Task] | None = None,
 ) -> tuple[list[Entry], list[Task]]:
     """Make the instance's open task rows match the workflow's ready user tasks.
 
     `townships` maps the instance's township codes to organisation ids; `due` gives a task's
-    deadline (its boundary timer); `open_rows`, the instance's open rows if the command read
-    them already. Returns the trail entries and the task rows open afterwards.
+    deadline (its boundary timer). Returns the trail entries and the task rows open afterwards.
     """
-    if open_rows is None:
-        open_rows = list(session.scalars(_OPEN_ROWS, {"instance_id": instance.id}))
-    # A row completed earlier in this transaction is not flushed yet: trust memory.
-    open_now = {row.spiff_task_id: row for row in open_rows if row.state == "open"}
+    open_now = {
+        row.spiff_task_id: row
+        for row in session.scalars(_OPEN_ROWS, {"instance_id": instance.id})
+        # A row completed earlier in this transaction is not flushed yet: trust memory.
+        if row.state == "open"
+    }
     changes: list[Entry] = []
     now_open: list[Task] = []
     new_rows: list[dict[str, Any]] = []

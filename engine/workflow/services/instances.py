@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,7 +153,10 @@ def detail_of(
     actor: Actor,
     loaded: commands.Loaded | None = None,
 ) -> InstanceDetail:
-    """The instance as the caller sees it; a command passes what it already holds."""
+    """The instance as the caller sees it; a command passes what it already holds (its data is
+    copied: the workflow may be kept for the instance's next command, which another thread can
+    take while this answer is still being written)."""
+    held = loaded is not None
     if loaded is None:
         _, township_ids = commands.visible_instance(session, instance.id, actor, lock=False)
         loaded = commands.restore(session, ctx, instance, township_ids, command=False)
@@ -167,7 +171,7 @@ def detail_of(
     open_rows = sorted(loaded.open_tasks, key=lambda row: row.id)
     return InstanceDetail(
         **summary.__dict__,
-        data=ctx.runtime.data(workflow),
+        data=copy.deepcopy(ctx.runtime.data(workflow)) if held else ctx.runtime.data(workflow),
         open_tasks=task_infos(
             session, ctx.names, ctx.calendar, open_rows, {instance.id: instance.title}
         ),

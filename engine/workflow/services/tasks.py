@@ -81,32 +81,25 @@ def _inbox_ids(role: str, actor: Actor, reach: int) -> Any:
     return query.order_by(Task.created_at, Task.id).limit(reach)
 
 
-# The task asked for and its instance, with the instance's other open tasks (which the inbox
-# rewrite needs): one round trip, every row locked (PostgreSQL; SQLite writers are serialized
-# already), so all are seen as the previous lock holder left them. Built once.
-_ASKED = Task.__table__.alias("asked")
-_TASK_AND_OPEN_SIBLINGS = (
+# Both rows locked in one read (PostgreSQL; SQLite writers are serialized already), so the
+# task is seen as the previous lock holder left it. Built once. (Reading the instance's other
+# open tasks here as well would miss a row a concurrent command inserted while this one waited
+# for the lock: PostgreSQL re-checks only the rows it first saw. The inbox rewrite reads them
+# afresh, after the lock.)
+_TASK_AND_INSTANCE = (
     select(Task, Instance)
     .join(Instance, Instance.id == Task.instance_id)
-    .where(
-        Task.instance_id
-        == select(_ASKED.c.instance_id)
-        .where(_ASKED.c.id == bindparam("task_id"))
-        .scalar_subquery(),
-        or_(Task.id == bindparam("task_id"), Task.state == "open"),
-    )
-    .with_for_update(of=[Task.__table__, Instance.__table__])
+    .where(Task.id == bindparam("task_id"))
+    .with_for_update()
     .execution_options(populate_existing=True)
 )
 
 
 def _open_task(
     session: Session, ctx: Context, task_id: int, actor: Actor
-) -> tuple[Task, Instance, list[int], list[Task]]:
-    """The task (open, visible, takeable by the caller), its instance, the instance's townships
-    and its open task rows."""
-    rows = session.execute(_TASK_AND_OPEN_SIBLINGS, {"task_id": task_id}).all()
-    found = next((row for row in rows if row[0].id == task_id), None)
+) -> tuple[Task, Instance, list[int]]:
+    """The task (open, visible, takeable by the caller), its instance and its townships."""
+    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).first()
     if found is None:
         raise NotFound("任务不存在")
     task, instance = found
@@ -116,7 +109,7 @@ def _open_task(
         raise Conflict("该任务已办结，不能再办理")
     check_may_take(session, task, instance, actor)
     _check_recusal(session, ctx, task, instance, actor)
-    return task, instance, townships, [row[0] for row in rows if row[0].state == "open"]
+    return task, instance, townships
 
 
 def check_may_take(
@@ -159,7 +152,7 @@ def _check_recusal(
 def claim(ctx: Context, task_id: int, actor: Actor) -> TaskInfo:
     """认领: the caller takes the task so colleagues do not work on it at the same time."""
     with ctx.db.write() as session:
-        task, instance, _, _ = _open_task(session, ctx, task_id, actor)
+        task, instance, _ = _open_task(session, ctx, task_id, actor)
         if task.assignee_id != actor.user_id:
             update_row(session, task, assignee_id=actor.user_id)
             commands.record(
@@ -180,10 +173,9 @@ def complete(ctx: Context, task_id: int, form: Any, actor: Actor) -> InstanceDet
     now = ctx.clock.now()
     form, attachment_ids = attachments.split_body(form)
     with incidents.attempt(ctx, actor, "complete") as noted, ctx.db.write() as session:
-        task, instance, townships_now, open_rows = _open_task(session, ctx, task_id, actor)
+        task, instance, townships_now = _open_task(session, ctx, task_id, actor)
         noted.on(instance)
         loaded = commands.restore(session, ctx, instance, townships_now)
-        loaded.open_rows = open_rows
         # The form of the instance's own version: a package's, or the one built in.
         spec = form_for_task(loaded.diagram, task.bpmn_id)
         spiff_task = ctx.runtime.get_task(loaded.workflow, task.spiff_task_id)
