@@ -467,17 +467,14 @@ def evaluate(
 class _Evaluators(threading.local):
     """One evaluator per thread over the same functions and limits, reused from one expression
     to the next: building one (and collecting it, a cycle of bound methods) cost more than
-    most expressions. An expression evaluated while the thread's one is busy gets its own."""
+    most expressions. An expression evaluated while the thread's one is busy gets its own.
+    One per RestrictedEnvironment, so always over its functions and limits."""
 
-    def __init__(self, functions: Mapping[str, Callable[..., Any]], limits: Limits) -> None:
-        self.functions, self.limits = functions, limits
+    def __init__(self) -> None:
         self.idle: _BoundedEval | None = None
-        self.built = False
 
     def take(self) -> _BoundedEval | None:
-        if not self.built:
-            self.built = True
-            return _BoundedEval(self.functions, {}, self.limits, "", 0.0)
+        """The thread's idle evaluator, or None (the caller builds one and gives it back)."""
         evaluator, self.idle = self.idle, None
         return evaluator
 
@@ -515,7 +512,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__()
         self.functions = {**FUNCTIONS, **(functions or {})}
         self.limits = limits
-        self.evaluators = _Evaluators(self.functions, limits)
+        self.evaluators = _Evaluators()
 
     def evaluate(self, expression, context, external_context=None):  # noqa: D401
         names = dict(external_context or {})

@@ -59,7 +59,7 @@ def rewrite(
     `townships` maps the instance's township codes to organisation ids; `due` gives a task's
     deadline (its boundary timer). Returns the trail entries and the task rows open afterwards.
     """
-    open_now = {
+    open_rows = {
         row.spiff_task_id: row
         for row in session.scalars(_OPEN_ROWS, {"instance_id": instance.id})
         # A row completed earlier in this transaction is not flushed yet: trust memory.
@@ -71,8 +71,8 @@ def rewrite(
     ready_ids = set()
     for view in ready:
         ready_ids.add(view.spiff_task_id)
-        if view.spiff_task_id in open_now:
-            now_open.append(open_now[view.spiff_task_id])
+        if view.spiff_task_id in open_rows:
+            now_open.append(open_rows[view.spiff_task_id])
             continue
         role = diagram.lane_roles[view.lane or ""]
         org_id, assignee_id = _task_owner(role, view, instance, townships, case, owners or {})
@@ -98,7 +98,7 @@ def rewrite(
         if role == "township":
             payload["township"] = view.data["township"]
         changes.append(Entry("task_opened", view.bpmn_id, payload))
-    for spiff_id, row in open_now.items():
+    for spiff_id, row in open_rows.items():
         if spiff_id not in ready_ids:
             update_row(session, row, state="cancelled", completed_at=now)
             changes.append(Entry("task_cancelled", row.bpmn_id, {"name": row.name}))

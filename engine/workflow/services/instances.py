@@ -135,14 +135,13 @@ def get(ctx: Context, instance_id: int, actor: Actor) -> InstanceDetail:
 def _timers(ctx: Context, workflow: Any, waiting: list[Any] | None = None) -> list[TimerInfo]:
     """The timers the instance waits on, soonest first (a window that never closes is left
     out)."""
-    waiting = sorted(
+    timers = sorted(
         (due, task.task_spec.bpmn_id or "", task.task_spec.bpmn_name or "")
         for task, due in ctx.runtime.waiting_timers(workflow, waiting)
         if due < NEVER
     )
     return [
-        TimerInfo(step, name or step, due, ctx.calendar.last_day(due))
-        for due, step, name in waiting
+        TimerInfo(step, name or step, due, ctx.calendar.last_day(due)) for due, step, name in timers
     ]
 
 
