@@ -170,6 +170,7 @@ class Instance(Base):
         Index("ix_instance_status_created", "status", "created_at", "id"),
         # A county office's reads: its county's instances, newest first.
         Index("ix_instance_county_created", "county_id", "created_at", "id"),
+        Index("ix_instance_county_status_created", "county_id", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

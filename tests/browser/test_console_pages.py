@@ -171,3 +171,28 @@ def test_a_step_past_its_deadline_is_marked_overdue_in_the_inbox(
     expect(row).to_have_class(re.compile("overdue"))
     expect(row).to_contain_text(re.compile(r"\d{4}年\d{1,2}月\d{1,2}日前（含当日）"))
     screenshot(page, "13-inbox-overdue")
+
+
+def test_a_long_matter_list_says_its_count_is_a_lower_bound_and_pages_on(
+    sign_in: Callable[[str], Page], api: Any, monkeypatch: Any
+) -> None:
+    from api.console import admission
+    from engine.workflow.services import instances
+
+    monkeypatch.setattr(instances, "COUNT_CAP", 2)
+    monkeypatch.setattr(admission, "PER_PAGE", 2)
+    nongye = api("nongye")
+    for n in range(5):
+        started = nongye.post(
+            "/api/v1/processes/matter_admission/instances",
+            json=application(name=f"{TITLE}{n}"),
+        )
+        assert started.status_code == 201, started.text
+    page = sign_in("jiwei")
+    page.goto("/matters")
+    expect(page.locator("caption")).to_have_text("共 2+ 项")
+    page.get_by_role("link", name="下一页").click()
+    page.get_by_role("link", name="下一页").click()
+    expect(page.locator("caption")).to_have_text("共 5 项")
+    expect(page.get_by_role("link", name="下一页")).to_have_count(0)
+    expect(page.get_by_role("link", name=f"{TITLE}0")).to_be_visible()

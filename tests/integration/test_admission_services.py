@@ -116,6 +116,28 @@ def test_reads_are_scoped_to_organisation_and_role(ctx: Context) -> None:
         assert instances.search(ctx, actor(ctx, username), instances.InstanceFilter()).total == 0
 
 
+def test_a_search_past_its_count_cap_says_so_and_still_pages_to_the_end(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(instances, "COUNT_CAP", 3)
+    nongye, jiwei = actor(ctx, "nongye"), actor(ctx, "jiwei")
+    started = [instances.start(ctx, "matter_admission", application(), nongye).id for _ in range(5)]
+    pages = [
+        instances.search(ctx, jiwei, instances.InstanceFilter(page=n, per_page=2))
+        for n in (1, 2, 3)
+    ]
+    # Counting stops at the cap (or at the page asked for): the total is then a lower bound.
+    assert [(p.total, p.total_exact, p.more) for p in pages] == [
+        (3, False, True),
+        (4, False, True),
+        (5, True, False),
+    ]
+    listed = [item.id for p in pages for item in p.items]
+    assert listed == sorted(started, reverse=True)
+    pending = instances.search(ctx, jiwei, instances.InstanceFilter(status="pending"))
+    assert {item.id for item in pending.items} == set(started)
+
+
 def test_auditor_reads_everything_but_changes_nothing(ctx: Context) -> None:
     instance_id = admit(ctx, ["chengguan"])
     jiwei = actor(ctx, "jiwei")

@@ -84,6 +84,11 @@ class Page:
     # False when `total` is a lower bound: counting stopped at a cap.
     total_exact: bool = True
 
+    @property
+    def more(self) -> bool:
+        """Whether a next page may hold rows (always, while the count stopped at its cap)."""
+        return not self.total_exact or self.page * self.per_page < self.total
+
 
 def summaries(
     session: Session,
