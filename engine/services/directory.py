@@ -25,6 +25,15 @@ class OrgRef:
 
 
 @dataclass(frozen=True)
+class OrgPlace:
+    """What never changes of an organisation once created: its id, level and county."""
+
+    id: int
+    level: str
+    county_id: int | None
+
+
+@dataclass(frozen=True)
 class UserRef:
     username: str  # the sign-in name, for auditors' searches
     name: str  # how the person is named to others (their display name)
@@ -63,6 +72,9 @@ class Directory:
     def __init__(self, ttl_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self._orgs: _Cache[int, OrgRef] = _Cache(ttl_seconds, clock)
         self._users: _Cache[int, UserRef] = _Cache(ttl_seconds, clock)
+        # By code; kept for the process's life (organisations are retired, never deleted, and
+        # keep their code, level and county), so a service task naming a township reads none.
+        self._places: dict[str, OrgPlace] = {}
 
     def orgs(self, session: Session, ids: Iterable[int | None]) -> dict[int, OrgRef]:
         def load(missing: set[int]) -> dict[int, OrgRef]:
@@ -74,6 +86,20 @@ class Directory:
             return {org_id: OrgRef(code, name) for org_id, code, name in rows}
 
         return self._orgs.get_many({i for i in ids if i is not None}, load)
+
+    def place(self, session: Session, code: str) -> OrgPlace | None:
+        """The organisation with this code, where it sits (None: no such organisation)."""
+        found = self._places.get(code)
+        if found is None:
+            row = session.execute(
+                select(Organization.id, Organization.level, Organization.county_id).where(
+                    Organization.code == code
+                )
+            ).first()
+            if row is None:
+                return None
+            found = self._places[code] = OrgPlace(*row)
+        return found
 
     def users(self, session: Session, ids: Iterable[int | None]) -> dict[int, UserRef]:
         """Each user's sign-in name and display name, by id (one query for those not cached)."""

@@ -30,18 +30,17 @@ NAME_MAX = 200
 TERM_TYPES = ("short", "long")
 
 
-def _township(session: Session, loaded: Loaded, code: str) -> Organization:
-    """A township of the instance's county."""
-    township = session.scalar(
-        select(Organization).where(
-            Organization.code == code,
-            Organization.level == "township",
-            Organization.county_id == loaded.instance.county_id,
-        )
-    )
-    if township is None:
+def _township(session: Session, ctx: Context, loaded: Loaded, code: str) -> int:
+    """The id of a township of the instance's county."""
+    place = ctx.names.place(session, code)
+    if place is None or place.level != "township" or place.county_id != loaded.instance.county_id:
         raise OperationFailed(f"未知乡镇：{code}")
-    return township
+    return place.id
+
+
+def _name(session: Session, org_id: int) -> str:
+    """An organisation's name as it is now, for a message that is kept."""
+    return session.scalar(select(Organization.name).where(Organization.id == org_id)) or ""
 
 
 def _day(text: str) -> date:
@@ -64,7 +63,8 @@ def enter(
     to it and whether that has arrived (yes unless the diagram says otherwise; if not, the
     shortfall is owed by a deadline). Given `shared_by` (the matter's townships), the funding
     and staff are the matter's totals and the township's share is registered."""
-    township = _township(session, loaded, text(parameters, "township"))
+    code = text(parameters, "township")
+    township_id = _township(session, ctx, loaded, code)
     name = text(parameters, "name")
     end = text(parameters, "end_date")
     term_type = text(parameters, "term_type") or ("short" if end else "long")
@@ -80,8 +80,8 @@ def enter(
     staff = _whole(text(parameters, "staff", "0"), "staff")
     paid_by = text(parameters, "funding_paid_by")
     promise = resources.Promise(
-        funding_yuan=resources.share(funding, shared_by, township.code),
-        staff=resources.share(staff, shared_by, township.code),
+        funding_yuan=resources.share(funding, shared_by, code),
+        staff=resources.share(staff, shared_by, code),
         powers=text(parameters, "powers"),
         funding_source=text(parameters, "funding_source")[:40],
         funding_paid_by=_day(paid_by) if paid_by else None,
@@ -93,12 +93,12 @@ def enter(
         "end_date": _day(end) if end else None,
     }
     _, promised = resources.enter(
-        session, ctx, loaded.instance, township, values, promise, received, now
+        session, ctx, loaded.instance, township_id, values, promise, received, now
     )
     notice = text(parameters, "notice")
     if notice:  # e.g. why the township's decline was not upheld
-        tell(session, [township.id], loaded.instance.id, "entry_upheld", notice, now)
-    entered = {"township": township.code, "name": name, "resources_received": received}
+        tell(session, [township_id], loaded.instance.id, "entry_upheld", notice, now)
+    entered = {"township": code, "name": name, "resources_received": received}
     return [Entry("matter_entered", None, entered | promised)]
 
 
@@ -108,18 +108,19 @@ def drop(
     """A township that declined no longer carries the matter: the gatekeeper's decision, told
     to the township and to the office that filed it. The township still reads the matter's
     record; it goes on no register."""
-    township = _township(session, loaded, text(parameters, "township"))
+    code = text(parameters, "township")
+    township_id = _township(session, ctx, loaded, code)
     reason = text(parameters, "reason")
     title = loaded.instance.title
     for org_id, message in (
-        (township.id, f"县委编办决定：事项“{title}”不再由本乡镇承担。理由：{reason}"),
+        (township_id, f"县委编办决定：事项“{title}”不再由本乡镇承担。理由：{reason}"),
         (
             loaded.instance.applicant_org_id,
-            f"县委编办决定：事项“{title}”不再由{township.name}承担。理由：{reason}",
+            f"县委编办决定：事项“{title}”不再由{_name(session, township_id)}承担。理由：{reason}",
         ),
     ):
         tell(session, [org_id], loaded.instance.id, "township_dropped", message, now)
-    return [Entry("township_dropped", None, {"township": township.code, "reason": reason})]
+    return [Entry("township_dropped", None, {"township": code, "reason": reason})]
 
 
 def leave(
@@ -132,7 +133,7 @@ def leave(
     reason = text(parameters, "reason") or matters_register.exit_reason(completed)
     reason = reason[:40]
     code = text(parameters, "township")
-    township_id = _township(session, loaded, code).id if code else None
+    township_id = _township(session, ctx, loaded, code) if code else None
     return [matters_register.record_exit(session, loaded.instance, reason, now, township_id)]
 
 
@@ -141,16 +142,17 @@ def notify(
 ) -> list[Entry]:
     """A notice to the township (read on its notifications page); with `copy_applicant` "yes",
     the office that filed the instance reads it too, the township named."""
-    township = _township(session, loaded, text(parameters, "township"))
+    code = text(parameters, "township")
+    township_id = _township(session, ctx, loaded, code)
     kind, message = text(parameters, "kind", "notice"), text(parameters, "message")
-    tell(session, [township.id], loaded.instance.id, kind, message, now)
+    tell(session, [township_id], loaded.instance.id, kind, message, now)
     copy = text(parameters, "copy_applicant", "no")
     if copy not in ("yes", "no"):
         raise OperationFailed(f"copy_applicant 应为 yes 或 no：{copy}")
     if copy == "yes":
-        copied = f"（致{township.name}）{message}"
+        copied = f"（致{_name(session, township_id)}）{message}"
         tell(session, [loaded.instance.applicant_org_id], loaded.instance.id, kind, copied, now)
-    return [Entry("township_notified", None, {"township": township.code})]
+    return [Entry("township_notified", None, {"township": code})]
 
 
 def notify_applicant(
@@ -161,7 +163,7 @@ def notify_applicant(
     message = text(parameters, "message")
     code = text(parameters, "township")
     if code:
-        message = f"{_township(session, loaded, code).name}：{message}"
+        message = f"{_name(session, _township(session, ctx, loaded, code))}：{message}"
     kind = text(parameters, "kind", "notice")
     tell(session, [loaded.instance.applicant_org_id], loaded.instance.id, kind, message, now)
     return [Entry("applicant_notified", None, {"kind": kind})]

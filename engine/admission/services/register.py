@@ -73,7 +73,9 @@ def record_entry(
         "end_date": date.fromisoformat(end) if end else None,
     }
     received = bool(confirmation["resources_received"])
-    _, promised = resources.enter(session, ctx, instance, township, values, promise, received, now)
+    _, promised = resources.enter(
+        session, ctx, instance, township.id, values, promise, received, now
+    )
     payload = {"township": township.code, "resources_received": received}
     return Entry("matter_entered", "confirm_entry", payload | promised)
 

@@ -93,7 +93,7 @@ def enter(
     session: Session,
     ctx: Context,
     instance: Instance,
-    township: Organization,
+    township_id: int,
     values: dict[str, Any],
     promise: Promise,
     received: bool,
@@ -111,7 +111,7 @@ def enter(
         .values(
             **values,
             instance_id=instance.id,
-            township_org_id=township.id,
+            township_org_id=township_id,
             funding_yuan=promise.funding_yuan,
             staff=promise.staff,
             powers=promise.powers,
@@ -147,8 +147,9 @@ def enter(
     trail: dict[str, Any] = {"funding_yuan": promise.funding_yuan, "staff": promise.staff}
     if due is not None:
         trail["shortfall_due"] = due.isoformat()
+        township = session.scalar(select(Organization.name).where(Organization.id == township_id))
         message = (
-            f"{township.name}已确认事项“{instance.title}”进入，但随事下放的资源尚未到位"
+            f"{township}已确认事项“{instance.title}”进入，但随事下放的资源尚未到位"
             f"（应下放该乡镇：{promised_words(promise)}）。请于{written_date(due)}前"
             "（含当日）补齐；逾期未补齐的，将报县委编办督办。"
         )
