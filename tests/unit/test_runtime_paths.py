@@ -226,3 +226,30 @@ def test_stored_state_has_no_embedded_spec_and_round_trips() -> None:
     restored = walk.runtime.loads(DIAGRAM, state)
     assert json.loads(walk.runtime.dumps(restored)) == stored
     assert restored.spec is DIAGRAM.spec
+
+
+def test_stored_state_is_what_spiffworkflows_own_serializer_writes() -> None:
+    """The state is written with orjson: the same JSON as SpiffWorkflow's json writer, for
+    every kind of value task data can hold, and it restores to the same workflow."""
+    odd: dict[Any, Any] = {
+        "文本": "乡镇“承接”事项\n",
+        "when": datetime(2026, 12, 1, 8, 30, tzinfo=UTC),
+        "how_long": datetime(2026, 12, 2, tzinfo=UTC) - datetime(2026, 12, 1, tzinfo=UTC),
+        "codes": {"donghe"},
+        "pair": ("a", 1),
+        "ratio": 0.1,
+        7: "a key that is not text",
+        "nested": [{"x": None, "y": True, "at": datetime(2026, 1, 1, tzinfo=UTC)}],
+    }
+    # An expression may build integers up to 1,024 bits: past 64, the json module writes.
+    for data in (odd, {**odd, "big": 2**100}):
+        walk = Walk("live")
+        walk.workflow.data.update(data)
+        ours = walk.runtime.dumps(walk.workflow)
+        theirs = walk.runtime.serializer.serialize_json(walk.workflow)
+        assert json.loads(ours) == json.loads(theirs)
+        restored = walk.runtime.loads(DIAGRAM, ours)
+        assert restored.data["when"] == odd["when"] and restored.data["how_long"] == odd["how_long"]
+        assert restored.data["nested"] == odd["nested"]
+        assert restored.data.get("big") == data.get("big")
+        assert json.loads(walk.runtime.dumps(restored)) == json.loads(ours)
