@@ -7,8 +7,11 @@ itself is still compiled from the models.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,10 +44,45 @@ def _batches(session: Session, query: Select[Any]) -> Iterator[list[tuple[Any, .
         cursor = raw.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql)
-        while batch := cursor.fetchmany(BATCH):
-            yield batch
+        if connection.dialect.name == "postgresql":
+            yield from _fetched_ahead(cursor)
+        else:
+            while batch := cursor.fetchmany(BATCH):
+                yield batch
     finally:
         cursor.close()
+
+
+def _fetched_ahead(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """The server's batches, each fetched on another thread while this one works on the last:
+    about half a fetch is waiting for the server, which then overlaps the checking. Only that
+    thread uses the cursor until it has stopped."""
+    ready: queue.Queue[list[tuple[Any, ...]] | BaseException] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                batch = cursor.fetchmany(BATCH)
+                ready.put(batch)
+                if not batch:
+                    return
+        except BaseException as exc:  # handed to the reading thread, raised there
+            ready.put(exc)
+
+    worker = threading.Thread(target=fetch, name="trail-fetch", daemon=True)
+    worker.start()
+    try:
+        while (batch := ready.get()) != []:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield batch
+    finally:
+        stop.set()
+        while worker.is_alive():  # a reader that stopped early: let a waiting put through
+            with contextlib.suppress(queue.Empty):
+                ready.get_nowait()
+            worker.join(0.01)
 
 
 def _rows(session: Session, query: Select[Any]) -> Iterator[tuple[Any, ...]]:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from engine.errors import Conflict, Forbidden
 from engine.models import AuditEvent, User
 from engine.services.context import Context
-from engine.trail import signing
+from engine.trail import signing, trail_log
 from engine.trail.models_trail import Checkpoint, install_append_only
 from engine.trail.services import trail
 from engine.workflow import audit
@@ -74,6 +74,27 @@ def test_edited_payload_is_named(ctx: Context, matters: list[int]) -> None:
     [problem] = at(report, matters[0], 3)
     assert problem.kind == "chain" and problem.event_id == target
     assert "事件内容与哈希不符" in problem.message
+
+
+def test_a_log_read_in_many_batches_verifies_and_names_the_edit(
+    ctx: Context, matters: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of two events: on PostgreSQL each is fetched on a second thread while the last
+    is checked; a reader that stops early leaves the connection usable."""
+    monkeypatch.setattr(trail_log, "BATCH", 2)
+    seal(ctx)
+    assert verify(ctx).ok
+    target = event_id(ctx, matters[1], 5)
+    with attacker(ctx) as conn:
+        conn.execute(update(AuditEvent).where(AuditEvent.id == target).values(task="forged"))
+    report = verify(ctx)
+    assert [(p.instance_id, p.seq) for p in report.problems] == [(matters[1], 5)]
+    with ctx.db.read() as session:
+        rows, _ = trail_log.log_rows(session)
+        first = [next(rows) for _ in range(3)]
+        del rows  # the reader stops with batches still on the server
+        assert len(first) == 3
+        assert session.scalar(select(AuditEvent.id).where(AuditEvent.id == target)) == target
 
 
 def test_edited_actor_is_named(ctx: Context, matters: list[int]) -> None:
