@@ -11,6 +11,7 @@ so the service never signs a rewritten history.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -101,12 +102,14 @@ def create(db: Database, settings: Settings, now: datetime) -> CheckpointInfo:
         if rows and rows[-1].size == size:
             return info(rows[-1])
         previous = _last_good(rows, keys, settings.audit_origin)
-        tree = trail_log.scan_leaves(session, limit=size).tree
-    if tree.size != size:
+        log = trail_log.log_roots(session, size, [previous.size] if previous else [])
+    if log.size != size:
         raise Conflict("审计记录在签发检查点期间减少，拒绝签发")
-    if previous is not None and (previous.size > size or tree.root(previous.size) != previous.root):
+    if previous is not None and (
+        previous.size > size or log.roots.get(previous.size) != previous.root
+    ):
         raise Conflict("审计记录与上一个有效检查点不一致，拒绝签发新检查点；请先运行审计核验")
-    body = signing.CheckpointBody(settings.audit_origin, size, tree.root())
+    body = signing.CheckpointBody(settings.audit_origin, size, log.root())
     note = signing.sign_checkpoint(body, key)
     with db.write() as session:
         if not db.is_sqlite:  # one checkpoint writer at a time keeps sizes ascending by id
@@ -165,22 +168,22 @@ def _columns_agree(rows: list[Checkpoint], anchors: list[_Anchor]) -> list[Findi
     return findings
 
 
-def _reproduces(tree: merkle.Tree, body: signing.CheckpointBody) -> bool:
-    return body.size <= tree.size and tree.root(body.size) == body.root
+def _reproduces(log: merkle.Frontier, body: signing.CheckpointBody) -> bool:
+    return body.size <= log.size and log.roots.get(body.size) == body.root
 
 
-def _against_log(anchors: list[_Anchor], tree: merkle.Tree) -> list[Finding]:
+def _against_log(anchors: list[_Anchor], log: merkle.Frontier) -> list[Finding]:
     """Each checkpoint must be reproduced by today's log; if not, say where to look."""
-    good = [a for a in anchors if _reproduces(tree, a.body)]
+    good = [a for a in anchors if _reproduces(log, a.body)]
     findings = []
     for anchor in anchors:
         if anchor in good:
             continue
         size = anchor.body.size
         start = max((a.body.size for a in good if a.body.size < size), default=0)
-        if size > tree.size:
+        if size > log.size:
             message = (
-                f"检查点覆盖 {size} 个事件，今日日志只有 {tree.size} 个：事件被删除或日志被截断"
+                f"检查点覆盖 {size} 个事件，今日日志只有 {log.size} 个：事件被删除或日志被截断"
             )
         else:
             message = f"今日日志的前 {size} 个事件与检查点不符：事件被改动、删除、插入或重排"
@@ -191,8 +194,13 @@ def _against_log(anchors: list[_Anchor], tree: merkle.Tree) -> list[Finding]:
     return findings
 
 
-def _consecutive(anchors: list[_Anchor], tree: merkle.Tree) -> list[Finding]:
-    """Each stored checkpoint must extend the one before it (RFC 9162 consistency proof)."""
+def _consecutive(anchors: list[_Anchor], log: merkle.Frontier) -> list[Finding]:
+    """Each stored checkpoint must extend the one before it (RFC 9162 consistency).
+
+    When today's log reproduces the later one, the earlier one is consistent with it exactly
+    when today's log reproduces it too: a consistency proof drawn from today's tree rebuilds
+    the earlier root from today's leaves. So the roots at both sizes decide it.
+    """
     findings = []
     for before, after in itertools.pairwise(a for a in anchors if a.checkpoint_id is not None):
         old, new = before.body, after.body
@@ -200,30 +208,39 @@ def _consecutive(anchors: list[_Anchor], tree: merkle.Tree) -> list[Finding]:
             message = f"大小从 {old.size} 回退到 {new.size}：日志不应缩短"
             findings.append(Finding(after.subject, message, after.checkpoint_id, None))
             continue
-        if not _reproduces(tree, new):
+        if not _reproduces(log, new):
             continue  # today's log cannot speak for either; _against_log reports it
-        proof = tree.consistency_proof(old.size, new.size)
-        if not merkle.verify_consistency(old.size, new.size, old.root, new.root, proof):
+        if not _reproduces(log, old):
             message = f"与上一个检查点（{before.subject}）不一致：一致性证明不成立"
             findings.append(Finding(after.subject, message, after.checkpoint_id, (0, old.size)))
     return findings
 
 
+def sizes(rows: list[Checkpoint], held: list[str]) -> set[int]:
+    """The log sizes the checkpoints name (read before the pass over the log, which records
+    its root at each; a note that cannot be read names none)."""
+    found = {row.size for row in rows}
+    for note in [row.note for row in rows] + held:
+        with contextlib.suppress(signing.NoteError, ValueError):
+            found.add(signing.parse_checkpoint(signing.split_note(note)[0]).size)
+    return found
+
+
 def check(
     rows: list[Checkpoint],
     held: list[str],
-    tree: merkle.Tree,
+    log: merkle.Frontier,
     keys: list[signing.Verifier],
     origin: str,
 ) -> list[Finding]:
     """Stored checkpoints (signature, columns, consistency with the previous one) and the
-    checkpoints auditors hold, each against today's log."""
+    checkpoints auditors hold, each against today's log (its roots at their sizes: `sizes`)."""
     notes = [(f"检查点 #{row.id}", row.note, row.id) for row in rows]
     notes += [(f"所持检查点 {i}", note, None) for i, note in enumerate(held, start=1)]
     anchors, findings = _open_all(notes, keys, origin)
     findings += _columns_agree(rows, anchors)
-    findings += _against_log(anchors, tree)
-    findings += _consecutive(anchors, tree)
+    findings += _against_log(anchors, log)
+    findings += _consecutive(anchors, log)
     return findings
 
 

@@ -162,6 +162,69 @@ class Tree:
             raise ValueError(f"leaf {index} is outside a tree of {size}")
 
 
+class Frontier:
+    """A log's tree kept as its right edge only: the roots of the perfect subtrees its leaves
+    so far divide into (one per set bit of the size), so memory does not grow with the log.
+
+    It gives the root of the whole log, and of each prefix named in `wanted`, recorded as the
+    leaves pass that size (`roots`): what verifying checkpoints against the log needs, in one
+    pass. Leaves are hashed in bulk level by level, as `Tree` does.
+    """
+
+    def __init__(self, wanted: Iterable[int] = ()) -> None:
+        self._levels: list[bytearray] = [bytearray()]
+        self.size = 0
+        self._wanted = sorted({size for size in wanted if size >= 0})
+        self.roots: dict[int, bytes] = {}
+        self._record()
+
+    def extend_leaf_hashes(self, hashes: Sequence[bytes]) -> None:
+        start = 0
+        while start < len(hashes):
+            # Up to the next size a root is wanted at, then record it.
+            upcoming = next((w for w in self._wanted if w > self.size), None)
+            end = (
+                len(hashes) if upcoming is None else min(len(hashes), start + upcoming - self.size)
+            )
+            self._add(b"".join(hashes[start:end]), end - start)
+            start = end
+            self._record()
+
+    def root(self) -> bytes:
+        """The tree head of every leaf so far."""
+        found: bytes | None = None
+        for level in self._levels:  # smallest subtree first: it is the rightmost
+            if level:
+                found = bytes(level) if found is None else node_hash(bytes(level), found)
+        return EMPTY_ROOT if found is None else found
+
+    def _add(self, buffer: bytes, count: int) -> None:
+        self.size += count
+        carry = buffer
+        height = 0
+        while carry:
+            if height == len(self._levels):
+                self._levels.append(bytearray())
+            level = self._levels[height]
+            level += carry
+            pairs = len(level) // (2 * HASH_SIZE)
+            pair = 2 * HASH_SIZE
+            carry = b"".join(
+                [
+                    _sha256(NODE_PREFIX + level[i * pair : i * pair + pair]).digest()
+                    for i in range(pairs)
+                ]
+            )
+            del level[: pairs * pair]
+            height += 1
+
+    def _record(self) -> None:
+        if self._wanted and self._wanted[0] <= self.size:
+            while self._wanted and self._wanted[0] <= self.size:
+                if self._wanted.pop(0) == self.size:
+                    self.roots[self.size] = self.root()
+
+
 def verify_inclusion(
     leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> bool:

@@ -96,23 +96,25 @@ def count(session: Session) -> int:
 
 @dataclass
 class LogPass:
-    """What one pass over the events yields besides their rows: the Merkle tree of their
-    stored hashes, and (once audit.verify has read the rows) each chain's last event."""
+    """What one pass over the events yields besides their rows: the right edge of the Merkle
+    tree of their stored hashes (its root, and the roots at the sizes asked for), and (once
+    audit.verify has read the rows) each chain's last event."""
 
-    tree: merkle.Tree
+    tree: merkle.Frontier
     heads: dict[int | None, tuple[int, str]] = field(default_factory=dict)
 
 
 def log_rows(
-    session: Session, progress: Progress = _no_progress
+    session: Session, progress: Progress = _no_progress, sizes: Iterable[int] = ()
 ) -> tuple[Iterator[tuple[Any, ...]], LogPass]:
     """Every event as a row of audit.VERIFY_COLUMNS in the order written (id), for
-    audit.verify, with the Merkle tree built from the same rows on the way: one read of the
-    table serves both. `at` comes as the driver gives it (SQLite's stored text or a naive
-    UTC datetime), both of which audit.verify reads.
+    audit.verify, with the Merkle tree's roots (of the whole log, and of the first `sizes`
+    events) worked out from the same rows on the way: one read of the table serves both, and
+    holds no more of the tree than its right edge. `at` comes as the driver gives it (SQLite's
+    stored text or a naive UTC datetime), both of which audit.verify reads.
     """
     query = select(*VERIFY_COLUMNS).order_by(AuditEvent.id)
-    log = LogPass(merkle.Tree())
+    log = LogPass(merkle.Frontier(sizes))
     digest = len(VERIFY_COLUMNS) - 1
 
     def batches() -> Iterator[list[tuple[Any, ...]]]:
@@ -147,6 +149,16 @@ def scan_leaves(session: Session, limit: int | None = None, wanted: Iterable[int
             )
         scan.tree.extend_leaf_hashes(_leaf_hashes([row[1] for row in batch]))
     return scan
+
+
+def log_roots(session: Session, limit: int, sizes: Iterable[int] = ()) -> merkle.Frontier:
+    """The Merkle tree's roots over the first `limit` events (and over the first `sizes` of
+    them), from one pass that holds only the tree's right edge."""
+    query = select(AuditEvent.hash).order_by(AuditEvent.id).limit(limit)
+    frontier = merkle.Frontier(sizes)
+    for batch in _batches(session, query):
+        frontier.extend_leaf_hashes(_leaf_hashes([row[0] for row in batch]))
+    return frontier
 
 
 def _leaf_hashes(digests: list[str]) -> list[bytes]:

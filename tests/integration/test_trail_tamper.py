@@ -224,6 +224,35 @@ def test_rewritten_history_is_caught_by_stored_checkpoints(
         trail.create_checkpoint(ctx, actor(ctx, "jiwei"))
 
 
+def test_a_checkpoint_signed_over_rewritten_history_breaks_with_the_one_before(
+    ctx: Context, matters: list[int], signer: signing.Signer
+) -> None:
+    """Whoever holds the key rewrites history and signs a checkpoint over it: today's log
+    reproduces the new one, so the stored one before it is what breaks, and the new one
+    does not extend it."""
+    seal(ctx)
+    target = event_id(ctx, matters[0], 2)
+    with attacker(ctx) as conn:
+        conn.execute(update(AuditEvent).where(AuditEvent.id == target).values(task="forged"))
+        rehash(conn, matters[0], from_seq=2)
+    with ctx.db.read() as session:
+        size = trail_log.count(session)
+        root = trail_log.log_roots(session, size).root()
+    note = signing.sign_checkpoint(
+        signing.CheckpointBody(ctx.settings.audit_origin, size, root), signer
+    )
+    with attacker(ctx) as conn:
+        conn.execute(
+            insert(Checkpoint).values(
+                size=size, root=root.hex(), note=note, created_at=ctx.clock.now()
+            )
+        )
+    report = verify(ctx)
+    first, second = sorted(report.problems, key=lambda p: p.checkpoint_id or 0)
+    assert "今日日志的前" in first.message and "与检查点不符" in first.message
+    assert "与上一个检查点（检查点 #" in second.message and "一致性证明不成立" in second.message
+
+
 def test_forged_checkpoint_signature_is_named(ctx: Context, matters: list[int]) -> None:
     seal(ctx)
     with attacker(ctx) as conn:

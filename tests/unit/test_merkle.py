@@ -163,3 +163,28 @@ def test_empty_and_equal_sizes() -> None:
     assert not merkle.verify_consistency(4, 4, tree.root(), tree.root(3), [])
     with pytest.raises(ValueError):
         tree.inclusion_proof(4)
+
+
+def test_the_right_edge_gives_the_reference_heads_at_every_size_asked_for() -> None:
+    leaves = [merkle.leaf_hash(leaf) for leaf in LEAVES]
+    for step in (1, 3, 8):
+        frontier = merkle.Frontier(wanted=range(len(LEAVES) + 2))
+        for start in range(0, len(leaves), step):
+            frontier.extend_leaf_hashes(leaves[start : start + step])
+        assert frontier.size == len(LEAVES)
+        assert frontier.root().hex() == ROOTS[-1]
+        assert [frontier.roots[size].hex() for size in range(len(LEAVES) + 1)] == ROOTS
+        assert len(LEAVES) + 1 not in frontier.roots  # a size the log never reached
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 64, 65, 1000, 4097])
+def test_the_right_edge_agrees_with_the_whole_tree_and_stays_small(count: int) -> None:
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(count)]
+    tree = merkle.Tree.of_leaf_hashes(leaves)
+    wanted = {0, 1, count // 3, count // 2 + 1, count}
+    frontier = merkle.Frontier(wanted)
+    for start in range(0, count, 97):
+        frontier.extend_leaf_hashes(leaves[start : start + 97])
+    assert frontier.root() == tree.root()
+    assert frontier.roots == {size: tree.root(size) for size in wanted}
+    assert sum(len(level) for level in frontier._levels) <= 32 * count.bit_length()

@@ -76,9 +76,10 @@ def verify_log(
     with ctx.db.read() as session:
         _snapshot(session, ctx.db.is_sqlite)
         total = trail_log.count(session)
-        rows, log = trail_log.log_rows(session, _ticker(progress, total))
-        chain_problems, broken = _first(audit.verify(rows, log.heads))
         stored = checkpoints.stored(session)
+        sizes = checkpoints.sizes(stored, held)
+        rows, log = trail_log.log_rows(session, _ticker(progress, total), sizes)
+        chain_problems, broken = _first(audit.verify(rows, log.heads))
         findings = checkpoints.check(stored, held, log.tree, keys, ctx.settings.audit_origin)
         others = _head_problems(session, log.heads)
         others += _checkpoint_problems(session, findings, log.tree.size)
