@@ -156,10 +156,11 @@ def targets(report: dict[str, Any], sizes: list[int]) -> list[Target]:
         verified = report["trail_postgresql"]["verify"]
         rate = verified["events_per_s"]
         found.append(Target("trail chain verification events/s", rate, "≥ 200000", rate >= 200_000))
-        full = verified["full_seconds"]
-        found.append(
-            Target(f"full verification of {verified['events']} events, s", full, "< 10", full < 10)
-        )
+        # The target is 10 million events in under 100 s; the bench verifies fewer and projects
+        # (the pass is linear: one read, one check per event).
+        projected = round(verified["full_seconds"] * 10_000_000 / max(verified["events"], 1), 1)
+        name = f"full verification of 10M events, s (projected from {verified['events']})"
+        found.append(Target(name, projected, "< 100", projected < 100))
     return found
 
 
@@ -248,7 +249,8 @@ def table(report: dict[str, Any]) -> str:
             f"({v['chains_seconds']} s)"
         )
         lines.append(
-            f"trail verify, everything | {v['full_events_per_s']} events/s ({v['full_seconds']} s)"
+            f"trail verify, everything | {v['full_events_per_s']} events/s "
+            f"({v['full_seconds']} s), peak {v.get('full_peak_mb')} MB traced"
         )
     lines.append("")
     lines += [Target(**t).row() for t in report["targets"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -127,7 +128,13 @@ def verify_rate(ctx: Context) -> dict[str, Any]:
         count = trail_log.count(session)
     chains_s = time.perf_counter() - began
     report = trail_service.verify_log(ctx, [])
+    # Memory, in a second run (tracing slows it): what the pass holds at its peak.
+    tracemalloc.start()
+    trail_service.verify_log(ctx, [])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     return {
+        "full_peak_mb": round(peak / 2**20, 1),
         "events": count,
         "problems": len(problems) + report.problem_count,
         "chains_seconds": round(chains_s, 2),
