@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import math
 import operator as op
 import threading
 import time
@@ -448,6 +449,9 @@ class _BoundedEval(EvalWithCompoundTypes):
         return value
 
     def _check_built(self, value: Any) -> None:
+        # 1e308 * 10 is infinity: no number a form could hold, and none stored JSON writes.
+        if type(value) is float and not math.isfinite(value):
+            raise _too_big("计算结果不是有限的数", self.source)
         if _measure(value, self.limits.size) > self.limits.size:
             raise _too_big(f"生成的值超过 {self.limits.size} 个元素或字符", self.source)
         if _int_bits(value, self.limits.size) > self.limits.int_bits:

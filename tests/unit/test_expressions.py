@@ -121,6 +121,8 @@ def failed(source: str, names: dict, **kwargs) -> ExpressionFailed:
         ("round(5, n)", {"n": -10_000_000}),
         ("x % 1", {"x": "%0999999999d"}),
         ("n * n", {"n": 2**600}),
+        ("x * 10", {"x": 1e308}),  # infinity: no number a form holds or stored JSON writes
+        ("-x * x", {"x": 1e200}),
     ],
 )
 def test_run_time_bounds_raise_a_domain_error(source: str, names: dict) -> None:
