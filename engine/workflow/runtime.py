@@ -6,7 +6,9 @@ is re-attached from the parsed-spec registry on load. No database here.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -394,13 +396,27 @@ class Runtime:
         return self.loads(diagram, unpack(stored))
 
     def loads(self, diagram: Diagram, state_json: str | bytes) -> BpmnWorkflow:
-        dct = json.loads(state_json)
+        dct = _parsed(state_json)
         self.serializer.migrate(dct)
         workflow = self.serializer.from_dict(
             dct, spec=diagram.spec, subprocess_specs=diagram.subprocess_specs
         )
         workflow.script_engine = self.script_engine
         return workflow
+
+
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def _parsed(state_json: str | bytes) -> Any:
+    """Stored state read by orjson, except where it reads differently from json: an integer
+    of 19 digits or more (past 64 bits orjson gives a float; an expression may build one),
+    or text orjson refuses (a lone surrogate, which json wrote as an escape)."""
+    raw = state_json.encode() if isinstance(state_json, str) else state_json
+    if _LONG_NUMBER.search(raw) is None:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            return orjson.loads(raw)
+    return json.loads(raw)
 
 
 def pack(state_json: str | bytes) -> bytes:
