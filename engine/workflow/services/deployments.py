@@ -98,10 +98,12 @@ def _flush(session: Session) -> None:
 
 
 def _current_row(session: Session, process_id: str) -> Deployment | None:
+    # Without the package (90 KB of diagram and 25 KB of forms for matter_admission): a filing
+    # asks for its version twice, and the parsed diagram comes from the cache (`diagram_of`).
     return session.scalar(
-        select(Deployment).where(
-            Deployment.process_id == process_id, Deployment.is_current.is_(True)
-        )
+        select(Deployment)
+        .where(Deployment.process_id == process_id, Deployment.is_current.is_(True))
+        .options(defer(Deployment.xml), defer(Deployment.files))
     )
 
 
