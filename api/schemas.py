@@ -154,7 +154,9 @@ class InstanceDetailSchema(InstanceSummarySchema):
 
 class InstancePageSchema(ma.Schema):
     items = fields.List(fields.Nested(InstanceSummarySchema))
-    total = fields.Integer(metadata={"description": "matches, counted up to 10000"})
+    total = fields.Integer(
+        metadata={"description": "matches, counted up to 1,000 (or to page × per_page if further)"}
+    )
     total_exact = fields.Boolean(metadata={"description": "false when total stopped at the cap"})
     page = fields.Integer()
     per_page = fields.Integer()

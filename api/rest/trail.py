@@ -93,7 +93,9 @@ class TrailEventSchema(TrailEntrySchema):
 
 class EventPageSchema(ma.Schema):
     items = fields.List(fields.Nested(TrailEventSchema))
-    total = fields.Integer(metadata={"description": "matches, counted up to 10000"})
+    total = fields.Integer(
+        metadata={"description": "matches, counted up to 10,000 (or to page × per_page if further)"}
+    )
     total_exact = fields.Boolean()
     page = fields.Integer()
     per_page = fields.Integer()

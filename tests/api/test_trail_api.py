@@ -70,6 +70,22 @@ def test_auditor_searches_across_matters(login, ctx: Context, matter: int) -> No
     assert nobody["total"] == 0
 
 
+def test_an_event_search_past_its_count_cap_pages_to_its_end(
+    login, matter: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.trail.services import trail_search
+
+    monkeypatch.setattr(trail_search, "COUNT_CAP", 3)
+    jiwei = login("jiwei")
+    first = jiwei.get("/api/v1/audit/events", params={"per_page": 2}).json()
+    assert (first["total"], first["total_exact"], len(first["items"])) == (3, False, 2)
+    far = jiwei.get("/api/v1/audit/events", params={"per_page": 2, "page": 1000}).json()
+    assert far["total_exact"] is True and far["items"] == [] and far["total"] > 3
+    last_page = -(-far["total"] // 2)
+    last = jiwei.get("/api/v1/audit/events", params={"per_page": 2, "page": last_page}).json()
+    assert last["total_exact"] is True and 1 <= len(last["items"]) <= 2
+
+
 def test_export_carries_checkpoint_and_proofs(login, matter: int) -> None:
     jiwei = login("jiwei")
     jiwei.post("/api/v1/audit/checkpoints")

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.authz import Actor
@@ -18,6 +18,7 @@ from engine.services.directory import OrgRef
 from engine.trail.services.trail import require_auditor
 from engine.workflow.context import Context
 from engine.workflow.counties import instance_in, org_in
+from engine.workflow.services.views import Page, counted
 
 MAX_PER_PAGE = 100
 COUNT_CAP = 10_000
@@ -55,16 +56,7 @@ class TrailEvent:
     actor_name: str | None = None  # how the person is named to others
 
 
-@dataclass(frozen=True)
-class EventPage:
-    items: list[TrailEvent]
-    total: int
-    page: int
-    per_page: int
-    total_exact: bool = True
-
-
-def search(ctx: Context, actor: Actor, query: EventQuery) -> EventPage:
+def search(ctx: Context, actor: Actor, query: EventQuery) -> Page:
     """Events across instances by actor, organisation, action, date range; newest first."""
     require_auditor(actor)
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
@@ -72,14 +64,13 @@ def search(ctx: Context, actor: Actor, query: EventQuery) -> EventPage:
     with ctx.db.read() as session:
         statement = filtered(session, ctx, query, actor)
         if statement is None:
-            return EventPage([], 0, page, per_page)
-        capped = statement.with_only_columns(AuditEvent.id).limit(COUNT_CAP + 1).subquery()
-        total = session.scalar(select(func.count()).select_from(capped)) or 0
+            return Page([], 0, page, per_page)
+        total, exact = counted(session, statement, AuditEvent.id, page, per_page, COUNT_CAP)
         rows = session.scalars(
             statement.order_by(AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page)
         ).all()
         items = events_of(session, ctx, list(rows))
-    return EventPage(items, min(total, COUNT_CAP), page, per_page, total <= COUNT_CAP)
+    return Page(items, total, page, per_page, exact)
 
 
 def filtered(session: Session, ctx: Context, query: EventQuery, actor: Actor) -> Any:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, defer
 
 from engine.authz import (
@@ -36,6 +36,7 @@ from engine.workflow.services.views import (
     InstanceSummary,
     Page,
     TimerInfo,
+    counted,
     summaries,
     task_infos,
 )
@@ -230,10 +231,7 @@ def search(ctx: Context, actor: Actor, flt: InstanceFilter) -> Page:
         )
         if query is None:
             return Page([], 0, page, per_page)
-        # Counting a million rows costs more than the page: count up to a cap, and say so.
-        counted_to = max(COUNT_CAP, page * per_page)
-        capped = query.with_only_columns(Instance.id).limit(counted_to + 1).subquery()
-        total = session.scalar(select(func.count()).select_from(capped)) or 0
+        total, exact = counted(session, query, Instance.id, page, per_page, COUNT_CAP)
         rows = session.scalars(
             query.options(defer(Instance.state))  # a list shows no workflow
             .order_by(Instance.created_at.desc(), Instance.id.desc())
@@ -241,11 +239,7 @@ def search(ctx: Context, actor: Actor, flt: InstanceFilter) -> Page:
             .offset((page - 1) * per_page)
         ).all()
         return Page(
-            summaries(session, ctx.names, list(rows)),
-            min(total, counted_to),
-            page,
-            per_page,
-            total_exact=total <= counted_to,
+            summaries(session, ctx.names, list(rows)), total, page, per_page, total_exact=exact
         )
 
 

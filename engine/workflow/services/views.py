@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.models import Instance, InstanceTownship, Task
@@ -88,6 +88,17 @@ class Page:
     def more(self) -> bool:
         """Whether a next page may hold rows (always, while the count stopped at its cap)."""
         return not self.total_exact or self.page * self.per_page < self.total
+
+
+def counted(
+    session: Session, statement: Any, column: Any, page: int, per_page: int, cap: int
+) -> tuple[int, bool]:
+    """How many rows `statement` matches, counted up to `cap` or to the page asked for if
+    further (counting a million rows costs more than the page), and whether that is all."""
+    counted_to = max(cap, page * per_page)
+    capped = statement.with_only_columns(column).limit(counted_to + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    return min(total, counted_to), total <= counted_to
 
 
 def summaries(
