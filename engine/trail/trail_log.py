@@ -13,7 +13,7 @@ import itertools
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +106,7 @@ class LogPass:
 
 def log_rows(
     session: Session, progress: Progress = _no_progress, sizes: Iterable[int] = ()
-) -> tuple[Iterator[tuple[Any, ...]], LogPass]:
+) -> tuple[Generator[tuple[Any, ...], None, None], LogPass]:
     """Every event as a row of audit.VERIFY_COLUMNS in the order written (id), for
     audit.verify, with the Merkle tree's roots (of the whole log, and of the first `sizes`
     events) worked out from the same rows on the way: one read of the table serves both, and
@@ -117,13 +117,15 @@ def log_rows(
     log = LogPass(merkle.Frontier(sizes))
     digest = len(VERIFY_COLUMNS) - 1
 
-    def batches() -> Iterator[list[tuple[Any, ...]]]:
+    def rows() -> Iterator[tuple[Any, ...]]:
+        # A generator (not a chain of them), so closing it closes the cursor and stops the
+        # fetching thread: callers close it inside the session (contextlib.closing).
         for batch in _batches(session, query):
             log.tree.extend_leaf_hashes(_leaf_hashes([row[digest] for row in batch]))
-            yield batch
+            yield from batch
             progress(len(batch))
 
-    return itertools.chain.from_iterable(batches()), log
+    return rows(), log
 
 
 @dataclass

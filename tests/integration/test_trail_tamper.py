@@ -92,7 +92,7 @@ def test_a_log_read_in_many_batches_verifies_and_names_the_edit(
     with ctx.db.read() as session:
         rows, _ = trail_log.log_rows(session)
         first = [next(rows) for _ in range(3)]
-        del rows  # the reader stops with batches still on the server
+        rows.close()  # the reader stops with batches still on the server
         assert len(first) == 3
         assert session.scalar(select(AuditEvent.id).where(AuditEvent.id == target)) == target
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -79,7 +80,8 @@ def verify_log(
         stored = checkpoints.stored(session)
         sizes = checkpoints.sizes(stored, held)
         rows, log = trail_log.log_rows(session, _ticker(progress, total), sizes)
-        chain_problems, broken = _first(audit.verify(rows, log.heads))
+        with contextlib.closing(rows):  # however the pass ends, before the session does
+            chain_problems, broken = _first(audit.verify(rows, log.heads))
         findings = checkpoints.check(stored, held, log.tree, keys, ctx.settings.audit_origin)
         others = _head_problems(session, log.heads)
         others += _checkpoint_problems(session, findings, log.tree.size)
