@@ -8,7 +8,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from api import errors, idempotency
 from api.auth import protect_sign_in
-from api.body import read_json_body
+from api.body import StrictJSONProvider, read_json_body
 from api.console import register_console
 from api.rest import register_blueprints
 from config import Settings
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
             "security": [{"bearerAuth": []}],
         },
     )
+    app.json = StrictJSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["zhunru"] = context or build_context(settings)
     app.url_map.converters["id"] = IdConverter

@@ -5,7 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body's NaN or Infinity is malformed JSON (Python's json
+    module reads them; no number a form holds is one, and stored state could not keep it)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_constant", _not_a_number)
+        return super().loads(s, **kwargs)
+
+
+def _not_a_number(word: str) -> None:
+    raise ValueError(f"{word} 不是 JSON 中的数")
 
 
 def read_json_body() -> None:

@@ -377,7 +377,8 @@ class Runtime:
         did (orjson would write them itself); an integer past 64 bits, which an expression may
         build, or nesting deeper than orjson goes, is written by the json module as before.
         (A UUID nested in task data would be written as its text; nothing a form, expression
-        or operation makes is one.)
+        or operation makes is one. NaN and infinities, which orjson writes as null, are refused
+        where values come in: the API's JSON, the forms' numbers, expressions' arithmetic.)
         """
         registry = self.serializer.registry
         with self._converting:

@@ -68,6 +68,17 @@ def test_malformed_json_is_400(login, filed) -> None:
     assert "JSON" in body["message"]
     assert_error(nongye.post(APPLY, data=b"name=x", headers={"Content-Type": "text/plain"}), 415)
     assert_error(nongye.post(APPLY, json=["a", "list"]), 422, "_schema")
+    # Python's json reads these; they are no JSON number, and no number a form holds.
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+        body = assert_error(
+            nongye.post(
+                APPLY,
+                data=b'{"name": "x", "resources": {"funding_yuan": ' + constant + b"}}",
+                headers={"Content-Type": "application/json"},
+            ),
+            400,
+        )
+        assert "JSON" in body["message"]
     assert filed["snapshot"]() == before
 
 
