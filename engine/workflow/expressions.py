@@ -490,19 +490,21 @@ def evaluate(
     """Evaluate a whitelisted expression over `names` (task data), within `limits`; with
     `evaluators`, on this thread's evaluator of them instead of a new one."""
     tree = _parse_expression(source, limits)
-    budget = _Budget(limits.seconds)
-    evaluator = evaluators.take() if evaluators is not None else None
-    if evaluator is None:
-        evaluator = _BoundedEval(functions, dict(names), limits, source, budget)
-    else:
-        evaluator.names, evaluator.source, evaluator.budget = dict(names), source, budget
-    try:
-        with _evaluating():
+    # Collections count as pauses from before the bound starts: building an evaluator
+    # allocates, and a full collection may fall right there.
+    with _evaluating():
+        budget = _Budget(limits.seconds)
+        evaluator = evaluators.take() if evaluators is not None else None
+        if evaluator is None:
+            evaluator = _BoundedEval(functions, dict(names), limits, source, budget)
+        else:
+            evaluator.names, evaluator.source, evaluator.budget = dict(names), source, budget
+        try:
             return evaluator.eval(source.strip(), previously_parsed=tree.body)
-    finally:
-        evaluator.names = {}
-        if evaluators is not None:
-            evaluators.give_back(evaluator)
+        finally:
+            evaluator.names = {}
+            if evaluators is not None:
+                evaluators.give_back(evaluator)
 
 
 class _Evaluators(threading.local):
@@ -530,8 +532,8 @@ def execute(
     limits: Limits = LIMITS,
 ) -> None:
     """Run a script of assignments, writing each result into `names`; one deadline for all."""
-    budget = _Budget(limits.seconds)
     with _evaluating():
+        budget = _Budget(limits.seconds)
         for target, tree in _parse_script(source, limits):
             evaluator = _BoundedEval(functions, dict(names), limits, source, budget)
             names[target] = evaluator.eval("", previously_parsed=tree.body)
