@@ -83,13 +83,7 @@ class Tree:
             done, wanted = len(above) // HASH_SIZE, len(below) // (2 * HASH_SIZE)
             if done == wanted:
                 break
-            pair = 2 * HASH_SIZE
-            above += b"".join(
-                [
-                    _sha256(NODE_PREFIX + below[i * pair : i * pair + pair]).digest()
-                    for i in range(done, wanted)
-                ]
-            )
+            above += _parents(below, done, wanted)
             height += 1
 
     def leaf_hash(self, index: int) -> bytes:
@@ -181,11 +175,10 @@ class Frontier:
     def extend_leaf_hashes(self, hashes: Sequence[bytes]) -> None:
         start = 0
         while start < len(hashes):
-            # Up to the next size a root is wanted at, then record it.
-            upcoming = next((w for w in self._wanted if w > self.size), None)
-            end = (
-                len(hashes) if upcoming is None else min(len(hashes), start + upcoming - self.size)
-            )
+            # Up to the next size a root is wanted at (sizes passed are popped), then record it.
+            end = len(hashes)
+            if self._wanted:
+                end = min(end, start + self._wanted[0] - self.size)
             self._add(b"".join(hashes[start:end]), end - start)
             start = end
             self._record()
@@ -208,21 +201,25 @@ class Frontier:
             level = self._levels[height]
             level += carry
             pairs = len(level) // (2 * HASH_SIZE)
-            pair = 2 * HASH_SIZE
-            carry = b"".join(
-                [
-                    _sha256(NODE_PREFIX + level[i * pair : i * pair + pair]).digest()
-                    for i in range(pairs)
-                ]
-            )
-            del level[: pairs * pair]
+            carry = _parents(level, 0, pairs)
+            del level[: pairs * 2 * HASH_SIZE]  # an unpaired right node waits for its sibling
             height += 1
 
     def _record(self) -> None:
-        if self._wanted and self._wanted[0] <= self.size:
-            while self._wanted and self._wanted[0] <= self.size:
-                if self._wanted.pop(0) == self.size:
-                    self.roots[self.size] = self.root()
+        while self._wanted and self._wanted[0] <= self.size:
+            if self._wanted.pop(0) == self.size:
+                self.roots[self.size] = self.root()
+
+
+def _parents(level: bytes | bytearray, first: int, stop: int) -> bytes:
+    """The parents of node pairs `first`..`stop - 1` of one level's buffer, in one buffer."""
+    pair = 2 * HASH_SIZE
+    return b"".join(
+        [
+            _sha256(NODE_PREFIX + level[i * pair : i * pair + pair]).digest()
+            for i in range(first, stop)
+        ]
+    )
 
 
 def verify_inclusion(

@@ -100,7 +100,7 @@ class LogPass:
     tree of their stored hashes (its root, and the roots at the sizes asked for), and (once
     audit.verify has read the rows) each chain's last event."""
 
-    tree: merkle.Frontier
+    frontier: merkle.Frontier
     heads: dict[int | None, tuple[int, str]] = field(default_factory=dict)
 
 
@@ -121,7 +121,7 @@ def log_rows(
         # A generator (not a chain of them), so closing it closes the cursor and stops the
         # fetching thread: callers close it inside the session (contextlib.closing).
         for batch in _batches(session, query):
-            log.tree.extend_leaf_hashes(_leaf_hashes([row[digest] for row in batch]))
+            log.frontier.extend_leaf_hashes(_leaf_hashes([row[digest] for row in batch]))
             yield from batch
             progress(len(batch))
 

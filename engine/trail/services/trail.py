@@ -82,9 +82,9 @@ def verify_log(
         rows, log = trail_log.log_rows(session, _ticker(progress, total), sizes)
         with contextlib.closing(rows):  # however the pass ends, before the session does
             chain_problems, broken = _first(audit.verify(rows, log.heads))
-        findings = checkpoints.check(stored, held, log.tree, keys, ctx.settings.audit_origin)
+        findings = checkpoints.check(stored, held, log.frontier, keys, ctx.settings.audit_origin)
         others = _head_problems(session, log.heads)
-        others += _checkpoint_problems(session, findings, log.tree.size)
+        others += _checkpoint_problems(session, findings, log.frontier.size)
         if stored and not keys:
             others.append(Problem("checkpoint", "无法核验检查点签名：未配置签名密钥或验证公钥"))
         problems = _named(session, chain_problems) + others[:MAX_REPORTED]
