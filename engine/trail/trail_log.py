@@ -1,4 +1,4 @@
-"""The trail read as one log in id order: rows for audit.verify, and the Merkle tree of them.
+"""The trail read whole: its chains for audit.verify, and the Merkle tree of the log in id order.
 
 Verification reads millions of rows, so the scans here go to the driver's own cursor (a
 server-side cursor on PostgreSQL) and skip SQLAlchemy's per-row type processing; the SQL
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import queue
 import threading
 import uuid
@@ -85,47 +84,30 @@ def _fetched_ahead(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
             worker.join(0.01)
 
 
-def _rows(session: Session, query: Select[Any]) -> Iterator[tuple[Any, ...]]:
-    """Rows one by one, at C speed."""
-    return itertools.chain.from_iterable(_batches(session, query))
+def _rows(session: Session, query: Select[Any]) -> Generator[tuple[Any, ...], None, None]:
+    """Rows one by one. A generator (not a chain of them), so closing it closes the cursor and
+    stops the fetching thread: callers close it inside the session (contextlib.closing)."""
+    for batch in _batches(session, query):
+        yield from batch
 
 
 def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
 
 
-@dataclass
-class LogPass:
-    """What one pass over the events yields besides their rows: the right edge of the Merkle
-    tree of their stored hashes (its root, and the roots at the sizes asked for), and (once
-    audit.verify has read the rows) each chain's last event."""
-
-    frontier: merkle.Frontier
-    heads: dict[int | None, tuple[int, str]] = field(default_factory=dict)
-
-
-def log_rows(
-    session: Session, progress: Progress = _no_progress, sizes: Iterable[int] = ()
-) -> tuple[Generator[tuple[Any, ...], None, None], LogPass]:
-    """Every event as a row of audit.VERIFY_COLUMNS in the order written (id), for
-    audit.verify, with the Merkle tree's roots (of the whole log, and of the first `sizes`
-    events) worked out from the same rows on the way: one read of the table serves both, and
-    holds no more of the tree than its right edge. `at` comes as the driver gives it (SQLite's
-    stored text or a naive UTC datetime), both of which audit.verify reads.
+def chain_rows(
+    session: Session, progress: Progress = _no_progress
+) -> Generator[tuple[Any, ...], None, None]:
+    """Every event as a row of audit.VERIFY_COLUMNS, chain by chain: ordered by (instance_id,
+    seq), which the unique index on them gives without a sort, so audit.verify keeps nothing
+    per chain. The administrative chain (no instance) comes first on SQLite, last on
+    PostgreSQL. `at` comes as the driver gives it (SQLite's stored text or a naive UTC
+    datetime), both of which audit.verify reads.
     """
-    query = select(*VERIFY_COLUMNS).order_by(AuditEvent.id)
-    log = LogPass(merkle.Frontier(sizes))
-    digest = len(VERIFY_COLUMNS) - 1
-
-    def rows() -> Iterator[tuple[Any, ...]]:
-        # A generator (not a chain of them), so closing it closes the cursor and stops the
-        # fetching thread: callers close it inside the session (contextlib.closing).
-        for batch in _batches(session, query):
-            log.frontier.extend_leaf_hashes(_leaf_hashes([row[digest] for row in batch]))
-            yield from batch
-            progress(len(batch))
-
-    return rows(), log
+    query = select(*VERIFY_COLUMNS).order_by(AuditEvent.instance_id, AuditEvent.seq)
+    for batch in _batches(session, query):
+        yield from batch
+        progress(len(batch))
 
 
 @dataclass
@@ -153,13 +135,20 @@ def scan_leaves(session: Session, limit: int | None = None, wanted: Iterable[int
     return scan
 
 
-def log_roots(session: Session, limit: int, sizes: Iterable[int] = ()) -> merkle.Frontier:
-    """The Merkle tree's roots over the first `limit` events (and over the first `sizes` of
-    them), from one pass that holds only the tree's right edge."""
+def log_roots(
+    session: Session,
+    limit: int | None = None,
+    sizes: Iterable[int] = (),
+    progress: Progress = _no_progress,
+) -> merkle.Frontier:
+    """The Merkle tree's roots over the first `limit` events (all by default) in the order
+    written (id), and over the first `sizes` of them, from one pass over their stored hashes
+    that holds only the tree's right edge."""
     query = select(AuditEvent.hash).order_by(AuditEvent.id).limit(limit)
     frontier = merkle.Frontier(sizes)
     for batch in _batches(session, query):
         frontier.extend_leaf_hashes(_leaf_hashes([row[0] for row in batch]))
+        progress(len(batch))
     return frontier
 
 
@@ -179,9 +168,12 @@ def _leaf_data(digest: object) -> bytes:
         return str(digest).encode()
 
 
-def instance_heads(session: Session) -> Iterator[tuple[int, int, str]]:
-    """(instance id, trail_seq, trail_head) as each instance row records its chain's head."""
-    return _rows(session, select(Instance.id, Instance.trail_seq, Instance.trail_head))
+def instance_heads(session: Session) -> Generator[tuple[int, int, str], None, None]:
+    """(instance id, trail_seq, trail_head) as each instance row records its chain's head, in
+    id order."""
+    return _rows(
+        session, select(Instance.id, Instance.trail_seq, Instance.trail_head).order_by(Instance.id)
+    )
 
 
 def event_ids_at(session: Session, positions: Iterable[int]) -> dict[int, int]:

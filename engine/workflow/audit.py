@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -214,20 +214,45 @@ VERIFY_COLUMNS = (
 )
 
 
+ChainEnded = Callable[[int | None, int, str], None]
+
+
+class _Ends:
+    """verify()'s places for rows grouped by chain: a chain that ends is handed on, none kept."""
+
+    def __init__(self, ended: ChainEnded) -> None:
+        self.ended = ended
+
+    def get(self, _chain: object, start: tuple[int, str]) -> tuple[int, str]:
+        return start
+
+    def __setitem__(self, chain: Any, place: tuple[int, str]) -> None:
+        if chain is not _NO_CHAIN:
+            self.ended(chain, *place)
+
+    def pop(self, _chain: object, _default: object) -> None:
+        return None
+
+
 def verify(
-    rows: Iterable[tuple[Any, ...]], heads: dict[int | None, tuple[int, str]] | None = None
+    rows: Iterable[tuple[Any, ...]],
+    heads: dict[int | None, tuple[int, str]] | None = None,
+    ended: ChainEnded | None = None,
 ) -> Iterator[ChainProblem]:
     """Check chains given as rows of VERIFY_COLUMNS, each chain's rows in seq order.
 
-    Rows may come ordered by (instance_id, seq), or in the order they were written (by id)
-    with chains interleaved: every chain keeps its own place. Within each chain: numbering
-    from 1 without gaps, each link to the previous hash, and each hash over the event's own
-    content. Yields one problem per broken event. `heads`, if given, receives each chain's
-    last (seq, hash). `at` may be a datetime or SQLite's stored text. This loop is the hot
-    path of verifying millions of events: the repeating parts of the canonical text are
-    built once and memoized.
+    Rows may come in the order they were written (by id) with chains interleaved: every
+    chain keeps its own place, and `heads`, if given, receives each chain's last (seq, hash).
+    Or, with `ended`, they come grouped by chain (ordered by instance_id, seq): then nothing
+    is kept per chain, and `ended(instance_id, seq, hash)` hears each chain's last event as
+    the rows move past it; a chain that came back later would start again from seq 1, and be
+    reported broken. Within each chain: numbering from 1 without gaps, each link to the
+    previous hash, and each hash over the event's own content. Yields one problem per broken
+    event. `at` may be a datetime or SQLite's stored text. This loop is the hot path of
+    verifying millions of events: the repeating parts of the canonical text are built once
+    and memoized.
     """
-    last: dict[Any, tuple[int, str]] = {} if heads is None else heads
+    last: Any = _Ends(ended) if ended is not None else ({} if heads is None else heads)
     who: dict[tuple[Any, ...], str] = {}
     role_task: dict[tuple[Any, ...], tuple[str, str]] = {}
     # The current chain's place is kept in locals, and in `last` only when the chain changes.

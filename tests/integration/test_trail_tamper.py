@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine.errors import Conflict, Forbidden
-from engine.models import AuditEvent, User
+from engine.models import AuditEvent, Instance, User
 from engine.services.context import Context
 from engine.trail import signing, trail_log
 from engine.trail.models_trail import Checkpoint, install_append_only
@@ -90,7 +90,7 @@ def test_a_log_read_in_many_batches_verifies_and_names_the_edit(
     report = verify(ctx)
     assert [(p.instance_id, p.seq) for p in report.problems] == [(matters[1], 5)]
     with ctx.db.read() as session:
-        rows, _ = trail_log.log_rows(session)
+        rows = trail_log.chain_rows(session)
         first = [next(rows) for _ in range(3)]
         rows.close()  # the reader stops with batches still on the server
         assert len(first) == 3
@@ -129,7 +129,7 @@ def test_reordered_events_are_named(ctx: Context, matters: list[int]) -> None:
     }
 
 
-def test_inserted_event_is_named(ctx: Context, matters: list[int]) -> None:
+def test_an_inserted_event_breaks_the_link_after_it(ctx: Context, matters: list[int]) -> None:
     instance_id = matters[0]
     with attacker(ctx) as conn:
         rows = chain(conn, instance_id)
@@ -153,9 +153,13 @@ def test_inserted_event_is_named(ctx: Context, matters: list[int]) -> None:
         inserted = conn.execute(insert(AuditEvent).values(**forged).returning(AuditEvent.id))
         inserted_id = inserted.scalar_one()
     report = verify(ctx)
-    # Read in the order written, the forged event comes last, where seq 3 makes no sense.
-    inserted = [p.message for p in at(report, instance_id, 3) if p.event_id == inserted_id]
-    assert any("序号不连续" in message for message in inserted), report.problems
+    # Read chain by chain, the forged event fits where it was put (it was made to): the event
+    # it pushed down no longer links to it, and the chain now ends past its recorded head.
+    pushed = [p.message for p in at(report, instance_id, 4) if p.event_id == rows[2][0]]
+    assert any("前序哈希不匹配" in message for message in pushed), report.problems
+    head = [p for p in report.problems if p.kind == "head" and p.instance_id == instance_id]
+    assert len(head) == 1 and "事后追加" in head[0].message
+    assert inserted_id not in {p.event_id for p in report.problems}
 
 
 def test_truncated_tail_is_caught_by_a_checkpoint(ctx: Context, matters: list[int]) -> None:
@@ -185,6 +189,25 @@ def test_truncated_tail_is_named_by_the_instance_head(ctx: Context, matters: lis
     report = verify(ctx)
     [problem] = [p for p in report.problems if p.kind == "head"]
     assert (problem.instance_id, problem.seq) == (matters[1], tail[2])
+
+
+def test_each_instance_head_is_held_against_its_own_chain(ctx: Context, matters: list[int]) -> None:
+    """The heads are checked beside the chains, in instance order, keeping nothing per chain:
+    a matter whose whole chain is gone and one whose row forgot its head are each named, and
+    no other (the administrative chain sorts first on SQLite, last on PostgreSQL)."""
+    third = admit(ctx, ["xishan"])
+    with attacker(ctx) as conn:
+        gone = chain(conn, matters[0])
+        conn.execute(delete(AuditEvent).where(AuditEvent.instance_id == matters[0]))
+        forgot = update(Instance).where(Instance.id == third)
+        conn.execute(forgot.values(trail_seq=0, trail_head=audit.GENESIS))
+    report = verify(ctx)
+    heads = {p.instance_id: p.message for p in report.problems if p.kind == "head"}
+    assert set(heads) == {matters[0], third}
+    assert f"链尾缺少第 1–{len(gone)} 号事件" in heads[matters[0]]
+    assert "在事项记录的链头之后：事后追加" in heads[third]
+    assert [p.kind for p in report.problems] == ["head", "head"]
+    assert report.problem_count == 2
 
 
 def test_rewritten_history_is_caught_by_a_held_checkpoint(ctx: Context, matters: list[int]) -> None:

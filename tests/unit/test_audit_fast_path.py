@@ -53,16 +53,18 @@ def test_verify_accepts_raw_rows_with_repeating_parts() -> None:
     assert [(p.seq, p.problem) for p in verify(tampered)] == [(4, "事件内容与哈希不符")]
 
 
-def test_verify_reads_chains_interleaved_in_the_order_written() -> None:
-    def chain(instance_id: int | None, count: int) -> list[tuple]:
-        rows, prev = [], GENESIS
-        for seq in range(1, count + 1):
-            text = event_text(instance_id, seq, TIMES[0], 1, 1, "r", "a", None, "{}")
-            digest = chain_hash(prev, text)
-            rows.append((instance_id, seq, TIMES[0], 1, 1, "r", "a", None, "{}", prev, digest))
-            prev = digest
-        return rows
+def chain(instance_id: int | None, count: int) -> list[tuple]:
+    """A valid chain of `count` rows of VERIFY_COLUMNS."""
+    rows, prev = [], GENESIS
+    for seq in range(1, count + 1):
+        text = event_text(instance_id, seq, TIMES[0], 1, 1, "r", "a", None, "{}")
+        digest = chain_hash(prev, text)
+        rows.append((instance_id, seq, TIMES[0], 1, 1, "r", "a", None, "{}", prev, digest))
+        prev = digest
+    return rows
 
+
+def test_verify_reads_chains_interleaved_in_the_order_written() -> None:
     first, second, admin = chain(1, 4), chain(2, 3), chain(None, 2)
     written = [first[0], second[0], admin[0], first[1], first[2], second[1], admin[1]]
     written += [second[2], first[3]]
@@ -71,3 +73,13 @@ def test_verify_reads_chains_interleaved_in_the_order_written() -> None:
     assert heads == {1: (4, first[3][-1]), 2: (3, second[2][-1]), None: (2, admin[1][-1])}
     swapped = [*written[:3], written[4], written[3], *written[5:]]
     assert [(p.instance_id, p.seq) for p in verify(swapped)][:1] == [(1, 3)]
+
+
+def test_verify_reads_chains_grouped_keeping_none_and_hearing_each_end() -> None:
+    first, second, admin = chain(1, 4), chain(2, 3), chain(None, 2)
+    ends: list[tuple] = []
+    assert list(verify([*admin, *first, *second], ended=lambda *end: ends.append(end))) == []
+    assert ends == [(None, 2, admin[1][-1]), (1, 4, first[3][-1]), (2, 3, second[2][-1])]
+    # Grouped reading keeps no chain's place: one that comes back starts again, and is broken.
+    again = [*first[:2], *second, *first[2:]]
+    assert [(p.instance_id, p.seq) for p in verify(again, ended=lambda *_: None)][:1] == [(1, 3)]

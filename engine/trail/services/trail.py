@@ -68,33 +68,37 @@ def verify_log(
 ) -> VerifyReport:
     """Every chain, every stored checkpoint, each held checkpoint, against today's log.
 
-    One read transaction (a snapshot on both databases) and one pass over the events in the
-    order they were written, which feeds both the chains and the Merkle tree;
-    `progress(done, total)` hears how far it got.
+    One read transaction (a snapshot on both databases) and two passes over the events, each
+    holding the same little memory however long the log: the chains, read chain by chain
+    alongside the instance rows that record their heads (both in instance order); then the
+    stored hashes in the order written, for the Merkle tree's right edge and the checkpoints.
+    `progress(done, total)` hears how many rows of the two passes were read.
     """
     began = time.perf_counter()
     keys = checkpoints.verifiers(ctx.settings, extra_keys)
     with ctx.db.read() as session:
         _snapshot(session, ctx.db.is_sqlite)
         total = trail_log.count(session)
+        tick = _ticker(progress, 2 * total)
         stored = checkpoints.stored(session)
-        sizes = checkpoints.sizes(stored, held)
-        rows, log = trail_log.log_rows(session, _ticker(progress, total), sizes)
-        with contextlib.closing(rows):  # however the pass ends, before the session does
-            chain_problems, broken = _first(audit.verify(rows, log.heads))
-        findings = checkpoints.check(stored, held, log.frontier, keys, ctx.settings.audit_origin)
-        others = _head_problems(session, log.heads)
-        others += _checkpoint_problems(session, findings, log.frontier.size)
+        heads = _HeadCheck(session)
+        rows = trail_log.chain_rows(session, tick)
+        with contextlib.closing(rows), contextlib.closing(heads):  # before the session ends
+            chain_problems, broken = _first(audit.verify(rows, ended=heads.ended))
+            heads.finish()
+        frontier = trail_log.log_roots(session, None, checkpoints.sizes(stored, held), tick)
+        findings = checkpoints.check(stored, held, frontier, keys, ctx.settings.audit_origin)
+        sealed = _checkpoint_problems(session, findings, frontier.size)
         if stored and not keys:
-            others.append(Problem("checkpoint", "无法核验检查点签名：未配置签名密钥或验证公钥"))
-        problems = _named(session, chain_problems) + others[:MAX_REPORTED]
+            sealed.append(Problem("checkpoint", "无法核验检查点签名：未配置签名密钥或验证公钥"))
+        problems = _named(session, chain_problems) + heads.problems + sealed[:MAX_REPORTED]
         warnings = _warnings(session, ctx.db.is_sqlite, stored)
         covered = _last_good_size(stored, findings)
-    count = broken + len(others)
+    count = broken + heads.count + len(sealed)
     return VerifyReport(
         ok=count == 0,
         events=total,
-        chains=len(log.heads),
+        chains=heads.chains,
         checkpoints=len(stored),
         latest_checkpoint_size=covered,
         events_since_checkpoint=total - (covered or 0),
@@ -151,25 +155,54 @@ def _named(session: Session, found: list[audit.ChainProblem]) -> list[Problem]:
     ]
 
 
-def _head_problems(session: Session, heads: dict[int | None, tuple[int, str]]) -> list[Problem]:
-    """Each instance row records its chain's head; the events must end exactly there."""
-    problems = []
-    for instance_id, recorded_seq, recorded_hash in trail_log.instance_heads(session):
-        seq, digest = heads.get(instance_id, (0, audit.GENESIS))
+class _HeadCheck:
+    """Each instance row records its chain's head; its events must end exactly there, and an
+    instance with no events records none. The chains end in instance order, and the instance
+    rows are read beside them in the same order, so nothing is kept per chain: only the first
+    MAX_REPORTED problems, and how many there were."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.instances = trail_log.instance_heads(session)
+        self.waiting = next(self.instances, None)
+        self.chains = 0
+        self.count = 0
+        self.problems: list[Problem] = []
+
+    def ended(self, instance_id: int | None, seq: int, digest: str) -> None:
+        self.chains += 1
+        if instance_id is None:  # the administrative chain: no instance row records its head
+            return
+        while self.waiting is not None and self.waiting[0] < instance_id:
+            self._against(self.waiting, 0, audit.GENESIS)  # an instance whose chain is empty
+        if self.waiting is not None and self.waiting[0] == instance_id:
+            self._against(self.waiting, seq, digest)
+
+    def finish(self) -> None:
+        while self.waiting is not None:
+            self._against(self.waiting, 0, audit.GENESIS)
+
+    def close(self) -> None:
+        self.instances.close()
+
+    def _against(self, recorded: tuple[int, int, str], seq: int, digest: str) -> None:
+        self.waiting = next(self.instances, None)
+        instance_id, recorded_seq, recorded_hash = recorded
         if (seq, digest) == (recorded_seq, recorded_hash):
-            continue
+            return
+        self.count += 1
+        if len(self.problems) >= MAX_REPORTED:
+            return
         message, at = _head_mismatch(seq, recorded_seq)
-        named = len(problems) < MAX_REPORTED
-        problems.append(
+        self.problems.append(
             Problem(
                 "head",
                 f"事项 {instance_id} {message}",
                 instance_id=instance_id,
                 seq=at,
-                event_id=trail_log.event_id_of(session, instance_id, at) if named else None,
+                event_id=trail_log.event_id_of(self.session, instance_id, at),
             )
         )
-    return problems
 
 
 def _head_mismatch(seq: int, recorded_seq: int) -> tuple[str, int]:
