@@ -26,7 +26,7 @@ def main() -> None:
 
     def kinds() -> list[str]:
         with ctx.db.read() as session:
-            org = session.scalar(select(Organization.id).where(Organization.code == township))
+            org = session.scalar(select(Organization).where(Organization.code == township))
             found = run_precheck(session, ctx, values, [org])
         return sorted(f.kind for f in found.findings)
 

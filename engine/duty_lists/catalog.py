@@ -10,7 +10,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from config import Settings, SettingsError
 from engine.errors import InvalidInput
@@ -292,16 +292,51 @@ def _item_kind(
     return (kind, score) if kind and score >= t.item else (None, 0)
 
 
+def _close(query: str, texts: Sequence[str], cutoff: float) -> set[int]:
+    """Positions in `texts` whose similarity() to `query` may reach `cutoff`, whatever the
+    length rule: every text whose plain ratio reaches it, and every one whose partial ratio
+    could (at least 90, and at least cutoff / 0.95). Found in rapidfuzz's own loop, so a list
+    of hundreds of items costs two calls, not hundreds; similarity() then scores these few."""
+    if not query or not texts:
+        return set()
+    ratio = process.extract(query, texts, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+    partial = process.extract(
+        query,
+        texts,
+        scorer=fuzz.partial_ratio,
+        score_cutoff=max(90.0, cutoff / 0.95) - 1e-9,  # part * 0.95 ≥ cutoff, less rounding
+        limit=None,
+    )
+    return {found[2] for found in ratio} | {found[2] for found in partial}
+
+
+def _judged(
+    name: str, content: str, items: Sequence[ItemRef], t: Thresholds
+) -> dict[int, tuple[str, float]]:
+    """_item_kind of every item that is a hit, by item id; the others cannot be."""
+    norms = [normalize(item.name) for item in items]
+    negative = [at for at, item in enumerate(items) if item.list_type == "negative"]
+    candidates = _close(name, norms, min(t.item, t.negative))
+    # A negative-list item may instead be mentioned in the content (similarity is symmetric).
+    candidates |= {negative[at] for at in _close(content, [norms[i] for i in negative], t.negative)}
+    judged = {}
+    for at in candidates:
+        kind, score = _item_kind(name, content, items[at], norms[at], t)
+        if kind is not None:
+            judged[items[at].id] = (kind, score)
+    return judged
+
+
 def _item_hits(
     name: str, content: str, items_by_township: Mapping[str, Sequence[ItemRef]], t: Thresholds
 ) -> list[_Hit]:
     hits: dict[tuple[str, int], _Hit] = {}
-    judged: dict[int, tuple[str | None, float]] = {}  # template items recur in every township
+    # Template items recur in every township: each is judged once.
+    unique = {item.id: item for items in items_by_township.values() for item in items}
+    judged = _judged(name, content, list(unique.values()), t)
     for township, items in items_by_township.items():
         for item in items:
-            if item.id not in judged:
-                judged[item.id] = _item_kind(name, content, item, normalize(item.name), t)
-            kind, score = judged[item.id]
+            kind, score = judged.get(item.id, (None, 0.0))
             if kind is None:
                 continue
             hit = hits.setdefault((kind, item.id), _Hit(kind, item, score))

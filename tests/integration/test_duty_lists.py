@@ -234,18 +234,13 @@ def test_export_round_trips_through_import_unchanged(lists) -> None:
         catalog_io.import_items(lists, actor(lists, "nanhu"), "x.csv", own.data)
 
 
-def township_ids(ctx: Context, *codes: str) -> list[int]:
-    with ctx.db.read() as session:
-        rows = session.execute(
-            select(Organization.code, Organization.id).where(Organization.code.in_(codes))
-        )
-        found = dict(rows.all())
-    return [found[c] for c in codes]
-
-
 def run(ctx: Context, values: dict, *codes: str, exclude: int | None = None):
     with ctx.db.read() as session:
-        return run_precheck(session, ctx, values, township_ids(ctx, *codes), exclude)
+        found = {
+            o.code: o
+            for o in session.scalars(select(Organization).where(Organization.code.in_(codes)))
+        }
+        return run_precheck(session, ctx, values, [found[code] for code in codes], exclude)
 
 
 def test_precheck_names_a_pending_duplicate_for_the_same_township(lists) -> None:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def kinds(ctx: Context, township: str, name: str = NAME) -> list[str]:
     with ctx.db.read() as session:
-        org = session.scalar(select(Organization.id).where(Organization.code == township))
+        org = session.scalar(select(Organization).where(Organization.code == township))
         found = run_precheck(session, ctx, application(name=name, townships=[township]), [org])
     return sorted(f.kind for f in found.findings)
 

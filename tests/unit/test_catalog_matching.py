@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,6 +13,8 @@ from engine.duty_lists.catalog import (
     ItemRef,
     MatterRef,
     Thresholds,
+    _item_hits,
+    _item_kind,
     effective_items,
     normalize,
     precheck,
@@ -180,3 +183,42 @@ def test_missing_resources_need_a_justification() -> None:
 def test_clean_application_has_no_findings() -> None:
     result = check("农业面源污染监测点维护")
     assert result.findings == () and result.to_dict()["blocking"] is False
+
+
+def test_a_list_judged_in_one_pass_finds_what_judging_each_item_finds() -> None:
+    """The pre-check finds its list hits with two rapidfuzz calls over the whole list, then
+    scores only those: the same hits, with the same scores, as scoring every item one by one,
+    for names near every threshold and under every list type."""
+    rng = random.Random(7)
+    verbs = ("组织开展", "协助做好", "负责", "配合", "督促落实", "")
+    objects = ("耕地保护巡查", "亲属关系证明", "安全生产检查", "防汛值守", "低保对象入户核查")
+    objects += ("森林防火宣传", "出具居住证明", "征兵", "河道保洁", "农村人居环境整治督查")
+
+    def varied(text: str) -> str:
+        chars = list(text)
+        for _ in range(rng.randrange(3)):
+            at = rng.randrange(len(chars) + 1)
+            if chars and rng.random() < 0.5:
+                del chars[min(at, len(chars) - 1)]
+            else:
+                chars.insert(at, rng.choice("的和工作事项村镇乡"))
+        return "".join(chars)
+
+    types = ("basic", "assisting", "taken_back", "negative")
+    items = [
+        ItemRef(n, f"X{n}", varied(rng.choice(verbs) + rng.choice(objects)), types[n % 4], "", "")
+        for n in range(300)
+    ]
+    lists = {"a": items[:200], "b": items[100:]}
+    for thresholds in (T, Thresholds(item=70, negative=75, duplicate=60, min_chars=2)):
+        for _ in range(40):
+            name = normalize(varied(rng.choice(verbs) + rng.choice(objects)))
+            content = normalize(rng.choice(("", "需要" + varied(rng.choice(objects)))))
+            one_by_one = {}
+            for item in items:
+                kind, found = _item_kind(name, content, item, normalize(item.name), thresholds)
+                if kind is not None:
+                    one_by_one[(kind, item.id)] = found
+            hits = _item_hits(name, content, lists, thresholds)
+            assert {(h.kind, h.item.id): h.score for h in hits} == one_by_one
+            assert one_by_one or name  # not every case is empty

@@ -34,7 +34,7 @@ def _start(
     require_role(actor, "applicant", "提交申请")
     values = form.validate(body)
     townships = commands.resolve_townships(session, actor.county_id, values["townships"])
-    check = run_precheck(session, ctx, values, [t.id for t in townships])
+    check = run_precheck(session, ctx, values, townships)
     check.raise_if_refused(values.get("resources_justification", ""))
     return Start(
         role="applicant",
@@ -78,7 +78,7 @@ def _resubmitted(
     county = loaded.instance.county_id
     townships = commands.resolve_townships(session, county, application["townships"])
     instance_id = loaded.instance.id
-    check = run_precheck(session, ctx, application, [t.id for t in townships], instance_id)
+    check = run_precheck(session, ctx, application, townships, instance_id)
     check.raise_if_refused(application.get("resources_justification", ""))
     commands.set_townships(session, loaded, townships)
     loaded.instance.title = application["name"]

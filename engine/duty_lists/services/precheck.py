@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.authz import COUNTY_WIDE_READERS, Actor
@@ -54,16 +54,14 @@ def run_precheck(
     session: Session,
     ctx: Context,
     application: Mapping[str, Any],
-    township_org_ids: Sequence[int],
+    townships: Sequence[Organization],
     exclude_instance_id: int | None = None,
 ) -> PreCheck:
-    """Pre-check a validated application (as the start form stores it) for its townships,
-    inside the caller's transaction. `exclude_instance_id`: the instance being resubmitted,
-    which must not count as its own duplicate."""
-    townships = list(
-        session.scalars(select(Organization).where(Organization.id.in_(township_org_ids)))
-    )
-    townships.sort(key=lambda org: list(township_org_ids).index(org.id))
+    """Pre-check a validated application (as the start form stores it) for its townships (as
+    the caller resolved them, in the application's order), inside the caller's transaction.
+    `exclude_instance_id`: the instance being resubmitted, which must not count as its own
+    duplicate."""
+    session.flush()  # the reads below go to the connection, past the session's autoflush
     return precheck(
         application,
         _effective_lists(session, ctx, townships),
@@ -109,10 +107,13 @@ _LISTS_KEPT = 64
 _LISTS_LOCK = threading.Lock()
 
 
+_STAMP = select(DutyListStamp.stamp).where(DutyListStamp.county_id == bindparam("county"))
+
+
 def county_lists(session: Session, ctx: Context, county_id: int) -> CountyLists:
     """The county's lists: from memory while their stamp is the stored one, else read afresh
     (the stamp first, so lists read after a change are never kept under the older stamp)."""
-    stamp = session.scalar(select(DutyListStamp.stamp).where(DutyListStamp.county_id == county_id))
+    stamp = session.connection().execute(_STAMP, {"county": county_id}).scalar()
     key = (ctx.settings.database_url, county_id)
     kept = _LISTS.get(key)
     if kept is not None and stamp is not None and kept.stamp == stamp:
@@ -152,7 +153,7 @@ def county_lists(session: Session, ctx: Context, county_id: int) -> CountyLists:
 
 
 def _effective_lists(
-    session: Session, ctx: Context, townships: list[Organization]
+    session: Session, ctx: Context, townships: Sequence[Organization]
 ) -> dict[str, list[ItemRef]]:
     today = local_today(ctx.clock.now(), ctx.settings.timezone)
     found: dict[str, list[ItemRef]] = {}
@@ -165,27 +166,37 @@ def _effective_lists(
     return found
 
 
+# Built once (building a statement costs more than running it), and run as plain rows. An
+# instance to exclude is a resubmission's own; ids start at 1, so 0 excludes none.
+_IN_FORCE = (
+    select(Matter.instance_id, Matter.name, Matter.township_org_id, Instance.applicant_org_id)
+    .join(Instance, Instance.id == Matter.instance_id)
+    .where(
+        Matter.status == "in_force",
+        Matter.township_org_id.in_(bindparam("townships", expanding=True)),
+        Matter.instance_id != bindparam("exclude"),
+    )
+)
+_PENDING = (
+    select(Instance.id, Instance.title, InstanceTownship.org_id, Instance.applicant_org_id)
+    .join(InstanceTownship, InstanceTownship.instance_id == Instance.id)
+    .where(
+        Instance.status == "pending",
+        InstanceTownship.org_id.in_(bindparam("townships", expanding=True)),
+        Instance.id != bindparam("exclude"),
+    )
+)
+
+
 def _other_matters(
-    session: Session, ctx: Context, townships: list[Organization], exclude: int | None
+    session: Session, ctx: Context, townships: Sequence[Organization], exclude: int | None
 ) -> list[MatterRef]:
     """Matters in force on these townships' registers, and applications pending for them."""
-    ids = [org.id for org in townships]
-    in_force = (
-        select(Matter.instance_id, Matter.name, Matter.township_org_id, Instance.applicant_org_id)
-        .join(Instance, Instance.id == Matter.instance_id)
-        .where(Matter.status == "in_force", Matter.township_org_id.in_(ids))
-    )
-    pending = (
-        select(Instance.id, Instance.title, InstanceTownship.org_id, Instance.applicant_org_id)
-        .join(InstanceTownship, InstanceTownship.instance_id == Instance.id)
-        .where(Instance.status == "pending", InstanceTownship.org_id.in_(ids))
-    )
-    if exclude is not None:
-        in_force = in_force.where(Matter.instance_id != exclude)
-        pending = pending.where(Instance.id != exclude)
+    params = {"townships": [org.id for org in townships], "exclude": exclude or 0}
+    connection = session.connection()
     found: dict[int, dict[str, Any]] = {}
-    for status, query in (("in_force", in_force), ("pending", pending)):
-        for instance_id, name, township_id, applicant_id in session.execute(query):
+    for status, query in (("in_force", _IN_FORCE), ("pending", _PENDING)):
+        for instance_id, name, township_id, applicant_id in connection.execute(query, params):
             entry = found.setdefault(
                 instance_id,
                 {"name": name, "status": status, "applicant": applicant_id, "townships": []},
@@ -221,7 +232,7 @@ def check_application(
         townships = commands.resolve_townships(session, actor.county_id, values["townships"])
         if instance_id is not None:
             commands.visible_instance(session, instance_id, actor, lock=False)
-        result = run_precheck(session, ctx, values, [org.id for org in townships], instance_id)
+        result = run_precheck(session, ctx, values, townships, instance_id)
         codes = [org.code for org in townships]
     refusal = result.refusal(str(values.get(JUSTIFICATION_KEY) or ""))
     return {
