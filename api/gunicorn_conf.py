@@ -9,6 +9,7 @@ directory.
 
 from __future__ import annotations
 
+import gc
 import glob
 import os
 import shutil
@@ -43,6 +44,15 @@ def on_starting(server: Any) -> None:
         path = tempfile.mkdtemp(prefix="zhunru-metrics-")
         os.environ[MULTIPROC_ENV] = path
         server.zhunru_metrics_tmp = path
+
+
+def post_worker_init(_worker: Any) -> None:
+    """The app is built: what start-up made (modules, the app, settings, the models) lives as
+    long as the worker, so the collector stops scanning it. A full collection then walks only
+    what requests left, instead of a few hundred thousand objects every time (about 120 ms
+    each, which lands on some request)."""
+    gc.collect()
+    gc.freeze()
 
 
 def child_exit(_server: Any, worker: Any) -> None:

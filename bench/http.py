@@ -46,12 +46,15 @@ def _serve(url: str, port: int, workers: int, threads: int) -> subprocess.Popen[
         **os.environ,
         "ZHUNRU_DATABASE_URL": url,
         "ZHUNRU_SECRET_KEY": SECRET,
+        "ZHUNRU_LOG_LEVEL": "WARNING",  # no log line per request
         "PYTHONPATH": str(ROOT),
     }
     command = [
         sys.executable,
         "-m",
         "gunicorn",
+        "-c",
+        "python:api.gunicorn_conf",  # as the README runs it: its hooks, its JSON logs
         "-w",
         str(workers),
         "-k",

@@ -157,7 +157,7 @@ def serve(host: str, port: int, workers: int, threads: int, with_worker: bool) -
             self.cfg.set("threads", threads)
             # JSON logs (one line per request from the app) and multi-process metrics.
             self.cfg.set("logconfig_dict", gunicorn_conf.logs.logging_config(settings.log_level))
-            for hook in ("on_starting", "child_exit", "on_exit"):
+            for hook in ("on_starting", "post_worker_init", "child_exit", "on_exit"):
                 self.cfg.set(hook, getattr(gunicorn_conf, hook))
 
         def load(self):  # type: ignore[no-untyped-def]
