@@ -51,7 +51,7 @@ def rehash(conn: Connection, instance_id: int, from_seq: int = 1) -> None:
     move the instance row's head along so nothing looks amiss there either."""
     prev, seq, head = audit.GENESIS, 0, audit.GENESIS
     for row in chain(conn, instance_id):
-        event_id, fields = row[0], row[1:]
+        event_id, fields = row[0], row[1:12]
         instance, seq, at, actor_id, org_id, role, action, task, payload, _, digest = fields
         if seq >= from_seq:
             text_ = audit.event_text(

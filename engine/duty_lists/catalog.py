@@ -300,14 +300,17 @@ def _close(query: str, texts: Sequence[str], cutoff: float) -> set[int]:
     if not query or not texts:
         return set()
     ratio = process.extract(query, texts, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
-    partial = process.extract(
-        query,
-        texts,
-        scorer=fuzz.partial_ratio,
-        score_cutoff=max(90.0, cutoff / 0.95) - 1e-9,  # part * 0.95 ≥ cutoff, less rounding
-        limit=None,
-    )
-    return {found[2] for found in ratio} | {found[2] for found in partial}
+    close = {found[2] for found in ratio}
+    if cutoff <= 95:  # a partial match counts at most 95 (part * 0.95)
+        partial = process.extract(
+            query,
+            texts,
+            scorer=fuzz.partial_ratio,
+            score_cutoff=max(90.0, cutoff / 0.95) - 1e-9,  # part * 0.95 ≥ cutoff, less rounding
+            limit=None,
+        )
+        close |= {found[2] for found in partial}
+    return close
 
 
 def _judged(

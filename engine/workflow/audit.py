@@ -211,6 +211,7 @@ VERIFY_COLUMNS = (
     AuditEvent.payload_json,
     AuditEvent.prev_hash,
     AuditEvent.hash,
+    AuditEvent.id,  # the order written: a chain's events were written in seq order
 )
 
 
@@ -234,7 +235,14 @@ class _Ends:
         return None
 
 
-def verify(
+def _places(heads: dict[Any, tuple[int, str]] | None, ended: ChainEnded | None) -> Any:
+    """Where verify() keeps each chain's place: handed on (`ended`), or kept (`heads`)."""
+    if heads is not None and ended is not None:
+        raise ValueError("verify() keeps heads or hands them on, not both")
+    return _Ends(ended) if ended is not None else ({} if heads is None else heads)
+
+
+def verify(  # noqa: C901 (the hot loop of verification, kept in one frame)
     rows: Iterable[tuple[Any, ...]],
     heads: dict[int | None, tuple[int, str]] | None = None,
     ended: ChainEnded | None = None,
@@ -246,26 +254,44 @@ def verify(
     Or, with `ended`, they come grouped by chain (ordered by instance_id, seq): then nothing
     is kept per chain, and `ended(instance_id, seq, hash)` hears each chain's last event as
     the rows move past it; a chain that came back later would start again from seq 1, and be
-    reported broken. Within each chain: numbering from 1 without gaps, each link to the
-    previous hash, and each hash over the event's own content. Yields one problem per broken
-    event. `at` may be a datetime or SQLite's stored text. This loop is the hot path of
-    verifying millions of events: the repeating parts of the canonical text are built once
-    and memoized.
+    reported broken. Within each chain: numbering from 1 without gaps, written in that order
+    (ids rising), each link to the previous hash, and each hash over the event's own
+    content. Yields one problem per broken event. `at` may be a datetime or SQLite's stored
+    text. This loop is the hot path of verifying millions of events: the repeating parts of
+    the canonical text are built once and memoized.
     """
-    last: Any = _Ends(ended) if ended is not None else ({} if heads is None else heads)
+    last = _places(heads, ended)
     who: dict[tuple[Any, ...], str] = {}
     role_task: dict[tuple[Any, ...], tuple[str, str]] = {}
     # The current chain's place is kept in locals, and in `last` only when the chain changes.
     chain: Any = _NO_CHAIN
     last_seq, prev_hash, chain_text, last_at, at_text = 0, GENESIS, "", None, ""
+    last_id = 0
     sha256 = hashlib.sha256
-    for instance_id, seq, at, actor_id, org_id, role, action, task, payload, prev, digest in rows:
+    for (
+        instance_id,
+        seq,
+        at,
+        actor_id,
+        org_id,
+        role,
+        action,
+        task,
+        payload,
+        prev,
+        digest,
+        id_,
+    ) in rows:
         if instance_id != chain:
             last[chain] = (last_seq, prev_hash)
             chain, chain_text = instance_id, _dump(instance_id)
             last_seq, prev_hash = last.get(chain, _START)
+            last_id = 0  # read in id order, a chain's run of rows is in id order by itself
         if seq != last_seq + 1:
             yield ChainProblem(instance_id, seq, f"序号不连续，应为 {last_seq + 1}")
+        if id_ <= last_id:
+            yield ChainProblem(instance_id, seq, "写入顺序与序号不符：事件被调换了位置")
+        last_id = id_
         if prev != prev_hash:
             yield ChainProblem(instance_id, seq, "前序哈希不匹配")
         head = who.get((action, actor_id, org_id))

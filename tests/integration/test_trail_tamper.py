@@ -129,6 +129,18 @@ def test_reordered_events_are_named(ctx: Context, matters: list[int]) -> None:
     }
 
 
+def test_events_swapped_in_the_order_written_are_named(ctx: Context, matters: list[int]) -> None:
+    """Two events of a chain trade places in the log (their ids), each keeping its content and
+    hashes: the chain read by seq still links, but it was not written in that order."""
+    third, fourth = event_id(ctx, matters[0], 3), event_id(ctx, matters[0], 4)
+    with attacker(ctx) as conn:
+        for target, new_id in ((third, -1), (fourth, third), (-1, fourth)):
+            conn.execute(update(AuditEvent).where(AuditEvent.id == target).values(id=new_id))
+    report = verify(ctx)
+    assert [(p.instance_id, p.seq, p.event_id) for p in report.problems] == [(matters[0], 4, third)]
+    assert "写入顺序与序号不符" in report.problems[0].message
+
+
 def test_an_inserted_event_breaks_the_link_after_it(ctx: Context, matters: list[int]) -> None:
     instance_id = matters[0]
     with attacker(ctx) as conn:

@@ -44,6 +44,7 @@ def test_verify_accepts_raw_rows_with_repeating_parts() -> None:
                 payload,
                 prev,
                 digest,
+                seq,
             )
         )
         prev = digest
@@ -59,7 +60,10 @@ def chain(instance_id: int | None, count: int) -> list[tuple]:
     for seq in range(1, count + 1):
         text = event_text(instance_id, seq, TIMES[0], 1, 1, "r", "a", None, "{}")
         digest = chain_hash(prev, text)
-        rows.append((instance_id, seq, TIMES[0], 1, 1, "r", "a", None, "{}", prev, digest))
+        event_id = (instance_id or 0) * 1000 + seq  # written in seq order
+        rows.append(
+            (instance_id, seq, TIMES[0], 1, 1, "r", "a", None, "{}", prev, digest, event_id)
+        )
         prev = digest
     return rows
 
@@ -70,7 +74,7 @@ def test_verify_reads_chains_interleaved_in_the_order_written() -> None:
     written += [second[2], first[3]]
     heads: dict = {}
     assert list(verify(written, heads)) == []
-    assert heads == {1: (4, first[3][-1]), 2: (3, second[2][-1]), None: (2, admin[1][-1])}
+    assert heads == {1: (4, first[3][10]), 2: (3, second[2][10]), None: (2, admin[1][10])}
     swapped = [*written[:3], written[4], written[3], *written[5:]]
     assert [(p.instance_id, p.seq) for p in verify(swapped)][:1] == [(1, 3)]
 
@@ -79,7 +83,7 @@ def test_verify_reads_chains_grouped_keeping_none_and_hearing_each_end() -> None
     first, second, admin = chain(1, 4), chain(2, 3), chain(None, 2)
     ends: list[tuple] = []
     assert list(verify([*admin, *first, *second], ended=lambda *end: ends.append(end))) == []
-    assert ends == [(None, 2, admin[1][-1]), (1, 4, first[3][-1]), (2, 3, second[2][-1])]
+    assert ends == [(None, 2, admin[1][10]), (1, 4, first[3][10]), (2, 3, second[2][10])]
     # Grouped reading keeps no chain's place: one that comes back starts again, and is broken.
     again = [*first[:2], *second, *first[2:]]
     assert [(p.instance_id, p.seq) for p in verify(again, ended=lambda *_: None)][:1] == [(1, 3)]

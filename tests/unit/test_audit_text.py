@@ -46,7 +46,8 @@ def test_verify_reports_gaps_and_broken_links_per_chain() -> None:
         for seq in range(1, count + 1):
             text = event_text(instance_id, seq, AT, 1, 1, "r", "a", None, "{}")
             digest = chain_hash(prev, text)
-            rows.append((instance_id, seq, AT, 1, 1, "r", "a", None, "{}", prev, digest))
+            event_id = instance_id * 1000 + seq
+            rows.append((instance_id, seq, AT, 1, 1, "r", "a", None, "{}", prev, digest, event_id))
             prev = digest
         return rows
 

@@ -210,7 +210,11 @@ def test_a_list_judged_in_one_pass_finds_what_judging_each_item_finds() -> None:
         for n in range(300)
     ]
     lists = {"a": items[:200], "b": items[100:]}
-    for thresholds in (T, Thresholds(item=70, negative=75, duplicate=60, min_chars=2)):
+    for thresholds in (
+        T,
+        Thresholds(item=70, negative=75, duplicate=60, min_chars=2),
+        Thresholds(item=96, negative=100, duplicate=80, min_chars=4),  # past what a part counts
+    ):
         for _ in range(40):
             name = normalize(varied(rng.choice(verbs) + rng.choice(objects)))
             content = normalize(rng.choice(("", "需要" + varied(rng.choice(objects)))))

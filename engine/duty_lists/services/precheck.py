@@ -61,7 +61,6 @@ def run_precheck(
     the caller resolved them, in the application's order), inside the caller's transaction.
     `exclude_instance_id`: the instance being resubmitted, which must not count as its own
     duplicate."""
-    session.flush()  # the reads below go to the connection, past the session's autoflush
     return precheck(
         application,
         _effective_lists(session, ctx, townships),
