@@ -81,6 +81,21 @@ def test_a_removed_event_is_named(exported: tuple[Path, str, int]) -> None:
     assert f"（事项 {instance_id}第 3 条）：此前缺少第 2 条" in result.stdout
 
 
+def test_events_swapped_in_the_order_written_are_named(exported: tuple[Path, str, int]) -> None:
+    """Contents, hashes and links intact, but seq 4 was written before seq 3."""
+    path, key, instance_id = exported
+
+    def swap(records: list[dict]) -> list[dict]:
+        records[3]["id"], records[4]["id"] = records[4]["id"], records[3]["id"]
+        return records
+
+    rewrite(path, swap)
+    result = run_verifier(path, "--key", key)
+    assert result.returncode == 1
+    assert f"（事项 {instance_id}第 4 条）：写入顺序与序号不符" in result.stdout
+    assert "内容与哈希不符" not in result.stdout and "未链接" not in result.stdout
+
+
 def test_a_rehashed_event_is_not_in_the_checkpoint(exported: tuple[Path, str, int]) -> None:
     """A forger who recomputes the chain cannot recompute the signed root."""
     path, key, _ = exported

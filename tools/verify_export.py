@@ -17,7 +17,8 @@ anywhere, read it, run it. It checks, and reports each failure with the event it
    keys sorted, no spaces, UTF-8 kept — of action, actor_id, actor_org_id, at, instance_id,
    payload, role, seq, task.
 3. Chains: events of one matter (instance_id; null is the administrative chain) with
-   consecutive seq link prev_hash to the previous hash; seq 1 links to 64 zeros.
+   consecutive seq link prev_hash to the previous hash; seq 1 links to 64 zeros; and were
+   written in seq order (ids rising along the chain).
 4. Inclusion: leaf = SHA-256(0x00 ‖ the 32 bytes of the event's hash), checked against the
    checkpoint's root at its size with the event's RFC 9162 inclusion proof (node =
    SHA-256(0x01 ‖ left ‖ right)). Events newer than the checkpoint carry no proof: they are
@@ -146,6 +147,12 @@ def name_of(event: dict[str, Any]) -> str:
     return f"事件 {event.get('id')}（{chain}第 {event.get('seq')} 条）"
 
 
+def _written_before(event: dict[str, Any], before: dict[str, Any]) -> bool:
+    """The event's id (the order the log was written) is not after the previous seq's."""
+    ids = event.get("id"), before.get("id")
+    return all(isinstance(i, int) for i in ids) and ids[0] <= ids[1]  # type: ignore[operator]
+
+
 def check_chains(events: list[dict[str, Any]], whole: bool) -> list[str]:
     """Hashes and links; `whole` chains (a matter's export) must also run from seq 1 unbroken."""
     failures = []
@@ -162,6 +169,10 @@ def check_chains(events: list[dict[str, Any]], whole: bool) -> list[str]:
                 failures.append(f"{name_of(event)}：未链接到第 {before['seq']} 条")
         elif event.get("seq") != expected and whole:
             failures.append(f"{name_of(event)}：此前缺少第 {expected} 条")
+        if before is not None and _written_before(event, before):
+            failures.append(
+                f"{name_of(event)}：写入顺序与序号不符（在第 {before['seq']} 条之前写入）"
+            )
         previous[event.get("instance_id")] = event
     return failures
 
