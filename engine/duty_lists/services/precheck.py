@@ -165,25 +165,35 @@ def _effective_lists(
     return found
 
 
-# Built once (building a statement costs more than running it), and run as plain rows. An
-# instance to exclude is a resubmission's own; ids start at 1, so 0 excludes none.
-_IN_FORCE = (
-    select(Matter.instance_id, Matter.name, Matter.township_org_id, Instance.applicant_org_id)
-    .join(Instance, Instance.id == Matter.instance_id)
-    .where(
-        Matter.status == "in_force",
-        Matter.township_org_id.in_(bindparam("townships", expanding=True)),
-        Matter.instance_id != bindparam("exclude"),
+def _on_townships(key: Any, name: Any, township: Any, standing: Any, joined: Any) -> Any:
+    """(instance id, name, township, applicant) of the matters of one standing on the
+    townships asked for, less the one to exclude: built once (building a statement costs more
+    than running it), and run as plain rows. The instance to exclude is a resubmission's own;
+    ids start at 1, so 0 excludes none."""
+    return (
+        select(key, name, township, Instance.applicant_org_id)
+        .join(*joined)
+        .where(
+            standing,
+            township.in_(bindparam("townships", expanding=True)),
+            key != bindparam("exclude"),
+        )
     )
+
+
+_IN_FORCE = _on_townships(
+    Matter.instance_id,
+    Matter.name,
+    Matter.township_org_id,
+    Matter.status == "in_force",
+    (Instance, Instance.id == Matter.instance_id),
 )
-_PENDING = (
-    select(Instance.id, Instance.title, InstanceTownship.org_id, Instance.applicant_org_id)
-    .join(InstanceTownship, InstanceTownship.instance_id == Instance.id)
-    .where(
-        Instance.status == "pending",
-        InstanceTownship.org_id.in_(bindparam("townships", expanding=True)),
-        Instance.id != bindparam("exclude"),
-    )
+_PENDING = _on_townships(
+    Instance.id,
+    Instance.title,
+    InstanceTownship.org_id,
+    Instance.status == "pending",
+    (InstanceTownship, InstanceTownship.instance_id == Instance.id),
 )
 
 
