@@ -97,7 +97,9 @@ BATCH = 500_000
 # fifty million task rows: building them in Python would take most of an hour). Matters fall
 # to counties in turn; one in ten is pending at one of the first four steps with its task
 # open, the rest went through five; each goes to one township (half of them), two or three,
-# consecutive on its county's list from a point the instance's id hashes to.
+# consecutive on its county's list from a point the instance's id hashes to. (Hashed, not
+# multiplied: a multiple of the id taken modulo 4 follows its parity, and so the county: the
+# demo county's matters were never pending at review.)
 _COUNTIES = text(
     "CREATE TEMP TABLE seed_county (idx int PRIMARY KEY, county_id int, applicants int[],"
     " townships int[]) ON COMMIT PRESERVE ROWS"
@@ -126,9 +128,9 @@ _INSTANCES = text(
 )
 _HASHED = """
     JOIN seed_county c ON c.idx = i.id % :counties
-    CROSS JOIN LATERAL (SELECT (i.id::bigint * 2654435761) % 1000003 AS start,
-        (ARRAY[1, 1, 2, 3])[1 + (i.id::bigint * 2246822519) % 4] AS addressed,
-        CASE WHEN i.status = 'pending' THEN ((i.id::bigint * 40503) % 4)::int ELSE 5 END
+    CROSS JOIN LATERAL (SELECT abs(hashint8extended(i.id, 1) % 1000003)::int AS start,
+        (ARRAY[1, 1, 2, 3])[1 + abs(hashint8extended(i.id, 2) % 4)] AS addressed,
+        CASE WHEN i.status = 'pending' THEN abs(hashint8extended(i.id, 3) % 4)::int ELSE 5 END
             AS finished) h
 """
 _LINKS = text(

@@ -16,7 +16,7 @@ from engine.workflow.services import instances
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
-SEEDED = 4_000
+SEEDED = 8_000
 
 
 def _one(ctx: Context, sql: str) -> int:
@@ -80,6 +80,16 @@ def test_the_city_is_seeded_county_by_county_in_the_shape_the_views_are_timed_on
         f"SELECT count(*) FROM instance i WHERE {seeded} AND (SELECT count(*) FROM task t "
         f"WHERE t.instance_id = i.id AND t.state = 'open') <> "
         f"CASE WHEN i.status = 'pending' THEN 1 ELSE 0 END",
+    )
+    # Every county has matters pending at each of those steps (about twenty each here), so
+    # every county office's inbox has something to find.
+    assert (
+        _one(
+            ctx,
+            f"SELECT count(DISTINCT (i.county_id, t.bpmn_id)) FROM instance i JOIN task t "
+            f"ON t.instance_id = i.id WHERE {seeded} AND t.state = 'open'",
+        )
+        == city.COUNTIES * 4
     )
     assert not _one(
         ctx,
