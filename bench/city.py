@@ -146,11 +146,12 @@ _LINKS = text(
 )
 _TASKS = text(
     """
-    INSERT INTO task (instance_id, spiff_task_id, bpmn_id, name, role, org_id, state,
-        created_at, completed_at)
+    INSERT INTO task (instance_id, spiff_task_id, bpmn_id, name, role, org_id, county_id,
+        state, created_at, completed_at)
     SELECT i.id, 'seed-' || i.id || '-' || j, s.bpmn_id, s.bpmn_id, s.role,
         CASE s.role WHEN 'applicant' THEN i.applicant_org_id
              WHEN 'township' THEN c.townships[1 + h.start % cardinality(c.townships)] END,
+        i.county_id,
         CASE WHEN i.status = 'pending' AND j = h.finished THEN 'open' ELSE 'completed' END,
         i.created_at + j * interval '1 hour',
         CASE WHEN i.status = 'pending' AND j = h.finished THEN NULL

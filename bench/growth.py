@@ -129,6 +129,7 @@ def seed(ctx: Context, target: int, state: bytes, rng: random.Random) -> int:
                         "lane": None,
                         "role": role,
                         "org_id": org,
+                        "county_id": county.county_id,
                         "assignee_id": None,
                         "state": "open" if open_task else "completed",
                         "due_at": None,

@@ -224,10 +224,13 @@ class Task(Base):
 
     __tablename__ = "task"
     __table_args__ = (
-        # Inboxes read open tasks oldest first, by role (county offices) or by organisation
-        # (townships, applicants); partial indexes keep them small as history piles up.
+        # Inboxes read open tasks oldest first, by county and role (county offices) or by
+        # organisation (townships, applicants); partial indexes keep them small as history
+        # piles up, and the county keeps a county office's walk to its own county's tasks
+        # however many counties share the database.
         Index(
-            "ix_task_open_role",
+            "ix_task_open_county_role",
+            "county_id",
             "role",
             "created_at",
             "id",
@@ -261,6 +264,10 @@ class Task(Base):
     role: Mapped[str] = mapped_column(String(40))
     # None: any organisation holding `role` may take it (county-wide offices).
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    # The instance's county (None: a city office's own filing); never changes.
+    county_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", name="fk_task_county")
+    )
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # open | completed | cancelled
     state: Mapped[str] = mapped_column(String(20))

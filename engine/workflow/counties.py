@@ -18,9 +18,14 @@ from engine.models import Instance, Organization
 
 def instance_in(county_id: int | None) -> ColumnElement[bool]:
     """Instances of the county (a city office: the city's own filings, which have none)."""
+    return of_county(Instance.county_id, county_id)
+
+
+def of_county(column: Any, county_id: int | None) -> ColumnElement[bool]:
+    """Rows whose county `column` (a row's own copy of its county) is `county_id`."""
     if county_id is None:
-        return Instance.county_id.is_(None)
-    return Instance.county_id == county_id
+        return column.is_(None)
+    return column == county_id
 
 
 def city_counties(city_id: int | None) -> Select[tuple[int]]:

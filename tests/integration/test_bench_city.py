@@ -56,6 +56,11 @@ def test_the_city_is_seeded_county_by_county_in_the_shape_the_views_are_timed_on
         f"WHERE {seeded} AND t.role = 'township' AND NOT EXISTS (SELECT 1 FROM "
         f"instance_township l WHERE l.instance_id = i.id AND l.org_id = t.org_id)",
     )
+    assert not _one(
+        ctx,
+        f"SELECT count(*) FROM task t JOIN instance i ON i.id = t.instance_id "
+        f"WHERE {seeded} AND t.county_id IS DISTINCT FROM i.county_id",
+    )
     # Each matter goes to one, two or three townships; the counties share the matters evenly.
     assert (
         _one(

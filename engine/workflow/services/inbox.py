@@ -85,6 +85,7 @@ def rewrite(
                 "lane": view.lane,
                 "role": role,
                 "org_id": org_id,
+                "county_id": instance.county_id,
                 "assignee_id": assignee_id,
                 "state": "open",
                 "due_at": due(view.spiff_task_id),

@@ -20,7 +20,7 @@ from engine.models import Instance, Task
 from engine.workflow import attachments
 from engine.workflow.audit import Entry
 from engine.workflow.context import Context
-from engine.workflow.counties import instance_in
+from engine.workflow.counties import of_county
 from engine.workflow.forms import form_for_task
 from engine.workflow.processes import inbox_exclusions, kind_of
 from engine.workflow.services import commands, incidents
@@ -65,10 +65,7 @@ def _inbox_ids(role: str, actor: Actor, reach: int) -> Any:
     else:  # a task the process gave to one office (the verifying organ) is that office's
         query = query.where(or_(Task.org_id.is_(None), Task.org_id == actor.org_id))
         # A county office's tasks are its county's (an organisation's are of its county).
-        in_county = select(Instance.id).where(
-            Instance.id == Task.instance_id, instance_in(actor.county_id)
-        )
-        query = query.where(in_county.exists())
+        query = query.where(of_county(Task.county_id, actor.county_id))
     query = query.where(or_(Task.assignee_id.is_(None), Task.assignee_id == actor.user_id))
     if role in JUDGING_ROLES:
         # Separation of duties: judging roles never see their own organisation's filings.
