@@ -96,7 +96,7 @@ def main() -> None:  # noqa: C901 (one linear script of sections)
             http_url = create_database(server, "bench_http")
             demo_context(http_url).db.dispose()
             report["http_postgresql"] = http.run(
-                http_url, clients=8, seconds=8 if quick else 30, workers=4, threads=2
+                http_url, 8, 8 if quick else 30, workers=4, threads=2, database_pid=server.pid
             )
         if "memory" not in skip:
             commands = 2_000 if quick else 10_000
@@ -237,6 +237,11 @@ def table(report: dict[str, Any]) -> str:
             f"HTTP on postgresql ({h['clients']} clients, {h['gunicorn']}) | "
             f"{h['steps_per_s']} steps/s, p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms, "
             f"errors {h['errors']}"
+        )
+        cpu = h["cpu_ms_per_step"]
+        lines.append(
+            f"HTTP CPU per step (busy {h['cpu_busy']:.0%} of the machine) | "
+            + ", ".join(f"{name} {ms} ms" for name, ms in cpu.items())
         )
     if "memory_postgresql" in report:
         m = report["memory_postgresql"]

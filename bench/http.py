@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -125,6 +126,32 @@ def _worker(port: int, tokens: dict[str, str], stop: float, out: dict[str, list[
     out.setdefault("errors", []).append(errors)
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants, as /proc lists them now."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user and system) the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(groups: dict[str, list[int]]) -> dict[str, float]:
+    return {name: _cpu_s(pids) for name, pids in groups.items()}
+
+
 def _rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -162,7 +189,11 @@ def memory(url: str, commands: int) -> dict[str, Any]:
     }
 
 
-def run(url: str, clients: int, seconds: float, workers: int, threads: int) -> dict[str, Any]:
+def run(
+    url: str, clients: int, seconds: float, workers: int, threads: int, database_pid: int
+) -> dict[str, Any]:
+    """Throughput and latency of task completions, and where the CPU went: the clients (this
+    process), gunicorn's processes and PostgreSQL's (`database_pid`, the postmaster)."""
     port = _free_port()
     server = _serve(url, port, workers, threads)
     try:
@@ -170,6 +201,12 @@ def run(url: str, clients: int, seconds: float, workers: int, threads: int) -> d
         # Warm every worker's caches (parsed diagram, names) before measuring.
         _worker(port, tokens, time.monotonic() + 2, {})
         out: dict[str, list[float]] = {}
+        groups = {
+            "clients": [os.getpid()],
+            "gunicorn": _tree(server.pid),
+            "postgresql": _tree(database_pid),
+        }
+        cpu_before = _cpu(groups)
         stop = time.monotonic() + seconds
         began = time.perf_counter()
         pool = [
@@ -180,10 +217,17 @@ def run(url: str, clients: int, seconds: float, workers: int, threads: int) -> d
         for thread in pool:
             thread.join()
         elapsed = time.perf_counter() - began
+        cpu_after = _cpu(groups)
     finally:
         server.terminate()
         server.wait(timeout=30)
     completes = out.get("completes", [])
+    # Requests other than completions (filings) ran too: CPU is shared out per completion.
+    steps = max(len(completes), 1)
+    cpu_ms = {
+        name: round((cpu_after[name] - cpu_before[name]) * 1000 / steps, 2) for name in groups
+    }
+    used = sum(cpu_after.values()) - sum(cpu_before.values())
     return {
         "clients": clients,
         "gunicorn": f"{workers} workers × {threads} threads (gthread)",
@@ -191,4 +235,6 @@ def run(url: str, clients: int, seconds: float, workers: int, threads: int) -> d
         "steps_per_s": round(len(completes) / elapsed, 1),
         "errors": sum(out.get("errors", [])),
         **latency_summary(completes),
+        "cpu_ms_per_step": {**cpu_ms, "all": round(sum(cpu_ms.values()), 2)},
+        "cpu_busy": round(used / (elapsed * (os.cpu_count() or 1)), 2),
     }

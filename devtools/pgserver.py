@@ -49,6 +49,11 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
+    @property
+    def pid(self) -> int:
+        """The postmaster's process id (its sessions are its children)."""
+        return int((self.root / "data" / "postmaster.pid").read_text().split()[0])
+
     def _run(self, *args: str) -> None:
         subprocess.run([*self.run_as, *args], check=True, capture_output=True)
 
