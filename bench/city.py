@@ -176,6 +176,7 @@ def seed(ctx: Context, target: int, counties: list[growth.CountyShape]) -> int:
     common = {"counties": len(counties), "deployment": deployment, "creator": creator}
     added = 0
     with ctx.db.engine.connect() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS seed_county, seed_step"))  # a failed run's
         conn.execute(_COUNTIES)
         conn.execute(_STEPS)
         conn.execute(
@@ -208,6 +209,8 @@ def seed(ctx: Context, target: int, counties: list[growth.CountyShape]) -> int:
             next_id += count
             added += count
         conn.execute(text("DROP TABLE seed_county, seed_step"))
+        # Ids were given, not drawn: the sequence moves past them for any filing after.
+        conn.execute(text("SELECT setval('instance_id_seq', :last)"), {"last": next_id - 1})
         conn.commit()
     return added
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bench.common import actors, latency_summary, timed
 from engine.models import Deployment, Instance, InstanceTownship, Organization, Task
@@ -145,6 +145,11 @@ def seed(ctx: Context, target: int, state: bytes, rng: random.Random) -> int:
             session.execute(InstanceTownship.__table__.insert(), links)
             session.execute(Task.__table__.insert(), task_rows)
         added += count
+    if added and ctx.db.engine.dialect.name == "postgresql":
+        # Ids were given, not drawn: the sequences move past them for any filing after.
+        with ctx.db.write() as session:
+            session.execute(text("SELECT setval('instance_id_seq', :last)"), {"last": next_id - 1})
+            session.execute(text("SELECT setval('task_id_seq', :last)"), {"last": next_task - 1})
     return added
 
 

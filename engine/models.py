@@ -237,6 +237,16 @@ class Task(Base):
             postgresql_where=text("state = 'open'"),
             sqlite_where=text("state = 'open'"),
         ),
+        # A city office's own queue (tasks of no county): PostgreSQL would read
+        # `county_id IS NULL` off the index above but then sort what it found.
+        Index(
+            "ix_task_open_city_role",
+            "role",
+            "created_at",
+            "id",
+            postgresql_where=text("state = 'open' AND county_id IS NULL"),
+            sqlite_where=text("state = 'open' AND county_id IS NULL"),
+        ),
         Index(
             "ix_task_open_org",
             "org_id",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bench import city
-from bench.common import actors
+from bench.common import APPLICATION, actors
 from engine.models import Instance
 from engine.services.context import Context
 from engine.workflow.services import instances
@@ -114,3 +114,6 @@ def test_the_city_is_seeded_county_by_county_in_the_shape_the_views_are_timed_on
     assert instances.search(ctx, who["shi_bianban"], instances.InstanceFilter()).total == 0
     for case in city.cases(ctx).values():
         case()
+    # A matter filed after the seed is numbered on (the seed gave ids rather than drawing them).
+    filed = instances.start(ctx, "matter_admission", APPLICATION, who["nongye"])
+    assert filed.id > before + SEEDED
