@@ -135,8 +135,8 @@ _HASHED = """
 """
 _LINKS = text(
     """
-    INSERT INTO instance_township (instance_id, org_id)
-    SELECT i.id, c.townships[1 + (h.start + j) % cardinality(c.townships)]
+    INSERT INTO instance_township (instance_id, org_id, created_at)
+    SELECT i.id, c.townships[1 + (h.start + j) % cardinality(c.townships)], i.created_at
     FROM instance i"""
     + _HASHED
     + """

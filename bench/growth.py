@@ -106,7 +106,9 @@ def seed(ctx: Context, target: int, state: bytes, rng: random.Random) -> int:
                     "trail_head": "0" * 64,
                 }
             )
-            links.extend({"instance_id": next_id, "org_id": org} for org in addressed)
+            links.extend(
+                {"instance_id": next_id, "org_id": org, "created_at": created} for org in addressed
+            )
             finished = 5 if status != "pending" else rng.randint(0, 3)
             for step in range(finished + (1 if status == "pending" else 0)):
                 bpmn_id, role = PENDING_STEPS[step % len(PENDING_STEPS)]

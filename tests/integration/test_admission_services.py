@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, text, update
 
 from engine.admission.services import matters
-from engine.authz import Actor
+from engine.authz import Actor, instance_scope
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from engine.models import AuditEvent, Instance, Organization, User
+from engine.models import AuditEvent, Instance, InstanceTownship, Organization, User
 from engine.services import accounts, notices
 from engine.services.context import Context
 from engine.workflow.audit import verify_chain
@@ -218,6 +218,57 @@ def test_resubmission_can_change_the_target_townships(ctx: Context) -> None:
     assert [t.code for t in after.townships] == ["beiling"]
     with pytest.raises(NotFound):
         instances.get(ctx, detail.id, actor(ctx, "chengguan"))
+
+
+def test_a_township_s_search_lists_its_matters_newest_filed_first(ctx: Context, clock) -> None:
+    """Even a matter a resubmission addressed to it after later ones were filed: a township's
+    list is read along its own links, which keep their matter's filing time."""
+    from datetime import timedelta
+
+    nongye = actor(ctx, "nongye")
+    filed = []
+    for name, townships in (
+        ("甲", ["chengguan"]),
+        ("乙", ["beiling"]),
+        ("丙", ["beiling", "chengguan"]),
+    ):
+        body = application(name=name, townships=townships)
+        filed.append(instances.start(ctx, "matter_admission", body, nongye).id)
+        clock.advance(timedelta(minutes=1))
+    first, second, third = filed
+    take(ctx, "sifa", LAWFUL)  # the oldest legal review: 甲's
+    take(ctx, "bianban", returned("请同时安排北岭乡"))
+    revised = application(name="甲", townships=["chengguan", "beiling"])
+    take(ctx, "nongye", {"action": "resubmit", "application": revised})
+
+    beiling, chengguan = actor(ctx, "beiling"), actor(ctx, "chengguan")
+    listed = instances.search(ctx, beiling, instances.InstanceFilter())
+    assert [item.id for item in listed.items] == [third, second, first]
+    assert (listed.total, listed.total_exact) == (3, True)
+    paged = instances.search(ctx, beiling, instances.InstanceFilter(page=2, per_page=2))
+    assert [item.id for item in paged.items] == [first]
+    assert (paged.total, paged.more) == (3, False)
+    both = instances.search(ctx, beiling, instances.InstanceFilter(township="chengguan"))
+    assert [item.id for item in both.items] == [third, first]
+    assert [i.id for i in instances.search(ctx, chengguan, instances.InstanceFilter()).items] == [
+        third,
+        first,
+    ]
+    # The list above was read along beiling's links; the general path (a filter every matter
+    # here passes) reads the same, and every link holds its matter's filing time.
+    with ctx.db.read() as session:
+        assert instances._visible(session, instance_scope(beiling))[1] == beiling.org_id
+        mismatched = session.execute(
+            select(InstanceTownship.instance_id)
+            .join(Instance, Instance.id == InstanceTownship.instance_id)
+            .where(InstanceTownship.created_at != Instance.created_at)
+        ).all()
+    assert mismatched == []
+    general = instances.search(
+        ctx, beiling, instances.InstanceFilter(process_id="matter_admission")
+    )
+    assert [(i.id, i.title) for i in general.items] == [(i.id, i.title) for i in listed.items]
+    assert (general.total, general.total_exact) == (listed.total, listed.total_exact)
 
 
 def test_objection_upheld_takes_the_matter_out(ctx: Context) -> None:

@@ -5,6 +5,7 @@ old index back."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, inspect, text
 
@@ -30,37 +31,49 @@ TASKS = [  # id, instance, state
 ]
 
 
+def insert_organizations(
+    conn: Any, orgs: list[tuple[int, str, str, int | None, int | None]]
+) -> None:
+    """(id, code, level, parent, county) rows, at a revision where organisations have counties."""
+    for org_id, code, level, parent, county in orgs:
+        _insert(
+            conn,
+            "organization",
+            {
+                "id": org_id,
+                "code": code,
+                "name": code,
+                "level": level,
+                "parent_id": parent,
+                "county_id": county,
+            },
+        )
+
+
+def insert_instances(engine: Any, conn: Any, rows: list[tuple[int, int, int | None, str]]) -> None:
+    """(id, filing organisation, county, filed at) admission matters."""
+    for instance_id, filer, county, at in rows:
+        values = _filler(engine, "instance") | {
+            "id": instance_id,
+            "process_id": "matter_admission",
+            "applicant_org_id": filer,
+            "county_id": county,
+            "created_at": at,
+            "updated_at": at,
+            "state": b"",
+            "title": "事项",
+        }
+        _insert(conn, "instance", values)
+
+
 def test_each_task_takes_its_instance_s_county(tmp_path: Path) -> None:
     revision, before = revisions("task_county")
     engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
     migrate.upgrade(engine, before)
     at = "2026-11-01 02:00:00"
     with engine.begin() as conn:
-        for org_id, code, level, parent, county in ORGS:
-            _insert(
-                conn,
-                "organization",
-                {
-                    "id": org_id,
-                    "code": code,
-                    "name": code,
-                    "level": level,
-                    "parent_id": parent,
-                    "county_id": county,
-                },
-            )
-        for instance_id, filer, county in INSTANCES:
-            values = _filler(engine, "instance") | {
-                "id": instance_id,
-                "process_id": "matter_admission",
-                "applicant_org_id": filer,
-                "county_id": county,
-                "created_at": at,
-                "updated_at": at,
-                "state": b"",
-                "title": "事项",
-            }
-            _insert(conn, "instance", values)
+        insert_organizations(conn, ORGS)
+        insert_instances(engine, conn, [(i, filer, county, at) for i, filer, county in INSTANCES])
         for task_id, instance_id, state in TASKS:
             values = _filler(engine, "task") | {
                 "id": task_id,

@@ -159,7 +159,9 @@ def set_townships(session: Session, loaded: Loaded, townships: list[Organization
     wanted = {org.id for org in townships}
     current = set(loaded.township_ids)
     for org_id in wanted - current:
-        session.add(InstanceTownship(instance_id=instance.id, org_id=org_id))
+        session.add(
+            InstanceTownship(instance_id=instance.id, org_id=org_id, created_at=instance.created_at)
+        )
     for org_id in current - wanted:
         row = session.get(InstanceTownship, (instance.id, org_id))
         if row is not None:
