@@ -238,16 +238,29 @@ def search(ctx: Context, actor: Actor, flt: InstanceFilter) -> Page:
         query = _filtered(session, select(Instance).where(visible), flt)
         if query is None:
             return Page([], 0, page, per_page)
-        total, exact = counted(session, query, Instance.id, page, per_page, COUNT_CAP)
-        rows = session.scalars(
-            query.options(defer(Instance.state))  # a list shows no workflow
-            .order_by(Instance.created_at.desc(), Instance.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-        return Page(
-            summaries(session, ctx.names, list(rows)), total, page, per_page, total_exact=exact
-        )
+        counts = counted(session, query, Instance.id, page, per_page, COUNT_CAP)
+        newest = (Instance.created_at.desc(), Instance.id.desc())
+        return _page(session, ctx, query, newest, counts, page, per_page)
+
+
+def _page(
+    session: Session,
+    ctx: Context,
+    query: Any,
+    newest: tuple[Any, ...],
+    counts: tuple[int, bool],
+    page: int,
+    per_page: int,
+) -> Page:
+    """One page of `query`'s matters in `newest` order, with their count (and whether exact)."""
+    rows = session.scalars(
+        query.options(defer(Instance.state))  # a list shows no workflow
+        .order_by(*newest)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    total, exact = counts
+    return Page(summaries(session, ctx.names, list(rows)), total, page, per_page, total_exact=exact)
 
 
 def _township_page(session: Session, ctx: Context, township: int, page: int, per_page: int) -> Page:
@@ -257,16 +270,12 @@ def _township_page(session: Session, ctx: Context, township: int, page: int, per
     where a filter's own index (status, say) may be the better walk."""
     link = InstanceTownship
     mine = select(link.instance_id).where(link.org_id == township)
-    total, exact = counted(session, mine, link.instance_id, page, per_page, COUNT_CAP)
-    rows = session.scalars(
-        select(Instance)
-        .join(link, (link.instance_id == Instance.id) & (link.org_id == township))
-        .options(defer(Instance.state))  # a list shows no workflow
-        .order_by(link.created_at.desc(), link.instance_id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(summaries(session, ctx.names, list(rows)), total, page, per_page, total_exact=exact)
+    counts = counted(session, mine, link.instance_id, page, per_page, COUNT_CAP)
+    query = select(Instance).join(
+        link, (link.instance_id == Instance.id) & (link.org_id == township)
+    )
+    newest = (link.created_at.desc(), link.instance_id.desc())
+    return _page(session, ctx, query, newest, counts, page, per_page)
 
 
 def _visible(session: Session, scope: InstanceScope) -> tuple[Any, int | None]:
